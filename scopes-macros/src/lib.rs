@@ -1,0 +1,36 @@
+//! Procedural macros of the `scopes` framework. Depend on `scopes-runtime`, which re-exports them and
+//! documents them with examples; this crate only wires parsing, checks and code generation together.
+//!
+//! Layout: `requires/` (the attribute: `attr` parses its arguments, `ast` the annotated item, `valid`
+//! checks both, `expand` generates code), `registry` (the scope declaration), `check` (the compile-time
+//! lookup of required scopes in the registry), `scope_token` and `ctxt` (shared by all of them).
+
+mod check;
+mod ctxt;
+mod registry;
+mod requires;
+mod scope_token;
+
+use proc_macro::TokenStream;
+
+/// Requires a verified bearer token, and the listed scopes, before an axum handler runs.
+///
+/// See `scopes_runtime::requires` for the full documentation.
+#[proc_macro_attribute]
+pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
+    requires::expand(args.into(), item.into()).into()
+}
+
+/// Declares the application's security scheme and scopes, once, at the crate root.
+///
+/// See `scopes_runtime::registry` for the full documentation.
+#[proc_macro]
+pub fn registry(input: TokenStream) -> TokenStream {
+    registry::expand(input.into()).into()
+}
+
+#[doc(hidden)]
+#[proc_macro]
+pub fn __check_scopes(input: TokenStream) -> TokenStream {
+    check::expand(input.into()).into()
+}

@@ -1,0 +1,41 @@
+//! `#[requires(...)]`: parse the arguments and the item, check them, generate the extractor code.
+
+mod ast;
+mod attr;
+mod expand;
+mod valid;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ctxt::Errors;
+
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = match syn::parse2::<attr::Args>(args) {
+        Ok(args) => args,
+        Err(error) => {
+            errors.push(error);
+            attr::Args::default()
+        }
+    };
+    valid::check_args(&args, &mut errors);
+
+    let target = match ast::Target::from_item(item.clone()) {
+        Ok(target) => target,
+        Err(error) => {
+            // The item is unusable as a target: report it and leave the item as written, so one mistake
+            // does not become a cascade of unrelated errors.
+            errors.push(error);
+            let compile_errors = errors.to_compile_errors();
+            return quote! { #compile_errors #item };
+        }
+    };
+
+    // Argument errors still expand the item, with the scopes that were well-formed, so the handler keeps
+    // its extractor and the router using it compiles; the build fails on the reported errors alone.
+    let scopes = valid::well_formed_scopes(&args);
+    let compile_errors = errors.to_compile_errors();
+    let expanded = expand::expand(&target, &scopes);
+    quote! { #compile_errors #expanded }
+}

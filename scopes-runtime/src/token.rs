@@ -1,0 +1,339 @@
+//! Issuing and verifying the access tokens: HS256 JWTs carrying `sub`, `scopes` and `exp`.
+//!
+//! The algorithm is pinned: a token whose header names any other algorithm (`none`, `HS512`, `RS256`, …)
+//! is refused before its signature is looked at, so a forged header cannot downgrade verification.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::AuthError;
+
+/// The claims of an access token, as FastAPI's tutorial writes them.
+///
+/// `scopes` is the JSON list of granted scope names; a token without it grants none.
+///
+/// ```
+/// use scopes_runtime::Claims;
+/// let claims: Claims = serde_json::from_str(r#"{"sub":"johndoe","exp":1}"#).unwrap();
+/// assert!(claims.scopes.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The subject: the username the token was issued to.
+    pub sub: String,
+    /// The granted scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Expiry, in seconds since the Unix epoch. Required.
+    pub exp: u64,
+    /// Not-before, in seconds since the Unix epoch. Honoured when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+}
+
+/// Why a token failed verification. All of them answer 401 to the client; the kind is for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// `exp` is in the past.
+    #[error("token expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("token not valid yet")]
+    NotYetValid,
+    /// The signature does not match the key.
+    #[error("signature does not match")]
+    BadSignature,
+    /// The header names an algorithm other than HS256.
+    #[error("algorithm not accepted")]
+    WrongAlgorithm,
+    /// A registered claim is missing or of the wrong type, or the claims do not fit [`Claims`].
+    #[error("invalid claims: {0}")]
+    InvalidClaims(String),
+    /// Not a JWT: wrong segment count, bad base64, non-JSON header or payload.
+    #[error("malformed token: {0}")]
+    Malformed(String),
+}
+
+impl From<jsonwebtoken::errors::Error> for TokenError {
+    fn from(error: jsonwebtoken::errors::Error) -> Self {
+        match error.kind() {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+            ErrorKind::InvalidSignature => TokenError::BadSignature,
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenError::WrongAlgorithm,
+            ErrorKind::MissingRequiredClaim(_)
+            | ErrorKind::InvalidAudience
+            | ErrorKind::InvalidIssuer
+            | ErrorKind::InvalidSubject
+            | ErrorKind::InvalidClaimFormat(_) => TokenError::InvalidClaims(error.to_string()),
+            // Well-formed JSON of the wrong shape (a missing `sub`, a string `scopes`) is a claims problem.
+            ErrorKind::Json(json) if json.classify() == serde_json::error::Category::Data => {
+                TokenError::InvalidClaims(error.to_string())
+            }
+            _ => TokenError::Malformed(error.to_string()),
+        }
+    }
+}
+
+/// Issues and verifies access tokens with one HS256 secret.
+///
+/// Cheap to clone (the keys are shared), so it lives in the app state and guards reach it with
+/// [`FromRef`](axum::extract::FromRef).
+///
+/// ```
+/// use scopes_runtime::Authority;
+///
+/// let authority = Authority::hs256(b"a secret of at least thirty-two bytes!!");
+/// let token = authority.issue("johndoe", &["me", "items"]).unwrap();
+/// let claims = authority.verify(&token).unwrap();
+/// assert_eq!(claims.sub, "johndoe");
+/// assert_eq!(claims.scopes, ["me", "items"]);
+/// ```
+#[derive(Clone)]
+pub struct Authority {
+    keys: Arc<Keys>,
+}
+
+#[derive(Clone)]
+struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    token_lifetime: Duration,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("Authority")
+            .field("algorithm", &Algorithm::HS256)
+            .field("token_lifetime", &self.keys.token_lifetime)
+            .field("leeway_seconds", &self.keys.validation.leeway)
+            .finish()
+    }
+}
+
+impl Authority {
+    /// Thirty minutes, as in FastAPI's tutorial.
+    pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+    /// An authority signing and verifying with HS256 under `secret`.
+    ///
+    /// Tokens live [`DEFAULT_TOKEN_LIFETIME`](Self::DEFAULT_TOKEN_LIFETIME); clock leeway is zero:
+    /// the issuer and the verifier share a clock when they share a secret.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
+        let secret = secret.as_ref();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp"]);
+        Authority {
+            keys: Arc::new(Keys {
+                encoding: EncodingKey::from_secret(secret),
+                decoding: DecodingKey::from_secret(secret),
+                validation,
+                token_lifetime: Self::DEFAULT_TOKEN_LIFETIME,
+            }),
+        }
+    }
+
+    /// Sets how long issued tokens stay valid.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").with_token_lifetime(Duration::from_secs(60));
+    /// assert_eq!(authority.token_lifetime(), Duration::from_secs(60));
+    /// ```
+    pub fn with_token_lifetime(mut self, lifetime: Duration) -> Self {
+        Arc::make_mut(&mut self.keys).token_lifetime = lifetime;
+        self
+    }
+
+    /// Accepts `exp` and `nbf` that are off by at most `leeway` (whole seconds), for clock skew
+    /// between a separate issuer and this verifier.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").with_leeway(Duration::from_secs(30));
+    /// # let _ = authority;
+    /// ```
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        Arc::make_mut(&mut self.keys).validation.leeway = leeway.as_secs();
+        self
+    }
+
+    /// How long issued tokens stay valid.
+    pub fn token_lifetime(&self) -> Duration {
+        self.keys.token_lifetime
+    }
+
+    /// Issues a token for `subject` granting `scopes`, expiring after the token lifetime.
+    pub fn issue<T: AsRef<str>>(&self, subject: &str, scopes: &[T]) -> Result<String, AuthError> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| AuthError::Internal(e.to_string()))?;
+        let claims = Claims {
+            sub: subject.to_owned(),
+            scopes: scopes.iter().map(|s| s.as_ref().to_owned()).collect(),
+            exp: (now + self.keys.token_lifetime).as_secs(),
+            nbf: None,
+        };
+        self.sign(&claims)
+    }
+
+    /// Signs arbitrary claims. Tests and tools use it to mint tokens with chosen `exp` and `nbf`.
+    pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.keys.encoding)
+            .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
+    }
+
+    /// Verifies `token`'s algorithm, signature, `exp` and `nbf`, and returns its claims.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        Ok(jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.keys.validation)?.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn now() -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// A token with a hand-written header and payload, signed with HMAC-SHA256 over `SECRET`.
+    fn handmade(header: &str, payload: &str) -> String {
+        let signing_input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+        let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &EncodingKey::from_secret(SECRET), Algorithm::HS256).unwrap();
+        format!("{signing_input}.{signature}")
+    }
+
+    #[test]
+    fn round_trip_keeps_subject_and_scopes() {
+        let authority = Authority::hs256(SECRET);
+        let token = authority.issue("johndoe", &["me", "items"]).unwrap();
+        let claims = authority.verify(&token).unwrap();
+        assert_eq!(claims.sub, "johndoe");
+        assert_eq!(claims.scopes, vec!["me", "items"]);
+        let lifetime = claims.exp - now();
+        assert!((29 * 60..=30 * 60).contains(&lifetime), "exp is issue time + 30 min, got +{lifetime}s");
+    }
+
+    #[test]
+    fn header_is_the_seeds() {
+        let token = Authority::hs256(SECRET).issue("johndoe", &["me"]).unwrap();
+        let header = token.split('.').next().unwrap();
+        use base64::Engine;
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
+        let header: serde_json::Value = serde_json::from_slice(&header).unwrap();
+        assert_eq!(header, serde_json::json!({"alg": "HS256", "typ": "JWT"}));
+    }
+
+    #[test]
+    fn expired_token_is_refused() {
+        let authority = Authority::hs256(SECRET);
+        let token = authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 1, nbf: None }).unwrap();
+        assert_eq!(authority.verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn leeway_accepts_recently_expired() {
+        let authority = Authority::hs256(SECRET).with_leeway(Duration::from_secs(60));
+        let token = authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 10, nbf: None }).unwrap();
+        assert!(authority.verify(&token).is_ok());
+    }
+
+    #[test]
+    fn not_before_is_honoured() {
+        let authority = Authority::hs256(SECRET);
+        let token = authority.sign(&Claims { sub: "j".into(), scopes: vec![], exp: now() + 600, nbf: Some(now() + 300) }).unwrap();
+        assert_eq!(authority.verify(&token), Err(TokenError::NotYetValid));
+    }
+
+    #[test]
+    fn wrong_key_is_refused() {
+        let token = Authority::hs256(b"another secret, also thirty-two bytes").issue("johndoe", &["me"]).unwrap();
+        assert_eq!(Authority::hs256(SECRET).verify(&token), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn other_algorithms_are_refused() {
+        let payload = format!(r#"{{"sub":"johndoe","scopes":["me"],"exp":{}}}"#, now() + 600);
+        for alg in ["HS384", "HS512", "RS256", "ES256"] {
+            let token = handmade(&format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#), &payload);
+            assert_eq!(Authority::hs256(SECRET).verify(&token), Err(TokenError::WrongAlgorithm), "{alg}");
+        }
+    }
+
+    #[test]
+    fn alg_none_is_refused_in_any_spelling() {
+        let payload = format!(r#"{{"sub":"johndoe","scopes":["me"],"exp":{}}}"#, now() + 600);
+        for alg in ["none", "None", "NONE", "nOnE"] {
+            let unsigned = format!("{}.{}.", b64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes()), b64(payload.as_bytes()));
+            assert!(Authority::hs256(SECRET).verify(&unsigned).is_err(), "{alg}");
+        }
+    }
+
+    #[test]
+    fn exp_is_required_and_numeric() {
+        let authority = Authority::hs256(SECRET);
+        let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+        let missing = handmade(header, r#"{"sub":"johndoe","scopes":["me"]}"#);
+        assert!(matches!(authority.verify(&missing), Err(TokenError::InvalidClaims(_))));
+        let string = handmade(header, &format!(r#"{{"sub":"johndoe","exp":"{}"}}"#, now() + 600));
+        assert!(authority.verify(&string).is_err());
+    }
+
+    #[test]
+    fn claims_of_the_wrong_type_are_refused() {
+        let authority = Authority::hs256(SECRET);
+        let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+        let exp = now() + 600;
+        for payload in [
+            format!(r#"{{"scopes":["me"],"exp":{exp}}}"#),
+            format!(r#"{{"sub":42,"scopes":["me"],"exp":{exp}}}"#),
+            format!(r#"{{"sub":"johndoe","scopes":"me","exp":{exp}}}"#),
+            format!(r#"{{"sub":"johndoe","scopes":[1],"exp":{exp}}}"#),
+        ] {
+            assert!(authority.verify(&handmade(header, &payload)).is_err(), "{payload}");
+        }
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused() {
+        let authority = Authority::hs256(SECRET);
+        let good = authority.issue("johndoe", &["me"]).unwrap();
+        let parts: Vec<&str> = good.split('.').collect();
+        for token in [
+            String::new(),
+            "abc".into(),
+            format!("{}.{}", parts[0], parts[1]),
+            format!("{good}.extra"),
+            format!("{}.{}.{}", parts[0], b64(b"not json"), parts[2]),
+        ] {
+            assert!(authority.verify(&token).is_err(), "{token}");
+        }
+    }
+
+    #[test]
+    fn edited_payload_fails_the_signature() {
+        let authority = Authority::hs256(SECRET);
+        let good = authority.issue("johndoe", &["me"]).unwrap();
+        let parts: Vec<&str> = good.split('.').collect();
+        let payload = format!(r#"{{"sub":"johndoe","scopes":["me","items"],"exp":{}}}"#, now() + 600);
+        let forged = format!("{}.{}.{}", parts[0], b64(payload.as_bytes()), parts[2]);
+        assert_eq!(authority.verify(&forged), Err(TokenError::BadSignature));
+    }
+}
