@@ -1,1 +1,47 @@
-fn main(){}
+//! `cargo run -p demo`: serve the seed app. `--help` lists the flags.
+
+use clap::Parser;
+use demo::config::Config;
+use tower_http::trace::TraceLayer;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let config = Config::parse();
+
+    let (secret, generated) = config.secret_or_random();
+    if generated {
+        tracing::warn!(
+            "no --secret-key or DEMO_SECRET_KEY given: signing tokens with a random secret; \
+             tokens will not survive a restart"
+        );
+    }
+    let app = demo::router(demo::AppState::seed(secret.as_bytes())).layer(TraceLayer::new_for_http());
+
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,61 @@
+//! The seed's user database: two users, one of them disabled, with cost-12 bcrypt hashes.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+/// A user as the API shows it (no password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// A stored user: what the API shows plus the password hash.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub user: User,
+    pub hashed_password: String,
+}
+
+/// Users by username.
+#[derive(Debug, Default)]
+pub struct UserStore {
+    by_name: HashMap<String, UserRecord>,
+}
+
+impl UserStore {
+    /// `johndoe` (password `secret`) and the disabled `alice` (password `secretalice`).
+    pub fn seed() -> Self {
+        let mut store = UserStore::default();
+        store.insert(
+            User {
+                username: "johndoe".into(),
+                email: Some("johndoe@example.com".into()),
+                full_name: Some("John Doe".into()),
+                disabled: Some(false),
+            },
+            "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
+        );
+        store.insert(
+            User {
+                username: "alice".into(),
+                email: Some("alicechains@example.com".into()),
+                full_name: Some("Alice Chains".into()),
+                disabled: Some(true),
+            },
+            "$2b$12$gSvqqUPvlXP2tfVFaWK1Be7DlH.PKZbv5H8KnzzVgXXbVxpva.pFm",
+        );
+        store
+    }
+
+    pub fn insert(&mut self, user: User, hashed_password: &str) {
+        self.by_name.insert(user.username.clone(), UserRecord { user, hashed_password: hashed_password.into() });
+    }
+
+    pub fn get(&self, username: &str) -> Option<&UserRecord> {
+        self.by_name.get(username)
+    }
+}
