@@ -1,0 +1,10 @@
+//! Shared by the integration tests: the seed's recorded behaviour as a table of cases
+//! ([`cases`]), the tokens they use ([`tokens`]), and the two ways of sending them ([`transport`]):
+//! straight into the demo's router, or over TCP to the demo binary.
+
+pub mod cases;
+pub mod tokens;
+pub mod transport;
+
+/// The signing secret every test server uses, so tests can mint tokens of any shape.
+pub const SECRET: &str = "test-secret-for-the-scopes-integration-tests";
