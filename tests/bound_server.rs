@@ -46,8 +46,10 @@ fn start_demo(secret: Option<&str>) -> RunningDemo {
     if let Some(secret) = secret {
         command.env("DEMO_SECRET_KEY", secret);
     }
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("the demo starts");
-    let stdout = child.stdout.take().expect("piped stdout");
+    let child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("the demo starts");
+    // Owned by the guard from here on, so any failure below still kills the process.
+    let mut demo = RunningDemo { child, base: String::new(), log: Vec::new() };
+    let stdout = demo.child.stdout.take().expect("piped stdout");
     let (lines_tx, lines) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -56,14 +58,14 @@ fn start_demo(secret: Option<&str>) -> RunningDemo {
             }
         }
     });
-    let mut log = Vec::new();
-    loop {
+    while demo.base.is_empty() {
         let line = lines.recv_timeout(Duration::from_secs(30)).expect("the demo logs its address within 30 s");
-        log.push(line.clone());
         if let Some(address) = line.split("listening on ").nth(1) {
-            return RunningDemo { child, base: address.trim().to_owned(), log };
+            demo.base = address.trim().to_owned();
         }
+        demo.log.push(line);
     }
+    demo
 }
 
 #[tokio::test]

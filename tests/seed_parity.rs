@@ -18,7 +18,8 @@ async fn demo_router_answers_as_the_seed() {
 #[tokio::test]
 async fn token_from_login_opens_the_endpoints() {
     let demo = demo();
-    let mut login = TestRequest { method: axum::http::Method::POST, path: "/token".into(), headers: vec![], body: vec![] };
+    let mut login =
+        TestRequest { method: axum::http::Method::POST, path: "/token".into(), headers: vec![], body: vec![] };
     login.headers.push((axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap()));
     login.body = b"username=johndoe&password=secret&scope=me+items".to_vec();
     let response = demo.send(login).await;
@@ -27,7 +28,8 @@ async fn token_from_login_opens_the_endpoints() {
     let token = body["access_token"].as_str().unwrap();
     assert_eq!(tokens::payload(token)["scopes"], serde_json::json!(["me", "items"]));
 
-    let mut items = TestRequest { method: axum::http::Method::GET, path: "/users/me/items/".into(), headers: vec![], body: vec![] };
+    let mut items =
+        TestRequest { method: axum::http::Method::GET, path: "/users/me/items/".into(), headers: vec![], body: vec![] };
     items.headers.push((axum::http::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap()));
     let response = demo.send(items).await;
     assert_eq!(response.status, 200);

@@ -68,7 +68,8 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 }
 
 fn method_not_allowed(allow: &str) -> Response {
-    let mut response = (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "detail": "Method Not Allowed" }))).into_response();
+    let mut response =
+        (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "detail": "Method Not Allowed" }))).into_response();
     if let Ok(allow) = HeaderValue::from_str(allow) {
         response.headers_mut().insert(header::ALLOW, allow);
     }
@@ -91,9 +92,11 @@ fn redirect_or_not_found(known_paths: &[&str], request: &Request) -> Response {
 /// Starlette's redirect: the same URL with the other path, absolute when the request named its host.
 fn redirect(request: &Request, path: &str) -> Response {
     let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-    let host = request.uri().authority().map(|a| a.as_str().to_owned()).or_else(|| {
-        request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned)
-    });
+    let host = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned));
     let location = match host {
         Some(host) => format!("http://{host}{path}{query}"),
         None => format!("{path}{query}"),

@@ -51,7 +51,9 @@ impl Parse for Declaration {
                     }
                 }
                 other => {
-                    let hint = closest(other, KEYS.iter().copied()).map(|k| format!("did you mean `{k}`? ")).unwrap_or_default();
+                    let hint = closest(other, KEYS.iter().copied())
+                        .map(|k| format!("did you mean `{k}`? "))
+                        .unwrap_or_default();
                     return Err(syn::Error::new_spanned(&key, format!("unknown key `{other}`; {hint}{SHAPE}")));
                 }
             }
@@ -69,9 +71,13 @@ fn parse_scopes(input: ParseStream) -> syn::Result<Vec<(LitStr, LitStr)>> {
     braced!(content in input);
     let mut scopes = Vec::new();
     while !content.is_empty() {
-        let name: LitStr = content.parse()?;
+        let name: LitStr = content
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), "expected a scope name as a string literal: `\"me\" => \"...\"`"))?;
         content.parse::<Token![=>]>()?;
-        let description: LitStr = content.parse()?;
+        let description: LitStr = content.parse().map_err(|e| {
+            syn::Error::new(e.span(), format!("expected the description of `{}` as a string literal", name.value()))
+        })?;
         scopes.push((name, description));
         if content.is_empty() {
             break;

@@ -85,7 +85,9 @@ impl AuthError {
     /// `WWW-Authenticate` challenge tells the client what would have been accepted.
     pub(crate) fn challenged_by(self, requirement: &Requirement<'_>) -> Self {
         match self {
-            AuthError::InvalidToken { .. } => AuthError::InvalidToken { challenge: Challenge::for_requirement(requirement) },
+            AuthError::InvalidToken { .. } => {
+                AuthError::InvalidToken { challenge: Challenge::for_requirement(requirement) }
+            }
             AuthError::InsufficientScope { .. } => {
                 AuthError::InsufficientScope { challenge: Challenge::for_requirement(requirement) }
             }
@@ -108,7 +110,9 @@ impl AuthError {
     fn challenge(&self) -> Option<HeaderValue> {
         let value = match self {
             AuthError::MissingCredentials => Cow::Borrowed("Bearer"),
-            AuthError::InvalidToken { challenge } | AuthError::InsufficientScope { challenge } => challenge.header_text(),
+            AuthError::InvalidToken { challenge } | AuthError::InsufficientScope { challenge } => {
+                challenge.header_text()
+            }
             _ => return None,
         };
         // Scope names are checked against RFC 6749's scope-token characters when they are declared, so
@@ -141,7 +145,11 @@ impl Challenge {
     }
 
     fn header_text(&self) -> Cow<'static, str> {
-        if self.scope.is_empty() { Cow::Borrowed("Bearer") } else { Cow::Owned(format!("Bearer scope=\"{}\"", self.scope)) }
+        if self.scope.is_empty() {
+            Cow::Borrowed("Bearer")
+        } else {
+            Cow::Owned(format!("Bearer scope=\"{}\"", self.scope))
+        }
     }
 }
 

@@ -52,7 +52,9 @@ impl PasswordRequestForm {
     }
 
     /// Validates decoded `(name, value)` pairs into a form, collecting every problem.
-    pub fn from_fields<K: AsRef<str>, V: Into<String>>(fields: impl IntoIterator<Item = (K, V)>) -> Result<Self, AuthError> {
+    pub fn from_fields<K: AsRef<str>, V: Into<String>>(
+        fields: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, AuthError> {
         let mut raw = RawFields::default();
         for (name, value) in fields {
             let value = value.into();
@@ -130,7 +132,10 @@ impl<S: Send + Sync> FromRequest<S> for PasswordRequestForm {
 }
 
 async fn multipart_fields<S: Send + Sync>(request: Request, state: &S) -> Result<Vec<(String, String)>, AuthError> {
-    let unreadable = || AuthError::Rejected { status: StatusCode::BAD_REQUEST, detail: "There was an error parsing the body".into() };
+    let unreadable = || AuthError::Rejected {
+        status: StatusCode::BAD_REQUEST,
+        detail: "There was an error parsing the body".into(),
+    };
     let mut multipart = Multipart::from_request(request, state).await.map_err(|_| unreadable())?;
     let mut fields = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
@@ -154,7 +159,9 @@ mod tests {
 
     #[test]
     fn complete_form_is_read() {
-        let form = PasswordRequestForm::from_fields([("username", "johndoe"), ("password", "secret"), ("scope", "me items")]).unwrap();
+        let form =
+            PasswordRequestForm::from_fields([("username", "johndoe"), ("password", "secret"), ("scope", "me items")])
+                .unwrap();
         assert_eq!(form.username, "johndoe");
         assert_eq!(form.scopes(), ["me", "items"]);
         assert_eq!(form.grant_type, None);
@@ -179,7 +186,10 @@ mod tests {
         for bad in ["Password", "password ", "passwordx", "password\n"] {
             assert_eq!(issues(&[("grant_type", bad), ("username", "u"), ("password", "p")]).len(), 1, "{bad:?}");
         }
-        assert!(PasswordRequestForm::from_fields([("grant_type", "password"), ("username", "u"), ("password", "p")]).is_ok());
+        assert!(
+            PasswordRequestForm::from_fields([("grant_type", "password"), ("username", "u"), ("password", "p")])
+                .is_ok()
+        );
         assert!(PasswordRequestForm::from_fields([("grant_type", ""), ("username", "u"), ("password", "p")]).is_ok());
     }
 

@@ -31,6 +31,12 @@ use crate::{AuthError, Authority, Claims};
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a principal for state `{S}`",
+    label = "not loadable from a token",
+    note = "implement `scopes_runtime::Principal<{S}>` for your user type, or declare a guard with \
+            `#[requires(scopes = [...])] impl Guard<{S}> for ...`"
+)]
 pub trait Principal<S>: Sized + Send {
     /// Loads the principal the token's claims name. Return [`AuthError::invalid_token`] when the subject
     /// is unknown; the framework adds the `WWW-Authenticate` challenge.
@@ -82,6 +88,12 @@ pub trait Guard<S>: Sized + Send {
 
 /// Something a handler can receive as its authorized principal: every [`Principal`], and every
 /// [`Guard`] declared under `#[requires]`. Generated code calls it; apps rarely do.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a `#[requires]` handler's principal with state `{S}`",
+    label = "neither a `Principal<{S}>` nor a guard declared with `#[requires]`",
+    note = "implement `scopes_runtime::Principal<{S}>` for your user type, or declare a guard with \
+            `#[requires(scopes = [...])] impl Guard<{S}> for ...`; the state must provide an `Authority` through `FromRef`"
+)]
 pub trait Authorize<S>: Sized + Send {
     /// Authorizes the request against `requirement` (the scopes of every layer above this one) and
     /// produces the principal.
@@ -98,6 +110,9 @@ where
     S: Send + Sync,
     Authority: FromRef<S>,
 {
+    // Spelled out rather than `async fn`: an `async fn` here would demand `P: 'a`, which the trait does
+    // not promise, while this future only borrows `parts`, `state` and `requirement` for `'a`.
+    #[allow(clippy::manual_async_fn)]
     fn authorize<'a>(
         parts: &'a mut Parts,
         state: &'a S,

@@ -55,7 +55,9 @@ pub const fn assert_registry_at_crate_root(module_path: &str) {
     let mut i = 0;
     while i + 1 < bytes.len() {
         if bytes[i] == b':' && bytes[i + 1] == b':' {
-            panic!("`registry!` must be invoked at the crate root (lib.rs or main.rs): `#[requires]` looks for it there");
+            panic!(
+                "`registry!` must be invoked at the crate root (lib.rs or main.rs): `#[requires]` looks for it there"
+            );
         }
         i += 1;
     }

@@ -216,7 +216,9 @@ mod tests {
     /// A token with a hand-written header and payload, signed with HMAC-SHA256 over `SECRET`.
     fn handmade(header: &str, payload: &str) -> String {
         let signing_input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
-        let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &EncodingKey::from_secret(SECRET), Algorithm::HS256).unwrap();
+        let signature =
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &EncodingKey::from_secret(SECRET), Algorithm::HS256)
+                .unwrap();
         format!("{signing_input}.{signature}")
     }
 
@@ -244,21 +246,25 @@ mod tests {
     #[test]
     fn expired_token_is_refused() {
         let authority = Authority::hs256(SECRET);
-        let token = authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 1, nbf: None }).unwrap();
+        let token =
+            authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 1, nbf: None }).unwrap();
         assert_eq!(authority.verify(&token), Err(TokenError::Expired));
     }
 
     #[test]
     fn leeway_accepts_recently_expired() {
         let authority = Authority::hs256(SECRET).with_leeway(Duration::from_secs(60));
-        let token = authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 10, nbf: None }).unwrap();
+        let token =
+            authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 10, nbf: None }).unwrap();
         assert!(authority.verify(&token).is_ok());
     }
 
     #[test]
     fn not_before_is_honoured() {
         let authority = Authority::hs256(SECRET);
-        let token = authority.sign(&Claims { sub: "j".into(), scopes: vec![], exp: now() + 600, nbf: Some(now() + 300) }).unwrap();
+        let token = authority
+            .sign(&Claims { sub: "j".into(), scopes: vec![], exp: now() + 600, nbf: Some(now() + 300) })
+            .unwrap();
         assert_eq!(authority.verify(&token), Err(TokenError::NotYetValid));
     }
 
@@ -281,7 +287,8 @@ mod tests {
     fn alg_none_is_refused_in_any_spelling() {
         let payload = format!(r#"{{"sub":"johndoe","scopes":["me"],"exp":{}}}"#, now() + 600);
         for alg in ["none", "None", "NONE", "nOnE"] {
-            let unsigned = format!("{}.{}.", b64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes()), b64(payload.as_bytes()));
+            let unsigned =
+                format!("{}.{}.", b64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes()), b64(payload.as_bytes()));
             assert!(Authority::hs256(SECRET).verify(&unsigned).is_err(), "{alg}");
         }
     }

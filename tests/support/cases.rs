@@ -7,9 +7,9 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use scopes_runtime::Claims;
 use serde_json::{Value, json};
 
+use crate::SECRET;
 use crate::tokens::{HS256_HEADER, b64, now, payload, raw, signed, with_claims};
 use crate::transport::{TestRequest, TestResponse, Transport};
-use crate::SECRET;
 
 /// What a case expects back.
 pub enum Body {
@@ -116,7 +116,12 @@ fn endpoint_successes(cases: &mut Vec<Case>) {
         200,
         Body::Json(json!([{"item_id": "Foo", "owner": "johndoe"}])),
     ));
-    cases.push(Case::new("GET /status/ with no scopes", bearer("/status/", &signed("johndoe", &[])), 200, Body::Json(json!({"status": "ok"}))));
+    cases.push(Case::new(
+        "GET /status/ with no scopes",
+        bearer("/status/", &signed("johndoe", &[])),
+        200,
+        Body::Json(json!({"status": "ok"})),
+    ));
     cases.push(Case::new(
         "GET /status/ as the disabled alice: disabled users allowed",
         bearer("/status/", &signed("alice", &[])),
@@ -173,10 +178,18 @@ fn failure_2_token_does_not_decode(cases: &mut Vec<Case>) {
     let live = format!(r#"{{"sub":"johndoe","scopes":["me","items"],"exp":{}}}"#, now() + 600);
     let broken: Vec<(&str, String)> = vec![
         ("2. token signed with another key", raw(HS256_HEADER, &live, "some-other-secret-of-enough-length")),
-        ("2. payload edited after signing", format!("{}.{}.{}", segments[0], b64(&live.replace("johndoe", "alice")), segments[2])),
+        (
+            "2. payload edited after signing",
+            format!("{}.{}.{}", segments[0], b64(&live.replace("johndoe", "alice")), segments[2]),
+        ),
         (
             "2. expired token",
-            with_claims(&Claims { sub: "johndoe".into(), scopes: vec!["me".into(), "items".into()], exp: now() - 5, nbf: None }),
+            with_claims(&Claims {
+                sub: "johndoe".into(),
+                scopes: vec!["me".into(), "items".into()],
+                exp: now() - 5,
+                nbf: None,
+            }),
         ),
         ("2. `alg: none`, unsigned", format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&live))),
         ("2. `alg: HS512` header", raw(r#"{"alg":"HS512","typ":"JWT"}"#, &live, SECRET)),
@@ -216,7 +229,12 @@ fn failure_3_claims_of_the_wrong_shape(cases: &mut Vec<Case>) {
 fn failure_4_unknown_subject(cases: &mut Vec<Case>) {
     for (path, scope) in GUARDED {
         cases.push(invalid(path, scope, "4. unknown `sub`", &signed("mallory", &["me", "items"])));
-        cases.push(invalid(path, scope, "4. unknown `sub` and no scopes (4 is checked before 5)", &signed("mallory", &[])));
+        cases.push(invalid(
+            path,
+            scope,
+            "4. unknown `sub` and no scopes (4 is checked before 5)",
+            &signed("mallory", &[]),
+        ));
     }
 }
 
@@ -255,8 +273,13 @@ fn failure_5_missing_scope(cases: &mut Vec<Case>) {
 fn failure_6_inactive_user(cases: &mut Vec<Case>) {
     for (path, granted) in [("/users/me/", &["me"][..]), ("/users/me/items/", &["me", "items"][..])] {
         cases.push(
-            Case::new(format!("6. disabled alice on {path}"), bearer(path, &signed("alice", granted)), 400, detail("Inactive user"))
-                .no_header(header::WWW_AUTHENTICATE),
+            Case::new(
+                format!("6. disabled alice on {path}"),
+                bearer(path, &signed("alice", granted)),
+                400,
+                detail("Inactive user"),
+            )
+            .no_header(header::WWW_AUTHENTICATE),
         );
     }
 }
@@ -286,12 +309,27 @@ fn token_endpoint(cases: &mut Vec<Case>) {
         ("unknown username", "username=nobody&password=secret"),
         ("another user's password", "username=johndoe&password=secretalice"),
     ] {
-        cases.push(Case::new(format!("POST /token, {what}"), form(body), 400, detail("Incorrect username or password")));
+        cases.push(Case::new(
+            format!("POST /token, {what}"),
+            form(body),
+            400,
+            detail("Incorrect username or password"),
+        ));
     }
     let both = Body::Json(json!({"detail": [missing("username"), missing("password")]}));
     cases.push(Case::new("POST /token, empty form", form(""), 422, both));
-    cases.push(Case::new("POST /token, no username", form("password=secret"), 422, Body::Json(json!({"detail": [missing("username")]}))));
-    cases.push(Case::new("POST /token, no password", form("username=johndoe"), 422, Body::Json(json!({"detail": [missing("password")]}))));
+    cases.push(Case::new(
+        "POST /token, no username",
+        form("password=secret"),
+        422,
+        Body::Json(json!({"detail": [missing("username")]})),
+    ));
+    cases.push(Case::new(
+        "POST /token, no password",
+        form("username=johndoe"),
+        422,
+        Body::Json(json!({"detail": [missing("password")]})),
+    ));
     cases.push(Case::new(
         "POST /token, empty values count as missing",
         form("username=&password="),
@@ -331,8 +369,13 @@ fn token_endpoint(cases: &mut Vec<Case>) {
 fn framework_behaviour(cases: &mut Vec<Case>) {
     for (from, to) in [("/users/me", "/users/me/"), ("/users/me/items", "/users/me/items/"), ("/status", "/status/")] {
         cases.push(
-            Case::new(format!("GET {from} redirects to {to}"), bearer(from, &signed("johndoe", &["me"])), 307, Body::Empty)
-                .header(header::LOCATION, &format!("http://{{host}}{to}")),
+            Case::new(
+                format!("GET {from} redirects to {to}"),
+                bearer(from, &signed("johndoe", &["me"])),
+                307,
+                Body::Empty,
+            )
+            .header(header::LOCATION, &format!("http://{{host}}{to}")),
         );
     }
     cases.push(

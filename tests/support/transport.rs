@@ -40,7 +40,8 @@ impl Transport for InProcess {
     }
 
     async fn send(&self, request: TestRequest) -> TestResponse {
-        let mut builder = Request::builder().method(request.method).uri(&request.path).header(header::HOST, self.host());
+        let mut builder =
+            Request::builder().method(request.method).uri(&request.path).header(header::HOST, self.host());
         for (name, value) in request.headers {
             builder = builder.header(name, value);
         }

@@ -2,7 +2,7 @@
 //! Each variant keeps the original syn nodes so code generation and errors can point at them.
 
 use proc_macro2::TokenStream;
-use syn::{FnArg, GenericArgument, Item, ItemFn, ItemImpl, PathArguments, PatType, Type};
+use syn::{FnArg, GenericArgument, Item, ItemFn, ItemImpl, PatType, PathArguments, Type};
 
 pub enum Target {
     Handler(Handler),

@@ -1,0 +1,12 @@
+//! Compile-time behaviour of `#[requires]` and `registry!`: what compiles, and the message for every
+//! mistake. The `.stderr` snapshots are tied to the machine's compiler (stable 1.95); refresh them with
+//! `TRYBUILD=overwrite cargo test -p scopes-tests --test ui` and review the diff.
+
+#[test]
+fn ui() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("ui/pass/*.rs");
+    cases.compile_fail("ui/requires-target/*.rs");
+    cases.compile_fail("ui/requires-args/*.rs");
+    cases.compile_fail("ui/registry/*.rs");
+}

@@ -1,0 +1,57 @@
+#[path = "../support/app.rs"]
+mod app;
+
+use app::{ActiveUser, User};
+use scopes_runtime::requires;
+
+scopes_runtime::registry! {
+    scheme = "OAuth2PasswordBearer",
+    token_url = "token",
+    scopes = {
+        "me" => "Read information about the current user.",
+        "items" => "Read items.",
+    },
+}
+
+use axum::Router;
+use axum::routing::get;
+
+#[requires]
+async fn bare(_user: User) {}
+
+#[requires()]
+async fn empty_parentheses(_user: User) {}
+
+#[requires(scopes = [])]
+async fn empty_list(_user: User) {}
+
+#[requires(scopes = ["me"])]
+async fn one_scope(user: User) -> String {
+    user.name
+}
+
+#[requires(scopes = ["me", "items"])]
+async fn two_scopes(_: User) {}
+
+#[requires(scopes = ["items",],)]
+async fn trailing_commas(_: User) {}
+
+#[requires(scopes = ["items"])]
+async fn through_a_guard(ActiveUser(user): ActiveUser) -> String {
+    user.name
+}
+
+fn router() -> Router<app::AppState> {
+    Router::new()
+        .route("/bare", get(bare))
+        .route("/empty_parentheses", get(empty_parentheses))
+        .route("/empty_list", get(empty_list))
+        .route("/one_scope", get(one_scope))
+        .route("/two_scopes", get(two_scopes))
+        .route("/trailing_commas", get(trailing_commas))
+        .route("/through_a_guard", get(through_a_guard))
+}
+
+fn main() {
+    let _ = router();
+}

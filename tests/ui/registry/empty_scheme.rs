@@ -1,0 +1,7 @@
+scopes_runtime::registry! {
+    scheme = "",
+    token_url = "token",
+    scopes = {},
+}
+
+fn main() {}

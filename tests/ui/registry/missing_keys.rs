@@ -1,0 +1,5 @@
+scopes_runtime::registry! {
+    scopes = { "me" => "Read information about the current user." },
+}
+
+fn main() {}

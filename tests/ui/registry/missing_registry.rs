@@ -1,0 +1,8 @@
+use scopes_runtime::requires;
+
+struct User;
+
+#[requires(scopes = ["me"])]
+async fn read(_user: User) {}
+
+fn main() {}

@@ -1,0 +1,9 @@
+mod auth {
+    scopes_runtime::registry! {
+        scheme = "OAuth2PasswordBearer",
+        token_url = "token",
+        scopes = { "me" => "Read information about the current user." },
+    }
+}
+
+fn main() {}

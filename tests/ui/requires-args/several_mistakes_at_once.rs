@@ -1,0 +1,20 @@
+#[path = "../support/app.rs"]
+mod app;
+
+#[allow(unused_imports)]
+use app::{ActiveUser, User};
+use scopes_runtime::requires;
+
+scopes_runtime::registry! {
+    scheme = "OAuth2PasswordBearer",
+    token_url = "token",
+    scopes = {
+        "me" => "Read information about the current user.",
+        "items" => "Read items.",
+    },
+}
+
+#[requires(scopes = ["me", "", "itemz", "me"])]
+async fn read(_user: User) {}
+
+fn main() {}

@@ -1,0 +1,29 @@
+#[path = "../support/app.rs"]
+mod app;
+
+#[allow(unused_imports)]
+use app::{ActiveUser, User};
+use scopes_runtime::requires;
+
+scopes_runtime::registry! {
+    scheme = "OAuth2PasswordBearer",
+    token_url = "token",
+    scopes = {
+        "me" => "Read information about the current user.",
+        "items" => "Read items.",
+    },
+}
+
+use scopes_runtime::{AuthError, Guard};
+
+struct Admin(User);
+
+#[requires(scopes = ["admni"])]
+impl Guard<app::AppState> for Admin {
+    type Inner = User;
+    async fn check(user: User, _state: &app::AppState) -> Result<Self, AuthError> {
+        Ok(Admin(user))
+    }
+}
+
+fn main() {}

@@ -1,0 +1,32 @@
+#[path = "../support/app.rs"]
+mod app;
+
+#[allow(unused_imports)]
+use app::{ActiveUser, User};
+use scopes_runtime::requires;
+
+scopes_runtime::registry! {
+    scheme = "OAuth2PasswordBearer",
+    token_url = "token",
+    scopes = {
+        "me" => "Read information about the current user.",
+        "items" => "Read items.",
+    },
+}
+
+use scopes_runtime::{AuthError, Guard};
+
+struct Anyone(User);
+
+#[requires(scopes = ["me"])]
+impl<S: Send + Sync> Guard<S> for Anyone
+where
+    User: scopes_runtime::Authorize<S>,
+{
+    type Inner = User;
+    async fn check(user: User, _state: &S) -> Result<Self, AuthError> {
+        Ok(Anyone(user))
+    }
+}
+
+fn main() {}
