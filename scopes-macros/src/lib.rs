@@ -15,7 +15,7 @@ use proc_macro::TokenStream;
 
 /// Requires a verified bearer token, and the listed scopes, before an axum handler runs.
 ///
-/// See `scopes_runtime::requires` for the full documentation.
+/// Documented, with examples, where users meet it: `scopes_runtime::requires`.
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     requires::expand(args.into(), item.into()).into()
@@ -23,7 +23,7 @@ pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Declares the application's security scheme and scopes, once, at the crate root.
 ///
-/// See `scopes_runtime::registry` for the full documentation.
+/// Documented, with examples, where users meet it: `scopes_runtime::registry`.
 #[proc_macro]
 pub fn registry(input: TokenStream) -> TokenStream {
     registry::expand(input.into()).into()

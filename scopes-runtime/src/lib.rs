@@ -40,6 +40,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 extern crate self as scopes_runtime;
 
 pub mod bearer;
@@ -59,7 +61,90 @@ pub use form::PasswordRequestForm;
 pub use guard::{Authorize, Guard, Principal, Requirement};
 pub use password::verify_password;
 pub use registry::{Registry, Scope};
-pub use scopes_macros::{registry, requires};
+/// Requires a verified bearer token, and the listed scopes, before an axum handler runs.
+///
+/// # On a handler
+///
+/// `#[requires(scopes = ["me", "items"])]` on an `async fn`: the generated extractor reads the
+/// `Authorization: Bearer` header, verifies the token with the state's [`Authority`], loads the principal
+/// and checks the scopes before the body runs. The handler's **first parameter** receives the principal:
+/// its type is a [`Principal`] (your user type) or a [`Guard`], and its pattern is kept as written. The
+/// other parameters are ordinary extractors; name, visibility and return type are unchanged, so the
+/// handler goes into a `Router` with `get(handler)` as usual.
+///
+/// `#[requires]`, `#[requires()]` and `#[requires(scopes = [])]` mean "authenticated, no scope".
+/// Every scope must be declared in the crate's [`registry!`]; an undeclared one is a compile error on the
+/// string.
+///
+/// ```
+/// use axum::{Router, extract::FromRef, routing::get};
+/// use scopes_runtime::{AuthError, Authority, Claims, Principal, requires};
+///
+/// scopes_runtime::registry! {
+///     scheme = "OAuth2PasswordBearer",
+///     token_url = "token",
+///     scopes = { "items" => "Read items." },
+/// }
+///
+/// #[derive(Clone, FromRef)]
+/// struct AppState { authority: Authority }
+/// struct User { name: String }
+///
+/// impl Principal<AppState> for User {
+///     async fn from_claims(claims: &Claims, _: &AppState) -> Result<Self, AuthError> {
+///         Ok(User { name: claims.sub.clone() })
+///     }
+/// }
+///
+/// #[requires(scopes = ["items"])]
+/// async fn items(user: User) -> String {
+///     format!("items of {}", user.name)
+/// }
+///
+/// #[requires]
+/// async fn status(_: User) -> &'static str {
+///     "ok"
+/// }
+///
+/// # fn main() {
+/// let app: Router<AppState> = Router::new().route("/items", get(items)).route("/status", get(status));
+/// # }
+/// ```
+///
+/// # On a guard
+///
+/// On an `impl Guard<State> for T` block, `#[requires(scopes = [...])]` declares the guard's own scopes;
+/// a handler taking `T` requires its own scopes and the guard's, outermost first. See [`Guard`].
+///
+/// # Mistakes
+///
+/// Each is a compile error at the offending token: a handler that is not `async` or has no parameter, an
+/// unknown or repeated argument, a scope that is not a string literal, empty, listed twice, outside RFC
+/// 6749's scope-token characters, or not declared in the registry (with a "did you mean" for near misses).
+pub use scopes_macros::requires;
+
+/// Declares the application's security scheme and its scopes, once, at the crate root.
+///
+/// Defines `SCOPE_REGISTRY` (a [`Registry`]) and the hidden macro through which [`macro@requires`] checks
+/// scope names at compile time. Scope names must be RFC 6749 scope tokens (printable ASCII without
+/// spaces, `"` or `\`) and unique; `scheme` and `token_url` are required.
+///
+/// ```
+/// scopes_runtime::registry! {
+///     scheme = "OAuth2PasswordBearer",
+///     token_url = "token",
+///     scopes = {
+///         "me" => "Read information about the current user.",
+///         "items" => "Read items.",
+///     },
+/// }
+///
+/// # fn main() {
+/// let names: Vec<_> = SCOPE_REGISTRY.scopes().iter().map(|scope| scope.name).collect();
+/// assert_eq!(names, ["me", "items"]);
+/// # }
+/// ```
+pub use scopes_macros::registry;
 pub use token::{Authority, Claims, TokenError};
 
 mod response;

@@ -204,6 +204,19 @@ fn failure_2_token_does_not_decode(cases: &mut Vec<Case>) {
         for (what, token) in &broken {
             cases.push(invalid(path, scope, what, token));
         }
+        let mut non_ascii = get(path);
+        non_ascii
+            .headers
+            .push((header::AUTHORIZATION, HeaderValue::from_bytes(b"Bearer caf\xc3\xa9.\xff").expect("bytes")));
+        cases.push(
+            Case::new(
+                format!("2. non-ASCII token on {path}"),
+                non_ascii,
+                401,
+                detail("Could not validate credentials"),
+            )
+            .header(header::WWW_AUTHENTICATE, &challenge(scope)),
+        );
     }
 }
 

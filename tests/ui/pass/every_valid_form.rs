@@ -4,14 +4,7 @@ mod app;
 use app::{ActiveUser, User};
 use scopes_runtime::requires;
 
-scopes_runtime::registry! {
-    scheme = "OAuth2PasswordBearer",
-    token_url = "token",
-    scopes = {
-        "me" => "Read information about the current user.",
-        "items" => "Read items.",
-    },
-}
+include!("../support/registry.rs");
 
 use axum::Router;
 use axum::routing::get;

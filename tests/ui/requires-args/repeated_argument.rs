@@ -5,14 +5,7 @@ mod app;
 use app::{ActiveUser, User};
 use scopes_runtime::requires;
 
-scopes_runtime::registry! {
-    scheme = "OAuth2PasswordBearer",
-    token_url = "token",
-    scopes = {
-        "me" => "Read information about the current user.",
-        "items" => "Read items.",
-    },
-}
+include!("../support/registry.rs");
 
 #[requires(scopes = ["me"], scopes = ["items"])]
 async fn read(_user: User) {}
