@@ -11,16 +11,8 @@ pub enum Target {
 
 pub struct Handler {
     pub item: ItemFn,
-}
-
-impl Handler {
-    /// The parameter that receives the principal. Present: checked in [`Target::from_item`].
-    pub fn principal(&self) -> &PatType {
-        match self.item.sig.inputs.first() {
-            Some(FnArg::Typed(principal)) => principal,
-            _ => unreachable!("checked when the handler was read"),
-        }
-    }
+    /// The first parameter, which receives the authorized principal.
+    pub principal: PatType,
 }
 
 pub struct GuardImpl {
@@ -53,7 +45,10 @@ impl Handler {
             ));
         }
         match item.sig.inputs.first() {
-            Some(FnArg::Typed(_)) => Ok(Handler { item }),
+            Some(FnArg::Typed(principal)) => {
+                let principal = principal.clone();
+                Ok(Handler { item, principal })
+            }
             Some(FnArg::Receiver(receiver)) => Err(syn::Error::new_spanned(
                 receiver,
                 "`#[requires]` hands the authorized principal to the handler's first parameter, which cannot be `self`",

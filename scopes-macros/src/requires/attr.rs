@@ -88,3 +88,59 @@ fn unknown_argument(name: Ident) -> syn::Error {
     };
     syn::Error::new_spanned(name, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
+        syn::parse2(tokens)
+    }
+
+    fn scope_names(args: &Args) -> Vec<String> {
+        args.scopes.as_ref().map(|s| s.literals().map(LitStr::value).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn empty_arguments_require_no_scope() {
+        let args = parse(quote::quote!()).unwrap();
+        assert!(args.scopes.is_none() && args.problems.is_empty());
+    }
+
+    #[test]
+    fn reads_scopes_with_and_without_trailing_commas() {
+        assert_eq!(scope_names(&parse(quote::quote!(scopes = ["me", "items"])).unwrap()), ["me", "items"]);
+        assert_eq!(scope_names(&parse(quote::quote!(scopes = ["me",],)).unwrap()), ["me"]);
+        assert!(scope_names(&parse(quote::quote!(scopes = [])).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn keeps_non_literal_elements_for_the_checks_to_report() {
+        let args = parse(quote::quote!(scopes = [me, "items", 1])).unwrap();
+        assert_eq!(args.scopes.as_ref().unwrap().elements.len(), 3);
+        assert_eq!(scope_names(&args), ["items"]);
+    }
+
+    #[test]
+    fn a_repeated_argument_is_a_problem_and_the_first_wins() {
+        let args = parse(quote::quote!(scopes = ["me"], scopes = ["items"])).unwrap();
+        assert_eq!(args.problems.len(), 1);
+        assert_eq!(args.problems[0].to_string(), "`scopes` specified more than once");
+        assert_eq!(scope_names(&args), ["me"]);
+    }
+
+    #[test]
+    fn unknown_arguments_suggest_the_near_one() {
+        let error = parse(quote::quote!(scope = ["me"])).err().unwrap().to_string();
+        assert!(error.starts_with("unknown argument `scope`; did you mean `scopes`?"), "{error}");
+        let error = parse(quote::quote!(roles = ["me"])).err().unwrap().to_string();
+        assert!(!error.contains("did you mean"), "{error}");
+    }
+
+    #[test]
+    fn values_that_are_not_lists_are_refused() {
+        for tokens in [quote::quote!(scopes = "me"), quote::quote!("me"), quote::quote!(scopes)] {
+            assert!(parse(tokens.clone()).is_err(), "{tokens}");
+        }
+    }
+}

@@ -33,7 +33,7 @@ fn expand_handler(handler: &Handler, scopes: &[LitStr]) -> TokenStream {
     let mut item = handler.item.clone();
     let vis = &item.vis;
     let marker = format_ident!("__scopes_requirement_{}", item.sig.ident);
-    let principal = handler.principal();
+    let principal = &handler.principal;
     let (attrs, pat, ty) = (&principal.attrs, &principal.pat, &principal.ty);
     // Spanned at the user's type, so "not a principal" errors land on it.
     let authorized = quote_spanned! {ty.span()=>
