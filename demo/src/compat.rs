@@ -4,88 +4,117 @@
 //!   there with 307 and an absolute `Location` (clients keep the method, body and `Authorization`);
 //! - any other unknown path is 404 `{"detail":"Not Found"}`;
 //! - a known path with a method it does not serve is 405 `{"detail":"Method Not Allowed"}` with `Allow`
-//!   listing exactly the declared methods (FastAPI does not answer `HEAD` for a `GET` route).
+//!   listing exactly the documented methods (FastAPI does not answer `HEAD` for a `GET` route).
+//!
+//! The routes are read from the OpenAPI document, where each path and method is declared once.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::Request;
-use axum::handler::Handler;
+use axum::Json;
+use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter};
-use axum::{Json, Router};
 use serde_json::json;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::path::PathItem;
 
-/// Collects routes, then builds a [`Router`] with FastAPI's redirect, 404 and 405 behaviour.
-pub struct Routes<S> {
-    paths: BTreeMap<&'static str, (MethodRouter<S>, Vec<Method>)>,
+/// The documented routes, and the paths left to the router as they are (Swagger UI's pages).
+#[derive(Debug, Clone)]
+pub struct FastApiCompat {
+    routes: Arc<Vec<(String, Vec<Method>)>>,
+    passthrough: Arc<Vec<String>>,
 }
 
-impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
-    fn default() -> Self {
-        Routes { paths: BTreeMap::new() }
-    }
-}
-
-impl<S: Clone + Send + Sync + 'static> Routes<S> {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Serves `method` on `path` with `handler`.
-    ///
-    /// # Panics
-    /// When `method` is not one axum can route (an extension method) or is given twice for `path`:
-    /// both are mistakes in the app's route table, found at start-up.
-    pub fn route<H, T>(mut self, path: &'static str, method: Method, handler: H) -> Self
-    where
-        H: Handler<T, S>,
-        T: 'static,
-    {
-        let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
-        let (router, methods) = self.paths.entry(path).or_insert_with(|| (MethodRouter::new(), Vec::new()));
-        *router = std::mem::take(router).on(filter, handler);
-        methods.push(method);
-        self
-    }
-
-    pub fn into_router(self) -> Router<S> {
-        let known_paths: Arc<Vec<&'static str>> = Arc::new(self.paths.keys().copied().collect());
-        let mut router = Router::new();
-        for (path, (mut method_router, methods)) in self.paths {
-            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-            if methods.contains(&Method::GET) && !methods.contains(&Method::HEAD) {
-                // axum answers HEAD from the GET handler; FastAPI does not.
-                let allow = allow.clone();
-                method_router = method_router.head(move || async move { method_not_allowed(&allow) });
-            }
-            method_router = method_router.fallback(move || async move { method_not_allowed(&allow) });
-            router = router.route(path, method_router);
+impl FastApiCompat {
+    /// The routes of `document`; requests under `passthrough` prefixes go straight to the router.
+    pub fn from_document(document: &OpenApi, passthrough: &[&str]) -> Self {
+        let routes = document.paths.paths.iter().map(|(path, item)| (path.clone(), methods(item))).collect();
+        FastApiCompat {
+            routes: Arc::new(routes),
+            passthrough: Arc::new(passthrough.iter().map(|p| (*p).to_owned()).collect()),
         }
-        router.fallback(move |request: Request| async move { redirect_or_not_found(&known_paths, &request) })
+    }
+
+    /// `router`, answering unknown paths and methods as FastAPI does.
+    pub fn wrap(self, router: Router) -> Router {
+        router.layer(middleware::from_fn_with_state(self, answer_like_fastapi))
+    }
+
+    fn methods_for(&self, path: &str) -> Option<&[Method]> {
+        self.routes.iter().find(|(template, _)| matches_template(template, path)).map(|(_, methods)| methods.as_slice())
     }
 }
 
-fn method_not_allowed(allow: &str) -> Response {
+fn methods(item: &PathItem) -> Vec<Method> {
+    [
+        (Method::GET, item.get.is_some()),
+        (Method::PUT, item.put.is_some()),
+        (Method::POST, item.post.is_some()),
+        (Method::DELETE, item.delete.is_some()),
+        (Method::OPTIONS, item.options.is_some()),
+        (Method::HEAD, item.head.is_some()),
+        (Method::PATCH, item.patch.is_some()),
+        (Method::TRACE, item.trace.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(method, present)| present.then_some(method))
+    .collect()
+}
+
+/// Whether `path` fits an OpenAPI path template such as `/items/{id}`.
+fn matches_template(template: &str, path: &str) -> bool {
+    let (mut template, mut path) = (template.split('/'), path.split('/'));
+    loop {
+        match (template.next(), path.next()) {
+            (None, None) => return true,
+            (Some(t), Some(p)) if t.starts_with('{') && t.ends_with('}') && !p.is_empty() => {}
+            (Some(t), Some(p)) if t == p => {}
+            _ => return false,
+        }
+    }
+}
+
+async fn answer_like_fastapi(State(compat): State<FastApiCompat>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let under = |prefix: &String| {
+        path.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if compat.passthrough.iter().any(under) {
+        return next.run(request).await;
+    }
+    match compat.methods_for(path) {
+        Some(methods) if methods.contains(request.method()) => next.run(request).await,
+        Some(methods) => method_not_allowed(methods),
+        None => redirect_or_not_found(&compat, &request),
+    }
+}
+
+fn method_not_allowed(methods: &[Method]) -> Response {
+    let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
     let mut response =
         (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "detail": "Method Not Allowed" }))).into_response();
-    if let Ok(allow) = HeaderValue::from_str(allow) {
+    if let Ok(allow) = HeaderValue::from_str(&allow) {
         response.headers_mut().insert(header::ALLOW, allow);
     }
     response
 }
 
-fn redirect_or_not_found(known_paths: &[&str], request: &Request) -> Response {
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({ "detail": "Not Found" }))).into_response()
+}
+
+fn redirect_or_not_found(compat: &FastApiCompat, request: &Request) -> Response {
     let path = request.uri().path();
     let toggled = match path.strip_suffix('/') {
         _ if path == "/" => None,
         Some(without) => Some(without.to_owned()),
         None => Some(format!("{path}/")),
     };
-    match toggled.filter(|t| known_paths.contains(&t.as_str())) {
+    match toggled.filter(|t| compat.methods_for(t).is_some()) {
         Some(target) => redirect(request, &target),
-        None => (StatusCode::NOT_FOUND, Json(json!({ "detail": "Not Found" }))).into_response(),
+        None => not_found(),
     }
 }
 
@@ -104,6 +133,20 @@ fn redirect(request: &Request, path: &str) -> Response {
     match HeaderValue::from_str(&location) {
         Ok(location) => (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, location)]).into_response(),
         // A Host header that cannot be echoed back: answer as if the path were unknown.
-        Err(_) => (StatusCode::NOT_FOUND, Json(json!({ "detail": "Not Found" }))).into_response(),
+        Err(_) => not_found(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_template;
+
+    #[test]
+    fn templates_match_whole_segments() {
+        assert!(matches_template("/users/me/", "/users/me/"));
+        assert!(!matches_template("/users/me/", "/users/me"));
+        assert!(matches_template("/items/{id}", "/items/7"));
+        assert!(!matches_template("/items/{id}", "/items/"));
+        assert!(!matches_template("/items/{id}", "/items/7/x"));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use rand::RngCore;
 
 /// FastAPI's OAuth2-scopes tutorial app, on the scopes framework.
@@ -17,6 +17,17 @@ pub struct Config {
     /// not survive a restart.
     #[arg(long, env = "DEMO_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Print the OpenAPI document and exit, without starting a server.
+    Openapi,
 }
 
 impl Config {

@@ -1,7 +1,7 @@
 //! `cargo run -p demo`: serve the seed app. `--help` lists the flags.
 
 use clap::Parser;
-use demo::config::Config;
+use demo::config::{Command, Config};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
@@ -11,6 +11,11 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let config = Config::parse();
+    if let Some(Command::Openapi) = config.command {
+        let document = demo::routes::openapi().to_pretty_json().map_err(std::io::Error::other)?;
+        println!("{document}");
+        return Ok(());
+    }
 
     let (secret, generated) = config.secret_or_random();
     if generated {

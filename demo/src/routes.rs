@@ -1,18 +1,37 @@
-//! The seed's four endpoints, and the router that serves them.
+//! The seed's four endpoints, documented where they are declared, and the app that serves them.
+//!
+//! Each endpoint's path and method are written once, in its `#[utoipa::path]`; the router and the OpenAPI
+//! document are both built from that. Security is never written here: `#[requires]` and the guards are
+//! the single source, and `scopes_runtime::openapi::secure` puts it in the document.
 
 use axum::extract::State;
-use axum::http::Method;
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
 use scopes_runtime::{AuthError, PasswordRequestForm, TokenResponse, requires, verify_password};
 use serde::Serialize;
+use utoipa::openapi::OpenApi as OpenApiDocument;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
 use crate::auth::ActiveUser;
-use crate::compat::Routes;
+use crate::compat::FastApiCompat;
 use crate::users::User;
 
 /// `POST /token`: the password grant. Grants whatever scopes the client asks for, as the seed does.
+#[utoipa::path(
+    post,
+    path = "/token",
+    summary = "Login For Access Token",
+    request_body(content = PasswordRequestForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Successful Response", body = TokenResponse),
+        (status = 400, description = "Incorrect username or password", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = ValidationErrorBody),
+    )
+)]
 pub async fn login_for_access_token(
     State(state): State<AppState>,
     form: PasswordRequestForm,
@@ -29,12 +48,21 @@ pub async fn login_for_access_token(
 
 /// `GET /users/me/`: the current active user (scope `me`, through the guard).
 #[requires]
+#[utoipa::path(
+    get,
+    path = "/users/me/",
+    summary = "Read Users Me",
+    responses(
+        (status = 200, description = "Successful Response", body = User),
+        (status = 400, description = "Inactive user", body = ErrorDetail),
+    )
+)]
 pub async fn read_users_me(ActiveUser(user): ActiveUser) -> Json<User> {
     Json(user)
 }
 
 /// One of the user's items.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Item {
     pub item_id: &'static str,
     pub owner: String,
@@ -42,29 +70,73 @@ pub struct Item {
 
 /// `GET /users/me/items/`: the current active user's items; `items` on top of the guard's `me`.
 #[requires(scopes = ["items"])]
+#[utoipa::path(
+    get,
+    path = "/users/me/items/",
+    summary = "Read Own Items",
+    responses(
+        (status = 200, description = "Successful Response", body = Vec<Item>),
+        (status = 400, description = "Inactive user", body = ErrorDetail),
+    )
+)]
 pub async fn read_own_items(ActiveUser(user): ActiveUser) -> Json<Vec<Item>> {
     Json(vec![Item { item_id: "Foo", owner: user.username }])
 }
 
 /// The system status.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Status {
     pub status: &'static str,
 }
 
 /// `GET /status/`: any authenticated user, disabled ones included; no scope.
 #[requires]
+#[utoipa::path(
+    get,
+    path = "/status/",
+    summary = "Read System Status",
+    responses((status = 200, description = "Successful Response", body = Status))
+)]
 pub async fn read_system_status(_user: User) -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
-/// The demo's router, with FastAPI's redirect, 404 and 405 behaviour.
+#[derive(OpenApi)]
+#[openapi(info(title = "scopes demo", description = "FastAPI's OAuth2-scopes tutorial app, on the scopes framework."))]
+struct ApiDoc;
+
+/// Where the document is served, and where Swagger UI is.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+pub const DOCS_PATH: &str = "/docs";
+
+/// The API's routes and its OpenAPI document, security included.
+///
+/// # Panics
+/// When a `#[requires]` handler has no operation in the document: its security would be missing from
+/// the docs. That is a mistake in this file, found at start-up (and by the tests) before any request.
+pub fn api() -> (Router<AppState>, OpenApiDocument) {
+    let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login_for_access_token))
+        .routes(routes!(read_users_me))
+        .routes(routes!(read_own_items))
+        .routes(routes!(read_system_status))
+        .split_for_parts();
+    if let Err(unlinked) = scopes_runtime::openapi::secure(&mut document, &crate::SCOPE_REGISTRY) {
+        panic!("{unlinked}");
+    }
+    (router, document)
+}
+
+/// The OpenAPI document alone, as `demo openapi` prints it.
+pub fn openapi() -> OpenApiDocument {
+    api().1
+}
+
+/// The demo app: the API with FastAPI's redirect, 404 and 405 behaviour, its document at
+/// [`OPENAPI_PATH`] and Swagger UI at [`DOCS_PATH`].
 pub fn router(state: AppState) -> Router {
-    Routes::new()
-        .route("/token", Method::POST, post(login_for_access_token))
-        .route("/users/me/", Method::GET, get(read_users_me))
-        .route("/users/me/items/", Method::GET, get(read_own_items))
-        .route("/status/", Method::GET, get(read_system_status))
-        .into_router()
-        .with_state(state)
+    let (api, document) = api();
+    let compat = FastApiCompat::from_document(&document, &[DOCS_PATH, OPENAPI_PATH]);
+    let swagger = SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, document);
+    compat.wrap(api.with_state(state).merge(swagger))
 }

@@ -164,18 +164,22 @@ impl Challenge {
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ValidationError, description = "One problem with the request, as FastAPI reports it."))]
 pub struct ValidationIssue {
     /// Machine-readable kind, e.g. `missing`.
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: &'static str,
     /// Where the problem is: `["body", field]`.
     pub loc: Vec<String>,
     /// Human-readable message.
     pub msg: String,
     /// The offending value, `null` when absent.
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub input: serde_json::Value,
     /// Extra facts, such as the pattern a value had to match.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub ctx: Option<serde_json::Value>,
 }
 

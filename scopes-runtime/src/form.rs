@@ -23,18 +23,23 @@ use crate::{AuthError, ValidationIssue};
 /// let app: Router = Router::new().route("/token", post(token));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = TokenRequest, description = "A password-grant token request (RFC 6749 §4.3)."))]
 pub struct PasswordRequestForm {
     /// `password` when given.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^password$"))]
     pub grant_type: Option<String>,
     /// The username; never empty.
     pub username: String,
     /// The password; never empty.
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
     pub password: String,
     /// The requested scopes, space-separated; empty when none were asked for.
+    #[cfg_attr(feature = "openapi", schema(default = "", required = false))]
     pub scope: String,
     /// The client identifier, if the client sent one.
     pub client_id: Option<String>,
     /// The client secret, if the client sent one.
+    #[cfg_attr(feature = "openapi", schema(format = Password))]
     pub client_secret: Option<String>,
 }
 

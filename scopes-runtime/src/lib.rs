@@ -48,6 +48,8 @@ pub mod bearer;
 mod error;
 mod form;
 mod guard;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod password;
 mod registry;
 mod token;

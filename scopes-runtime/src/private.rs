@@ -62,3 +62,61 @@ pub const fn assert_registry_at_crate_root(module_path: &str) {
         i += 1;
     }
 }
+
+pub use inventory;
+
+/// One `#[requires]` handler, registered at link time so the OpenAPI document can be given each
+/// operation's security without restating it.
+pub struct HandlerSecurity {
+    /// The handler function's name.
+    pub handler: &'static str,
+    /// The module it is declared in.
+    pub module: &'static str,
+    /// The OpenAPI operation id it is documented under: the function name, unless `#[requires]` saw a
+    /// `#[utoipa::path(operation_id = "...")]` below it.
+    pub operation_id: &'static str,
+    /// The handler's effective scopes: its own, then each guard's, outermost first, each once.
+    pub scopes: fn() -> Vec<&'static str>,
+}
+
+inventory::collect!(HandlerSecurity);
+
+/// The scopes of a guard chain, outermost first. Generated for every guard declared with `#[requires]`.
+pub trait GuardChain {
+    fn chain(out: &mut Vec<&'static str>);
+}
+
+/// Resolves a principal type's chain of scopes without knowing the app's state type: guards contribute
+/// theirs through [`GuardChain`], principals none. Generated code calls
+/// `(&ChainOf::<T>(PhantomData)).chain_scopes(out)`; method resolution picks the guard impl when it
+/// applies and falls back to the principal one (autoref specialization on a concrete type).
+pub struct ChainOf<T>(pub PhantomData<T>);
+
+pub trait ChainViaGuard {
+    fn chain_scopes(&self, out: &mut Vec<&'static str>);
+}
+
+impl<T: GuardChain> ChainViaGuard for ChainOf<T> {
+    fn chain_scopes(&self, out: &mut Vec<&'static str>) {
+        T::chain(out);
+    }
+}
+
+pub trait ChainViaPrincipal {
+    fn chain_scopes(&self, out: &mut Vec<&'static str>);
+}
+
+impl<T> ChainViaPrincipal for &ChainOf<T> {
+    fn chain_scopes(&self, _out: &mut Vec<&'static str>) {}
+}
+
+/// `own` followed by `chain`, each scope once, in first-seen order: the order enforcement reports.
+pub fn effective_scopes(own: &[&'static str], chain: Vec<&'static str>) -> Vec<&'static str> {
+    let mut scopes: Vec<&'static str> = Vec::with_capacity(own.len() + chain.len());
+    for scope in own.iter().copied().chain(chain) {
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    scopes
+}

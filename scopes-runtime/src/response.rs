@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(body, r#"{"access_token":"abc","token_type":"bearer"}"#);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Token, description = "An issued bearer token."))]
 pub struct TokenResponse {
     /// The signed JWT.
     pub access_token: String,

@@ -2,7 +2,8 @@
 //! Each variant keeps the original syn nodes so code generation and errors can point at them.
 
 use proc_macro2::TokenStream;
-use syn::{FnArg, GenericArgument, Item, ItemFn, ItemImpl, PatType, PathArguments, Type};
+use proc_macro2::TokenTree;
+use syn::{Attribute, FnArg, GenericArgument, Item, ItemFn, ItemImpl, LitStr, PatType, PathArguments, Type};
 
 pub enum Target {
     Handler(Handler),
@@ -13,6 +14,8 @@ pub struct Handler {
     pub item: ItemFn,
     /// The first parameter, which receives the authorized principal.
     pub principal: PatType,
+    /// The `operation_id` of a `#[utoipa::path]` below `#[requires]`, when it names one.
+    pub operation_id: Option<LitStr>,
 }
 
 pub struct GuardImpl {
@@ -47,7 +50,8 @@ impl Handler {
         match item.sig.inputs.first() {
             Some(FnArg::Typed(principal)) => {
                 let principal = principal.clone();
-                Ok(Handler { item, principal })
+                let operation_id = utoipa_operation_id(&item.attrs)?;
+                Ok(Handler { item, principal, operation_id })
             }
             Some(FnArg::Receiver(receiver)) => Err(syn::Error::new_spanned(
                 receiver,
@@ -105,4 +109,31 @@ fn item_keyword(item: &Item) -> TokenStream {
         Item::Use(i) => i.use_token.into_token_stream(),
         other => other.into_token_stream(),
     }
+}
+
+/// The operation id a `#[utoipa::path(..., operation_id = "...")]` on the handler gives it. The OpenAPI
+/// document links the handler's security to its operation by this id (the function name by default).
+fn utoipa_operation_id(attrs: &[Attribute]) -> syn::Result<Option<LitStr>> {
+    let is_utoipa_path = |attr: &&Attribute| {
+        let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
+        segments == ["utoipa", "path"]
+    };
+    let Some(attr) = attrs.iter().find(is_utoipa_path) else { return Ok(None) };
+    let syn::Meta::List(list) = &attr.meta else { return Ok(None) };
+    let tokens: Vec<TokenTree> = list.tokens.clone().into_iter().collect();
+    for window in tokens.windows(3) {
+        let [TokenTree::Ident(key), TokenTree::Punct(eq), value] = window else { continue };
+        if key != "operation_id" || eq.as_char() != '=' {
+            continue;
+        }
+        return match syn::parse2::<LitStr>(value.clone().into()) {
+            Ok(id) => Ok(Some(id)),
+            Err(_) => Err(syn::Error::new_spanned(
+                value,
+                "with `#[requires]`, write `operation_id` as a string literal: the OpenAPI document links the \
+                 handler's security to its operation by this id",
+            )),
+        };
+    }
+    Ok(None)
 }

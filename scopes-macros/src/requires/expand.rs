@@ -12,6 +12,16 @@ use syn::spanned::Spanned;
 
 use super::ast::{GuardImpl, Handler, Target};
 
+/// `use` of the two traits that resolve a principal type's chain of guard scopes (see
+/// `scopes_runtime::__private::ChainOf`).
+fn chain_scopes_of(ty: &syn::Type, out: TokenStream) -> TokenStream {
+    quote! {
+        #[allow(unused_imports)]
+        use ::scopes_runtime::__private::{ChainViaGuard as _, ChainViaPrincipal as _};
+        (&::scopes_runtime::__private::ChainOf::<#ty>(::core::marker::PhantomData)).chain_scopes(#out);
+    }
+}
+
 pub fn expand(target: &Target, scopes: &[LitStr]) -> TokenStream {
     let registry_check = registry_check(scopes);
     let expanded = match target {
@@ -43,7 +53,28 @@ fn expand_handler(handler: &Handler, scopes: &[LitStr]) -> TokenStream {
     let inputs = quote! { #authorized, #(#rest),* };
     item.sig.inputs = syn::parse_quote! { #inputs };
 
+    let handler_name = item.sig.ident.to_string();
+    let operation_id =
+        handler.operation_id.clone().unwrap_or_else(|| LitStr::new(&handler_name, item.sig.ident.span()));
+    let chain = chain_scopes_of(ty, quote!(&mut chain));
+
     quote! {
+        ::scopes_runtime::__private::inventory::submit! {
+            ::scopes_runtime::__private::HandlerSecurity {
+                handler: #handler_name,
+                module: ::core::module_path!(),
+                operation_id: #operation_id,
+                scopes: {
+                    fn effective_scopes() -> ::std::vec::Vec<&'static str> {
+                        let mut chain = ::std::vec::Vec::new();
+                        #chain
+                        ::scopes_runtime::__private::effective_scopes(&[#(#scopes),*], chain)
+                    }
+                    effective_scopes
+                },
+            }
+        }
+
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #marker;
@@ -61,8 +92,17 @@ fn expand_guard(guard: &GuardImpl, scopes: &[LitStr]) -> TokenStream {
     let state = &guard.state;
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let inner = quote!(<#self_ty as ::scopes_runtime::Guard<#state>>::Inner);
+    let chain = chain_scopes_of(&syn::parse_quote!(#inner), quote!(out));
     quote! {
         #item
+
+        impl #impl_generics ::scopes_runtime::__private::GuardChain for #self_ty #where_clause {
+            fn chain(out: &mut ::std::vec::Vec<&'static str>) {
+                out.extend_from_slice(&[#(#scopes),*]);
+                #chain
+            }
+        }
 
         impl #impl_generics ::scopes_runtime::Authorize<#state> for #self_ty #where_clause {
             fn authorize<'__scopes>(
