@@ -5,6 +5,7 @@
 //!   (`get_current_active_user`, which requires `me`).
 //! - [`routes`]: the four endpoints and the router.
 //! - [`compat`]: what FastAPI itself answers around them: trailing-slash redirects, JSON 404 and 405.
+//! - [`docs`]: the OpenAPI document and Swagger UI, served from the binary.
 //! - [`config`]: flags and environment.
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use scopes_runtime::Authority;
 pub mod auth;
 pub mod compat;
 pub mod config;
+pub mod docs;
 pub mod routes;
 pub mod users;
 

@@ -13,12 +13,11 @@ use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_swagger_ui::SwaggerUi;
 
-use crate::AppState;
 use crate::auth::ActiveUser;
 use crate::compat::FastApiCompat;
 use crate::users::User;
+use crate::{AppState, docs};
 
 /// `POST /token`: the password grant. Grants whatever scopes the client asks for, as the seed does.
 #[utoipa::path(
@@ -105,10 +104,6 @@ pub async fn read_system_status(_user: User) -> Json<Status> {
 #[openapi(info(title = "scopes demo", description = "FastAPI's OAuth2-scopes tutorial app, on the scopes framework."))]
 struct ApiDoc;
 
-/// Where the document is served, and where Swagger UI is.
-pub const OPENAPI_PATH: &str = "/openapi.json";
-pub const DOCS_PATH: &str = "/docs";
-
 /// The API's routes and its OpenAPI document, security included.
 ///
 /// # Panics
@@ -133,10 +128,9 @@ pub fn openapi() -> OpenApiDocument {
 }
 
 /// The demo app: the API with FastAPI's redirect, 404 and 405 behaviour, its document at
-/// [`OPENAPI_PATH`] and Swagger UI at [`DOCS_PATH`].
+/// [`docs::OPENAPI_PATH`] and Swagger UI at [`docs::DOCS_PATH`].
 pub fn router(state: AppState) -> Router {
     let (api, document) = api();
-    let compat = FastApiCompat::from_document(&document, &[DOCS_PATH, OPENAPI_PATH]);
-    let swagger = SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, document);
-    compat.wrap(api.with_state(state).merge(swagger))
+    let compat = FastApiCompat::from_document(&document, &[docs::DOCS_PATH, docs::OPENAPI_PATH]);
+    compat.wrap(api.merge(docs::routes(document)).with_state(state))
 }

@@ -3,6 +3,7 @@
 //! straight into the demo's router, or over TCP to the demo binary.
 
 pub mod cases;
+pub mod server;
 pub mod tokens;
 pub mod transport;
 

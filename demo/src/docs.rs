@@ -1,0 +1,84 @@
+//! The OpenAPI document at `/openapi.json` and Swagger UI at `/docs`, all served from the binary.
+//!
+//! The page is FastAPI's: served at `/docs` itself (no redirect to `/docs/`), so the document's relative
+//! token URL `token` resolves to `/token` when the Authorize dialog logs in, as it does for the seed.
+//! Its scripts and styles are the vendored Swagger UI of utoipa-swagger-ui, under `/docs/`.
+
+use std::sync::Arc;
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use utoipa::openapi::OpenApi;
+use utoipa_swagger_ui::Config;
+
+/// Where the document is served, and where Swagger UI is.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+pub const DOCS_PATH: &str = "/docs";
+
+/// Routes for the document, the Swagger UI page and its assets.
+pub fn routes<S: Clone + Send + Sync + 'static>(document: OpenApi) -> Router<S> {
+    let document = Arc::new(document);
+    let config = Arc::new(Config::new([OPENAPI_PATH]));
+    Router::new()
+        .route(OPENAPI_PATH, get(move || async move { Json(document.as_ref().clone()) }))
+        .route(DOCS_PATH, get(|| async { Html(swagger_ui_page()) }))
+        // FastAPI's trailing-slash redirect, for the page too.
+        .route(&format!("{DOCS_PATH}/"), get(|| async { Redirect::temporary(DOCS_PATH) }))
+        .route(
+            &format!("{DOCS_PATH}/{{*file}}"),
+            get(move |Path(file): Path<String>| async move { asset(&file, config) }),
+        )
+}
+
+fn swagger_ui_page() -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html>
+<head>
+<link type="text/css" rel="stylesheet" href="{DOCS_PATH}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{DOCS_PATH}/favicon-32x32.png">
+<title>scopes demo - Swagger UI</title>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{DOCS_PATH}/swagger-ui-bundle.js"></script>
+<script>
+const ui = SwaggerUIBundle({{
+    url: '{OPENAPI_PATH}',
+    dom_id: '#swagger-ui',
+    layout: 'BaseLayout',
+    deepLinking: true,
+    showExtensions: true,
+    showCommonExtensions: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+}})
+</script>
+</body>
+</html>
+"#
+    )
+}
+
+fn asset(file: &str, config: Arc<Config<'static>>) -> Response {
+    match utoipa_swagger_ui::serve(file, config) {
+        Ok(Some(file)) => {
+            let mut response = file.bytes.into_owned().into_response();
+            if let Ok(content_type) = HeaderValue::from_str(&file.content_type) {
+                response.headers_mut().insert(header::CONTENT_TYPE, content_type);
+            }
+            if file.gzpipped {
+                response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            response
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, Json(json!({ "detail": "Not Found" }))).into_response(),
+        Err(error) => {
+            tracing::error!(%error, file, "serving a Swagger UI file");
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "detail": "Internal Server Error" }))).into_response()
+        }
+    }
+}

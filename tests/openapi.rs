@@ -1,0 +1,182 @@
+//! The demo's OpenAPI document against the one the seed app serves (`tests/fixtures/seed-openapi.json`,
+//! a copy of `shared/reference/seed-openapi.json`), on what matters to a client: paths and methods, the
+//! security scheme and its scope descriptions, each operation's scopes, and the token form.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+fn seed() -> Value {
+    serde_json::from_str(include_str!("fixtures/seed-openapi.json")).expect("the seed document is JSON")
+}
+
+fn demo() -> Value {
+    serde_json::to_value(demo::routes::openapi()).expect("the demo document serializes")
+}
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// `(path, method) -> operation` for every operation of a document.
+fn operations(document: &Value) -> BTreeMap<(String, String), Value> {
+    let mut operations = BTreeMap::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            if let Some(operation) = item.get(method) {
+                operations.insert((path.clone(), method.to_owned()), operation.clone());
+            }
+        }
+    }
+    operations
+}
+
+/// Follows a local `$ref` such as `#/components/schemas/Token`.
+fn resolve<'a>(document: &'a Value, value: &'a Value) -> &'a Value {
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let pointer = reference.strip_prefix('#').expect("a local reference");
+            document.pointer(pointer).unwrap_or_else(|| panic!("{reference} resolves"))
+        }
+        None => value,
+    }
+}
+
+/// Each operation's security as `scheme -> set of scopes`, or `None` when it has none.
+fn security(operation: &Value) -> Option<BTreeMap<String, BTreeSet<String>>> {
+    let requirements = operation.get("security")?.as_array()?;
+    let mut schemes = BTreeMap::new();
+    for requirement in requirements {
+        for (scheme, scopes) in requirement.as_object().expect("a security requirement") {
+            let scopes = scopes.as_array().expect("scopes").iter().map(|s| s.as_str().unwrap().to_owned());
+            schemes.insert(scheme.clone(), scopes.collect());
+        }
+    }
+    Some(schemes)
+}
+
+#[test]
+fn document_is_openapi_3_1() {
+    let version = demo()["openapi"].as_str().unwrap().to_owned();
+    assert!(version.starts_with("3.1."), "{version}");
+}
+
+#[test]
+fn same_paths_and_methods() {
+    let seed: BTreeSet<_> = operations(&seed()).into_keys().collect();
+    let demo: BTreeSet<_> = operations(&demo()).into_keys().collect();
+    assert_eq!(demo, seed);
+}
+
+#[test]
+fn same_security_scheme_and_scope_descriptions() {
+    let seed = seed();
+    let demo = demo();
+    let scheme = "/components/securitySchemes/OAuth2PasswordBearer";
+    let (seed_scheme, demo_scheme) = (seed.pointer(scheme).unwrap(), demo.pointer(scheme).expect("the scheme"));
+    assert_eq!(demo_scheme["type"], "oauth2");
+    assert_eq!(demo_scheme["flows"]["password"]["tokenUrl"], seed_scheme["flows"]["password"]["tokenUrl"]);
+    assert_eq!(demo_scheme["flows"]["password"]["scopes"], seed_scheme["flows"]["password"]["scopes"]);
+    assert_eq!(demo_scheme["flows"].as_object().unwrap().len(), 1, "only the password flow");
+}
+
+#[test]
+fn same_scopes_for_each_operation() {
+    let seed = operations(&seed());
+    let demo = operations(&demo());
+    for (key, seed_operation) in &seed {
+        assert_eq!(security(&demo[key]), security(seed_operation), "security of {key:?}");
+    }
+    // Spelled out too, so a regression reads plainly.
+    let items = &demo[&("/users/me/items/".to_owned(), "get".to_owned())];
+    assert_eq!(items["security"], serde_json::json!([{"OAuth2PasswordBearer": ["items", "me"]}]));
+    let status = &demo[&("/status/".to_owned(), "get".to_owned())];
+    assert_eq!(status["security"], serde_json::json!([{"OAuth2PasswordBearer": []}]));
+    assert!(demo[&("/token".to_owned(), "post".to_owned())].get("security").is_none());
+}
+
+#[test]
+fn same_token_form_fields_and_required_list() {
+    let (seed, demo) = (seed(), demo());
+    let form = |document: &Value| {
+        let body = &document["paths"]["/token"]["post"]["requestBody"];
+        let schema = resolve(document, &body["content"]["application/x-www-form-urlencoded"]["schema"]).clone();
+        (body["required"].clone(), schema)
+    };
+    let ((seed_required_body, seed_form), (demo_required_body, demo_form)) = (form(&seed), form(&demo));
+    assert_eq!(demo_required_body, seed_required_body, "the body is required");
+    let fields = |form: &Value| form["properties"].as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
+    assert_eq!(fields(&demo_form), fields(&seed_form));
+    let required = |form: &Value| {
+        form["required"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()).collect::<BTreeSet<_>>()
+    };
+    assert_eq!(required(&demo_form), required(&seed_form));
+    assert_eq!(demo_form["properties"]["password"]["format"], "password");
+    assert_eq!(demo_form["properties"]["client_secret"]["format"], "password");
+    assert_eq!(demo_form["properties"]["scope"]["default"], "");
+    assert_eq!(demo_form["properties"]["grant_type"]["pattern"], "^password$");
+}
+
+#[test]
+fn responses_and_schemas_are_described() {
+    let demo = demo();
+    let operations = operations(&demo);
+    let token = &operations[&("/token".to_owned(), "post".to_owned())];
+    for status in ["200", "400", "422"] {
+        assert!(token["responses"].get(status).is_some(), "/token documents {status}");
+    }
+    for (path, statuses) in [
+        ("/users/me/", &["200", "400", "401"][..]),
+        ("/users/me/items/", &["200", "400", "401"]),
+        ("/status/", &["200", "401"]),
+    ] {
+        let operation = &operations[&(path.to_owned(), "get".to_owned())];
+        for status in statuses {
+            let response = &operation["responses"][status];
+            assert!(response.is_object(), "{path} documents {status}");
+            assert!(response["content"]["application/json"]["schema"].is_object(), "{path} {status} has a JSON body");
+        }
+    }
+    let schemas = demo["components"]["schemas"].as_object().unwrap();
+    for name in ["Token", "User", "ErrorDetail", "HTTPValidationError"] {
+        assert!(schemas.contains_key(name), "schema {name}");
+    }
+    let user = &schemas["User"]["properties"];
+    for field in ["username", "email", "full_name", "disabled"] {
+        assert!(user.get(field).is_some(), "User.{field}");
+    }
+}
+
+/// `demo openapi` prints the same document the server serves.
+#[tokio::test]
+async fn served_document_is_the_printed_one() {
+    use scopes_tests::transport::{InProcess, TestRequest, Transport};
+    let app = InProcess { router: demo::router(demo::AppState::seed(scopes_tests::SECRET.as_bytes())) };
+    let request =
+        TestRequest { method: axum::http::Method::GET, path: "/openapi.json".into(), headers: vec![], body: vec![] };
+    let response = app.send(request).await;
+    assert_eq!(response.status, 200);
+    let served: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(served, demo());
+}
+
+/// `/docs` is Swagger UI's page itself, as in FastAPI, with its assets served from the binary.
+#[tokio::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    use scopes_tests::transport::{InProcess, TestRequest, Transport};
+    let app = InProcess { router: demo::router(demo::AppState::seed(scopes_tests::SECRET.as_bytes())) };
+    let get =
+        |path: &str| TestRequest { method: axum::http::Method::GET, path: path.into(), headers: vec![], body: vec![] };
+    let page = app.send(get("/docs")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(html.contains("/docs/swagger-ui-bundle.js") && html.contains("url: '/openapi.json'"), "{html}");
+    for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css"] {
+        let response = app.send(get(asset)).await;
+        assert_eq!(response.status, 200, "{asset}");
+        assert!(response.body.len() > 10_000, "{asset} is the real file");
+    }
+    let slash = app.send(get("/docs/")).await;
+    assert_eq!(slash.status, 307);
+    assert_eq!(slash.headers["location"], "/docs");
+    assert_eq!(app.send(get("/docs/no-such-file.js")).await.status, 404);
+}

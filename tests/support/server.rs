@@ -1,0 +1,67 @@
+//! Starting the demo binary as a user does, on a free loopback port.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Builds the demo binary (a no-op when it is fresh) and returns its path, as cargo reports it.
+pub fn demo_binary() -> PathBuf {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "demo", "--bin", "demo", "--message-format=json"])
+        .current_dir(workspace)
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "building the demo failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reports the demo executable")
+}
+
+/// A running demo; killed when dropped, so a failing test leaves no server behind.
+pub struct RunningDemo {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// What it logged up to its "listening" line.
+    pub log: Vec<String>,
+}
+
+impl Drop for RunningDemo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_demo(secret: Option<&str>) -> RunningDemo {
+    let mut command = Command::new(demo_binary());
+    command.args(["--bind", "127.0.0.1:0"]).env("RUST_LOG", "info").env("NO_COLOR", "1").env_remove("DEMO_SECRET_KEY");
+    if let Some(secret) = secret {
+        command.env("DEMO_SECRET_KEY", secret);
+    }
+    let child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("the demo starts");
+    // Owned by the guard from here on, so any failure below still kills the process.
+    let mut demo = RunningDemo { child, base: String::new(), log: Vec::new() };
+    let stdout = demo.child.stdout.take().expect("piped stdout");
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    while demo.base.is_empty() {
+        let line = lines.recv_timeout(Duration::from_secs(30)).expect("the demo logs its address within 30 s");
+        if let Some(address) = line.split("listening on ").nth(1) {
+            demo.base = address.trim().to_owned();
+        }
+        demo.log.push(line);
+    }
+    demo
+}
