@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use scopes_runtime::Authority;
+use scopes_runtime::{Authority, KeyError};
 
 pub mod auth;
 pub mod compat;
@@ -39,9 +39,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The seed's users, with tokens signed under `secret`.
-    pub fn seed(secret: &[u8]) -> Self {
-        AppState { authority: Authority::hs256(secret), users: Arc::new(users::UserStore::seed()) }
+    /// The seed's users, with tokens signed under `secret` (at least 32 bytes).
+    pub fn seed(secret: &[u8]) -> Result<Self, KeyError> {
+        Ok(AppState { authority: Authority::hs256(secret)?, users: Arc::new(users::UserStore::seed()) })
     }
 }
 

@@ -24,7 +24,16 @@ async fn main() -> std::io::Result<()> {
              tokens will not survive a restart"
         );
     }
-    let app = demo::router(demo::AppState::seed(secret.as_bytes())).layer(TraceLayer::new_for_http());
+    let state = match demo::AppState::seed(secret.as_bytes()) {
+        Ok(state) => state,
+        Err(error) => {
+            tracing::error!(
+                "refusing to start: {error} (give --secret-key or DEMO_SECRET_KEY, e.g. `openssl rand -hex 32`)"
+            );
+            std::process::exit(2);
+        }
+    };
+    let app = demo::router(state).layer(TraceLayer::new_for_http());
 
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);

@@ -35,7 +35,7 @@
 //! }
 //!
 //! # fn main() {
-//! let state = AppState { authority: Authority::hs256(b"0123456789abcdef0123456789abcdef") };
+//! let state = AppState { authority: Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap() };
 //! let app: Router = Router::new().route("/items", get(read_own_items)).with_state(state);
 //! # }
 //! ```
@@ -147,7 +147,7 @@ pub use scopes_macros::requires;
 /// # }
 /// ```
 pub use scopes_macros::registry;
-pub use token::{Authority, Claims, TokenError};
+pub use token::{Authority, ClaimFormat, Claims, KeyError, TokenError};
 
 mod response;
 pub use response::TokenResponse;

@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::AuthError;
 
-/// The claims of an access token, as FastAPI's tutorial writes them.
+/// The claims of an access token that authorization uses.
 ///
-/// `scopes` is the JSON list of granted scope names; a token without it grants none.
+/// On the wire the scopes are the seed's `scopes` list or RFC 9068's `scope` string, as the
+/// [`ClaimFormat`] says; a token without them grants none.
 ///
 /// ```
 /// use scopes_runtime::Claims;
@@ -34,6 +35,53 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
 }
+
+/// How the granted scopes are written in a token.
+///
+/// ```
+/// use scopes_runtime::{Authority, ClaimFormat};
+/// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_claim_format(ClaimFormat::ScopeString);
+/// let token = authority.issue("johndoe", &["me", "items"]).unwrap();
+/// assert_eq!(authority.verify(&token).unwrap().scopes, ["me", "items"]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClaimFormat {
+    /// `"scopes": ["me", "items"]`, as FastAPI's tutorial writes them.
+    #[default]
+    ScopesList,
+    /// `"scope": "me items"`, RFC 9068's space-separated string (RFC 8693 §4.2).
+    ScopeString,
+}
+
+/// The claims as they travel, in either [`ClaimFormat`].
+#[derive(Serialize, Deserialize)]
+struct WireClaims {
+    sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aud: Option<String>,
+}
+
+/// The secret is unusable for signing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the signing secret is {length} bytes; HS256 needs at least {minimum}")]
+pub struct KeyError {
+    /// The given secret's length in bytes.
+    pub length: usize,
+    /// The least accepted length.
+    pub minimum: usize,
+}
+
+/// The signing secret printed in FastAPI's tutorial, which anyone can read.
+const PUBLISHED_SEED_SECRET: &[u8] = b"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
 
 /// Why a token failed verification. All of them answer 401 to the client; the kind is for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,7 +136,7 @@ impl From<jsonwebtoken::errors::Error> for TokenError {
 /// ```
 /// use scopes_runtime::Authority;
 ///
-/// let authority = Authority::hs256(b"a secret of at least thirty-two bytes!!");
+/// let authority = Authority::hs256(b"a secret of at least thirty-two bytes!!").unwrap();
 /// let token = authority.issue("johndoe", &["me", "items"]).unwrap();
 /// let claims = authority.verify(&token).unwrap();
 /// assert_eq!(claims.sub, "johndoe");
@@ -105,6 +153,9 @@ struct Keys {
     decoding: DecodingKey,
     validation: Validation,
     token_lifetime: Duration,
+    claim_format: ClaimFormat,
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 impl std::fmt::Debug for Authority {
@@ -114,6 +165,9 @@ impl std::fmt::Debug for Authority {
             .field("algorithm", &Algorithm::HS256)
             .field("token_lifetime", &self.keys.token_lifetime)
             .field("leeway_seconds", &self.keys.validation.leeway)
+            .field("claim_format", &self.keys.claim_format)
+            .field("issuer", &self.keys.issuer)
+            .field("audience", &self.keys.audience)
             .finish()
     }
 }
@@ -122,24 +176,85 @@ impl Authority {
     /// Thirty minutes, as in FastAPI's tutorial.
     pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
-    /// An authority signing and verifying with HS256 under `secret`.
+    /// HS256 needs a secret at least as long as its output: 32 bytes.
+    pub const MINIMUM_SECRET_LENGTH: usize = 32;
+
+    /// An authority signing and verifying with HS256 under `secret`, which must be at least
+    /// [`MINIMUM_SECRET_LENGTH`](Self::MINIMUM_SECRET_LENGTH) bytes. Logs a warning when it is the secret
+    /// published in FastAPI's tutorial.
     ///
-    /// Tokens live [`DEFAULT_TOKEN_LIFETIME`](Self::DEFAULT_TOKEN_LIFETIME); clock leeway is zero:
-    /// the issuer and the verifier share a clock when they share a secret.
-    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
+    /// Defaults: tokens live [`DEFAULT_TOKEN_LIFETIME`](Self::DEFAULT_TOKEN_LIFETIME); the clock leeway for
+    /// `exp` and `nbf` is zero (the issuer and the verifier share a clock when they share a secret; see
+    /// [`with_leeway`](Self::with_leeway)); scopes are the seed's `scopes` list; no `iss` or `aud` check.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// assert!(Authority::hs256(b"too short").is_err());
+    /// assert!(Authority::hs256(b"0123456789abcdef0123456789abcdef").is_ok());
+    /// ```
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self, KeyError> {
         let secret = secret.as_ref();
+        if secret.len() < Self::MINIMUM_SECRET_LENGTH {
+            return Err(KeyError { length: secret.len(), minimum: Self::MINIMUM_SECRET_LENGTH });
+        }
+        if secret == PUBLISHED_SEED_SECRET {
+            tracing::warn!(
+                "the signing secret is the one published in FastAPI's tutorial: anyone can forge tokens; \
+                 generate your own (e.g. `openssl rand -hex 32`)"
+            );
+        }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.validate_nbf = true;
+        validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp"]);
-        Authority {
+        Ok(Authority {
             keys: Arc::new(Keys {
                 encoding: EncodingKey::from_secret(secret),
                 decoding: DecodingKey::from_secret(secret),
                 validation,
                 token_lifetime: Self::DEFAULT_TOKEN_LIFETIME,
+                claim_format: ClaimFormat::default(),
+                issuer: None,
+                audience: None,
             }),
-        }
+        })
+    }
+
+    /// Writes and reads scopes in `format`.
+    pub fn with_claim_format(mut self, format: ClaimFormat) -> Self {
+        Arc::make_mut(&mut self.keys).claim_format = format;
+        self
+    }
+
+    /// Issues tokens with `iss` = `issuer`, and accepts only tokens that carry it.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let secret = b"0123456789abcdef0123456789abcdef";
+    /// let ours = Authority::hs256(secret).unwrap().with_issuer("https://auth.example");
+    /// let theirs = Authority::hs256(secret).unwrap().with_issuer("https://elsewhere.example");
+    /// let token = theirs.issue("johndoe", &["me"]).unwrap();
+    /// assert!(ours.verify(&token).is_err());
+    /// ```
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        let keys = Arc::make_mut(&mut self.keys);
+        let issuer = issuer.into();
+        keys.validation.set_issuer(&[&issuer]);
+        keys.validation.required_spec_claims.insert("iss".into());
+        keys.issuer = Some(issuer);
+        self
+    }
+
+    /// Issues tokens with `aud` = `audience`, and accepts only tokens for it.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        let keys = Arc::make_mut(&mut self.keys);
+        let audience = audience.into();
+        keys.validation.set_audience(&[&audience]);
+        keys.validation.validate_aud = true;
+        keys.validation.required_spec_claims.insert("aud".into());
+        keys.audience = Some(audience);
+        self
     }
 
     /// Sets how long issued tokens stay valid.
@@ -147,7 +262,7 @@ impl Authority {
     /// ```
     /// use std::time::Duration;
     /// use scopes_runtime::Authority;
-    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").with_token_lifetime(Duration::from_secs(60));
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_token_lifetime(Duration::from_secs(60));
     /// assert_eq!(authority.token_lifetime(), Duration::from_secs(60));
     /// ```
     pub fn with_token_lifetime(mut self, lifetime: Duration) -> Self {
@@ -161,7 +276,7 @@ impl Authority {
     /// ```
     /// use std::time::Duration;
     /// use scopes_runtime::Authority;
-    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").with_leeway(Duration::from_secs(30));
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_leeway(Duration::from_secs(30));
     /// # let _ = authority;
     /// ```
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
@@ -186,15 +301,38 @@ impl Authority {
         self.sign(&claims)
     }
 
-    /// Signs arbitrary claims. Tests and tools use it to mint tokens with chosen `exp` and `nbf`.
+    /// Signs arbitrary claims, in the configured claim format and with the configured `iss` and `aud`.
+    /// Tests and tools use it to mint tokens with chosen `exp` and `nbf`.
     pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.keys.encoding)
+        let (scopes, scope) = match self.keys.claim_format {
+            ClaimFormat::ScopesList => (Some(claims.scopes.clone()), None),
+            ClaimFormat::ScopeString => (None, Some(claims.scopes.join(" "))),
+        };
+        let wire = WireClaims {
+            sub: claims.sub.clone(),
+            scopes,
+            scope,
+            exp: claims.exp,
+            nbf: claims.nbf,
+            iss: self.keys.issuer.clone(),
+            aud: self.keys.audience.clone(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &wire, &self.keys.encoding)
             .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
     }
 
-    /// Verifies `token`'s algorithm, signature, `exp` and `nbf`, and returns its claims.
+    /// Verifies `token`'s algorithm, signature, `exp`, `nbf` and (when configured) `iss` and `aud`, and
+    /// returns its claims, reading the scopes in the configured claim format.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        Ok(jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.keys.validation)?.claims)
+        let wire = jsonwebtoken::decode::<WireClaims>(token, &self.keys.decoding, &self.keys.validation)?.claims;
+        let scopes = match self.keys.claim_format {
+            ClaimFormat::ScopesList => wire.scopes.unwrap_or_default(),
+            ClaimFormat::ScopeString => wire
+                .scope
+                .map(|s| s.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
+        };
+        Ok(Claims { sub: wire.sub, scopes, exp: wire.exp, nbf: wire.nbf })
     }
 }
 
@@ -224,7 +362,7 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_subject_and_scopes() {
-        let authority = Authority::hs256(SECRET);
+        let authority = Authority::hs256(SECRET).unwrap();
         let token = authority.issue("johndoe", &["me", "items"]).unwrap();
         let claims = authority.verify(&token).unwrap();
         assert_eq!(claims.sub, "johndoe");
@@ -235,7 +373,7 @@ mod tests {
 
     #[test]
     fn header_is_the_seeds() {
-        let token = Authority::hs256(SECRET).issue("johndoe", &["me"]).unwrap();
+        let token = Authority::hs256(SECRET).unwrap().issue("johndoe", &["me"]).unwrap();
         let header = token.split('.').next().unwrap();
         use base64::Engine;
         let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
@@ -245,7 +383,7 @@ mod tests {
 
     #[test]
     fn expired_token_is_refused() {
-        let authority = Authority::hs256(SECRET);
+        let authority = Authority::hs256(SECRET).unwrap();
         let token =
             authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 1, nbf: None }).unwrap();
         assert_eq!(authority.verify(&token), Err(TokenError::Expired));
@@ -253,7 +391,7 @@ mod tests {
 
     #[test]
     fn leeway_accepts_recently_expired() {
-        let authority = Authority::hs256(SECRET).with_leeway(Duration::from_secs(60));
+        let authority = Authority::hs256(SECRET).unwrap().with_leeway(Duration::from_secs(60));
         let token =
             authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 10, nbf: None }).unwrap();
         assert!(authority.verify(&token).is_ok());
@@ -261,7 +399,7 @@ mod tests {
 
     #[test]
     fn not_before_is_honoured() {
-        let authority = Authority::hs256(SECRET);
+        let authority = Authority::hs256(SECRET).unwrap();
         let token = authority
             .sign(&Claims { sub: "j".into(), scopes: vec![], exp: now() + 600, nbf: Some(now() + 300) })
             .unwrap();
@@ -270,8 +408,9 @@ mod tests {
 
     #[test]
     fn wrong_key_is_refused() {
-        let token = Authority::hs256(b"another secret, also thirty-two bytes").issue("johndoe", &["me"]).unwrap();
-        assert_eq!(Authority::hs256(SECRET).verify(&token), Err(TokenError::BadSignature));
+        let token =
+            Authority::hs256(b"another secret, also thirty-two bytes").unwrap().issue("johndoe", &["me"]).unwrap();
+        assert_eq!(Authority::hs256(SECRET).unwrap().verify(&token), Err(TokenError::BadSignature));
     }
 
     #[test]
@@ -279,7 +418,7 @@ mod tests {
         let payload = format!(r#"{{"sub":"johndoe","scopes":["me"],"exp":{}}}"#, now() + 600);
         for alg in ["HS384", "HS512", "RS256", "ES256"] {
             let token = handmade(&format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#), &payload);
-            assert_eq!(Authority::hs256(SECRET).verify(&token), Err(TokenError::WrongAlgorithm), "{alg}");
+            assert_eq!(Authority::hs256(SECRET).unwrap().verify(&token), Err(TokenError::WrongAlgorithm), "{alg}");
         }
     }
 
@@ -289,13 +428,13 @@ mod tests {
         for alg in ["none", "None", "NONE", "nOnE"] {
             let unsigned =
                 format!("{}.{}.", b64(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes()), b64(payload.as_bytes()));
-            assert!(Authority::hs256(SECRET).verify(&unsigned).is_err(), "{alg}");
+            assert!(Authority::hs256(SECRET).unwrap().verify(&unsigned).is_err(), "{alg}");
         }
     }
 
     #[test]
     fn exp_is_required_and_numeric() {
-        let authority = Authority::hs256(SECRET);
+        let authority = Authority::hs256(SECRET).unwrap();
         let header = r#"{"alg":"HS256","typ":"JWT"}"#;
         let missing = handmade(header, r#"{"sub":"johndoe","scopes":["me"]}"#);
         assert!(matches!(authority.verify(&missing), Err(TokenError::InvalidClaims(_))));
@@ -305,7 +444,7 @@ mod tests {
 
     #[test]
     fn claims_of_the_wrong_type_are_refused() {
-        let authority = Authority::hs256(SECRET);
+        let authority = Authority::hs256(SECRET).unwrap();
         let header = r#"{"alg":"HS256","typ":"JWT"}"#;
         let exp = now() + 600;
         for payload in [
@@ -320,7 +459,7 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_refused() {
-        let authority = Authority::hs256(SECRET);
+        let authority = Authority::hs256(SECRET).unwrap();
         let good = authority.issue("johndoe", &["me"]).unwrap();
         let parts: Vec<&str> = good.split('.').collect();
         for token in [
@@ -336,11 +475,63 @@ mod tests {
 
     #[test]
     fn edited_payload_fails_the_signature() {
-        let authority = Authority::hs256(SECRET);
+        let authority = Authority::hs256(SECRET).unwrap();
         let good = authority.issue("johndoe", &["me"]).unwrap();
         let parts: Vec<&str> = good.split('.').collect();
         let payload = format!(r#"{{"sub":"johndoe","scopes":["me","items"],"exp":{}}}"#, now() + 600);
         let forged = format!("{}.{}.{}", parts[0], b64(payload.as_bytes()), parts[2]);
         assert_eq!(authority.verify(&forged), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn secrets_shorter_than_32_bytes_are_refused() {
+        assert_eq!(Authority::hs256([0u8; 31]).err(), Some(KeyError { length: 31, minimum: 32 }));
+        assert!(Authority::hs256([0u8; 32]).is_ok());
+    }
+
+    #[test]
+    fn scope_string_format_round_trips_and_refuses_a_list() {
+        let authority = Authority::hs256(SECRET).unwrap().with_claim_format(ClaimFormat::ScopeString);
+        let token = authority.issue("johndoe", &["me", "items"]).unwrap();
+        let payload: serde_json::Value = {
+            use base64::Engine;
+            let part = token.split('.').nth(1).unwrap();
+            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+        };
+        assert_eq!(payload["scope"], "me items");
+        assert!(payload.get("scopes").is_none());
+        assert_eq!(authority.verify(&token).unwrap().scopes, ["me", "items"]);
+
+        let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+        let list = handmade(header, &format!(r#"{{"sub":"j","scope":["me"],"exp":{}}}"#, now() + 600));
+        assert!(matches!(authority.verify(&list), Err(TokenError::InvalidClaims(_))));
+        let number = handmade(header, &format!(r#"{{"sub":"j","scope":7,"exp":{}}}"#, now() + 600));
+        assert!(matches!(authority.verify(&number), Err(TokenError::InvalidClaims(_))));
+    }
+
+    #[test]
+    fn issuer_and_audience_are_required_when_configured() {
+        let plain = Authority::hs256(SECRET).unwrap();
+        let strict = Authority::hs256(SECRET).unwrap().with_issuer("https://auth.example").with_audience("api");
+        let strict_token = strict.issue("johndoe", &["me"]).unwrap();
+        assert!(strict.verify(&strict_token).is_ok());
+        assert!(plain.verify(&strict_token).is_ok(), "an unconfigured verifier ignores iss and aud");
+        let plain_token = plain.issue("johndoe", &["me"]).unwrap();
+        assert!(matches!(strict.verify(&plain_token), Err(TokenError::InvalidClaims(_))));
+        let other_audience =
+            Authority::hs256(SECRET).unwrap().with_issuer("https://auth.example").with_audience("other");
+        assert!(strict.verify(&other_audience.issue("johndoe", &["me"]).unwrap()).is_err());
+    }
+
+    #[test]
+    fn kid_is_ignored_there_is_one_key() {
+        let payload = format!(r#"{{"sub":"johndoe","scopes":["me"],"exp":{}}}"#, now() + 600);
+        for kid in ["../../../../dev/null", "/etc/passwd", "' OR 1=1 --", ""] {
+            let header = format!(r#"{{"alg":"HS256","typ":"JWT","kid":"{kid}"}}"#);
+            assert!(Authority::hs256(SECRET).unwrap().verify(&handmade(&header, &payload)).is_ok(), "{kid}");
+            let forged = handmade(&header, &payload);
+            let other = Authority::hs256(b"a different secret of enough length!!").unwrap();
+            assert_eq!(other.verify(&forged), Err(TokenError::BadSignature), "{kid}");
+        }
     }
 }

@@ -17,12 +17,12 @@ pub fn now() -> u64 {
 
 /// A valid token for `sub` granting `scopes`, signed with the test secret.
 pub fn signed(sub: &str, scopes: &[&str]) -> String {
-    Authority::hs256(SECRET).issue(sub, scopes).expect("signing")
+    Authority::hs256(SECRET).unwrap().issue(sub, scopes).expect("signing")
 }
 
 /// A token with exactly these claims, signed with the test secret.
 pub fn with_claims(claims: &Claims) -> String {
-    Authority::hs256(SECRET).sign(claims).expect("signing")
+    Authority::hs256(SECRET).unwrap().sign(claims).expect("signing")
 }
 
 /// A token with a raw JSON header and payload, HMAC-SHA256-signed with `secret` whatever the header says.
