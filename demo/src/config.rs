@@ -2,8 +2,9 @@
 
 use std::net::SocketAddr;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use rand::RngCore;
+use scopes_runtime::ResponseStyle;
 
 /// FastAPI's OAuth2-scopes tutorial app, on the scopes framework.
 #[derive(Debug, Parser)]
@@ -18,8 +19,28 @@ pub struct Config {
     #[arg(long, env = "DEMO_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 
+    /// How refusals are answered: `seed` (exactly as FastAPI's tutorial) or `rfc` (RFC 6750 / RFC 6749).
+    #[arg(long, env = "DEMO_STYLE", value_enum, default_value_t = Style::Seed)]
+    pub style: Style,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// The `--style` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Style {
+    Seed,
+    Rfc,
+}
+
+impl Style {
+    pub fn response_style(self) -> ResponseStyle {
+        match self {
+            Style::Seed => ResponseStyle::Seed,
+            Style::Rfc => ResponseStyle::rfc("scopes demo"),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use scopes_runtime::{Authority, KeyError};
+use scopes_runtime::{Authority, KeyError, ResponseStyle, TokenEndpoint};
 
 pub mod auth;
 pub mod compat;
@@ -32,16 +32,26 @@ scopes_runtime::registry! {
 /// What every handler and guard can reach.
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    /// Issues and verifies tokens.
+    /// Issues and verifies tokens, and says how refusals are answered.
     pub authority: Authority,
+    /// The password grant, with its login throttle.
+    pub tokens: TokenEndpoint,
     /// The user database.
     pub users: Arc<users::UserStore>,
 }
 
 impl AppState {
-    /// The seed's users, with tokens signed under `secret` (at least 32 bytes).
+    /// The seed's users, with tokens signed under `secret` (at least 32 bytes) and refusals answered as
+    /// FastAPI's tutorial does.
     pub fn seed(secret: &[u8]) -> Result<Self, KeyError> {
-        Ok(AppState { authority: Authority::hs256(secret)?, users: Arc::new(users::UserStore::seed()) })
+        Self::new(secret, ResponseStyle::Seed)
+    }
+
+    /// The seed's users, answering refusals in `style`.
+    pub fn new(secret: &[u8], style: ResponseStyle) -> Result<Self, KeyError> {
+        let authority = Authority::hs256(secret)?.with_response_style(style);
+        let tokens = TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY);
+        Ok(AppState { authority, tokens, users: Arc::new(users::UserStore::seed()) })
     }
 }
 

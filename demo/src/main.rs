@@ -24,7 +24,7 @@ async fn main() -> std::io::Result<()> {
              tokens will not survive a restart"
         );
     }
-    let state = match demo::AppState::seed(secret.as_bytes()) {
+    let state = match demo::AppState::new(secret.as_bytes(), config.style.response_style()) {
         Ok(state) => state,
         Err(error) => {
             tracing::error!(
@@ -36,7 +36,10 @@ async fn main() -> std::io::Result<()> {
     let app = demo::router(state).layer(TraceLayer::new_for_http());
 
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
+    // The address comes last: tests and scripts read it from the end of this line.
+    tracing::info!("answering in the {:?} style; listening on http://{}", config.style, listener.local_addr()?);
+    // Connection info gives the token endpoint each client's address, for throttling failed logins.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }
 

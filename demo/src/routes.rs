@@ -5,9 +5,10 @@
 //! the single source, and `scopes_runtime::openapi::secure` puts it in the document.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::{Json, Router};
 use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
-use scopes_runtime::{AuthError, PasswordRequestForm, TokenResponse, requires, verify_password};
+use scopes_runtime::{ClientAddress, PasswordRequestForm, TokenResponse, requires};
 use serde::Serialize;
 use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa::{OpenApi, ToSchema};
@@ -19,7 +20,8 @@ use crate::compat::FastApiCompat;
 use crate::users::User;
 use crate::{AppState, docs};
 
-/// `POST /token`: the password grant. Grants whatever scopes the client asks for, as the seed does.
+/// `POST /token`: the password grant. Grants the requested scopes that are declared and that the user is
+/// allowed; throttles repeated failures.
 #[utoipa::path(
     post,
     path = "/token",
@@ -27,22 +29,22 @@ use crate::{AppState, docs};
     request_body(content = PasswordRequestForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Successful Response", body = TokenResponse),
-        (status = 400, description = "Incorrect username or password", body = ErrorDetail),
-        (status = 422, description = "Validation Error", body = ValidationErrorBody),
+        (status = 400, description = "Incorrect username or password; in the RFC style any RFC 6749 §5.2 error", body = ErrorDetail),
+        (status = 413, description = "Request body too large", body = ErrorDetail),
+        (status = 422, description = "Validation Error (seed style)", body = ValidationErrorBody),
+        (status = 429, description = "Too many failed logins; see `Retry-After`", body = ErrorDetail),
     )
 )]
 pub async fn login_for_access_token(
     State(state): State<AppState>,
+    client: ClientAddress,
     form: PasswordRequestForm,
-) -> Result<Json<TokenResponse>, AuthError> {
-    let record = state.users.get(&form.username);
-    // An unknown user is checked against a stand-in hash: the same bcrypt work as a wrong password.
-    let password_ok = verify_password(&form.password, record.map(|r| r.hashed_password.as_str())).await?;
-    let Some(record) = record.filter(|_| password_ok) else {
-        return Err(AuthError::IncorrectCredentials);
-    };
-    let access_token = state.authority.issue(&record.user.username, &form.scopes())?;
-    Ok(Json(TokenResponse::bearer(access_token)))
+) -> Response {
+    let users = state.users.clone();
+    state
+        .tokens
+        .grant(client, form, |username| async move { users.get(&username).map(|record| record.account()) })
+        .await
 }
 
 /// `GET /users/me/`: the current active user (scope `me`, through the guard).

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use scopes_runtime::Account;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -14,11 +15,23 @@ pub struct User {
     pub disabled: Option<bool>,
 }
 
-/// A stored user: what the API shows plus the password hash.
+/// A stored user: what the API shows, the password hash, and the scopes the user may be granted.
 #[derive(Debug, Clone)]
 pub struct UserRecord {
     pub user: User,
     pub hashed_password: String,
+    pub allowed_scopes: Vec<String>,
+}
+
+impl UserRecord {
+    /// What the token endpoint needs to know of this user.
+    pub fn account(&self) -> Account {
+        Account {
+            subject: self.user.username.clone(),
+            password_hash: self.hashed_password.clone(),
+            allowed_scopes: self.allowed_scopes.clone(),
+        }
+    }
 }
 
 /// Users by username.
@@ -52,8 +65,11 @@ impl UserStore {
         store
     }
 
+    /// Adds `user`, allowed every scope the app declares (as the seed's users are).
     pub fn insert(&mut self, user: User, hashed_password: &str) {
-        self.by_name.insert(user.username.clone(), UserRecord { user, hashed_password: hashed_password.into() });
+        let allowed_scopes = crate::SCOPE_REGISTRY.scopes().iter().map(|scope| scope.name.to_owned()).collect();
+        let record = UserRecord { user, hashed_password: hashed_password.into(), allowed_scopes };
+        self.by_name.insert(record.user.username.clone(), record);
     }
 
     pub fn get(&self, username: &str) -> Option<&UserRecord> {

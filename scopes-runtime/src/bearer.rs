@@ -10,24 +10,35 @@ use axum::http::{HeaderMap, header};
 ///
 /// let mut headers = HeaderMap::new();
 /// headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc.def.ghi"));
-/// assert_eq!(bearer_credentials(&headers), Credentials::Bearer("abc.def.ghi"));
+/// assert_eq!(bearer_credentials(&headers, true), Credentials::Bearer("abc.def.ghi"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credentials<'a> {
     /// No `Authorization` header, or a scheme other than `Bearer`.
     Missing,
-    /// A `Bearer` credential; the token text after the first space, possibly empty.
+    /// A `Bearer` credential: the token text after the first space.
     Bearer(&'a str),
-    /// A `Bearer` credential whose token is not visible ASCII text, so it cannot be a token.
-    Malformed,
+    /// `Bearer` credentials that cannot hold a token, and why.
+    Malformed(&'static str),
 }
 
-/// Reads the first `Authorization` header as FastAPI's `OAuth2PasswordBearer` does: the scheme is the
-/// text before the first space, compared case-insensitively with `Bearer`; the token is the rest.
-pub fn bearer_credentials(headers: &HeaderMap) -> Credentials<'_> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+/// Tokens longer than this are refused unread; real JWTs are a few hundred bytes.
+pub const MAX_TOKEN_LENGTH: usize = 8 * 1024;
+
+/// Reads the `Authorization` header as FastAPI's `OAuth2PasswordBearer` does: the scheme is the text
+/// before the first space, compared case-insensitively with `Bearer`; the token is the rest.
+///
+/// `strict` (RFC 6750 §2.1) also refuses several `Authorization` headers, and a token that is empty or
+/// not a `b64token`; otherwise the first header is read and an odd token is left to fail verification.
+/// Either way a token that is not visible ASCII, or longer than [`MAX_TOKEN_LENGTH`], is malformed.
+pub fn bearer_credentials(headers: &HeaderMap, strict: bool) -> Credentials<'_> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Credentials::Missing;
     };
+    if strict && values.next().is_some() {
+        return Credentials::Malformed("several Authorization headers");
+    }
     let bytes = value.as_bytes();
     let (scheme, token) = match bytes.iter().position(|&b| b == b' ') {
         Some(space) => (&bytes[..space], &bytes[space + 1..]),
@@ -36,10 +47,26 @@ pub fn bearer_credentials(headers: &HeaderMap) -> Credentials<'_> {
     if !scheme.eq_ignore_ascii_case(b"bearer") {
         return Credentials::Missing;
     }
-    match std::str::from_utf8(token) {
-        Ok(token) if token.is_ascii() => Credentials::Bearer(token),
-        _ => Credentials::Malformed,
+    if token.len() > MAX_TOKEN_LENGTH {
+        return Credentials::Malformed("the token is too long");
     }
+    let Some(token) = std::str::from_utf8(token).ok().filter(|t| t.bytes().all(|b| b.is_ascii_graphic() || b == b' '))
+    else {
+        return Credentials::Malformed("the token is not visible ASCII");
+    };
+    if strict && token.is_empty() {
+        return Credentials::Malformed("the token is empty");
+    }
+    if strict && !is_b64token(token) {
+        return Credentials::Malformed("the token has characters outside RFC 6750's b64token");
+    }
+    Credentials::Bearer(token)
+}
+
+/// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 #[cfg(test)]
@@ -48,13 +75,21 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn parse(values: &[&[u8]]) -> Credentials<'static> {
+        parse_with(values, false)
+    }
+
+    fn strict(values: &[&[u8]]) -> Credentials<'static> {
+        parse_with(values, true)
+    }
+
+    fn parse_with(values: &[&[u8]], strict: bool) -> Credentials<'static> {
         let mut headers = HeaderMap::new();
         for value in values {
             headers.append(header::AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
         }
         // Leak so the borrowed token can be returned from this helper; tests only.
         let headers: &'static HeaderMap = Box::leak(Box::new(headers));
-        bearer_credentials(headers)
+        bearer_credentials(headers, strict)
     }
 
     #[test]
@@ -92,8 +127,27 @@ mod tests {
     }
 
     #[test]
-    fn non_ascii_token_is_malformed() {
-        assert_eq!(parse(&[b"Bearer \xff\xfe"]), Credentials::Malformed);
-        assert_eq!(parse(&[b"Bearer caf\xc3\xa9"]), Credentials::Malformed);
+    fn non_ascii_or_huge_tokens_are_malformed_in_either_mode() {
+        for value in [&b"Bearer \xff\xfe"[..], b"Bearer caf\xc3\xa9", b"Bearer a\tb"] {
+            assert!(matches!(parse(&[value]), Credentials::Malformed(_)), "{value:?}");
+            assert!(matches!(strict(&[value]), Credentials::Malformed(_)), "{value:?}");
+        }
+        let huge = format!("Bearer {}", "a".repeat(MAX_TOKEN_LENGTH + 1));
+        assert_eq!(parse(&[huge.as_bytes()]), Credentials::Malformed("the token is too long"));
+        let largest = format!("Bearer {}", "a".repeat(MAX_TOKEN_LENGTH));
+        assert!(matches!(strict(&[largest.as_bytes()]), Credentials::Bearer(_)));
+    }
+
+    #[test]
+    fn strict_mode_refuses_what_rfc_6750_calls_malformed() {
+        assert_eq!(strict(&[b"Bearer a", b"Bearer b"]), Credentials::Malformed("several Authorization headers"));
+        assert_eq!(strict(&[b"Bearer"]), Credentials::Malformed("the token is empty"));
+        assert_eq!(strict(&[b"Bearer "]), Credentials::Malformed("the token is empty"));
+        for bad in [&b"Bearer a b"[..], b"Bearer  two", b"Bearer a,b", b"Bearer =abc", b"Bearer a\"b", b"Bearer ===="] {
+            assert!(matches!(strict(&[bad]), Credentials::Malformed(_)), "{bad:?}");
+        }
+        for good in [&b"Bearer abc.DEF-_~+/"[..], b"Bearer abc==", b"bearer x"] {
+            assert!(matches!(strict(&[good]), Credentials::Bearer(_)), "{good:?}");
+        }
     }
 }

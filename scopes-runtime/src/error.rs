@@ -1,14 +1,14 @@
-//! The one error type of authentication and authorization, and the HTTP responses it becomes.
+//! The one error type of authentication and authorization.
 //!
 //! Every failure a request can meet on the way to a guarded handler or through the token endpoint is an
-//! [`AuthError`]; its [`IntoResponse`] implementation is the single place that decides status, body and
-//! `WWW-Authenticate` challenge. The responses are the ones FastAPI's OAuth2 tutorial gives, so an app
-//! ported from it answers clients byte for byte the same.
+//! [`AuthError`]. How it is answered (status, body, `WWW-Authenticate`) is the configured
+//! [`ResponseStyle`](crate::ResponseStyle)'s business, in `style.rs`: the same failure reads as FastAPI
+//! answers it, or as RFC 6750 and RFC 6749 say, or as the app chooses.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -18,21 +18,31 @@ use crate::guard::Requirement;
 ///
 /// Apps construct the variants that belong to their own hooks (an unknown user in
 /// [`Principal::from_claims`](crate::Principal::from_claims), a disabled account in a
-/// [`Guard`](crate::Guard)); the framework produces the rest.
+/// [`Guard`](crate::Guard)); the framework produces the rest. Returned from a handler, it answers in
+/// the library's default style, RFC 6750 / RFC 6749; the extractors answer in the configured one.
 ///
 /// ```
 /// use axum::response::IntoResponse;
 /// use scopes_runtime::AuthError;
 ///
 /// let response = AuthError::InactiveUser.into_response();
-/// assert_eq!(response.status(), 400);
+/// assert_eq!(response.status(), 403);
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
     /// No `Authorization` header, or one whose scheme is not `Bearer`.
     #[error("not authenticated")]
     MissingCredentials,
+    /// The credentials are malformed: several `Authorization` headers, or a token that is empty, too
+    /// long or not made of RFC 6750 `b64token` characters.
+    #[error("malformed request: {description}")]
+    MalformedCredentials {
+        /// What is wrong, for the `error_description`.
+        description: &'static str,
+        /// The scopes the refused request required, for the `WWW-Authenticate` challenge.
+        challenge: Challenge,
+    },
     /// The bearer token failed verification, or names no known principal.
     #[error("could not validate credentials")]
     InvalidToken {
@@ -54,6 +64,27 @@ pub enum AuthError {
     /// The token endpoint's form failed validation.
     #[error("invalid form: {} issue(s)", .0.len())]
     InvalidForm(Vec<ValidationIssue>),
+    /// The token endpoint was asked for a grant type other than `password`.
+    #[error("unsupported grant type")]
+    UnsupportedGrantType,
+    /// The token endpoint was asked for a scope that is not declared.
+    #[error("invalid scope `{scope}`")]
+    InvalidScope {
+        /// The first undeclared scope requested.
+        scope: String,
+    },
+    /// The password is longer than bcrypt's 72 bytes; refused rather than silently truncated.
+    #[error("password longer than 72 bytes")]
+    PasswordTooLong,
+    /// The request body is larger than the endpoint accepts.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// Too many failed logins for this username or client address.
+    #[error("too many failed logins; retry after {retry_after:?}")]
+    TooManyRequests {
+        /// How long until the next attempt is accepted.
+        retry_after: Duration,
+    },
     /// An app-defined refusal with its own status and `detail` text.
     #[error("{detail}")]
     Rejected {
@@ -81,59 +112,30 @@ impl AuthError {
         AuthError::InvalidToken { challenge: Challenge::default() }
     }
 
-    /// Attaches the scopes `requirement` asks for to a 401 token or scope failure, so the response's
+    /// Attaches the scopes `requirement` asks for to a token or scope failure, so the response's
     /// `WWW-Authenticate` challenge tells the client what would have been accepted.
     pub(crate) fn challenged_by(self, requirement: &Requirement<'_>) -> Self {
+        let challenge = Challenge { scope: requirement.scope_string() };
         match self {
-            AuthError::InvalidToken { .. } => {
-                AuthError::InvalidToken { challenge: Challenge::for_requirement(requirement) }
+            AuthError::MalformedCredentials { description, .. } => {
+                AuthError::MalformedCredentials { description, challenge }
             }
-            AuthError::InsufficientScope { .. } => {
-                AuthError::InsufficientScope { challenge: Challenge::for_requirement(requirement) }
-            }
+            AuthError::InvalidToken { .. } => AuthError::InvalidToken { challenge },
+            AuthError::InsufficientScope { .. } => AuthError::InsufficientScope { challenge },
             other => other,
         }
-    }
-
-    fn status(&self) -> StatusCode {
-        match self {
-            AuthError::MissingCredentials | AuthError::InvalidToken { .. } | AuthError::InsufficientScope { .. } => {
-                StatusCode::UNAUTHORIZED
-            }
-            AuthError::InactiveUser | AuthError::IncorrectCredentials => StatusCode::BAD_REQUEST,
-            AuthError::InvalidForm(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AuthError::Rejected { status, .. } => *status,
-            AuthError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn challenge(&self) -> Option<HeaderValue> {
-        let value = match self {
-            AuthError::MissingCredentials => Cow::Borrowed("Bearer"),
-            AuthError::InvalidToken { challenge } | AuthError::InsufficientScope { challenge } => {
-                challenge.header_text()
-            }
-            _ => return None,
-        };
-        // Scope names are checked against RFC 6749's scope-token characters when they are declared, so
-        // the value is always a valid header; a failure here would be a framework bug, answered safely.
-        Some(HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("Bearer")))
     }
 }
 
 /// The scopes a refused request required, as they appear in `WWW-Authenticate: Bearer scope="..."`.
 ///
-/// Empty when the request required authentication only; the challenge is then a plain `Bearer`.
+/// Empty when the request required authentication only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Challenge {
-    scope: String,
+    pub(crate) scope: String,
 }
 
 impl Challenge {
-    fn for_requirement(requirement: &Requirement<'_>) -> Self {
-        Challenge { scope: requirement.scope_string() }
-    }
-
     /// The space-separated scopes, outermost guard first; empty when none were required.
     ///
     /// ```
@@ -142,14 +144,6 @@ impl Challenge {
     /// ```
     pub fn scope(&self) -> &str {
         &self.scope
-    }
-
-    fn header_text(&self) -> Cow<'static, str> {
-        if self.scope.is_empty() {
-            Cow::Borrowed("Bearer")
-        } else {
-            Cow::Owned(format!("Bearer scope=\"{}\"", self.scope))
-        }
     }
 }
 
@@ -207,41 +201,9 @@ impl ValidationIssue {
     }
 }
 
-#[derive(Serialize)]
-struct Detail<T> {
-    detail: T,
-}
-
 impl IntoResponse for AuthError {
+    /// Answers in the library's default style (RFC 6750 / RFC 6749, realm `api`).
     fn into_response(self) -> Response {
-        let status = self.status();
-        let challenge = self.challenge();
-        let mut response = match self {
-            AuthError::InvalidForm(issues) => (status, Json(Detail { detail: issues })).into_response(),
-            AuthError::Rejected { detail, .. } => (status, Json(Detail { detail })).into_response(),
-            AuthError::Internal(reason) => {
-                tracing::error!(%reason, "authorization failed inside the server");
-                (status, Json(Detail { detail: "Internal Server Error" })).into_response()
-            }
-            other => (status, Json(Detail { detail: other.seed_detail() })).into_response(),
-        };
-        if let Some(challenge) = challenge {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
-        }
-        response
-    }
-}
-
-impl AuthError {
-    /// The `detail` text FastAPI's tutorial app gives for each failure.
-    fn seed_detail(&self) -> &'static str {
-        match self {
-            AuthError::MissingCredentials => "Not authenticated",
-            AuthError::InvalidToken { .. } => "Could not validate credentials",
-            AuthError::InsufficientScope { .. } => "Not enough permissions",
-            AuthError::InactiveUser => "Inactive user",
-            AuthError::IncorrectCredentials => "Incorrect username or password",
-            AuthError::InvalidForm(_) | AuthError::Rejected { .. } | AuthError::Internal(_) => "Internal Server Error",
-        }
+        crate::ResponseStyle::default().render(&self)
     }
 }

@@ -1,10 +1,10 @@
 //! The token endpoint's request form (RFC 6749 §4.3, as FastAPI's `OAuth2PasswordRequestForm` reads it).
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::{StatusCode, header};
+use axum::extract::{FromRef, FromRequest, Multipart, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
 
-use crate::{AuthError, ValidationIssue};
+use crate::{AuthError, Authority, ValidationIssue};
 
 /// The fields of a password-grant token request.
 ///
@@ -57,8 +57,13 @@ impl PasswordRequestForm {
     }
 
     /// Validates decoded `(name, value)` pairs into a form, collecting every problem.
+    ///
+    /// `strict` is RFC 6749 §4.3.2: `grant_type` is required, and any value but `password` is
+    /// [`AuthError::UnsupportedGrantType`]. Otherwise `grant_type` is optional, as in FastAPI, and a wrong
+    /// one is one more validation issue. Either way a password over bcrypt's 72 bytes is refused.
     pub fn from_fields<K: AsRef<str>, V: Into<String>>(
         fields: impl IntoIterator<Item = (K, V)>,
+        strict: bool,
     ) -> Result<Self, AuthError> {
         let mut raw = RawFields::default();
         for (name, value) in fields {
@@ -77,14 +82,21 @@ impl PasswordRequestForm {
 
         // Issues are listed in the order of the form's fields, as FastAPI does.
         let mut issues = Vec::new();
-        if let Some(grant_type) = raw.grant_type.as_deref().filter(|g| *g != "password") {
-            issues.push(ValidationIssue::pattern_mismatch("grant_type", grant_type, "^password$"));
+        match raw.grant_type.as_deref() {
+            Some("password") => {}
+            Some(_) if strict => return Err(AuthError::UnsupportedGrantType),
+            Some(other) => issues.push(ValidationIssue::pattern_mismatch("grant_type", other, "^password$")),
+            None if strict => issues.push(ValidationIssue::missing("grant_type")),
+            None => {}
         }
         if raw.username.is_none() {
             issues.push(ValidationIssue::missing("username"));
         }
         if raw.password.is_none() {
             issues.push(ValidationIssue::missing("password"));
+        }
+        if raw.password.as_ref().is_some_and(|p| p.len() > MAX_PASSWORD_BYTES) && issues.is_empty() {
+            return Err(AuthError::PasswordTooLong);
         }
         match (raw.username, raw.password) {
             (Some(username), Some(password)) if issues.is_empty() => Ok(PasswordRequestForm {
@@ -110,38 +122,73 @@ struct RawFields {
     client_secret: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequest<S> for PasswordRequestForm {
-    type Rejection = AuthError;
+/// bcrypt reads at most 72 bytes of a password; longer ones are refused, never silently truncated.
+pub const MAX_PASSWORD_BYTES: usize = 72;
+
+/// The largest token request body read; larger ones are refused with 413.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Adds the headers every token endpoint response carries (RFC 6749 §5.1): the body holds credentials or
+/// says something about them, so nothing may cache it.
+pub(crate) fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+impl<S> FromRequest<S> for PasswordRequestForm
+where
+    S: Send + Sync,
+    Authority: FromRef<S>,
+{
+    /// The refusal, in the authority's [`ResponseStyle`](crate::ResponseStyle), marked `no-store`.
+    type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let media_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .unwrap_or_default();
-        let fields = match media_type.as_str() {
-            "application/x-www-form-urlencoded" => {
-                let body = Bytes::from_request(request, state).await.map_err(|rejection| AuthError::Rejected {
-                    status: rejection.status(),
-                    detail: rejection.body_text().into(),
-                })?;
-                form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-            }
-            "multipart/form-data" => multipart_fields(request, state).await?,
-            _ => Vec::new(),
+        let authority = Authority::from_ref(state);
+        let style = authority.response_style();
+        let read = async {
+            let fields = read_fields(request).await?;
+            Self::from_fields(fields, style.is_strict())
         };
-        Self::from_fields(fields)
+        read.await.map_err(|error| no_store(style.render(&error)))
     }
 }
 
-async fn multipart_fields<S: Send + Sync>(request: Request, state: &S) -> Result<Vec<(String, String)>, AuthError> {
-    let unreadable = || AuthError::Rejected {
-        status: StatusCode::BAD_REQUEST,
-        detail: "There was an error parsing the body".into(),
-    };
-    let mut multipart = Multipart::from_request(request, state).await.map_err(|_| unreadable())?;
+async fn read_fields(request: Request) -> Result<Vec<(String, String)>, AuthError> {
+    let media_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let declared_length =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > MAX_FORM_BYTES as u64) {
+        return Err(AuthError::PayloadTooLarge);
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large { AuthError::PayloadTooLarge } else { unreadable() }
+    })?;
+    match media_type.as_str() {
+        "application/x-www-form-urlencoded" => {
+            Ok(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        }
+        "multipart/form-data" => multipart_fields(Request::from_parts(parts, axum::body::Body::from(body))).await,
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn unreadable() -> AuthError {
+    AuthError::Rejected { status: StatusCode::BAD_REQUEST, detail: "There was an error parsing the body".into() }
+}
+
+async fn multipart_fields(request: Request) -> Result<Vec<(String, String)>, AuthError> {
+    let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| unreadable())?;
     let mut fields = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -156,7 +203,7 @@ mod tests {
     use super::*;
 
     fn issues(fields: &[(&str, &str)]) -> Vec<ValidationIssue> {
-        match PasswordRequestForm::from_fields(fields.iter().copied()) {
+        match PasswordRequestForm::from_fields(fields.iter().copied(), false) {
             Err(AuthError::InvalidForm(issues)) => issues,
             other => panic!("expected a 422, got {other:?}"),
         }
@@ -164,9 +211,11 @@ mod tests {
 
     #[test]
     fn complete_form_is_read() {
-        let form =
-            PasswordRequestForm::from_fields([("username", "johndoe"), ("password", "secret"), ("scope", "me items")])
-                .unwrap();
+        let form = PasswordRequestForm::from_fields(
+            [("username", "johndoe"), ("password", "secret"), ("scope", "me items")],
+            false,
+        )
+        .unwrap();
         assert_eq!(form.username, "johndoe");
         assert_eq!(form.scopes(), ["me", "items"]);
         assert_eq!(form.grant_type, None);
@@ -192,15 +241,42 @@ mod tests {
             assert_eq!(issues(&[("grant_type", bad), ("username", "u"), ("password", "p")]).len(), 1, "{bad:?}");
         }
         assert!(
-            PasswordRequestForm::from_fields([("grant_type", "password"), ("username", "u"), ("password", "p")])
+            PasswordRequestForm::from_fields([("grant_type", "password"), ("username", "u"), ("password", "p")], false)
                 .is_ok()
         );
-        assert!(PasswordRequestForm::from_fields([("grant_type", ""), ("username", "u"), ("password", "p")]).is_ok());
+        assert!(
+            PasswordRequestForm::from_fields([("grant_type", ""), ("username", "u"), ("password", "p")], false).is_ok()
+        );
+    }
+
+    #[test]
+    fn strict_mode_requires_a_password_grant_type() {
+        let strict = |fields: &[(&str, &str)]| PasswordRequestForm::from_fields(fields.iter().copied(), true);
+        assert!(
+            matches!(strict(&[("username", "u"), ("password", "p")]), Err(AuthError::InvalidForm(issues)) if issues == [ValidationIssue::missing("grant_type")])
+        );
+        assert!(matches!(
+            strict(&[("grant_type", "client_credentials"), ("username", "u"), ("password", "p")]),
+            Err(AuthError::UnsupportedGrantType)
+        ));
+        assert!(strict(&[("grant_type", "password"), ("username", "u"), ("password", "p")]).is_ok());
+    }
+
+    #[test]
+    fn passwords_over_72_bytes_are_refused_not_truncated() {
+        let long = "x".repeat(73);
+        let at_limit = "é".repeat(36); // 72 bytes
+        assert!(matches!(
+            PasswordRequestForm::from_fields([("username", "u"), ("password", long.as_str())], false),
+            Err(AuthError::PasswordTooLong)
+        ));
+        assert!(PasswordRequestForm::from_fields([("username", "u"), ("password", at_limit.as_str())], false).is_ok());
     }
 
     #[test]
     fn last_repeated_value_wins() {
-        let form = PasswordRequestForm::from_fields([("username", "a"), ("username", "b"), ("password", "p")]).unwrap();
+        let form =
+            PasswordRequestForm::from_fields([("username", "a"), ("username", "b"), ("password", "p")], false).unwrap();
         assert_eq!(form.username, "b");
     }
 }

@@ -119,12 +119,16 @@ where
         requirement: Requirement<'a>,
     ) -> impl Future<Output = Result<Self, AuthError>> + Send + 'a {
         async move {
-            let token = match bearer_credentials(&parts.headers) {
+            let authority = Authority::from_ref(state);
+            let token = match bearer_credentials(&parts.headers, authority.response_style().is_strict()) {
                 Credentials::Missing => return Err(AuthError::MissingCredentials),
-                Credentials::Malformed => return Err(AuthError::invalid_token().challenged_by(&requirement)),
+                Credentials::Malformed(description) => {
+                    let malformed = AuthError::MalformedCredentials { description, challenge: Default::default() };
+                    return Err(malformed.challenged_by(&requirement));
+                }
                 Credentials::Bearer(token) => token,
             };
-            let claims = Authority::from_ref(state).verify(token).map_err(|reason| {
+            let claims = authority.verify(token).map_err(|reason| {
                 tracing::debug!(%reason, "bearer token refused");
                 AuthError::invalid_token().challenged_by(&requirement)
             })?;

@@ -48,10 +48,12 @@ pub mod bearer;
 mod error;
 mod form;
 mod guard;
+mod login;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 mod password;
 mod registry;
+pub mod style;
 mod token;
 
 #[doc(hidden)]
@@ -59,8 +61,9 @@ mod token;
 pub mod __private;
 
 pub use error::{AuthError, Challenge, ValidationIssue};
-pub use form::PasswordRequestForm;
+pub use form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, PasswordRequestForm};
 pub use guard::{Authorize, Guard, Principal, Requirement};
+pub use login::{Account, ClientAddress, LoginThrottle, ThrottlePolicy, TokenEndpoint};
 pub use password::verify_password;
 pub use registry::{Registry, Scope};
 /// Requires a verified bearer token, and the listed scopes, before an axum handler runs.
@@ -124,6 +127,7 @@ pub use registry::{Registry, Scope};
 /// unknown or repeated argument, a scope that is not a string literal, empty, listed twice, outside RFC
 /// 6749's scope-token characters, or not declared in the registry (with a "did you mean" for near misses).
 pub use scopes_macros::requires;
+pub use style::ResponseStyle;
 
 /// Declares the application's security scheme and its scopes, once, at the crate root.
 ///

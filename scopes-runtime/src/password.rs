@@ -2,7 +2,13 @@
 
 use std::sync::LazyLock;
 
+use tokio::sync::Semaphore;
+
 use crate::AuthError;
+
+/// How many bcrypt checks run at once: the number of cores.
+static BCRYPT_PERMITS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
 
 /// The cost of the stand-in hash checked for unknown users; matches the seed's hashes.
 const STAND_IN_COST: u32 = 12;
@@ -29,6 +35,9 @@ static STAND_IN_HASH: LazyLock<Option<String>> = LazyLock::new(|| bcrypt::hash("
 pub async fn verify_password(password: &str, hash: Option<&str>) -> Result<bool, AuthError> {
     let password = password.to_owned();
     let hash = hash.map(str::to_owned);
+    // One bcrypt check per core at a time: a login flood queues here instead of taking every thread of
+    // the blocking pool (which other blocking work needs too) and the cores the other requests need.
+    let _permit = BCRYPT_PERMITS.acquire().await.map_err(|e| AuthError::Internal(format!("bcrypt permits: {e}")))?;
     tokio::task::spawn_blocking(move || match hash {
         Some(hash) => bcrypt::verify(&password, &hash).unwrap_or_else(|error| {
             tracing::warn!(%error, "password check failed; answering as a wrong password");

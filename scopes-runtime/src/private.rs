@@ -2,12 +2,13 @@
 
 use std::marker::PhantomData;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 pub use axum::http::request::Parts;
+use axum::response::Response;
 
 pub use scopes_macros::__check_scopes as check_scopes;
 
-use crate::{AuthError, Authorize, Guard, Requirement};
+use crate::{AuthError, Authority, Authorize, Guard, Requirement};
 
 /// A handler's own scopes, carried by a marker type `#[requires]` generates next to the handler.
 pub trait HandlerRequirement {
@@ -23,12 +24,16 @@ where
     S: Send + Sync,
     G: Authorize<S>,
     R: HandlerRequirement,
+    Authority: FromRef<S>,
 {
-    type Rejection = AuthError;
+    /// The refusal, answered in the authority's [`ResponseStyle`](crate::ResponseStyle).
+    type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let principal = G::authorize(parts, state, Requirement::new(R::SCOPES)).await?;
-        Ok(Authorized(principal, PhantomData))
+        match G::authorize(parts, state, Requirement::new(R::SCOPES)).await {
+            Ok(principal) => Ok(Authorized(principal, PhantomData)),
+            Err(error) => Err(Authority::from_ref(state).response_style().render(&error)),
+        }
     }
 }
 

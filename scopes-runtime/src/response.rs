@@ -1,13 +1,16 @@
 //! The token endpoint's success body.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
-/// `{"access_token": "...", "token_type": "bearer"}`, the token endpoint's 200 body.
+/// The token endpoint's 200 body (RFC 6749 §5.1).
 ///
 /// ```
+/// use std::time::Duration;
 /// use scopes_runtime::TokenResponse;
-/// let body = serde_json::to_string(&TokenResponse::bearer("abc".into())).unwrap();
-/// assert_eq!(body, r#"{"access_token":"abc","token_type":"bearer"}"#);
+/// let body = serde_json::to_string(&TokenResponse::bearer("abc".into(), Duration::from_secs(1800), &["me"])).unwrap();
+/// assert_eq!(body, r#"{"access_token":"abc","token_type":"bearer","expires_in":1800,"scope":"me"}"#);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Token, description = "An issued bearer token."))]
@@ -16,11 +19,16 @@ pub struct TokenResponse {
     pub access_token: String,
     /// Always `bearer`.
     pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    /// The granted scopes, space-separated: they may be fewer than those requested.
+    pub scope: String,
 }
 
 impl TokenResponse {
-    /// A bearer token response.
-    pub fn bearer(access_token: String) -> Self {
-        TokenResponse { access_token, token_type: "bearer".into() }
+    /// A bearer token response for a token that lives `lifetime` and grants `scopes`.
+    pub fn bearer<T: AsRef<str>>(access_token: String, lifetime: Duration, scopes: &[T]) -> Self {
+        let scope = scopes.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ");
+        TokenResponse { access_token, token_type: "bearer".into(), expires_in: lifetime.as_secs(), scope }
     }
 }

@@ -10,7 +10,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::AuthError;
+use crate::{AuthError, ResponseStyle};
 
 /// The claims of an access token that authorization uses.
 ///
@@ -156,6 +156,7 @@ struct Keys {
     claim_format: ClaimFormat,
     issuer: Option<String>,
     audience: Option<String>,
+    response_style: ResponseStyle,
 }
 
 impl std::fmt::Debug for Authority {
@@ -168,6 +169,7 @@ impl std::fmt::Debug for Authority {
             .field("claim_format", &self.keys.claim_format)
             .field("issuer", &self.keys.issuer)
             .field("audience", &self.keys.audience)
+            .field("response_style", &self.keys.response_style)
             .finish()
     }
 }
@@ -217,8 +219,26 @@ impl Authority {
                 claim_format: ClaimFormat::default(),
                 issuer: None,
                 audience: None,
+                response_style: ResponseStyle::default(),
             }),
         })
+    }
+
+    /// Answers refusals in `style` (the default is [`ResponseStyle::default`], RFC 6750 / RFC 6749).
+    ///
+    /// ```
+    /// use scopes_runtime::{Authority, ResponseStyle};
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_response_style(ResponseStyle::Seed);
+    /// assert!(!authority.response_style().is_strict());
+    /// ```
+    pub fn with_response_style(mut self, style: ResponseStyle) -> Self {
+        Arc::make_mut(&mut self.keys).response_style = style;
+        self
+    }
+
+    /// How refusals are answered.
+    pub fn response_style(&self) -> &ResponseStyle {
+        &self.keys.response_style
     }
 
     /// Writes and reads scopes in `format`.

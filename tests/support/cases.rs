@@ -17,8 +17,8 @@ pub enum Body {
     Json(Value),
     /// No body at all.
     Empty,
-    /// `{"access_token": <JWT>, "token_type": "bearer"}` whose token carries `sub` and `scopes` and
-    /// expires in 30 minutes.
+    /// `{"access_token": <JWT>, "token_type": "bearer", "expires_in": 1800, "scope": "..."}` whose token
+    /// carries `sub` and `scopes` and expires in 30 minutes.
     IssuedToken { sub: &'static str, scopes: Vec<&'static str> },
 }
 
@@ -311,11 +311,13 @@ fn token_endpoint(cases: &mut Vec<Case>) {
         200,
         Body::IssuedToken { sub: "johndoe", scopes: vec![] },
     ));
+    // The seed grants whatever is asked; a deployable issuer grants only declared scopes the user is
+    // allowed (issue 4), and says which in `scope`.
     cases.push(Case::new(
-        "POST /token grants whatever is asked, as the seed does",
-        form("grant_type=password&username=alice&password=secretalice&scope=me%20anything&client_id=c&client_secret=s"),
+        "POST /token grants only declared scopes",
+        form("grant_type=password&username=alice&password=secretalice&scope=me%20anything%20me&client_id=c&client_secret=s"),
         200,
-        Body::IssuedToken { sub: "alice", scopes: vec!["me", "anything"] },
+        Body::IssuedToken { sub: "alice", scopes: vec!["me"] },
     ));
     for (what, body) in [
         ("wrong password", "username=johndoe&password=wrong"),
@@ -473,8 +475,14 @@ fn check_issued_token(body: &[u8], sub: &str, scopes: &[&str]) -> Vec<String> {
         return vec!["token response is not JSON".into()];
     };
     let mut problems = Vec::new();
-    if body.as_object().map(|o| o.len()) != Some(2) || body["token_type"] != "bearer" {
-        problems.push(format!("token response {body} is not {{access_token, token_type: bearer}}"));
+    if body.as_object().map(|o| o.len()) != Some(4)
+        || body["token_type"] != "bearer"
+        || body["expires_in"] != 1800
+        || body["scope"] != scopes.join(" ")
+    {
+        problems.push(format!(
+            "token response {body} is not {{access_token, token_type: bearer, expires_in: 1800, scope}}"
+        ));
     }
     let Some(token) = body["access_token"].as_str() else {
         problems.push("no access_token".into());

@@ -1,0 +1,275 @@
+//! How refusals are answered: FastAPI's tutorial (`Seed`), the standards (`Rfc`, the default), or the
+//! app's own renderer (`Custom`).
+//!
+//! `Rfc` answers protected resources as RFC 6750 §3 says (401 with a `Bearer realm` challenge and no
+//! error when credentials are missing, 400 `invalid_request`, 401 `invalid_token`, 403
+//! `insufficient_scope` with the required `scope`) and the token endpoint as RFC 6749 §5.2 says (400
+//! with `invalid_request`, `invalid_grant`, `unsupported_grant_type` or `invalid_scope`).
+//!
+//! Every challenge attribute goes through [`quoted_string`], so nothing (a configured realm included)
+//! reaches a header unescaped.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::AuthError;
+
+/// Renders an [`AuthError`] as the app's own response.
+pub type RenderFn = dyn Fn(&AuthError) -> Response + Send + Sync;
+
+/// How refusals are answered. Set it on the [`Authority`](crate::Authority).
+///
+/// ```
+/// use scopes_runtime::{AuthError, ResponseStyle};
+///
+/// let rfc = ResponseStyle::rfc("example");
+/// let refused = rfc.render(&AuthError::InsufficientScope { challenge: Default::default() });
+/// assert_eq!(refused.status(), 403);
+///
+/// let seed = ResponseStyle::Seed;
+/// assert_eq!(seed.render(&AuthError::InsufficientScope { challenge: Default::default() }).status(), 401);
+/// ```
+#[derive(Clone)]
+pub enum ResponseStyle {
+    /// RFC 6750 for protected resources, RFC 6749 §5.2 for the token endpoint.
+    Rfc {
+        /// The protection space named in every challenge, `Bearer realm="..."`.
+        realm: Arc<str>,
+    },
+    /// Exactly what FastAPI's OAuth2-scopes tutorial answers (`shared/reference/seed-behaviour.md`).
+    Seed,
+    /// The app's own responses.
+    Custom(Arc<RenderFn>),
+}
+
+impl Default for ResponseStyle {
+    /// RFC style, realm `api`.
+    fn default() -> Self {
+        ResponseStyle::rfc("api")
+    }
+}
+
+impl fmt::Debug for ResponseStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResponseStyle::Rfc { realm } => f.debug_struct("Rfc").field("realm", realm).finish(),
+            ResponseStyle::Seed => f.write_str("Seed"),
+            ResponseStyle::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+impl ResponseStyle {
+    /// The RFC style with `realm` in its challenges.
+    pub fn rfc(realm: impl Into<Arc<str>>) -> Self {
+        ResponseStyle::Rfc { realm: realm.into() }
+    }
+
+    /// The app's own renderer.
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use axum::response::IntoResponse;
+    /// use scopes_runtime::{AuthError, ResponseStyle};
+    ///
+    /// let teapot = ResponseStyle::custom(|_error: &AuthError| StatusCode::IM_A_TEAPOT.into_response());
+    /// assert_eq!(teapot.render(&AuthError::MissingCredentials).status(), 418);
+    /// ```
+    pub fn custom(render: impl Fn(&AuthError) -> Response + Send + Sync + 'static) -> Self {
+        ResponseStyle::Custom(Arc::new(render))
+    }
+
+    /// Whether malformed requests are refused as such. The seed style is as lenient as FastAPI: of two
+    /// `Authorization` headers it reads the first, and an oddly written token is simply invalid.
+    pub fn is_strict(&self) -> bool {
+        !matches!(self, ResponseStyle::Seed)
+    }
+
+    /// The response for `error`.
+    pub fn render(&self, error: &AuthError) -> Response {
+        match self {
+            ResponseStyle::Rfc { realm } => render_rfc(error, realm),
+            ResponseStyle::Seed => render_seed(error),
+            ResponseStyle::Custom(render) => render(error),
+        }
+    }
+}
+
+/// `value` as an RFC 9110 quoted-string: `"` and `\` escaped, anything but visible ASCII and space
+/// replaced, so no text can end the attribute or the header.
+///
+/// ```
+/// use scopes_runtime::style::quoted_string;
+/// assert_eq!(quoted_string(r#"a "b" \c"#), r#""a \"b\" \\c""#);
+/// assert_eq!(quoted_string("line\r\nbreak"), r#""line??break""#);
+/// ```
+pub fn quoted_string(value: &str) -> String {
+    let mut quoted = String::with_capacity(value.len() + 2);
+    quoted.push('"');
+    for c in value.chars() {
+        match c {
+            '"' | '\\' => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+            ' '..='~' => quoted.push(c),
+            _ => quoted.push('?'),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// A `Bearer` challenge with `attributes`, each value quoted.
+fn bearer_challenge(attributes: &[(&str, &str)]) -> HeaderValue {
+    let mut challenge = String::from("Bearer");
+    for (index, (name, value)) in attributes.iter().enumerate() {
+        challenge.push_str(if index == 0 { " " } else { ", " });
+        challenge.push_str(name);
+        challenge.push('=');
+        challenge.push_str(&quoted_string(value));
+    }
+    // Quoting leaves only visible ASCII and spaces, always a valid header value.
+    HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+}
+
+fn respond(status: StatusCode, body: Value, challenge: Option<HeaderValue>) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Some(challenge) = challenge {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    response
+}
+
+fn with_retry_after(mut response: Response, error: &AuthError) -> Response {
+    if let AuthError::TooManyRequests { retry_after } = error {
+        // Whole seconds, rounded up, at least one: a client retrying at once would be refused again.
+        let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    }
+    response
+}
+
+fn internal(reason: &str) -> Response {
+    tracing::error!(%reason, "authorization failed inside the server");
+    respond(StatusCode::INTERNAL_SERVER_ERROR, json!({ "detail": "Internal Server Error" }), None)
+}
+
+fn render_seed(error: &AuthError) -> Response {
+    let seed_challenge = |scope: &str| {
+        if scope.is_empty() { bearer_challenge(&[]) } else { bearer_challenge(&[("scope", scope)]) }
+    };
+    let detail = |status: StatusCode, text: &str| respond(status, json!({ "detail": text }), None);
+    let response = match error {
+        AuthError::MissingCredentials => {
+            respond(StatusCode::UNAUTHORIZED, json!({ "detail": "Not authenticated" }), Some(bearer_challenge(&[])))
+        }
+        AuthError::MalformedCredentials { challenge, .. } | AuthError::InvalidToken { challenge } => respond(
+            StatusCode::UNAUTHORIZED,
+            json!({ "detail": "Could not validate credentials" }),
+            Some(seed_challenge(challenge.scope())),
+        ),
+        AuthError::InsufficientScope { challenge } => respond(
+            StatusCode::UNAUTHORIZED,
+            json!({ "detail": "Not enough permissions" }),
+            Some(seed_challenge(challenge.scope())),
+        ),
+        AuthError::InactiveUser => detail(StatusCode::BAD_REQUEST, "Inactive user"),
+        AuthError::IncorrectCredentials => detail(StatusCode::BAD_REQUEST, "Incorrect username or password"),
+        AuthError::InvalidForm(issues) => respond(StatusCode::UNPROCESSABLE_ENTITY, json!({ "detail": issues }), None),
+        AuthError::UnsupportedGrantType => detail(StatusCode::BAD_REQUEST, "Unsupported grant type"),
+        AuthError::InvalidScope { .. } => detail(StatusCode::BAD_REQUEST, "Invalid scope"),
+        AuthError::PasswordTooLong => detail(StatusCode::BAD_REQUEST, "Password longer than 72 bytes"),
+        AuthError::PayloadTooLarge => detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
+        AuthError::TooManyRequests { .. } => {
+            detail(StatusCode::TOO_MANY_REQUESTS, "Too many failed login attempts; try again later")
+        }
+        AuthError::Rejected { status, detail: text } => detail(*status, text),
+        AuthError::Internal(reason) => internal(reason),
+    };
+    with_retry_after(response, error)
+}
+
+fn render_rfc(error: &AuthError, realm: &str) -> Response {
+    let oauth_error = |status: StatusCode, code: &str, description: &str| {
+        respond(status, json!({ "error": code, "error_description": description }), None)
+    };
+    let response = match error {
+        // RFC 6750 §3.1: no error code when the request carries no authentication at all.
+        AuthError::MissingCredentials => respond(
+            StatusCode::UNAUTHORIZED,
+            json!({ "error_description": "a bearer token is required" }),
+            Some(bearer_challenge(&[("realm", realm)])),
+        ),
+        AuthError::MalformedCredentials { description, .. } => respond(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": "invalid_request", "error_description": description }),
+            Some(bearer_challenge(&[
+                ("realm", realm),
+                ("error", "invalid_request"),
+                ("error_description", description),
+            ])),
+        ),
+        AuthError::InvalidToken { .. } => {
+            let description = "the access token is invalid, expired, or names no known user";
+            respond(
+                StatusCode::UNAUTHORIZED,
+                json!({ "error": "invalid_token", "error_description": description }),
+                Some(bearer_challenge(&[
+                    ("realm", realm),
+                    ("error", "invalid_token"),
+                    ("error_description", description),
+                ])),
+            )
+        }
+        AuthError::InsufficientScope { challenge } => {
+            let description = "the access token lacks a required scope";
+            respond(
+                StatusCode::FORBIDDEN,
+                json!({ "error": "insufficient_scope", "error_description": description, "scope": challenge.scope() }),
+                Some(bearer_challenge(&[
+                    ("realm", realm),
+                    ("error", "insufficient_scope"),
+                    ("error_description", description),
+                    ("scope", challenge.scope()),
+                ])),
+            )
+        }
+        AuthError::InactiveUser => oauth_error(StatusCode::FORBIDDEN, "access_denied", "the user is inactive"),
+        AuthError::IncorrectCredentials => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "incorrect username or password")
+        }
+        AuthError::InvalidForm(issues) => {
+            let fields: Vec<String> =
+                issues.iter().map(|issue| issue.loc.last().cloned().unwrap_or_default()).collect();
+            oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("missing or invalid: {}", fields.join(", ")),
+            )
+        }
+        AuthError::UnsupportedGrantType => {
+            oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only the password grant is supported")
+        }
+        AuthError::InvalidScope { scope } => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &format!("scope `{scope}` is not declared"))
+        }
+        AuthError::PasswordTooLong => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "the password is longer than 72 bytes")
+        }
+        AuthError::PayloadTooLarge => {
+            oauth_error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "the request body is too large")
+        }
+        AuthError::TooManyRequests { .. } => {
+            oauth_error(StatusCode::TOO_MANY_REQUESTS, "slow_down", "too many failed logins; retry later")
+        }
+        AuthError::Rejected { status, detail } => respond(*status, json!({ "detail": detail }), None),
+        AuthError::Internal(reason) => internal(reason),
+    };
+    with_retry_after(response, error)
+}
