@@ -149,7 +149,7 @@ fn responses_and_schemas_are_described() {
 #[tokio::test]
 async fn served_document_is_the_printed_one() {
     use scopes_tests::transport::{InProcess, TestRequest, Transport};
-    let app = InProcess { router: demo::router(demo::AppState::seed(scopes_tests::SECRET.as_bytes()).unwrap()) };
+    let app = InProcess::new(demo::router(demo::AppState::seed(scopes_tests::SECRET.as_bytes()).unwrap()));
     let request =
         TestRequest { method: axum::http::Method::GET, path: "/openapi.json".into(), headers: vec![], body: vec![] };
     let response = app.send(request).await;
@@ -162,7 +162,7 @@ async fn served_document_is_the_printed_one() {
 #[tokio::test]
 async fn swagger_ui_is_served_from_the_binary() {
     use scopes_tests::transport::{InProcess, TestRequest, Transport};
-    let app = InProcess { router: demo::router(demo::AppState::seed(scopes_tests::SECRET.as_bytes()).unwrap()) };
+    let app = InProcess::new(demo::router(demo::AppState::seed(scopes_tests::SECRET.as_bytes()).unwrap()));
     let get =
         |path: &str| TestRequest { method: axum::http::Method::GET, path: path.into(), headers: vec![], body: vec![] };
     let page = app.send(get("/docs")).await;

@@ -5,7 +5,7 @@ use scopes_tests::transport::{InProcess, TestRequest, Transport};
 use scopes_tests::{SECRET, tokens};
 
 fn demo() -> InProcess {
-    InProcess { router: demo::router(demo::AppState::seed(SECRET.as_bytes()).unwrap()) }
+    InProcess::new(demo::router(demo::AppState::seed(SECRET.as_bytes()).unwrap()))
 }
 
 #[tokio::test]

@@ -33,46 +33,46 @@ pub struct Case {
 }
 
 impl Case {
-    fn new(name: impl Into<String>, request: TestRequest, status: u16, body: Body) -> Self {
+    pub fn new(name: impl Into<String>, request: TestRequest, status: u16, body: Body) -> Self {
         Case { name: name.into(), request, status, headers: Vec::new(), body }
     }
 
-    fn header(mut self, name: HeaderName, value: &str) -> Self {
+    pub fn header(mut self, name: HeaderName, value: &str) -> Self {
         self.headers.push((name, Some(value.into())));
         self
     }
 
-    fn no_header(mut self, name: HeaderName) -> Self {
+    pub fn no_header(mut self, name: HeaderName) -> Self {
         self.headers.push((name, None));
         self
     }
 }
 
-fn request(method: Method, path: &str) -> TestRequest {
+pub fn request(method: Method, path: &str) -> TestRequest {
     TestRequest { method, path: path.into(), headers: Vec::new(), body: Vec::new() }
 }
 
-fn get(path: &str) -> TestRequest {
+pub fn get(path: &str) -> TestRequest {
     request(Method::GET, path)
 }
 
-fn with_authorization(mut request: TestRequest, value: &str) -> TestRequest {
+pub fn with_authorization(mut request: TestRequest, value: &str) -> TestRequest {
     request.headers.push((header::AUTHORIZATION, HeaderValue::from_str(value).expect("header value")));
     request
 }
 
-fn bearer(path: &str, token: &str) -> TestRequest {
+pub fn bearer(path: &str, token: &str) -> TestRequest {
     with_authorization(get(path), &format!("Bearer {token}"))
 }
 
-fn form(body: &str) -> TestRequest {
+pub fn form(body: &str) -> TestRequest {
     let mut request = request(Method::POST, "/token");
     request.headers.push((header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded")));
     request.body = body.as_bytes().to_vec();
     request
 }
 
-fn detail(text: &str) -> Body {
+pub fn detail(text: &str) -> Body {
     Body::Json(json!({ "detail": text }))
 }
 
@@ -85,14 +85,13 @@ fn missing(field: &str) -> Value {
 }
 
 /// The three guarded endpoints with the scopes of their whole guard chain, outermost first.
-const GUARDED: [(&str, &str); 3] = [("/users/me/", "me"), ("/users/me/items/", "items me"), ("/status/", "")];
+pub const GUARDED: [(&str, &str); 3] = [("/users/me/", "me"), ("/users/me/items/", "items me"), ("/status/", "")];
 
 pub fn seed_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     endpoint_successes(&mut cases);
     failure_1_no_credentials(&mut cases);
-    failure_2_token_does_not_decode(&mut cases);
-    failure_3_claims_of_the_wrong_shape(&mut cases);
+    failures_2_and_3_broken_tokens(&mut cases);
     failure_4_unknown_subject(&mut cases);
     failure_5_missing_scope(&mut cases);
     failure_6_inactive_user(&mut cases);
@@ -171,39 +170,74 @@ fn invalid(path: &str, scope: &str, what: &str, token: &str) -> Case {
         .header(header::WWW_AUTHENTICATE, &challenge(scope))
 }
 
-/// Failure 2: the token does not decode (bad signature, malformed, expired, wrong algorithm).
-fn failure_2_token_does_not_decode(cases: &mut Vec<Case>) {
+/// Tokens that must never be accepted, each with what is wrong with it: failure 2 (does not decode:
+/// bad signature, malformed, expired, wrong algorithm) and failure 3 (claims of the wrong shape).
+pub fn broken_tokens() -> Vec<(&'static str, String)> {
     let good = signed("johndoe", &["me", "items"]);
     let segments: Vec<&str> = good.split('.').collect();
-    let live = format!(r#"{{"sub":"johndoe","scopes":["me","items"],"exp":{}}}"#, now() + 600);
-    let broken: Vec<(&str, String)> = vec![
+    let exp = now() + 600;
+    let live = format!(r#"{{"sub":"johndoe","scopes":["me","items"],"exp":{exp}}}"#);
+    let expired =
+        Claims { sub: "johndoe".into(), scopes: vec!["me".into(), "items".into()], exp: now() - 5, nbf: None };
+    let early =
+        Claims { sub: "johndoe".into(), scopes: vec!["me".into(), "items".into()], exp, nbf: Some(now() + 300) };
+    let mut tokens = vec![
         ("2. token signed with another key", raw(HS256_HEADER, &live, "some-other-secret-of-enough-length")),
         (
             "2. payload edited after signing",
             format!("{}.{}.{}", segments[0], b64(&live.replace("johndoe", "alice")), segments[2]),
         ),
-        (
-            "2. expired token",
-            with_claims(&Claims {
-                sub: "johndoe".into(),
-                scopes: vec!["me".into(), "items".into()],
-                exp: now() - 5,
-                nbf: None,
-            }),
-        ),
-        ("2. `alg: none`, unsigned", format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&live))),
-        ("2. `alg: HS512` header", raw(r#"{"alg":"HS512","typ":"JWT"}"#, &live, SECRET)),
-        ("2. `alg: RS256` header on an HMAC token", raw(r#"{"alg":"RS256","typ":"JWT"}"#, &live, SECRET)),
+        ("2. expired token", with_claims(&expired)),
+        ("2. `nbf` ahead", with_claims(&early)),
         ("2. two segments", format!("{}.{}", segments[0], segments[1])),
         ("2. four segments", format!("{good}.{}", segments[2])),
         ("2. not a JWT", "not-a-token".into()),
-        ("2. empty token", String::new()),
         ("2. payload not JSON", raw(HS256_HEADER, "not json", SECRET)),
+        ("2. `alg: HS384` header", raw(r#"{"alg":"HS384","typ":"JWT"}"#, &live, SECRET)),
+        ("2. `alg: HS512` header", raw(r#"{"alg":"HS512","typ":"JWT"}"#, &live, SECRET)),
+        ("2. `alg: RS256` header on an HMAC token", raw(r#"{"alg":"RS256","typ":"JWT"}"#, &live, SECRET)),
+        (
+            "2. `kid` path trick, signed with another key",
+            raw(r#"{"alg":"HS256","typ":"JWT","kid":"../../../dev/null"}"#, &live, ""),
+        ),
+        ("3. no `sub`", raw(HS256_HEADER, &format!(r#"{{"scopes":["me","items"],"exp":{exp}}}"#), SECRET)),
+        (
+            "3. `sub` is a number",
+            raw(HS256_HEADER, &format!(r#"{{"sub":7,"scopes":["me","items"],"exp":{exp}}}"#), SECRET),
+        ),
+        (
+            "3. `sub` is null",
+            raw(HS256_HEADER, &format!(r#"{{"sub":null,"scopes":["me","items"],"exp":{exp}}}"#), SECRET),
+        ),
+        (
+            "3. `scopes` is a string",
+            raw(HS256_HEADER, &format!(r#"{{"sub":"johndoe","scopes":"me items","exp":{exp}}}"#), SECRET),
+        ),
+        (
+            "3. `scopes` holds a number",
+            raw(HS256_HEADER, &format!(r#"{{"sub":"johndoe","scopes":["me",1],"exp":{exp}}}"#), SECRET),
+        ),
+        ("3. no `exp`", raw(HS256_HEADER, r#"{"sub":"johndoe","scopes":["me","items"]}"#, SECRET)),
+        (
+            "3. `exp` is a string",
+            raw(HS256_HEADER, &format!(r#"{{"sub":"johndoe","scopes":["me","items"],"exp":"{exp}"}}"#), SECRET),
+        ),
     ];
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let unsigned = format!("{}.{}.", b64(&format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#)), b64(&live));
+        tokens.push(("2. `alg: none` in any case, unsigned", unsigned));
+    }
+    tokens
+}
+
+/// Failures 2 and 3: the token does not decode, or its claims have the wrong shape.
+fn failures_2_and_3_broken_tokens(cases: &mut Vec<Case>) {
+    let broken = broken_tokens();
     for (path, scope) in GUARDED {
         for (what, token) in &broken {
             cases.push(invalid(path, scope, what, token));
         }
+        cases.push(invalid(path, scope, "2. empty token", ""));
         let mut non_ascii = get(path);
         non_ascii
             .headers
@@ -217,24 +251,8 @@ fn failure_2_token_does_not_decode(cases: &mut Vec<Case>) {
             )
             .header(header::WWW_AUTHENTICATE, &challenge(scope)),
         );
-    }
-}
-
-/// Failure 3: no `sub`, `sub` not a string, claims of the wrong type.
-fn failure_3_claims_of_the_wrong_shape(cases: &mut Vec<Case>) {
-    let exp = now() + 600;
-    let shapes = [
-        ("3. no `sub`", format!(r#"{{"scopes":["me","items"],"exp":{exp}}}"#)),
-        ("3. `sub` is a number", format!(r#"{{"sub":7,"scopes":["me","items"],"exp":{exp}}}"#)),
-        ("3. `sub` is null", format!(r#"{{"sub":null,"scopes":["me","items"],"exp":{exp}}}"#)),
-        ("3. `scopes` is a string", format!(r#"{{"sub":"johndoe","scopes":"me items","exp":{exp}}}"#)),
-        ("3. `scopes` holds a number", format!(r#"{{"sub":"johndoe","scopes":["me",1],"exp":{exp}}}"#)),
-        ("3. no `exp`", r#"{"sub":"johndoe","scopes":["me","items"]}"#.to_string()),
-    ];
-    for (path, scope) in GUARDED {
-        for (what, claims) in &shapes {
-            cases.push(invalid(path, scope, what, &raw(HS256_HEADER, claims, SECRET)));
-        }
+        let huge = "a".repeat(64 * 1024);
+        cases.push(invalid(path, scope, "2. a 64 KiB token", &huge));
     }
 }
 

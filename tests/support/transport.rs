@@ -1,9 +1,11 @@
 //! Two ways of sending a case: into the demo's router in-process, or over TCP to a running server.
 
 use std::future::Future;
+use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -31,7 +33,20 @@ pub trait Transport {
 
 /// Calls the router directly, as Starlette's `TestClient` does (and with its `Host`, `testserver`).
 pub struct InProcess {
-    pub router: Router,
+    router: Router,
+    /// The address requests come from, as a server with connection info would report it.
+    client: Option<SocketAddr>,
+}
+
+impl InProcess {
+    pub fn new(router: Router) -> Self {
+        InProcess { router, client: None }
+    }
+
+    /// Requests that appear to come from `client`.
+    pub fn from_client(router: Router, client: SocketAddr) -> Self {
+        InProcess { router, client: Some(client) }
+    }
 }
 
 impl Transport for InProcess {
@@ -44,6 +59,9 @@ impl Transport for InProcess {
             Request::builder().method(request.method).uri(&request.path).header(header::HOST, self.host());
         for (name, value) in request.headers {
             builder = builder.header(name, value);
+        }
+        if let Some(client) = self.client {
+            builder = builder.extension(ConnectInfo(client));
         }
         let response = self.router.clone().oneshot(builder.body(Body::from(request.body)).expect("request")).await;
         let response = response.expect("the router is infallible");

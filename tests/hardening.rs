@@ -1,0 +1,380 @@
+//! Issue 4's behaviour over HTTP, in both response styles: RFC 6750 / RFC 6749 answers, malformed
+//! headers, tokens and forms (always the documented 4xx, never a 5xx), and login throttling.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, Method, header};
+use scopes_runtime::{ResponseStyle, ThrottlePolicy, TokenEndpoint};
+use scopes_tests::SECRET;
+use scopes_tests::cases::{
+    Body, Case, GUARDED, bearer, broken_tokens, detail, form, get, request, run, with_authorization,
+};
+use scopes_tests::tokens::signed;
+use scopes_tests::transport::{InProcess, TestRequest, Transport};
+use serde_json::json;
+
+const REALM: &str = "scopes demo";
+
+fn state(style: ResponseStyle) -> demo::AppState {
+    demo::AppState::new(SECRET.as_bytes(), style).expect("a long enough secret")
+}
+
+fn app(style: ResponseStyle) -> InProcess {
+    InProcess::new(demo::router(state(style)))
+}
+
+fn rfc() -> ResponseStyle {
+    ResponseStyle::rfc(REALM)
+}
+
+fn assert_all_pass(failures: Vec<String>) {
+    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn challenge(attributes: &[(&str, &str)]) -> String {
+    let attributes: Vec<String> = attributes.iter().map(|(name, value)| format!("{name}=\"{value}\"")).collect();
+    format!("Bearer {}", attributes.join(", "))
+}
+
+fn several_headers(path: &str, values: &[&str]) -> TestRequest {
+    let mut request = get(path);
+    for value in values {
+        request.headers.push((header::AUTHORIZATION, HeaderValue::from_str(value).unwrap()));
+    }
+    request
+}
+
+const INVALID_TOKEN: &str = "the access token is invalid, expired, or names no known user";
+
+/// RFC 6750 §3 for the protected resources.
+fn rfc_resource_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let missing = json!({"error_description": "a bearer token is required"});
+    for (path, scope) in GUARDED {
+        cases.push(
+            Case::new(format!("rfc: no credentials on {path}"), get(path), 401, Body::Json(missing.clone()))
+                .header(header::WWW_AUTHENTICATE, &challenge(&[("realm", REALM)])),
+        );
+        cases.push(
+            Case::new(
+                format!("rfc: Basic credentials on {path}"),
+                with_authorization(get(path), "Basic am9obmRvZTpzZWNyZXQ="),
+                401,
+                Body::Json(missing.clone()),
+            )
+            .header(header::WWW_AUTHENTICATE, &challenge(&[("realm", REALM)])),
+        );
+
+        let token = signed("johndoe", &["me", "items"]);
+        let malformed: Vec<(&str, TestRequest, &str)> = vec![
+            (
+                "two Authorization headers",
+                several_headers(path, &[&format!("Bearer {token}"), &format!("Bearer {token}")]),
+                "several Authorization headers",
+            ),
+            ("empty token", with_authorization(get(path), "Bearer"), "the token is empty"),
+            ("empty token after the space", with_authorization(get(path), "Bearer "), "the token is empty"),
+            (
+                "a space inside the token",
+                bearer(path, "abc def"),
+                "the token has characters outside RFC 6750's b64token",
+            ),
+            ("a comma in the token", bearer(path, "abc,def"), "the token has characters outside RFC 6750's b64token"),
+            ("a quote in the token", bearer(path, "abc\"def"), "the token has characters outside RFC 6750's b64token"),
+            ("a 64 KiB token", bearer(path, &"a".repeat(64 * 1024)), "the token is too long"),
+        ];
+        for (what, request, description) in malformed {
+            cases.push(
+                Case::new(
+                    format!("rfc: {what} on {path}"),
+                    request,
+                    400,
+                    Body::Json(json!({"error": "invalid_request", "error_description": description})),
+                )
+                .header(
+                    header::WWW_AUTHENTICATE,
+                    &challenge(&[("realm", REALM), ("error", "invalid_request"), ("error_description", description)]),
+                ),
+            );
+        }
+        let mut non_ascii = get(path);
+        non_ascii.headers.push((header::AUTHORIZATION, HeaderValue::from_bytes(b"Bearer caf\xc3\xa9").unwrap()));
+        cases.push(Case::new(
+            format!("rfc: non-ASCII token on {path}"),
+            non_ascii,
+            400,
+            Body::Json(json!({"error": "invalid_request", "error_description": "the token is not visible ASCII"})),
+        ));
+
+        let invalid_body = || Body::Json(json!({"error": "invalid_token", "error_description": INVALID_TOKEN}));
+        let invalid_challenge =
+            challenge(&[("realm", REALM), ("error", "invalid_token"), ("error_description", INVALID_TOKEN)]);
+        let mut tokens = broken_tokens();
+        tokens.push(("4. unknown `sub`", signed("mallory", &["me", "items"])));
+        for (what, token) in tokens {
+            cases.push(
+                Case::new(format!("rfc: {what} on {path}"), bearer(path, &token), 401, invalid_body())
+                    .header(header::WWW_AUTHENTICATE, &invalid_challenge),
+            );
+        }
+        if !scope.is_empty() {
+            let description = "the access token lacks a required scope";
+            cases.push(
+                Case::new(
+                    format!("rfc: missing scope on {path}"),
+                    bearer(path, &signed("johndoe", &[])),
+                    403,
+                    Body::Json(
+                        json!({"error": "insufficient_scope", "error_description": description, "scope": scope}),
+                    ),
+                )
+                .header(
+                    header::WWW_AUTHENTICATE,
+                    &challenge(&[
+                        ("realm", REALM),
+                        ("error", "insufficient_scope"),
+                        ("error_description", description),
+                        ("scope", scope),
+                    ]),
+                ),
+            );
+        }
+    }
+    for (path, granted) in [("/users/me/", &["me"][..]), ("/users/me/items/", &["me", "items"][..])] {
+        cases.push(
+            Case::new(
+                format!("rfc: disabled alice on {path}"),
+                bearer(path, &signed("alice", granted)),
+                403,
+                Body::Json(json!({"error": "access_denied", "error_description": "the user is inactive"})),
+            )
+            .no_header(header::WWW_AUTHENTICATE),
+        );
+    }
+    cases.push(Case::new(
+        "rfc: a valid token still works",
+        bearer("/users/me/items/", &signed("johndoe", &["me", "items"])),
+        200,
+        Body::Json(json!([{"item_id": "Foo", "owner": "johndoe"}])),
+    ));
+    cases
+}
+
+fn no_store(case: Case) -> Case {
+    case.header(header::CACHE_CONTROL, "no-store").header(header::PRAGMA, "no-cache")
+}
+
+fn oauth_error(code: &str, description: &str) -> Body {
+    Body::Json(json!({"error": code, "error_description": description}))
+}
+
+fn oversized_form() -> TestRequest {
+    form(&format!("username=johndoe&password=secret&scope={}", "a".repeat(20 * 1024)))
+}
+
+fn json_body() -> TestRequest {
+    let mut request = request(Method::POST, "/token");
+    request.headers.push((header::CONTENT_TYPE, HeaderValue::from_static("application/json")));
+    request.body = br#"{"grant_type":"password","username":"johndoe","password":"secret"}"#.to_vec();
+    request
+}
+
+/// RFC 6749 §5 for the token endpoint.
+fn rfc_token_cases() -> Vec<Case> {
+    let long_password = "p".repeat(73);
+    let missing = |fields: &str| oauth_error("invalid_request", &format!("missing or invalid: {fields}"));
+    vec![
+        no_store(Case::new(
+            "rfc: password grant",
+            form("grant_type=password&username=johndoe&password=secret&scope=me+items"),
+            200,
+            Body::IssuedToken { sub: "johndoe", scopes: vec!["me", "items"] },
+        )),
+        no_store(Case::new(
+            "rfc: repeated fields, the last wins",
+            form("grant_type=password&username=nobody&username=johndoe&password=secret&scope=me"),
+            200,
+            Body::IssuedToken { sub: "johndoe", scopes: vec!["me"] },
+        )),
+        no_store(Case::new(
+            "rfc: grant_type is required",
+            form("username=johndoe&password=secret"),
+            400,
+            missing("grant_type"),
+        )),
+        no_store(Case::new(
+            "rfc: another grant type",
+            form("grant_type=client_credentials&username=johndoe&password=secret"),
+            400,
+            oauth_error("unsupported_grant_type", "only the password grant is supported"),
+        )),
+        no_store(Case::new(
+            "rfc: wrong password",
+            form("grant_type=password&username=johndoe&password=wrong"),
+            400,
+            oauth_error("invalid_grant", "incorrect username or password"),
+        )),
+        no_store(Case::new(
+            "rfc: unknown user",
+            form("grant_type=password&username=nobody&password=secret"),
+            400,
+            oauth_error("invalid_grant", "incorrect username or password"),
+        )),
+        no_store(Case::new(
+            "rfc: an undeclared scope",
+            form("grant_type=password&username=johndoe&password=secret&scope=me+admin"),
+            400,
+            oauth_error("invalid_scope", "scope `admin` is not declared"),
+        )),
+        no_store(Case::new(
+            "rfc: empty fields are missing",
+            form("grant_type=password&username=&password="),
+            400,
+            missing("username, password"),
+        )),
+        no_store(Case::new(
+            "rfc: a JSON body is not a form",
+            json_body(),
+            400,
+            missing("grant_type, username, password"),
+        )),
+        no_store(Case::new(
+            "rfc: a password over 72 bytes",
+            form(&format!("grant_type=password&username=johndoe&password={long_password}")),
+            400,
+            oauth_error("invalid_request", "the password is longer than 72 bytes"),
+        )),
+        no_store(Case::new(
+            "rfc: an oversized body",
+            oversized_form(),
+            413,
+            oauth_error("invalid_request", "the request body is too large"),
+        )),
+    ]
+}
+
+/// The seed style keeps FastAPI's answers, and gains the hardening that changes no recorded row.
+fn seed_hardening_cases() -> Vec<Case> {
+    let token = signed("johndoe", &["me"]);
+    vec![
+        Case::new(
+            "seed: of two Authorization headers the first is read, as FastAPI does",
+            several_headers("/users/me/", &[&format!("Bearer {token}"), "Bearer garbage"]),
+            200,
+            Body::Json(
+                json!({"username":"johndoe","email":"johndoe@example.com","full_name":"John Doe","disabled":false}),
+            ),
+        ),
+        no_store(Case::new(
+            "seed: the token endpoint says no-store",
+            form("username=johndoe&password=secret&scope=me"),
+            200,
+            Body::IssuedToken { sub: "johndoe", scopes: vec!["me"] },
+        )),
+        no_store(Case::new(
+            "seed: a password over 72 bytes",
+            form(&format!("username=johndoe&password={}", "p".repeat(73))),
+            400,
+            detail("Password longer than 72 bytes"),
+        )),
+        no_store(Case::new("seed: an oversized body", oversized_form(), 413, detail("Request body too large"))),
+        no_store(Case::new(
+            "seed: errors are no-store too",
+            form("username=johndoe&password=wrong"),
+            400,
+            detail("Incorrect username or password"),
+        )),
+    ]
+}
+
+#[tokio::test]
+async fn rfc_style_protected_resources() {
+    assert_all_pass(run(&app(rfc()), rfc_resource_cases()).await);
+}
+
+#[tokio::test]
+async fn rfc_style_token_endpoint() {
+    assert_all_pass(run(&app(rfc()), rfc_token_cases()).await);
+}
+
+#[tokio::test]
+async fn seed_style_hardening() {
+    assert_all_pass(run(&app(ResponseStyle::Seed), seed_hardening_cases()).await);
+}
+
+#[tokio::test]
+async fn challenge_attributes_are_escaped() {
+    let app = app(ResponseStyle::rfc("a \"quoted\" \\ realm"));
+    let response = app.send(get("/status/")).await;
+    assert_eq!(response.headers[header::WWW_AUTHENTICATE], r#"Bearer realm="a \"quoted\" \\ realm""#);
+}
+
+/// Small delays, so the test runs in seconds: free for 2 failures, slowed for the next 2, then refused.
+fn quick_throttle() -> ThrottlePolicy {
+    ThrottlePolicy {
+        free_failures: 2,
+        max_failures: 4,
+        window: Duration::from_secs(600),
+        first_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(40),
+    }
+}
+
+fn throttled_app(style: ResponseStyle, client: Option<SocketAddr>) -> InProcess {
+    let mut state = state(style);
+    state.tokens = TokenEndpoint::new(state.authority.clone(), &demo::SCOPE_REGISTRY).with_throttle(quick_throttle());
+    let router = demo::router(state);
+    match client {
+        Some(client) => InProcess::from_client(router, client),
+        None => InProcess::new(router),
+    }
+}
+
+async fn login(app: &InProcess, username: &str, password: &str) -> (u16, Option<String>) {
+    let response = app.send(form(&format!("grant_type=password&username={username}&password={password}"))).await;
+    let retry_after = response.headers.get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
+    (response.status.as_u16(), retry_after)
+}
+
+#[tokio::test]
+async fn repeated_failures_are_refused_with_429_for_known_and_unknown_names() {
+    for style in [ResponseStyle::Seed, rfc()] {
+        let app = throttled_app(style.clone(), None);
+        for username in ["johndoe", "nobody"] {
+            for attempt in 1..=4 {
+                assert_eq!(login(&app, username, "wrong").await.0, 400, "{style:?} {username} failure {attempt}");
+            }
+            let (status, retry_after) = login(&app, username, "wrong").await;
+            assert_eq!(status, 429, "{style:?} {username}");
+            let retry_after: u64 = retry_after.expect("Retry-After").parse().unwrap();
+            assert!((1..=600).contains(&retry_after), "{retry_after}");
+        }
+        // Refused even with the right password, until the window ends.
+        assert_eq!(login(&app, "johndoe", "secret").await.0, 429, "{style:?}");
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_address_are_refused_across_names() {
+    let client: SocketAddr = "203.0.113.7:5555".parse().unwrap();
+    let app = throttled_app(rfc(), Some(client));
+    for name in ["a", "b", "c", "d"] {
+        assert_eq!(login(&app, name, "wrong").await.0, 400);
+    }
+    assert_eq!(login(&app, "johndoe", "secret").await.0, 429, "the address is refused");
+    let elsewhere = throttled_app(rfc(), Some("198.51.100.1:5555".parse().unwrap()));
+    assert_eq!(login(&elsewhere, "johndoe", "secret").await.0, 200, "another address is not");
+}
+
+#[tokio::test]
+async fn a_success_clears_the_username() {
+    let app = throttled_app(rfc(), None);
+    for _ in 0..3 {
+        assert_eq!(login(&app, "johndoe", "wrong").await.0, 400);
+    }
+    assert_eq!(login(&app, "johndoe", "secret").await.0, 200);
+    for _ in 0..3 {
+        assert_eq!(login(&app, "johndoe", "wrong").await.0, 400, "the count starts again");
+    }
+}
