@@ -1,0 +1,139 @@
+//! Properties of the parsers that face untrusted input: the `Authorization` header, the token, and the
+//! token request form. Whatever the input, they answer (never panic), and what they accept is well formed.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey};
+use proptest::prelude::*;
+use scopes_runtime::bearer::{Credentials, MAX_TOKEN_LENGTH, bearer_credentials};
+use scopes_runtime::{Authority, PasswordRequestForm, Requirement};
+
+const SECRET: &[u8] = b"property-test-secret-of-enough-length";
+
+/// Bytes a header value can hold: visible ASCII, space, tab and obs-text, but no CR, LF or NUL.
+fn header_value() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop_oneof![0x20u8..0x7f, Just(b'\t'), 0x80u8..=0xff], 0..300)
+}
+
+fn headers(values: &[Vec<u8>]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for value in values {
+        headers.append(header::AUTHORIZATION, HeaderValue::from_bytes(value).expect("a valid header value"));
+    }
+    headers
+}
+
+fn sign(header: &str, payload: &str) -> String {
+    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+    let signature =
+        jsonwebtoken::crypto::sign(input.as_bytes(), &EncodingKey::from_secret(SECRET), Algorithm::HS256).unwrap();
+    format!("{input}.{signature}")
+}
+
+/// Arbitrary JSON values, a few levels deep, for claims of every shape.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+        ".{0,12}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(".{0,6}", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Claims objects whose members are often, but not always, of the right type: reaches the accepting path.
+fn claims_object() -> impl Strategy<Value = serde_json::Value> {
+    let sub = prop_oneof![json_value(), ".{0,10}".prop_map(serde_json::Value::from)];
+    let scopes = prop_oneof![json_value(), prop::collection::vec(".{0,5}", 0..3).prop_map(serde_json::Value::from)];
+    let exp = prop_oneof![
+        json_value(),
+        any::<u64>().prop_map(serde_json::Value::from),
+        Just(serde_json::Value::from(4_102_444_800u64))
+    ];
+    (sub, scopes, exp).prop_map(|(sub, scopes, exp)| serde_json::json!({"sub": sub, "scopes": scopes, "exp": exp}))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn header_parsing_answers_and_accepts_only_clean_tokens(values in prop::collection::vec(header_value(), 0..3)) {
+        let headers = headers(&values);
+        for strict in [false, true] {
+            match bearer_credentials(&headers, strict) {
+                Credentials::Bearer(token) => {
+                    prop_assert!(token.len() <= MAX_TOKEN_LENGTH);
+                    prop_assert!(token.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
+                    if strict {
+                        prop_assert_eq!(values.len(), 1);
+                        prop_assert!(!token.is_empty());
+                        prop_assert!(token.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)));
+                    }
+                }
+                Credentials::Missing => {
+                    // Only when the first header is not `Bearer` (alone, or followed by a space).
+                    let scheme_is_bearer = values.first().is_some_and(|v| {
+                        v.eq_ignore_ascii_case(b"bearer") || (v.len() >= 7 && v[..7].eq_ignore_ascii_case(b"bearer "))
+                    });
+                    prop_assert!(!scheme_is_bearer);
+                }
+                Credentials::Malformed(reason) => prop_assert!(!reason.is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn bearer_scheme_round_trips(token in "[A-Za-z0-9._~+/-]{1,200}=*", scheme in "(?i)bearer") {
+        let headers = headers(&[format!("{scheme} {token}").into_bytes()]);
+        prop_assert_eq!(bearer_credentials(&headers, true), Credentials::Bearer(token.as_str()));
+    }
+
+    #[test]
+    fn verification_answers_any_text(token in ".{0,400}") {
+        let _ = Authority::hs256(SECRET).unwrap().verify(&token);
+    }
+
+    #[test]
+    fn verification_answers_any_segments(parts in prop::collection::vec("[A-Za-z0-9_=-]{0,60}", 0..6)) {
+        let _ = Authority::hs256(SECRET).unwrap().verify(&parts.join("."));
+    }
+
+    #[test]
+    fn verification_of_signed_claims_of_any_shape(claims in prop_oneof![json_value(), claims_object()], alg in prop_oneof![Just("HS256".to_owned()), Just("none".to_owned()), Just("HS512".to_owned()), Just("RS256".to_owned()), ".{0,8}"]) {
+        let header = serde_json::json!({"alg": alg, "typ": "JWT"}).to_string();
+        let token = sign(&header, &claims.to_string());
+        if let Ok(verified) = Authority::hs256(SECRET).unwrap().verify(&token) {
+            // Accepted only with our algorithm, a subject and a future expiry.
+            prop_assert_eq!(alg.as_str(), "HS256");
+            prop_assert_eq!(claims["sub"].as_str(), Some(verified.sub.as_str()));
+            prop_assert!(claims["exp"].as_u64().is_some());
+            let scopes: Vec<String> = claims["scopes"].as_array().map(|list| list.iter().map(|s| s.as_str().unwrap().to_owned()).collect()).unwrap_or_default();
+            prop_assert_eq!(verified.scopes, scopes);
+        }
+    }
+
+    #[test]
+    fn a_requirement_is_met_exactly_by_supersets(required in prop::collection::vec("[a-c]{1,2}", 0..4), granted in prop::collection::vec("[a-c]{1,2}", 0..6)) {
+        let required: Vec<&'static str> = required.into_iter().map(|s| &*Box::leak(s.into_boxed_str())).collect();
+        let required: &'static [&'static str] = Box::leak(required.into_boxed_slice());
+        let requirement = Requirement::new(required);
+        prop_assert_eq!(requirement.is_met_by(&granted), required.iter().all(|r| granted.iter().any(|g| g == r)));
+    }
+
+    #[test]
+    fn form_validation_answers_any_fields(fields in prop::collection::vec(("(grant_type|username|password|scope|client_id|client_secret|.{0,8})", ".{0,100}"), 0..10), strict in any::<bool>()) {
+        if let Ok(form) = PasswordRequestForm::from_fields(fields.clone(), strict) {
+            prop_assert!(!form.username.is_empty() && !form.password.is_empty());
+            prop_assert!(form.password.len() <= scopes_runtime::MAX_PASSWORD_BYTES);
+            prop_assert!(!strict || form.grant_type.as_deref() == Some("password"));
+        }
+    }
+}
