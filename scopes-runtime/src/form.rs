@@ -29,9 +29,10 @@ pub struct PasswordRequestForm {
     #[cfg_attr(feature = "openapi", schema(pattern = "^password$"))]
     pub grant_type: Option<String>,
     /// The username; never empty.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub username: String,
-    /// The password; never empty.
-    #[cfg_attr(feature = "openapi", schema(format = Password))]
+    /// The password; never empty, at most 72 bytes.
+    #[cfg_attr(feature = "openapi", schema(format = Password, min_length = 1))]
     pub password: String,
     /// The requested scopes, space-separated; empty when none were asked for.
     #[cfg_attr(feature = "openapi", schema(default = "", required = false))]
