@@ -55,6 +55,13 @@ pub struct ThrottlePolicy {
     pub max_delay: Duration,
 }
 
+impl ThrottlePolicy {
+    /// Never slows down or refuses: for benchmarks that measure the bcrypt work itself.
+    pub fn disabled() -> Self {
+        ThrottlePolicy { free_failures: u32::MAX, max_failures: u32::MAX, ..ThrottlePolicy::default() }
+    }
+}
+
 impl Default for ThrottlePolicy {
     /// Five free failures, refusal from the tenth, within fifteen minutes; delays from 250 ms to 4 s.
     fn default() -> Self {
