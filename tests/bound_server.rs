@@ -36,3 +36,26 @@ fn without_a_secret_the_demo_warns_that_tokens_will_not_survive_a_restart() {
         demo.log
     );
 }
+
+#[test]
+fn a_secret_shorter_than_32_bytes_stops_the_demo() {
+    let output = std::process::Command::new(scopes_tests::server::demo_binary())
+        .args(["--bind", "127.0.0.1:0"])
+        .env("DEMO_SECRET_KEY", "too-short")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the demo runs");
+    assert_eq!(output.status.code(), Some(2));
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(log.contains("refusing to start") && log.contains("at least 32"), "{log}");
+}
+
+#[test]
+fn the_secret_published_in_the_tutorial_is_warned_about() {
+    let demo = start_demo(Some("09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"));
+    assert!(
+        demo.log.iter().any(|line| line.contains("WARN") && line.contains("published in FastAPI's tutorial")),
+        "no warning in: {:#?}",
+        demo.log
+    );
+}

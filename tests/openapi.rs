@@ -4,14 +4,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn seed() -> Value {
     serde_json::from_str(include_str!("fixtures/seed-openapi.json")).expect("the seed document is JSON")
 }
 
 fn demo() -> Value {
-    serde_json::to_value(demo::routes::openapi()).expect("the demo document serializes")
+    serde_json::to_value(demo::routes::openapi(&scopes_runtime::ResponseStyle::Seed))
+        .expect("the demo document serializes")
 }
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -179,4 +180,29 @@ async fn swagger_ui_is_served_from_the_binary() {
     assert_eq!(slash.status, 307);
     assert_eq!(slash.headers["location"], "/docs");
     assert_eq!(app.send(get("/docs/no-such-file.js")).await.status, 404);
+}
+
+/// In the RFC style the document describes RFC bodies: 400/401/403 `OAuthError` on guarded operations, and
+/// no 422 or seed-style body anywhere.
+#[test]
+fn rfc_style_document_describes_rfc_refusals() {
+    let document =
+        serde_json::to_value(demo::routes::openapi(&scopes_runtime::ResponseStyle::rfc("scopes demo"))).unwrap();
+    let text = document.to_string();
+    assert!(!text.contains("ErrorDetail") && !text.contains("HTTPValidationError"), "seed bodies remain");
+    let oauth_error = "#/components/schemas/OAuthError";
+    for (path, method) in [("/users/me/", "get"), ("/users/me/items/", "get"), ("/status/", "get")] {
+        for status in ["400", "401", "403"] {
+            let schema = &document["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"];
+            assert_eq!(schema["$ref"], oauth_error, "{path} {status}");
+        }
+    }
+    let token = &document["paths"]["/token"]["post"]["responses"];
+    assert!(token.get("422").is_none());
+    assert_eq!(token["400"]["content"]["application/json"]["schema"]["$ref"], oauth_error);
+    assert!(document["components"]["schemas"]["OAuthError"]["properties"]["error_description"].is_object());
+    assert_eq!(
+        document["components"]["schemas"]["TokenRequest"]["required"],
+        json!(["grant_type", "username", "password"])
+    );
 }

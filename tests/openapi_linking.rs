@@ -57,7 +57,7 @@ fn document() -> (utoipa::openapi::OpenApi, Result<(), scopes_runtime::openapi::
         .routes(routes!(requires_below_renamed))
         .routes(routes!(authenticated))
         .split_for_parts();
-    let linked = scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY);
+    let linked = scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY, &scopes_runtime::ResponseStyle::Seed);
     (document, linked)
 }
 

@@ -12,7 +12,8 @@ async fn main() -> std::io::Result<()> {
         .init();
     let config = Config::parse();
     if let Some(Command::Openapi) = config.command {
-        let document = demo::routes::openapi().to_pretty_json().map_err(std::io::Error::other)?;
+        let document =
+            demo::routes::openapi(&config.style.response_style()).to_pretty_json().map_err(std::io::Error::other)?;
         println!("{document}");
         return Ok(());
     }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::{Json, Router};
 use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
-use scopes_runtime::{ClientAddress, PasswordRequestForm, TokenResponse, requires};
+use scopes_runtime::{ClientAddress, PasswordRequestForm, ResponseStyle, TokenResponse, requires};
 use serde::Serialize;
 use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa::{OpenApi, ToSchema};
@@ -106,33 +106,33 @@ pub async fn read_system_status(_user: User) -> Json<Status> {
 #[openapi(info(title = "scopes demo", description = "FastAPI's OAuth2-scopes tutorial app, on the scopes framework."))]
 struct ApiDoc;
 
-/// The API's routes and its OpenAPI document, security included.
+/// The API's routes and its OpenAPI document, security and refusals as `style` answers them included.
 ///
 /// # Panics
 /// When a `#[requires]` handler has no operation in the document: its security would be missing from
 /// the docs. That is a mistake in this file, found at start-up (and by the tests) before any request.
-pub fn api() -> (Router<AppState>, OpenApiDocument) {
+pub fn api(style: &ResponseStyle) -> (Router<AppState>, OpenApiDocument) {
     let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(login_for_access_token))
         .routes(routes!(read_users_me))
         .routes(routes!(read_own_items))
         .routes(routes!(read_system_status))
         .split_for_parts();
-    if let Err(unlinked) = scopes_runtime::openapi::secure(&mut document, &crate::SCOPE_REGISTRY) {
+    if let Err(unlinked) = scopes_runtime::openapi::secure(&mut document, &crate::SCOPE_REGISTRY, style) {
         panic!("{unlinked}");
     }
     (router, document)
 }
 
-/// The OpenAPI document alone, as `demo openapi` prints it.
-pub fn openapi() -> OpenApiDocument {
-    api().1
+/// The OpenAPI document alone, for refusals answered in `style`, as `demo openapi` prints it.
+pub fn openapi(style: &ResponseStyle) -> OpenApiDocument {
+    api(style).1
 }
 
 /// The demo app: the API with FastAPI's redirect, 404 and 405 behaviour, its document at
 /// [`docs::OPENAPI_PATH`] and Swagger UI at [`docs::DOCS_PATH`].
 pub fn router(state: AppState) -> Router {
-    let (api, document) = api();
+    let (api, document) = api(state.authority.response_style());
     let compat = FastApiCompat::from_document(&document, &[docs::DOCS_PATH, docs::OPENAPI_PATH]);
     compat.wrap(api.merge(docs::routes(document)).with_state(state))
 }

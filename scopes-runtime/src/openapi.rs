@@ -8,13 +8,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use utoipa::ToSchema;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::__private::HandlerSecurity;
-use crate::Registry;
+use crate::{Registry, ResponseStyle};
 
 /// The JSON body of every refusal: `{"detail": "..."}`.
 #[derive(Debug, Clone, ToSchema)]
@@ -31,6 +31,19 @@ pub struct ErrorDetail {
 pub struct ValidationErrorBody {
     /// Every problem found in the request.
     detail: Vec<crate::ValidationIssue>,
+}
+
+/// The JSON body of an RFC-style refusal (RFC 6750 §3, RFC 6749 §5.2).
+#[derive(Debug, Clone, ToSchema)]
+#[schema(as = OAuthError)]
+#[allow(dead_code)] // documents the body the RFC style writes; never constructed
+pub struct OAuthErrorBody {
+    /// The error code, e.g. `invalid_token`; absent when no credentials were sent.
+    error: Option<String>,
+    /// What went wrong, in words.
+    error_description: String,
+    /// The scopes that would have been accepted (`insufficient_scope`).
+    scope: Option<String>,
 }
 
 /// The registry's security scheme: OAuth2's password flow at the token URL, with every declared scope.
@@ -77,12 +90,16 @@ impl fmt::Display for UnlinkedHandlers {
 impl std::error::Error for UnlinkedHandlers {}
 
 /// Adds the registry's security scheme to `doc`, and to every operation of a `#[requires]` handler its
-/// security requirement and a 401 response.
+/// security requirement and the refusals it can answer, as `style` writes them.
 ///
 /// An authentication-only handler gets an empty scope list; operations of other handlers (a token
-/// endpoint, say) are left as they are. Returns the guarded handlers the document does not contain.
+/// endpoint, say) keep their security as they are. In the RFC style, the framework's own error schemas
+/// documented anywhere in `doc` ([`ErrorDetail`], [`ValidationErrorBody`]) are replaced by the RFC body
+/// ([`OAuthErrorBody`]) and 422s by 400s, since that is what the style answers; a custom style documents
+/// nothing beyond the security. Returns the guarded handlers the document does not contain.
 ///
 /// ```
+/// use scopes_runtime::ResponseStyle;
 /// use utoipa::openapi::OpenApiBuilder;
 ///
 /// scopes_runtime::registry! {
@@ -92,15 +109,29 @@ impl std::error::Error for UnlinkedHandlers {}
 /// }
 /// # fn main() {
 /// let mut doc = OpenApiBuilder::new().build();
-/// scopes_runtime::openapi::secure(&mut doc, &SCOPE_REGISTRY).unwrap();
+/// scopes_runtime::openapi::secure(&mut doc, &SCOPE_REGISTRY, &ResponseStyle::default()).unwrap();
 /// let components = doc.components.unwrap();
 /// assert!(components.security_schemes.contains_key("OAuth2PasswordBearer"));
 /// # }
 /// ```
-pub fn secure(doc: &mut OpenApi, registry: &Registry) -> Result<(), UnlinkedHandlers> {
+pub fn secure(doc: &mut OpenApi, registry: &Registry, style: &ResponseStyle) -> Result<(), UnlinkedHandlers> {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(registry.scheme(), security_scheme(registry));
-    components.schemas.insert(ErrorDetail::name().into_owned(), <ErrorDetail as utoipa::PartialSchema>::schema());
+    let refusals: &[(&str, &str)] = match style {
+        ResponseStyle::Seed => {
+            components.schemas.insert(ErrorDetail::name().into_owned(), <ErrorDetail as PartialSchema>::schema());
+            &[("401", UNAUTHORIZED)]
+        }
+        ResponseStyle::Rfc { .. } => {
+            components.schemas.insert(OAuthErrorBody::name().into_owned(), <OAuthErrorBody as PartialSchema>::schema());
+            &[("400", MALFORMED), ("401", UNAUTHORIZED), ("403", FORBIDDEN)]
+        }
+        ResponseStyle::Custom(_) => &[],
+    };
+    let body_schema = match style {
+        ResponseStyle::Rfc { .. } => "OAuthError",
+        _ => "ErrorDetail",
+    };
 
     let mut by_operation_id: BTreeMap<&str, (&HandlerSecurity, bool)> = BTreeMap::new();
     for handler in inventory::iter::<HandlerSecurity> {
@@ -108,13 +139,35 @@ pub fn secure(doc: &mut OpenApi, registry: &Registry) -> Result<(), UnlinkedHand
     }
     for item in doc.paths.paths.values_mut() {
         for operation in operations_mut(item) {
+            if matches!(style, ResponseStyle::Rfc { .. }) {
+                restyle_as_rfc(operation);
+            }
             let Some(entry) = operation.operation_id.as_deref().and_then(|id| by_operation_id.get_mut(id)) else {
                 continue;
             };
             entry.1 = true;
             let scopes = (entry.0.scopes)();
             operation.security = Some(vec![SecurityRequirement::new(registry.scheme(), scopes)]);
-            operation.responses.responses.entry("401".into()).or_insert_with(unauthorized_response);
+            for (status, description) in refusals {
+                operation
+                    .responses
+                    .responses
+                    .entry((*status).into())
+                    .or_insert_with(|| error_response(description, body_schema));
+            }
+        }
+    }
+    if matches!(style, ResponseStyle::Rfc { .. })
+        && let Some(components) = doc.components.as_mut()
+    {
+        for superseded in ["ErrorDetail", "HTTPValidationError", "ValidationError"] {
+            components.schemas.remove(superseded);
+        }
+        // RFC 6749 §4.3.2: the strict styles require `grant_type`.
+        if let Some(RefOr::T(Schema::Object(form))) = components.schemas.get_mut("TokenRequest")
+            && !form.required.iter().any(|field| field == "grant_type")
+        {
+            form.required.insert(0, "grant_type".into());
         }
     }
 
@@ -126,13 +179,36 @@ pub fn secure(doc: &mut OpenApi, registry: &Registry) -> Result<(), UnlinkedHand
     if unlinked.is_empty() { Ok(()) } else { Err(UnlinkedHandlers { handlers: unlinked }) }
 }
 
-fn unauthorized_response() -> RefOr<utoipa::openapi::Response> {
+const MALFORMED: &str = "Malformed credentials (`invalid_request`): several `Authorization` headers, or a token that \
+                         is empty, oversized or not a `b64token`";
+const UNAUTHORIZED: &str = "Not authenticated (no bearer token), could not validate credentials (invalid, expired or \
+                            unknown token), or (seed style) not enough permissions";
+const FORBIDDEN: &str = "Not enough permissions (`insufficient_scope`, with the required `scope`), or an inactive user";
+
+/// The RFC style answers every refusal with an `OAuthError` body and never with 422: rewrite the
+/// framework's seed-style error responses an operation documents.
+fn restyle_as_rfc(operation: &mut Operation) {
+    let responses = &mut operation.responses.responses;
+    if let Some(validation) = responses.remove("422") {
+        responses.entry("400".into()).or_insert(validation);
+    }
+    for response in responses.values_mut() {
+        let RefOr::T(response) = response else { continue };
+        for content in response.content.values_mut() {
+            let RefOr::T(content) = content else { continue };
+            let refers_to_seed_body = matches!(&content.schema, Some(RefOr::Ref(r))
+                if ["ErrorDetail", "HTTPValidationError"].iter().any(|name| r.ref_location.ends_with(&format!("/{name}"))));
+            if refers_to_seed_body {
+                content.schema = Some(Ref::from_schema_name("OAuthError").into());
+            }
+        }
+    }
+}
+
+fn error_response(description: &str, schema: &str) -> RefOr<utoipa::openapi::Response> {
     ResponseBuilder::new()
-        .description(
-            "Not authenticated (no bearer token), could not validate credentials (invalid, expired or \
-             unknown token), or not enough permissions (a required scope is missing)",
-        )
-        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorDetail"))).build())
+        .description(description)
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build())
         .build()
         .into()
 }

@@ -22,5 +22,5 @@ async fn status(_user: User) {}
 fn main() {
     let (_router, mut document) =
         OpenApiRouter::<app::AppState>::new().routes(routes!(read_items)).routes(routes!(status)).split_for_parts();
-    scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY).unwrap();
+    scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY, &Default::default()).unwrap();
 }
