@@ -15,12 +15,14 @@ use crate::{AuthError, Authority, ValidationIssue};
 ///
 /// ```
 /// use axum::{Json, Router, routing::post};
-/// use scopes_runtime::PasswordRequestForm;
+/// use scopes_runtime::{Authority, PasswordRequestForm};
 ///
+/// // Refusals are answered in the style of the state's `Authority`.
 /// async fn token(form: PasswordRequestForm) -> Json<Vec<String>> {
 ///     Json(form.scopes().into_iter().map(String::from).collect())
 /// }
-/// let app: Router = Router::new().route("/token", post(token));
+/// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+/// let app: Router = Router::new().route("/token", post(token)).with_state(authority);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = TokenRequest, description = "A password-grant token request (RFC 6749 §4.3)."))]
