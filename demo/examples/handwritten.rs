@@ -39,12 +39,32 @@ struct Claims {
     scopes: Vec<String>,
 }
 
-fn refuse(status: StatusCode, detail: &str, challenge: Option<&'static str>) -> Response {
-    let mut response = (status, Json(json!({ "detail": detail }))).into_response();
-    if let Some(challenge) = challenge {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+/// Why a request was refused, answered as the seed answers it.
+enum Refusal {
+    NotAuthenticated,
+    InvalidCredentials(&'static str),
+    NotEnoughPermissions(&'static str),
+    InactiveUser,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, detail, challenge) = match self {
+            Refusal::NotAuthenticated => (StatusCode::UNAUTHORIZED, "Not authenticated", Some("Bearer")),
+            Refusal::InvalidCredentials(challenge) => {
+                (StatusCode::UNAUTHORIZED, "Could not validate credentials", Some(challenge))
+            }
+            Refusal::NotEnoughPermissions(challenge) => {
+                (StatusCode::UNAUTHORIZED, "Not enough permissions", Some(challenge))
+            }
+            Refusal::InactiveUser => (StatusCode::BAD_REQUEST, "Inactive user", None),
+        };
+        let mut response = (status, Json(json!({ "detail": detail }))).into_response();
+        if let Some(challenge) = challenge {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
     }
-    response
 }
 
 fn bearer_token(value: &[u8]) -> Option<&[u8]> {
@@ -52,23 +72,16 @@ fn bearer_token(value: &[u8]) -> Option<&[u8]> {
 }
 
 /// Verifies the bearer token, loads its user and checks `required` scopes: what `#[requires]` generates.
-fn authorize(parts: &Parts, state: &AppState, required: &[&str], challenge: &'static str) -> Result<User, Response> {
+fn authorize(parts: &Parts, state: &AppState, required: &[&str], challenge: &'static str) -> Result<User, Refusal> {
     let value = parts.headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
-    let token = match value.and_then(bearer_token) {
-        Some(token) => std::str::from_utf8(token)
-            .map_err(|_| refuse(StatusCode::UNAUTHORIZED, "Could not validate credentials", Some(challenge)))?,
-        None => return Err(refuse(StatusCode::UNAUTHORIZED, "Not authenticated", Some("Bearer"))),
-    };
+    let token = value.and_then(bearer_token).ok_or(Refusal::NotAuthenticated)?;
+    let token = std::str::from_utf8(token).map_err(|_| Refusal::InvalidCredentials(challenge))?;
     let claims = jsonwebtoken::decode::<Claims>(token, &state.key, &state.validation)
-        .map_err(|_| refuse(StatusCode::UNAUTHORIZED, "Could not validate credentials", Some(challenge)))?
+        .map_err(|_| Refusal::InvalidCredentials(challenge))?
         .claims;
-    let user = state
-        .users
-        .get(&claims.sub)
-        .cloned()
-        .ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, "Could not validate credentials", Some(challenge)))?;
+    let user = state.users.get(&claims.sub).cloned().ok_or(Refusal::InvalidCredentials(challenge))?;
     if !required.iter().all(|scope| claims.scopes.iter().any(|granted| granted == scope)) {
-        return Err(refuse(StatusCode::UNAUTHORIZED, "Not enough permissions", Some(challenge)));
+        return Err(Refusal::NotEnoughPermissions(challenge));
     }
     Ok(user)
 }
@@ -77,12 +90,12 @@ fn authorize(parts: &Parts, state: &AppState, required: &[&str], challenge: &'st
 struct ItemsReader(User);
 
 impl FromRequestParts<AppState> for ItemsReader {
-    type Rejection = Response;
+    type Rejection = Refusal;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = authorize(parts, state, &["items", "me"], "Bearer scope=\"items me\"")?;
         if user.disabled == Some(true) {
-            return Err(refuse(StatusCode::BAD_REQUEST, "Inactive user", None));
+            return Err(Refusal::InactiveUser);
         }
         Ok(ItemsReader(user))
     }
@@ -92,7 +105,7 @@ impl FromRequestParts<AppState> for ItemsReader {
 struct AnyUser;
 
 impl FromRequestParts<AppState> for AnyUser {
-    type Rejection = Response;
+    type Rejection = Refusal;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         authorize(parts, state, &[], "Bearer").map(|_| AnyUser)
