@@ -76,8 +76,9 @@ def wrk(url, headers=(), connections=CONNECTIONS, duration=DURATION, script=None
 
 
 def main():
-    demo, demo_url = start(["target/release/demo", "--bind", "127.0.0.1:0"])
-    baseline, baseline_url = start(["target/release/examples/handwritten", "127.0.0.1:0"])
+    release = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release")
+    demo, demo_url = start([os.path.join(release, "demo"), "--bind", "127.0.0.1:0"])
+    baseline, baseline_url = start([os.path.join(release, "examples", "handwritten"), "127.0.0.1:0"])
     try:
         bearer = f"Authorization: Bearer {token(demo_url)}"
         for url in (demo_url, baseline_url):  # warm both up

@@ -1,8 +1,7 @@
-//! The baseline for the benchmarks: the demo's `GET /users/me/items/` and `GET /status/` written in plain
-//! axum + jsonwebtoken, with a hand-written extractor and no macro, answering the same bytes.
-//!
-//! `cargo run --release -p demo --example handwritten -- 127.0.0.1:8001` (secret from `DEMO_SECRET_KEY`).
-//! BENCHMARKS.md compares the demo against it.
+//! The baseline's state, hand-written extractors and routes: the demo's `GET /users/me/items/` and
+//! `GET /status/` in plain axum + jsonwebtoken, no macro, answering the same bytes. Shared by the example
+//! server (`main.rs`) and the criterion benchmark (`demo/benches/guard.rs`).
+#![allow(dead_code)] // each user of this module takes the part it needs
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,15 +17,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 #[derive(Clone)]
-struct AppState {
+pub struct AppState {
     key: Arc<DecodingKey>,
     validation: Arc<Validation>,
     users: Arc<HashMap<String, User>>,
 }
 
 #[derive(Clone, Serialize)]
-struct User {
-    username: String,
+pub struct User {
+    pub username: String,
     email: Option<String>,
     full_name: Option<String>,
     disabled: Option<bool>,
@@ -40,7 +39,7 @@ struct Claims {
 }
 
 /// Why a request was refused, answered as the seed answers it.
-enum Refusal {
+pub enum Refusal {
     NotAuthenticated,
     InvalidCredentials(&'static str),
     NotEnoughPermissions(&'static str),
@@ -87,7 +86,7 @@ fn authorize(parts: &Parts, state: &AppState, required: &[&str], challenge: &'st
 }
 
 /// The active user with `items` and `me`.
-struct ItemsReader(User);
+pub struct ItemsReader(pub User);
 
 impl FromRequestParts<AppState> for ItemsReader {
     type Rejection = Refusal;
@@ -102,7 +101,7 @@ impl FromRequestParts<AppState> for ItemsReader {
 }
 
 /// Any authenticated user.
-struct AnyUser;
+pub struct AnyUser;
 
 impl FromRequestParts<AppState> for AnyUser {
     type Rejection = Refusal;
@@ -139,22 +138,22 @@ fn seed_users() -> HashMap<String, User> {
     ])
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
-    let bind = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8001".into());
-    let secret = std::env::var("DEMO_SECRET_KEY").map_err(|_| std::io::Error::other("set DEMO_SECRET_KEY"))?;
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.leeway = 0;
-    let state = AppState {
-        key: Arc::new(DecodingKey::from_secret(secret.as_bytes())),
-        validation: Arc::new(validation),
-        users: Arc::new(seed_users()),
-    };
-    let app = Router::new()
+impl AppState {
+    /// The seed's users, verifying tokens signed under `secret`.
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        AppState {
+            key: Arc::new(DecodingKey::from_secret(secret)),
+            validation: Arc::new(validation),
+            users: Arc::new(seed_users()),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
         .route("/users/me/items/", get(read_own_items))
         .route("/status/", get(read_system_status))
-        .with_state(state);
-    let listener = tokio::net::TcpListener::bind(&bind).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await
+        .with_state(state)
 }

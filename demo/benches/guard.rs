@@ -1,0 +1,108 @@
+//! The pieces of a guarded request, and the whole guard `#[requires]` generates for `GET /users/me/items/`
+//! against the hand-written extractor doing the same work (`examples/handwritten/extractor.rs`), on the same
+//! request. `cargo bench -p demo --bench guard`; the last line prints generated / hand-written.
+
+use std::hint::black_box;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Request, header};
+use criterion::{BatchSize, Criterion};
+use scopes_runtime::__private::Authorized;
+use scopes_runtime::bearer::bearer_credentials;
+use scopes_runtime::{Authority, Requirement, ResponseStyle};
+
+#[path = "../examples/handwritten/extractor.rs"]
+mod handwritten;
+
+const SECRET: &[u8] = b"criterion-benchmark-secret-of-32-bytes";
+
+type GeneratedGuard = Authorized<demo::auth::ActiveUser, demo::routes::__scopes_requirement_read_own_items>;
+
+fn token() -> String {
+    Authority::hs256(SECRET).unwrap().issue("johndoe", &["me", "items"]).unwrap()
+}
+
+fn request_parts(token: &str) -> Parts {
+    Request::builder()
+        .uri("/users/me/items/")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0
+}
+
+fn pieces(c: &mut Criterion) {
+    let token = token();
+    let mut headers = HeaderMap::new();
+    headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
+    c.bench_function("bearer parsing", |b| b.iter(|| bearer_credentials(black_box(&headers), true)));
+
+    let authority = Authority::hs256(SECRET).unwrap();
+    c.bench_function("token verification", |b| b.iter(|| authority.verify(black_box(&token)).unwrap()));
+
+    let handler = Requirement::new(&["items"]);
+    let chain = handler.then(&["me"]);
+    let granted = vec!["me".to_owned(), "items".to_owned()];
+    c.bench_function("scope check", |b| b.iter(|| black_box(&chain).is_met_by(black_box(&granted))));
+}
+
+fn whole_guard(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let token = token();
+    let generated_state = demo::AppState::new(SECRET, ResponseStyle::Seed).unwrap();
+    let handwritten_state = handwritten::AppState::new(SECRET);
+
+    let mut group = c.benchmark_group("guard for GET /users/me/items/");
+    group.bench_function("generated", |b| {
+        b.to_async(&runtime).iter_batched(
+            || request_parts(&token),
+            |mut parts| {
+                let state = &generated_state;
+                async move { assert!(GeneratedGuard::from_request_parts(&mut parts, state).await.is_ok()) }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("hand-written", |b| {
+        b.to_async(&runtime).iter_batched(
+            || request_parts(&token),
+            |mut parts| {
+                let state = &handwritten_state;
+                async move { assert!(handwritten::ItemsReader::from_request_parts(&mut parts, state).await.is_ok()) }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+/// Criterion's mean estimate for a benchmark, from the JSON it saves.
+fn mean_nanoseconds(group: &str, function: &str) -> Option<f64> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/criterion")
+        .join(group.replace('/', "_"))
+        .join(function)
+        .join("new/estimates.json");
+    let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    estimates["mean"]["point_estimate"].as_f64()
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    pieces(&mut criterion);
+    whole_guard(&mut criterion);
+    criterion.final_summary();
+    let group = "guard for GET _users_me_items_";
+    if let (Some(generated), Some(handwritten)) =
+        (mean_nanoseconds(group, "generated"), mean_nanoseconds(group, "hand-written"))
+    {
+        println!(
+            "whole guard: generated {:.0} ns, hand-written {:.0} ns, ratio generated/hand-written {:.3}",
+            generated,
+            handwritten,
+            generated / handwritten
+        );
+    }
+}
