@@ -78,6 +78,33 @@ fn whole_guard(c: &mut Criterion) {
     group.finish();
 }
 
+/// The whole router, in-process: routing, middleware, guard, handler and JSON, without the network.
+fn whole_router(c: &mut Criterion) {
+    use tower::ServiceExt;
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let token = token();
+    let demo = demo::router(demo::AppState::new(SECRET, ResponseStyle::Seed).unwrap());
+    let handwritten = handwritten::router(handwritten::AppState::new(SECRET));
+    let request = || {
+        Request::builder()
+            .uri("/users/me/items/")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let mut group = c.benchmark_group("router GET /users/me/items/");
+    for (name, router) in [("generated", &demo), ("hand-written", &handwritten)] {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter_batched(
+                request,
+                |request| async move { assert_eq!(router.clone().oneshot(request).await.unwrap().status(), 200) },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
 /// Criterion's mean estimate for a benchmark, from the JSON it saves.
 fn mean_nanoseconds(group: &str, function: &str) -> Option<f64> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -93,16 +120,18 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     pieces(&mut criterion);
     whole_guard(&mut criterion);
+    whole_router(&mut criterion);
     criterion.final_summary();
-    let group = "guard for GET _users_me_items_";
-    if let (Some(generated), Some(handwritten)) =
-        (mean_nanoseconds(group, "generated"), mean_nanoseconds(group, "hand-written"))
+    for (label, group) in
+        [("whole guard", "guard for GET _users_me_items_"), ("whole router", "router GET _users_me_items_")]
     {
-        println!(
-            "whole guard: generated {:.0} ns, hand-written {:.0} ns, ratio generated/hand-written {:.3}",
-            generated,
-            handwritten,
-            generated / handwritten
-        );
+        if let (Some(generated), Some(handwritten)) =
+            (mean_nanoseconds(group, "generated"), mean_nanoseconds(group, "hand-written"))
+        {
+            println!(
+                "{label}: generated {generated:.0} ns, hand-written {handwritten:.0} ns, ratio generated/hand-written {:.3}",
+                generated / handwritten
+            );
+        }
     }
 }

@@ -10,41 +10,59 @@
 
 use std::sync::Arc;
 
-use axum::Json;
-use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::head;
+use axum::{Json, Router};
 use serde_json::json;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::path::PathItem;
 
-/// The documented routes, and the paths left to the router as they are (Swagger UI's pages).
+/// The documented routes, and what to answer around them.
+///
+/// Nothing here runs on the hot path: the router's own cold paths carry it (`fallback` for unknown paths,
+/// `method_not_allowed_fallback` for a known path with another method, and an explicit `HEAD` route
+/// answering 405 where FastAPI would), so a request that reaches its handler pays nothing for it.
 #[derive(Debug, Clone)]
 pub struct FastApiCompat {
     routes: Arc<Vec<(String, Vec<Method>)>>,
-    passthrough: Arc<Vec<String>>,
 }
 
 impl FastApiCompat {
-    /// The routes of `document`; requests under `passthrough` prefixes go straight to the router.
-    pub fn from_document(document: &OpenApi, passthrough: &[&str]) -> Self {
-        let routes = document.paths.paths.iter().map(|(path, item)| (path.clone(), methods(item))).collect();
-        FastApiCompat {
-            routes: Arc::new(routes),
-            passthrough: Arc::new(passthrough.iter().map(|p| (*p).to_owned()).collect()),
-        }
+    /// The routes of `document`, plus `other_get_paths` served outside it (Swagger UI's page).
+    pub fn from_document(document: &OpenApi, other_get_paths: &[&str]) -> Self {
+        let documented = document.paths.paths.iter().map(|(path, item)| (path.clone(), methods(item)));
+        let others = other_get_paths.iter().map(|path| ((*path).to_owned(), vec![Method::GET, Method::HEAD]));
+        FastApiCompat { routes: Arc::new(documented.chain(others).collect()) }
     }
 
     /// `router`, answering unknown paths and methods as FastAPI does.
-    pub fn wrap(self, router: Router) -> Router {
-        router.layer(middleware::from_fn_with_state(self, answer_like_fastapi))
+    pub fn wrap(self, mut router: Router) -> Router {
+        for (path, methods) in self.routes.iter() {
+            // axum answers HEAD from the GET handler; FastAPI's API routes do not.
+            if methods.contains(&Method::GET) && !methods.contains(&Method::HEAD) {
+                let allow = allow_header(methods);
+                router = router.route(path, head(move || async move { method_not_allowed(&allow) }));
+            }
+        }
+        let for_methods = self.clone();
+        router
+            .method_not_allowed_fallback(move |request: Request| async move {
+                let methods = for_methods.methods_for(request.uri().path()).unwrap_or(&[Method::GET]);
+                method_not_allowed(&allow_header(methods))
+            })
+            .fallback(move |request: Request| async move { redirect_or_not_found(&self, &request) })
     }
 
     fn methods_for(&self, path: &str) -> Option<&[Method]> {
         self.routes.iter().find(|(template, _)| matches_template(template, path)).map(|(_, methods)| methods.as_slice())
     }
+}
+
+/// `Allow` as FastAPI writes it: the route's methods, comma and space separated.
+fn allow_header(methods: &[Method]) -> String {
+    methods.iter().filter(|m| **m != Method::HEAD).map(Method::as_str).collect::<Vec<_>>().join(", ")
 }
 
 fn methods(item: &PathItem) -> Vec<Method> {
@@ -76,26 +94,10 @@ fn matches_template(template: &str, path: &str) -> bool {
     }
 }
 
-async fn answer_like_fastapi(State(compat): State<FastApiCompat>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let under = |prefix: &String| {
-        path.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    };
-    if compat.passthrough.iter().any(under) {
-        return next.run(request).await;
-    }
-    match compat.methods_for(path) {
-        Some(methods) if methods.contains(request.method()) => next.run(request).await,
-        Some(methods) => method_not_allowed(methods),
-        None => redirect_or_not_found(&compat, &request),
-    }
-}
-
-fn method_not_allowed(methods: &[Method]) -> Response {
-    let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+fn method_not_allowed(allow: &str) -> Response {
     let mut response =
         (StatusCode::METHOD_NOT_ALLOWED, Json(json!({ "detail": "Method Not Allowed" }))).into_response();
-    if let Ok(allow) = HeaderValue::from_str(&allow) {
+    if let Ok(allow) = HeaderValue::from_str(allow) {
         response.headers_mut().insert(header::ALLOW, allow);
     }
     response
