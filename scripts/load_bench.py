@@ -11,6 +11,7 @@ Run through `scripts/load-bench`, which builds the binaries and installs wrk whe
 import json
 import os
 import re
+import select
 import statistics
 import subprocess
 import sys
@@ -27,16 +28,19 @@ CONNECTIONS = os.environ.get("CONNECTIONS", "16")
 
 def start(command):
     """Starts a server printing `listening on http://ADDR` and returns (process, base URL)."""
-    env = dict(os.environ, DEMO_SECRET_KEY=SECRET, RUST_LOG="warn,demo=info", NO_COLOR="1")
+    env = dict(os.environ, DEMO_SECRET_KEY=SECRET, RUST_LOG="warn,demo=info,handwritten=info", NO_COLOR="1")
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 30
     while time.time() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.time()))
+        if not ready:
+            break
         line = process.stdout.readline()
         match = re.search(r"listening on (http://[0-9.:]+)", line)
         if match:
             return process, match.group(1)
     process.kill()
-    sys.exit(f"{command[0]} did not start")
+    sys.exit(f"{command[0]} did not start within 30 s")
 
 
 def peak_rss_mib(pid):

@@ -1,5 +1,6 @@
 //! What generated code names. Not public API: nothing here is covered by semver.
 
+use std::future::Future;
 use std::marker::PhantomData;
 
 use axum::extract::{FromRef, FromRequestParts};
@@ -29,11 +30,24 @@ where
     /// The refusal, answered in the authority's [`ResponseStyle`](crate::ResponseStyle).
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match G::authorize(parts, state, Requirement::new(R::SCOPES)).await {
-            Ok(principal) => Ok(Authorized(principal, PhantomData)),
-            Err(error) => Err(Authority::from_ref(state).response_style().render(&error)),
-        }
+    // Every handler has its own `R`, so what depends on `R` is compiled once per handler: keep it to
+    // reading the scopes, and leave the verification to a future shared by all handlers of the principal.
+    fn from_request_parts(parts: &mut Parts, state: &S) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        let authorized = authorize_request::<S, G>(parts, state, R::SCOPES);
+        async move { authorized.await.map(|principal| Authorized(principal, PhantomData)) }
+    }
+}
+
+/// Authorizes a request against a handler's own scopes, answering a refusal in the configured style.
+async fn authorize_request<S, G>(parts: &mut Parts, state: &S, scopes: &'static [&'static str]) -> Result<G, Response>
+where
+    S: Send + Sync,
+    G: Authorize<S>,
+    Authority: FromRef<S>,
+{
+    match G::authorize(parts, state, Requirement::new(scopes)).await {
+        Ok(principal) => Ok(principal),
+        Err(error) => Err(Authority::from_ref(state).response_style().render(&error)),
     }
 }
 
