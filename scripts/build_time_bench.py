@@ -1,6 +1,9 @@
 """Build-time cost of `#[requires]`: a crate of 100 annotated handlers against the same crate without the
 annotations, compiled in alternating rounds after their dependencies are built. Prints each round, the
 medians and the ratio. Run through `scripts/build-time-bench`.
+
+Environment: ROUNDS (default 3), PROFILE (`dev` or `release`, default dev), EXTRA_MANIFEST (TOML appended to
+both crates' manifests, `\n` for newlines, e.g. a `[profile.dev.build-override]` for experiments).
 """
 
 import os
