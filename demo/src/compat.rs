@@ -103,7 +103,8 @@ fn method_not_allowed(allow: &str) -> Response {
     response
 }
 
-fn not_found() -> Response {
+/// FastAPI's 404 body, for every path nothing serves.
+pub(crate) fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({ "detail": "Not Found" }))).into_response()
 }
 

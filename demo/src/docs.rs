@@ -75,7 +75,7 @@ fn asset(file: &str, config: Arc<Config<'static>>) -> Response {
             }
             response
         }
-        Ok(None) => (StatusCode::NOT_FOUND, Json(json!({ "detail": "Not Found" }))).into_response(),
+        Ok(None) => crate::compat::not_found(),
         Err(error) => {
             tracing::error!(%error, file, "serving a Swagger UI file");
             (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "detail": "Internal Server Error" }))).into_response()

@@ -180,13 +180,7 @@ impl<'a> Requirement<'a> {
     pub fn scopes(&self) -> Vec<&'static str> {
         let mut layers: Vec<_> = self.layers().collect();
         layers.reverse();
-        let mut scopes: Vec<&'static str> = Vec::new();
-        for scope in layers.iter().flat_map(|layer| layer.own.iter().copied()) {
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
-            }
-        }
-        scopes
+        unique_in_order(layers.iter().flat_map(|layer| layer.own.iter().copied()))
     }
 
     /// The scopes joined by single spaces, as in a `scope="..."` challenge attribute.
@@ -197,6 +191,18 @@ impl<'a> Requirement<'a> {
     fn layers(&self) -> impl Iterator<Item = &Requirement<'a>> {
         std::iter::successors(Some(self), |layer| layer.outer)
     }
+}
+
+/// `scopes` with repeats left out, in first-seen order: how every scope list is reported. Lists are a few
+/// scopes long, so a linear check beats hashing.
+pub(crate) fn unique_in_order<'a>(scopes: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut unique: Vec<&str> = Vec::new();
+    for scope in scopes {
+        if !unique.contains(&scope) {
+            unique.push(scope);
+        }
+    }
+    unique
 }
 
 #[cfg(test)]

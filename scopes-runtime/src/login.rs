@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use crate::form::no_store;
+use crate::guard::unique_in_order;
 use crate::{AuthError, Authority, PasswordRequestForm, Registry, TokenResponse, verify_password};
 
 /// What the token endpoint needs to know of a user.
@@ -272,19 +273,14 @@ impl TokenEndpoint {
     /// The requested scopes that are declared, each once, in the order asked. In the strict (RFC) styles
     /// an undeclared scope is [`AuthError::InvalidScope`]; the seed style leaves it out.
     fn declared_scopes<'f>(&self, form: &'f PasswordRequestForm) -> Result<Vec<&'f str>, AuthError> {
-        let mut declared: Vec<&str> = Vec::new();
-        for scope in form.scopes() {
-            if self.registry.description(scope).is_none() {
-                if self.authority.response_style().is_strict() {
-                    return Err(AuthError::InvalidScope { scope: scope.to_owned() });
-                }
-                continue;
-            }
-            if !declared.contains(&scope) {
-                declared.push(scope);
-            }
+        let requested = form.scopes();
+        let is_declared = |scope: &&str| self.registry.description(scope).is_some();
+        if self.authority.response_style().is_strict()
+            && let Some(undeclared) = requested.iter().find(|scope| !is_declared(scope))
+        {
+            return Err(AuthError::InvalidScope { scope: (*undeclared).to_owned() });
         }
-        Ok(declared)
+        Ok(unique_in_order(requested.into_iter().filter(is_declared)))
     }
 }
 

@@ -131,11 +131,5 @@ impl<T> ChainViaPrincipal for &ChainOf<T> {
 
 /// `own` followed by `chain`, each scope once, in first-seen order: the order enforcement reports.
 pub fn effective_scopes(own: &[&'static str], chain: Vec<&'static str>) -> Vec<&'static str> {
-    let mut scopes: Vec<&'static str> = Vec::with_capacity(own.len() + chain.len());
-    for scope in own.iter().copied().chain(chain) {
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
-        }
-    }
-    scopes
+    crate::guard::unique_in_order(own.iter().copied().chain(chain))
 }
