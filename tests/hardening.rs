@@ -223,9 +223,9 @@ fn rfc_token_cases() -> Vec<Case> {
         )),
         no_store(Case::new(
             "rfc: an undeclared scope",
-            form("grant_type=password&username=johndoe&password=secret&scope=me+admin"),
+            form("grant_type=password&username=johndoe&password=secret&scope=me+superuser"),
             400,
-            oauth_error("invalid_scope", "scope `admin` is not declared"),
+            oauth_error("invalid_scope", "scope `superuser` is not declared"),
         )),
         no_store(Case::new(
             "rfc: empty fields are missing",

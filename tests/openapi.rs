@@ -60,11 +60,15 @@ fn document_is_openapi_3_1() {
     assert!(version.starts_with("3.1."), "{version}");
 }
 
+/// The operations the demo adds to the seed's, to show requirement expressions and the scope hierarchy.
+const BEYOND_THE_SEED: [(&str, &str); 2] = [("/admin/users/", "get"), ("/reports/items/", "get")];
+
 #[test]
-fn same_paths_and_methods() {
+fn the_seeds_paths_and_methods_and_two_more() {
     let seed: BTreeSet<_> = operations(&seed()).into_keys().collect();
     let demo: BTreeSet<_> = operations(&demo()).into_keys().collect();
-    assert_eq!(demo, seed);
+    let beyond: BTreeSet<_> = BEYOND_THE_SEED.iter().map(|(path, method)| (path.to_string(), method.to_string())).collect();
+    assert_eq!(demo, seed.union(&beyond).cloned().collect());
 }
 
 #[test]
@@ -75,8 +79,25 @@ fn same_security_scheme_and_scope_descriptions() {
     let (seed_scheme, demo_scheme) = (seed.pointer(scheme).unwrap(), demo.pointer(scheme).expect("the scheme"));
     assert_eq!(demo_scheme["type"], "oauth2");
     assert_eq!(demo_scheme["flows"]["password"]["tokenUrl"], seed_scheme["flows"]["password"]["tokenUrl"]);
-    assert_eq!(demo_scheme["flows"]["password"]["scopes"], seed_scheme["flows"]["password"]["scopes"]);
+    let (seed_scopes, demo_scopes) = (&seed_scheme["flows"]["password"]["scopes"], &demo_scheme["flows"]["password"]["scopes"]);
+    for (name, description) in seed_scopes.as_object().unwrap() {
+        assert_eq!(&demo_scopes[name], description, "the seed's scope `{name}`");
+    }
+    // The demo's own, each saying what it implies (transitively: `admin` reaches `items` through `items:write`).
+    assert_eq!(demo_scopes["items:write"], "Create and change items. Implies: items.");
+    assert_eq!(demo_scopes["reports"], "Read usage reports.");
+    assert_eq!(demo_scopes["admin"], "Administer the API. Implies: me, items, items:write, reports.");
+    assert_eq!(demo_scopes.as_object().unwrap().len(), 5);
     assert_eq!(demo_scheme["flows"].as_object().unwrap().len(), 1, "only the password flow");
+}
+
+#[test]
+fn expressions_are_an_or_of_ands() {
+    let demo = operations(&demo());
+    let reports = &demo[&("/reports/items/".to_owned(), "get".to_owned())];
+    assert_eq!(reports["security"], json!([{"OAuth2PasswordBearer": ["reports"]}, {"OAuth2PasswordBearer": ["admin"]}]));
+    let admin = &demo[&("/admin/users/".to_owned(), "get".to_owned())];
+    assert_eq!(admin["security"], json!([{"OAuth2PasswordBearer": ["admin", "me"]}]));
 }
 
 #[test]

@@ -1,17 +1,22 @@
-//! How `#[requires]` handlers are linked to their OpenAPI operations, in either attribute order, and what
-//! happens when a guarded handler cannot be linked: it is reported, never silently left unsecured.
+//! How guarded routes get their OpenAPI security: matched by method and path through the route table of
+//! a `SecureRouter`, expressions as OR-ed security requirements, implications in the scope descriptions;
+//! and what happens when a guarded route has no operation: it is reported, never silently left unsecured.
 
 use axum::extract::FromRef;
-use scopes_runtime::{AuthError, Authority, Claims, Principal, requires};
+use scopes_runtime::routing::{SecureRouter, get, post};
+use scopes_runtime::{AuthError, Authority, Claims, Guard, Principal, public, requires};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 scopes_runtime::registry! {
     scheme = "OAuth2",
     token_url = "token",
-    scopes = { "read" => "Read things." },
+    scopes = {
+        "read" => "Read things.",
+        "write" => "Write things." implies ["read"],
+        "admin" => "Everything." implies ["write"],
+        "me" => "Who you are.",
+    },
 }
 
 #[derive(Clone, FromRef)]
@@ -27,67 +32,105 @@ impl Principal<AppState> for User {
     }
 }
 
-/// `#[requires]` above `#[utoipa::path]` sees a custom `operation_id` and registers under it.
+struct Me(User);
+
+#[requires(scopes = ["me"])]
+impl Guard<AppState> for Me {
+    type Inner = User;
+    async fn check(user: User, _: &AppState) -> Result<Self, AuthError> {
+        Ok(Me(user))
+    }
+}
+
+/// `#[requires]` above or below `#[utoipa::path]`: the order does not matter, nor does a renamed operation.
 #[requires(scopes = ["read"])]
 #[utoipa::path(get, path = "/above", operation_id = "readAbove", responses((status = 200)))]
 async fn requires_above(_user: User) {}
 
-/// Below a `#[utoipa::path]` with the default operation id (the function name), the order does not matter.
-#[utoipa::path(get, path = "/below", responses((status = 200)))]
+#[utoipa::path(get, path = "/below", operation_id = "renamedBelow", responses((status = 200)))]
 #[requires(scopes = ["read"])]
 async fn requires_below(_user: User) {}
 
-/// Below a `#[utoipa::path]` that renames the operation, `#[requires]` cannot see the new id.
-#[utoipa::path(get, path = "/renamed", operation_id = "renamedBelow", responses((status = 200)))]
-#[requires(scopes = ["read"])]
-async fn requires_below_renamed(_user: User) {}
+/// Either scope, on top of the guard's `me`.
+#[requires(any("write", all("admin", "read")))]
+#[utoipa::path(post, path = "/either", responses((status = 200)))]
+async fn either(_me: Me) {}
 
 /// Authentication only: an empty scope list.
 #[requires]
 #[utoipa::path(get, path = "/authenticated", responses((status = 200)))]
 async fn authenticated(_user: User) {}
 
+#[public]
+#[utoipa::path(post, path = "/token", responses((status = 200)))]
+async fn token() {}
+
+/// Guarded, but left out of the document.
+#[requires(scopes = ["read"])]
+async fn undocumented(_user: User) {}
+
 #[derive(OpenApi)]
+#[openapi(paths(requires_above, requires_below, either, authenticated, token))]
 struct Doc;
 
-fn document() -> (utoipa::openapi::OpenApi, Result<(), scopes_runtime::openapi::UnlinkedHandlers>) {
-    let (_router, mut document) = OpenApiRouter::<AppState>::with_openapi(Doc::openapi())
-        .routes(routes!(requires_above))
-        .routes(routes!(requires_below))
-        .routes(routes!(requires_below_renamed))
-        .routes(routes!(authenticated))
-        .split_for_parts();
-    let linked = scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY, &scopes_runtime::ResponseStyle::Seed);
+fn document() -> (utoipa::openapi::OpenApi, Result<(), scopes_runtime::openapi::UnlinkedRoutes>) {
+    let (_router, table) = SecureRouter::<AppState>::new()
+        .route("/above", get(requires_above))
+        .route("/below", get(requires_below))
+        .route("/either", post(either))
+        .route("/authenticated", get(authenticated))
+        .route("/token", post(token))
+        .route("/undocumented", get(undocumented).post(requires_above))
+        .into_parts();
+    let mut document = Doc::openapi();
+    let linked =
+        scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY, &scopes_runtime::ResponseStyle::Seed, &table);
     (document, linked)
 }
 
-fn security(document: &utoipa::openapi::OpenApi, path: &str) -> Value {
-    serde_json::to_value(document).unwrap()["paths"][path]["get"]["security"].clone()
+fn operation(document: &utoipa::openapi::OpenApi, method: &str, path: &str) -> Value {
+    serde_json::to_value(document).unwrap()["paths"][path][method].clone()
 }
 
 #[test]
-fn both_orders_link_by_operation_id() {
+fn operations_are_linked_by_method_and_path_whatever_their_id() {
     let (document, _) = document();
-    assert_eq!(security(&document, "/above"), json!([{"OAuth2": ["read"]}]));
-    assert_eq!(security(&document, "/below"), json!([{"OAuth2": ["read"]}]));
-    assert_eq!(security(&document, "/authenticated"), json!([{"OAuth2": []}]));
+    assert_eq!(operation(&document, "get", "/above")["security"], json!([{"OAuth2": ["read"]}]));
+    assert_eq!(operation(&document, "get", "/below")["security"], json!([{"OAuth2": ["read"]}]));
+    assert_eq!(operation(&document, "get", "/authenticated")["security"], json!([{"OAuth2": []}]));
+    assert_eq!(operation(&document, "post", "/token")["security"], Value::Null, "public routes stay open");
 }
 
 #[test]
-fn a_renamed_operation_below_requires_is_reported_not_left_unsecured() {
-    let (document, linked) = document();
-    let unlinked = linked.expect_err("the renamed handler cannot be linked");
-    let named: Vec<&String> = unlinked.handlers.iter().filter(|h| h.contains("requires_below_renamed")).collect();
-    assert_eq!(named.len(), 1, "{unlinked}");
+fn an_expression_is_an_or_of_ands_with_the_guard_in_each() {
+    let (document, _) = document();
+    assert_eq!(
+        operation(&document, "post", "/either")["security"],
+        json!([{"OAuth2": ["write", "me"]}, {"OAuth2": ["admin", "read", "me"]}])
+    );
+}
+
+#[test]
+fn scope_descriptions_say_what_each_implies_transitively() {
+    let (document, _) = document();
+    let json = serde_json::to_value(&document).unwrap();
+    let scopes = &json["components"]["securitySchemes"]["OAuth2"]["flows"]["password"]["scopes"];
+    assert_eq!(scopes["read"], "Read things.");
+    assert_eq!(scopes["write"], "Write things. Implies: read.");
+    assert_eq!(scopes["admin"], "Everything. Implies: read, write.");
+}
+
+#[test]
+fn a_guarded_route_missing_from_the_document_is_reported_not_left_unsecured() {
+    let (_, linked) = document();
+    let unlinked = linked.expect_err("the undocumented routes cannot be linked");
+    assert_eq!(unlinked.routes, ["GET /undocumented", "POST /undocumented"]);
     assert!(unlinked.to_string().contains("security would be missing"), "{unlinked}");
-    assert!(!unlinked.handlers.iter().any(|h| h.contains("::requires_above ") || h.contains("::authenticated ")));
-    assert_eq!(security(&document, "/renamed"), Value::Null);
 }
 
 #[test]
 fn guarded_operations_document_401() {
     let (document, _) = document();
-    let json = serde_json::to_value(&document).unwrap();
-    let unauthorized = &json["paths"]["/below"]["get"]["responses"]["401"];
+    let unauthorized = &operation(&document, "get", "/above")["responses"]["401"];
     assert_eq!(unauthorized["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorDetail");
 }

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Request, header};
 use criterion::{BatchSize, Criterion};
 use scopes_runtime::__private::Authorized;
 use scopes_runtime::bearer::bearer_credentials;
-use scopes_runtime::{Authority, Requirement, ResponseStyle};
+use scopes_runtime::{Alternatives, Authority, Requirement, ResponseStyle};
 
 #[path = "../examples/handwritten/extractor.rs"]
 mod handwritten;
@@ -42,8 +42,12 @@ fn pieces(c: &mut Criterion) {
     let authority = Authority::hs256(SECRET).unwrap();
     c.bench_function("token verification", |b| b.iter(|| authority.verify(black_box(&token)).unwrap()));
 
-    let handler = Requirement::new(&["items"]);
-    let chain = handler.then(&["me"]);
+    // The demo's declared scopes, with their place in its hierarchy (`admin` implies both).
+    let declared = |name| -> Alternatives {
+        Box::leak(Box::new([std::slice::from_ref(demo::SCOPE_REGISTRY.scope(name).unwrap())]))
+    };
+    let handler = Requirement::new(declared("items"));
+    let chain = handler.then(declared("me"));
     let granted = vec!["me".to_owned(), "items".to_owned()];
     c.bench_function("scope check", |b| b.iter(|| black_box(&chain).is_met_by(black_box(&granted))));
 }

@@ -49,6 +49,8 @@ pub enum Command {
     Serve,
     /// Print the OpenAPI document and exit, without starting a server.
     Openapi,
+    /// Print every route with its method, path and effective requirement (a scope audit), and exit.
+    Routes,
 }
 
 impl Config {

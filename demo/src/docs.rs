@@ -4,13 +4,14 @@
 //! token URL `token` resolves to `/token` when the Authorize dialog logs in, as it does for the seed.
 //! Its scripts and styles are the vendored Swagger UI of utoipa-swagger-ui, under `/docs/`.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use axum::extract::Path;
+use axum::Json;
+use axum::extract::{Extension, Path};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use scopes_runtime::public;
+use scopes_runtime::routing::{SecureRouter, get};
 use serde_json::json;
 use utoipa::openapi::OpenApi;
 use utoipa_swagger_ui::Config;
@@ -19,19 +20,36 @@ use utoipa_swagger_ui::Config;
 pub const OPENAPI_PATH: &str = "/openapi.json";
 pub const DOCS_PATH: &str = "/docs";
 
-/// Routes for the document, the Swagger UI page and its assets.
-pub fn routes<S: Clone + Send + Sync + 'static>(document: OpenApi) -> Router<S> {
-    let document = Arc::new(document);
-    let config = Arc::new(Config::new([OPENAPI_PATH]));
-    Router::new()
-        .route(OPENAPI_PATH, get(move || async move { Json(document.as_ref().clone()) }))
-        .route(DOCS_PATH, get(|| async { Html(swagger_ui_page()) }))
-        // FastAPI's trailing-slash redirect, for the page too.
-        .route(&format!("{DOCS_PATH}/"), get(|| async { Redirect::temporary(DOCS_PATH) }))
-        .route(
-            &format!("{DOCS_PATH}/{{*file}}"),
-            get(move |Path(file): Path<String>| async move { asset(&file, config) }),
-        )
+/// `routes` with the document, the Swagger UI page and its assets, all public. The document comes from
+/// an `Extension<Arc<OpenApi>>` layered on the finished router, since it is built from the route table.
+pub fn routes<S: Clone + Send + Sync + 'static>(routes: SecureRouter<S>) -> SecureRouter<S> {
+    routes
+        .route(OPENAPI_PATH, get(openapi_document))
+        .route(DOCS_PATH, get(swagger_ui))
+        .route(&format!("{DOCS_PATH}/"), get(swagger_ui_redirect))
+        .route(&format!("{DOCS_PATH}/{{*file}}"), get(swagger_ui_file))
+}
+
+#[public]
+async fn openapi_document(Extension(document): Extension<Arc<OpenApi>>) -> Json<OpenApi> {
+    Json(document.as_ref().clone())
+}
+
+#[public]
+async fn swagger_ui() -> Html<String> {
+    Html(swagger_ui_page())
+}
+
+/// FastAPI's trailing-slash redirect, for the page too.
+#[public]
+async fn swagger_ui_redirect() -> Redirect {
+    Redirect::temporary(DOCS_PATH)
+}
+
+#[public]
+async fn swagger_ui_file(Path(file): Path<String>) -> Response {
+    static CONFIG: LazyLock<Arc<Config<'static>>> = LazyLock::new(|| Arc::new(Config::new([OPENAPI_PATH])));
+    asset(&file, CONFIG.clone())
 }
 
 fn swagger_ui_page() -> String {

@@ -3,7 +3,8 @@
 //! - [`users`]: the seed's two users and their bcrypt hashes.
 //! - [`auth`]: how a token becomes a user (the seed's `get_current_user`) and the active-user guard
 //!   (`get_current_active_user`, which requires `me`).
-//! - [`routes`]: the four endpoints and the router.
+//! - [`routes`]: the seed's four endpoints, two that show requirement expressions and the scope
+//!   hierarchy, and the secure-by-default router with its route table.
 //! - [`compat`]: what FastAPI itself answers around them: trailing-slash redirects, JSON 404 and 405.
 //! - [`docs`]: the OpenAPI document and Swagger UI, served from the binary.
 //! - [`config`]: flags and environment.
@@ -26,6 +27,10 @@ scopes_runtime::registry! {
     scopes = {
         "me" => "Read information about the current user.",
         "items" => "Read items.",
+        // Beyond the seed: a hierarchy, and a scope that only an `any(...)` endpoint asks for.
+        "items:write" => "Create and change items." implies ["items"],
+        "reports" => "Read usage reports.",
+        "admin" => "Administer the API." implies ["me", "items:write", "reports"],
     },
 }
 

@@ -1,4 +1,5 @@
-//! `cargo run -p demo`: serve the seed app. `--help` lists the flags.
+//! `cargo run -p demo`: serve the seed app; `cargo run -p demo -- routes`: print who may call each route.
+//! `--help` lists the flags.
 
 use clap::Parser;
 use demo::config::{Command, Config};
@@ -15,6 +16,10 @@ async fn main() -> std::io::Result<()> {
         let document =
             demo::routes::openapi(&config.style.response_style()).to_pretty_json().map_err(std::io::Error::other)?;
         println!("{document}");
+        return Ok(());
+    }
+    if let Some(Command::Routes) = config.command {
+        print!("{}", demo::routes::route_table());
         return Ok(());
     }
 

@@ -75,4 +75,11 @@ impl UserStore {
     pub fn get(&self, username: &str) -> Option<&UserRecord> {
         self.by_name.get(username)
     }
+
+    /// Every username, sorted.
+    pub fn usernames(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.by_name.keys().cloned().collect();
+        names.sort();
+        names
+    }
 }

@@ -28,3 +28,10 @@ impl Errors {
         self.errors.iter().map(syn::Error::to_compile_error).collect()
     }
 }
+
+#[cfg(test)]
+impl Errors {
+    pub fn messages(&self) -> Vec<String> {
+        self.errors.iter().map(ToString::to_string).collect()
+    }
+}

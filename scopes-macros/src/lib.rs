@@ -2,11 +2,12 @@
 //! documents them with examples; this crate only wires parsing, checks and code generation together.
 //!
 //! Layout: `requires/` (the attribute: `attr` parses its arguments, `ast` the annotated item, `valid`
-//! checks both, `expand` generates code), `registry` (the scope declaration), `check` (the compile-time
+//! checks both, `expand` generates code), `public` (the mark of an unguarded handler), `registry` (the scope declaration and its hierarchy), `check` (the compile-time
 //! lookup of required scopes in the registry), `scope_token` and `ctxt` (shared by all of them).
 
 mod check;
 mod ctxt;
+mod public;
 mod registry;
 mod requires;
 mod scope_token;
@@ -19,6 +20,14 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     requires::expand(args.into(), item.into()).into()
+}
+
+/// Marks an axum handler as served to anyone, as a secure-by-default router demands.
+///
+/// Documented, with examples, where users meet it: `scopes_runtime::public`.
+#[proc_macro_attribute]
+pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
+    public::expand(args.into(), item.into()).into()
 }
 
 /// Declares the application's security scheme and scopes, once, at the crate root.

@@ -6,21 +6,33 @@
 use std::collections::HashSet;
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 use syn::parse::{Parse, ParseStream};
-use syn::{Ident, LitStr, Token, braced};
+use syn::{Ident, LitStr, Token, braced, bracketed};
 
 use crate::ctxt::Errors;
-use crate::scope_token::{closest, scope_token_problem};
+use crate::scope_token::{closest, list, scope_token_problem};
 
 const KEYS: &[&str] = &["scheme", "token_url", "scopes"];
-const SHAPE: &str = "expected `scheme = \"...\", token_url = \"...\", scopes = { \"name\" => \"description\", ... }`";
+const SHAPE: &str = "expected `scheme = \"...\", token_url = \"...\", scopes = { \"name\" => \"description\", ... }` \
+                     (a scope may add `implies [\"other\", ...]`)";
+
+/// One scope as declared: `"name" => "description"`, optionally `implies ["other", ...]`.
+struct Declared {
+    name: LitStr,
+    description: LitStr,
+    implies: Vec<LitStr>,
+}
+
+mod kw {
+    syn::custom_keyword!(implies);
+}
 
 #[derive(Default)]
 struct Declaration {
     scheme: Option<LitStr>,
     token_url: Option<LitStr>,
-    scopes: Option<Vec<(LitStr, LitStr)>>,
+    scopes: Option<Vec<Declared>>,
     problems: Vec<syn::Error>,
 }
 
@@ -66,7 +78,7 @@ impl Parse for Declaration {
     }
 }
 
-fn parse_scopes(input: ParseStream) -> syn::Result<Vec<(LitStr, LitStr)>> {
+fn parse_scopes(input: ParseStream) -> syn::Result<Vec<Declared>> {
     let content;
     braced!(content in input);
     let mut scopes = Vec::new();
@@ -78,13 +90,123 @@ fn parse_scopes(input: ParseStream) -> syn::Result<Vec<(LitStr, LitStr)>> {
         let description: LitStr = content.parse().map_err(|e| {
             syn::Error::new(e.span(), format!("expected the description of `{}` as a string literal", name.value()))
         })?;
-        scopes.push((name, description));
+        let mut implies = Vec::new();
+        if content.peek(kw::implies) {
+            content.parse::<kw::implies>()?;
+            let list;
+            bracketed!(list in content);
+            implies = list
+                .parse_terminated(<LitStr as Parse>::parse, Token![,])
+                .map_err(|e| syn::Error::new(e.span(), "expected the implied scopes as string literals: `implies [\"items\"]`"))?
+                .into_iter()
+                .collect();
+        } else if !content.is_empty() && !content.peek(Token![,]) {
+            return Err(content.error(format!(
+                "expected `,` or `implies [\"...\"]` after the description of `{}`",
+                name.value()
+            )));
+        }
+        scopes.push(Declared { name, description, implies });
         if content.is_empty() {
             break;
         }
         content.parse::<Token![,]>()?;
     }
     Ok(scopes)
+}
+
+/// Checks every implication names a declared scope other than its own, once, and that no scope implies
+/// itself through others; then closes the hierarchy: for each scope, every scope it implies and every
+/// scope implying it, transitively, as indices in declaration order.
+fn hierarchy(scopes: &[Declared], errors: &mut Errors) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let names: Vec<String> = scopes.iter().map(|scope| scope.name.value()).collect();
+    let mut direct: Vec<Vec<usize>> = vec![Vec::new(); scopes.len()];
+    for (index, scope) in scopes.iter().enumerate() {
+        for implied in &scope.implies {
+            let name = implied.value();
+            match names.iter().position(|declared| *declared == name) {
+                None => {
+                    let hint = closest(&name, names.iter().map(String::as_str))
+                        .map(|near| format!("did you mean `{near}`? "))
+                        .unwrap_or_default();
+                    errors.error_at(
+                        implied,
+                        format!("`{}` implies `{name}`, which is not declared; {hint}declared scopes are {}", names[index], list(&names)),
+                    );
+                }
+                Some(target) if target == index => {
+                    errors.error_at(implied, format!("`{name}` implies itself; a scope always grants itself"))
+                }
+                Some(target) if direct[index].contains(&target) => {
+                    errors.error_at(implied, format!("`{}` implies `{name}` more than once", names[index]))
+                }
+                Some(target) => direct[index].push(target),
+            }
+        }
+    }
+    // A cycle: reported once, at the implication that closes it, with the whole loop.
+    for (index, scope) in scopes.iter().enumerate() {
+        for implied in &scope.implies {
+            let Some(target) = names.iter().position(|declared| *declared == implied.value()) else { continue };
+            if target == index {
+                continue;
+            }
+            if let Some(path) = path_between(&direct, target, index) {
+                let mut loop_names: Vec<&str> = vec![&names[index]];
+                loop_names.extend(path.iter().map(|&step| names[step].as_str()));
+                if path.iter().all(|&step| step >= index) {
+                    errors.error_at(
+                        implied,
+                        format!("scope implications form a cycle: {}; a hierarchy must not loop", loop_names.join(" -> ")),
+                    );
+                }
+            }
+        }
+    }
+    let closure = |from: usize, edges: &dyn Fn(usize) -> Vec<usize>| {
+        let mut reached = vec![false; scopes.len()];
+        let mut stack = edges(from);
+        while let Some(next) = stack.pop() {
+            if next != from && !std::mem::replace(&mut reached[next], true) {
+                stack.extend(edges(next));
+            }
+        }
+        (0..scopes.len()).filter(|&i| reached[i]).collect::<Vec<_>>()
+    };
+    (0..scopes.len())
+        .map(|index| {
+            let implies = closure(index, &|at| direct[at].clone());
+            let implied_by = closure(index, &|at| (0..scopes.len()).filter(|&from| direct[from].contains(&at)).collect());
+            (implies, implied_by)
+        })
+        .collect()
+}
+
+/// The scopes from `from` to `to` through direct implications, both included, if `to` is reachable.
+fn path_between(direct: &[Vec<usize>], from: usize, to: usize) -> Option<Vec<usize>> {
+    let mut previous: Vec<Option<usize>> = vec![None; direct.len()];
+    let mut queue = std::collections::VecDeque::from([from]);
+    let mut visited = vec![false; direct.len()];
+    visited[from] = true;
+    while let Some(at) = queue.pop_front() {
+        if at == to {
+            let mut path = vec![to];
+            let mut step = to;
+            while let Some(before) = previous[step] {
+                path.push(before);
+                step = before;
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for &next in &direct[at] {
+            if !std::mem::replace(&mut visited[next], true) {
+                previous[next] = Some(at);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
 }
 
 pub fn expand(input: TokenStream) -> TokenStream {
@@ -113,7 +235,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
     }
     let scopes = declaration.scopes.unwrap_or_default();
     let mut seen = HashSet::new();
-    for (name, _) in &scopes {
+    for scope in &scopes {
+        let name = &scope.name;
         if let Some(problem) = scope_token_problem(&name.value()) {
             errors.error_at(name, problem);
         } else if !seen.insert(name.value()) {
@@ -123,24 +246,53 @@ pub fn expand(input: TokenStream) -> TokenStream {
     if !errors.is_empty() {
         return errors.to_compile_errors();
     }
+    let hierarchy = hierarchy(&scopes, &mut errors);
+    if !errors.is_empty() {
+        return errors.to_compile_errors();
+    }
 
-    let names: Vec<&LitStr> = scopes.iter().map(|(name, _)| name).collect();
-    let descriptions = scopes.iter().map(|(_, description)| description);
+    let names: Vec<&LitStr> = scopes.iter().map(|scope| &scope.name).collect();
+    let markers: Vec<Ident> = (0..scopes.len()).map(|index| format_ident!("S{index}")).collect();
+    let marker_impls = scopes.iter().zip(&markers).zip(&hierarchy).map(|((scope, marker), (implies, implied_by))| {
+        let (name, description) = (&scope.name, &scope.description);
+        let implies = implies.iter().map(|&i| names[i]);
+        let implied_by = implied_by.iter().map(|&i| names[i]);
+        quote! {
+            #[doc = concat!("The declared scope `", #name, "`.")]
+            pub struct #marker;
+            impl ::scopes_runtime::__private::DeclaredScope for #marker {
+                const SCOPE: ::scopes_runtime::Scope = ::scopes_runtime::Scope {
+                    name: #name,
+                    description: #description,
+                    implies: &[#(#implies),*],
+                    implied_by: &[#(#implied_by),*],
+                };
+            }
+        }
+    });
     quote! {
         /// The application's security scheme and scopes, declared with `scopes_runtime::registry!`.
         pub static SCOPE_REGISTRY: ::scopes_runtime::Registry = ::scopes_runtime::Registry::__new(
             #scheme,
             #token_url,
-            &[#(::scopes_runtime::Scope { name: #names, description: #descriptions }),*],
+            &[#(<__scopes::#markers as ::scopes_runtime::__private::DeclaredScope>::SCOPE),*],
         );
+
+        /// One marker type per declared scope: `#[requires]` builds a requirement's type from them.
+        #[doc(hidden)]
+        pub mod __scopes {
+            #(#marker_impls)*
+        }
 
         const _: () = ::scopes_runtime::__private::assert_registry_at_crate_root(::core::module_path!());
 
+        /// A declared scope's marker type, by name; any other name is a compile error on the string.
         #[doc(hidden)]
         #[allow(unused_macros)]
         macro_rules! __scopes_registry {
-            ($($required:tt)*) => {
-                ::scopes_runtime::__private::check_scopes! { declared = [#(#names),*], required = [$($required)*] }
+            #( (#names) => { crate::__scopes::#markers }; )*
+            ($other:literal) => {
+                ::scopes_runtime::__private::check_scopes! { declared = [#(#names),*], required = [$other] }
             };
         }
 

@@ -112,10 +112,10 @@ impl AuthError {
         AuthError::InvalidToken { challenge: Challenge::default() }
     }
 
-    /// Attaches the scopes `requirement` asks for to a token or scope failure, so the response's
-    /// `WWW-Authenticate` challenge tells the client what would have been accepted.
+    /// Attaches the scope sets that would meet `requirement` to a token or scope failure, so the
+    /// response's `WWW-Authenticate` challenge tells the client what would have been accepted.
     pub(crate) fn challenged_by(self, requirement: &Requirement<'_>) -> Self {
-        let challenge = Challenge { scope: requirement.scope_string() };
+        let challenge = Challenge::from_alternatives(requirement.alternatives());
         match self {
             AuthError::MalformedCredentials { description, .. } => {
                 AuthError::MalformedCredentials { description, challenge }
@@ -127,23 +127,42 @@ impl AuthError {
     }
 }
 
-/// The scopes a refused request required, as they appear in `WWW-Authenticate: Bearer scope="..."`.
+/// The scope sets that would have met a refused request's requirement, as they appear in
+/// `WWW-Authenticate: Bearer scope="..."`: one challenge per set.
 ///
 /// Empty when the request required authentication only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Challenge {
-    pub(crate) scope: String,
+    alternatives: Vec<String>,
 }
 
 impl Challenge {
-    /// The space-separated scopes, outermost guard first; empty when none were required.
+    /// Each set as its scopes joined by single spaces; no entry (or one empty entry) means none.
+    ///
+    /// ```
+    /// use scopes_runtime::Challenge;
+    /// let challenge = Challenge::from_alternatives(vec![vec!["reports", "me"], vec!["admin", "me"]]);
+    /// assert_eq!(challenge.scope(), "reports me");
+    /// assert_eq!(challenge.alternatives(), ["reports me", "admin me"]);
+    /// ```
+    pub fn from_alternatives(alternatives: Vec<Vec<&str>>) -> Challenge {
+        let alternatives = alternatives.into_iter().map(|scopes| scopes.join(" ")).filter(|s| !s.is_empty()).collect();
+        Challenge { alternatives }
+    }
+
+    /// The first set, outermost guard first, space-separated; empty when none were required.
     ///
     /// ```
     /// use scopes_runtime::Challenge;
     /// assert_eq!(Challenge::default().scope(), "");
     /// ```
     pub fn scope(&self) -> &str {
-        &self.scope
+        self.alternatives.first().map_or("", String::as_str)
+    }
+
+    /// Every set that would have been enough, in the order the requirement lists them.
+    pub fn alternatives(&self) -> &[String] {
+        &self.alternatives
     }
 }
 

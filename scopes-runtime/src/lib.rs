@@ -53,6 +53,7 @@ mod login;
 pub mod openapi;
 mod password;
 mod registry;
+pub mod routing;
 pub mod style;
 mod token;
 
@@ -62,7 +63,7 @@ pub mod __private;
 
 pub use error::{AuthError, Challenge, ValidationIssue};
 pub use form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, PasswordRequestForm};
-pub use guard::{Authorize, Guard, Principal, Requirement};
+pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternatives_of};
 pub use login::{Account, ClientAddress, LoginThrottle, ThrottlePolicy, TokenEndpoint};
 pub use password::verify_password;
 pub use registry::{Registry, Scope};
@@ -128,6 +129,28 @@ pub use registry::{Registry, Scope};
 /// 6749's scope-token characters, or not declared in the registry (with a "did you mean" for near misses).
 pub use scopes_macros::requires;
 pub use style::ResponseStyle;
+
+/// Marks an axum handler as served to anyone: what a [`SecureRouter`](routing::SecureRouter) demands of
+/// every handler that is not `#[requires(...)]`.
+///
+/// It adds a first parameter of the zero-sized extractor [`routing::Public`], which reads nothing and
+/// never fails; the router sees the mark in the handler's type. It takes no arguments, goes on an
+/// `async fn`, and cannot be combined with `#[requires]`.
+///
+/// ```
+/// use scopes_runtime::public;
+/// use scopes_runtime::routing::{SecureRouter, get};
+///
+/// #[public]
+/// async fn health() -> &'static str {
+///     "ok"
+/// }
+///
+/// let (router, routes) = SecureRouter::<()>::new().route("/health", get(health)).into_parts();
+/// assert_eq!(routes.routes()[0].access, scopes_runtime::routing::Access::Public);
+/// # let _: axum::Router = router;
+/// ```
+pub use scopes_macros::public;
 
 /// Declares the application's security scheme and its scopes, once, at the crate root.
 ///

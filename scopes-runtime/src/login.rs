@@ -24,7 +24,8 @@ pub struct Account {
     pub subject: String,
     /// The user's bcrypt hash.
     pub password_hash: String,
-    /// The scopes this user may be granted; a request for others is granted without them.
+    /// The scopes this user may be granted, and (through the registry's hierarchy) every scope they
+    /// imply; a request for others is granted without them.
     pub allowed_scopes: Vec<String>,
 }
 
@@ -264,8 +265,10 @@ impl TokenEndpoint {
         };
         self.throttle.record_success(&form.username);
 
-        let granted: Vec<&str> =
-            requested.into_iter().filter(|scope| account.allowed_scopes.iter().any(|a| a == scope)).collect();
+        let granted: Vec<&str> = requested
+            .into_iter()
+            .filter(|scope| self.registry.scope(scope).is_some_and(|scope| scope.is_held_by(&account.allowed_scopes)))
+            .collect();
         let access_token = self.authority.issue(&account.subject, &granted)?;
         Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted))
     }

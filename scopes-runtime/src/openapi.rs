@@ -1,11 +1,12 @@
 //! OpenAPI security from the registry and the `#[requires]` handlers, on utoipa's model.
 //!
 //! [`secure`] adds to a document (typically the one an app already builds with utoipa) the OAuth2
-//! password-flow security scheme with every declared scope and its description, and gives each
-//! operation of a `#[requires]` handler its effective scopes: the handler's own, then each guard's,
-//! exactly as enforced. Nothing is restated by hand: the scopes come from the code that checks them.
+//! password-flow security scheme with every declared scope, its description and what it implies, and
+//! gives each operation of a guarded route of a [`SecureRouter`](crate::routing::SecureRouter) its
+//! effective requirement: the handler's and each guard's, as an OR of ANDs (OpenAPI's list of security
+//! requirements), exactly as enforced. Nothing is restated by hand: the scopes come from the code that
+//! checks them.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use utoipa::openapi::path::{Operation, PathItem};
@@ -13,7 +14,7 @@ use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityRequirem
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::__private::HandlerSecurity;
+use crate::routing::{Access, RouteTable};
 use crate::{Registry, ResponseStyle};
 
 /// The JSON body of every refusal: `{"detail": "..."}`.
@@ -42,64 +43,79 @@ pub struct OAuthErrorBody {
     error: Option<String>,
     /// What went wrong, in words.
     error_description: String,
-    /// The scopes that would have been accepted (`insufficient_scope`).
+    /// The scopes that would have been accepted (`insufficient_scope`): the first set that would be enough.
     scope: Option<String>,
+    /// Every set that would be enough, when there are several (`insufficient_scope`).
+    scope_alternatives: Option<Vec<String>>,
 }
 
 /// The registry's security scheme: OAuth2's password flow at the token URL, with every declared scope.
+/// A scope that implies others says so in its description (`Administer everything. Implies: me, items.`).
 ///
 /// ```
 /// scopes_runtime::registry! {
 ///     scheme = "OAuth2PasswordBearer",
 ///     token_url = "token",
-///     scopes = { "me" => "Read information about the current user." },
+///     scopes = {
+///         "me" => "Read information about the current user.",
+///         "admin" => "Administer everything." implies ["me"],
+///     },
 /// }
 /// # fn main() {
 /// let scheme = scopes_runtime::openapi::security_scheme(&SCOPE_REGISTRY);
 /// let json = serde_json::to_value(&scheme).unwrap();
 /// assert_eq!(json["flows"]["password"]["tokenUrl"], "token");
 /// assert_eq!(json["flows"]["password"]["scopes"]["me"], "Read information about the current user.");
+/// assert_eq!(json["flows"]["password"]["scopes"]["admin"], "Administer everything. Implies: me.");
 /// # }
 /// ```
 pub fn security_scheme(registry: &Registry) -> SecurityScheme {
-    let scopes = Scopes::from_iter(registry.scopes().iter().map(|scope| (scope.name, scope.description)));
+    let described: Vec<(&str, String)> = registry
+        .scopes()
+        .iter()
+        .map(|scope| match scope.implies {
+            [] => (scope.name, scope.description.to_owned()),
+            implied => (scope.name, format!("{} Implies: {}.", scope.description, implied.join(", "))),
+        })
+        .collect();
+    let scopes = Scopes::from_iter(described.iter().map(|(name, description)| (*name, description.as_str())));
     SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(registry.token_url(), scopes))]))
 }
 
-/// `#[requires]` handlers that [`secure`] could not match to an operation of the document.
-///
-/// A handler is matched by its operation id: the function name, or the `operation_id` of a
-/// `#[utoipa::path]` written *below* `#[requires]`. An entry here is a guarded handler whose security the
-/// document does not show: document it, or put `#[requires]` above a `#[utoipa::path]` that renames it.
+/// Guarded routes that [`secure`] found no operation for in the document: their security would be
+/// missing from the docs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnlinkedHandlers {
-    /// `module::handler (operation id)` of each.
-    pub handlers: Vec<String>,
+pub struct UnlinkedRoutes {
+    /// `METHOD path` of each.
+    pub routes: Vec<String>,
 }
 
-impl fmt::Display for UnlinkedHandlers {
+impl fmt::Display for UnlinkedRoutes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "`#[requires]` handlers with no operation in the OpenAPI document (their security would be missing): {}",
-            self.handlers.join(", ")
+            "guarded routes with no operation in the OpenAPI document (their security would be missing): {}",
+            self.routes.join(", ")
         )
     }
 }
 
-impl std::error::Error for UnlinkedHandlers {}
+impl std::error::Error for UnlinkedRoutes {}
 
-/// Adds the registry's security scheme to `doc`, and to every operation of a `#[requires]` handler its
-/// security requirement and the refusals it can answer, as `style` writes them.
+/// Adds the registry's security scheme to `doc`, and to the operation of every guarded route of `routes`
+/// (matched by method and path) its security requirements and the refusals it can answer, as `style`
+/// writes them.
 ///
-/// An authentication-only handler gets an empty scope list; operations of other handlers (a token
-/// endpoint, say) keep their security as they are. In the RFC style, the framework's own error schemas
+/// A route whose requirement has alternatives gets one security requirement per alternative (OpenAPI
+/// reads the list as "any of"); an authentication-only route gets an empty scope list; public routes keep
+/// their security as they are. In the RFC style, the framework's own error schemas
 /// documented anywhere in `doc` ([`ErrorDetail`], [`ValidationErrorBody`]) are replaced by the RFC body
 /// ([`OAuthErrorBody`]) and 422s by 400s, since that is what the style answers; a custom style documents
-/// nothing beyond the security. Returns the guarded handlers the document does not contain.
+/// nothing beyond the security. Returns the guarded routes the document does not contain.
 ///
 /// ```
 /// use scopes_runtime::ResponseStyle;
+/// use scopes_runtime::routing::RouteTable;
 /// use utoipa::openapi::OpenApiBuilder;
 ///
 /// scopes_runtime::registry! {
@@ -109,12 +125,18 @@ impl std::error::Error for UnlinkedHandlers {}
 /// }
 /// # fn main() {
 /// let mut doc = OpenApiBuilder::new().build();
-/// scopes_runtime::openapi::secure(&mut doc, &SCOPE_REGISTRY, &ResponseStyle::default()).unwrap();
+/// let routes = RouteTable::default();
+/// scopes_runtime::openapi::secure(&mut doc, &SCOPE_REGISTRY, &ResponseStyle::default(), &routes).unwrap();
 /// let components = doc.components.unwrap();
 /// assert!(components.security_schemes.contains_key("OAuth2PasswordBearer"));
 /// # }
 /// ```
-pub fn secure(doc: &mut OpenApi, registry: &Registry, style: &ResponseStyle) -> Result<(), UnlinkedHandlers> {
+pub fn secure(
+    doc: &mut OpenApi,
+    registry: &Registry,
+    style: &ResponseStyle,
+    routes: &RouteTable,
+) -> Result<(), UnlinkedRoutes> {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(registry.scheme(), security_scheme(registry));
     let refusals: &[(&str, &str)] = match style {
@@ -133,21 +155,23 @@ pub fn secure(doc: &mut OpenApi, registry: &Registry, style: &ResponseStyle) -> 
         _ => "ErrorDetail",
     };
 
-    let mut by_operation_id: BTreeMap<&str, (&HandlerSecurity, bool)> = BTreeMap::new();
-    for handler in inventory::iter::<HandlerSecurity> {
-        by_operation_id.insert(handler.operation_id, (handler, false));
-    }
-    for item in doc.paths.paths.values_mut() {
-        for operation in operations_mut(item) {
+    let mut linked = vec![false; routes.routes().len()];
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, operation) in operations_mut(item) {
             if matches!(style, ResponseStyle::Rfc { .. }) {
                 restyle_as_rfc(operation);
             }
-            let Some(entry) = operation.operation_id.as_deref().and_then(|id| by_operation_id.get_mut(id)) else {
+            let Some(index) =
+                routes.routes().iter().position(|route| route.path == *path && route.method.eq_ignore_ascii_case(method))
+            else {
                 continue;
             };
-            entry.1 = true;
-            let scopes = (entry.0.scopes)();
-            operation.security = Some(vec![SecurityRequirement::new(registry.scheme(), scopes)]);
+            linked[index] = true;
+            let Access::Requires(_) = routes.routes()[index].access else { continue };
+            let alternatives = routes.routes()[index].access.alternatives().unwrap_or_default();
+            operation.security = Some(
+                alternatives.into_iter().map(|scopes| SecurityRequirement::new(registry.scheme(), scopes)).collect(),
+            );
             for (status, description) in refusals {
                 operation
                     .responses
@@ -171,12 +195,14 @@ pub fn secure(doc: &mut OpenApi, registry: &Registry, style: &ResponseStyle) -> 
         }
     }
 
-    let unlinked: Vec<String> = by_operation_id
-        .values()
-        .filter(|(_, linked)| !linked)
-        .map(|(handler, _)| format!("{}::{} ({})", handler.module, handler.handler, handler.operation_id))
+    let unlinked: Vec<String> = routes
+        .routes()
+        .iter()
+        .zip(linked)
+        .filter(|(route, linked)| !linked && matches!(route.access, Access::Requires(_)))
+        .map(|(route, _)| format!("{} {}", route.method, route.path))
         .collect();
-    if unlinked.is_empty() { Ok(()) } else { Err(UnlinkedHandlers { handlers: unlinked }) }
+    if unlinked.is_empty() { Ok(()) } else { Err(UnlinkedRoutes { routes: unlinked }) }
 }
 
 const MALFORMED: &str = "Malformed credentials (`invalid_request`): several `Authorization` headers, or a token that \
@@ -213,19 +239,20 @@ fn error_response(description: &str, schema: &str) -> RefOr<utoipa::openapi::Res
         .into()
 }
 
-fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+/// Each operation of a path item with its method, upper case as HTTP writes it.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (&str, &mut Operation)> {
     [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.options,
-        &mut item.head,
-        &mut item.patch,
-        &mut item.trace,
-        &mut item.query,
+        ("GET", &mut item.get),
+        ("PUT", &mut item.put),
+        ("POST", &mut item.post),
+        ("DELETE", &mut item.delete),
+        ("OPTIONS", &mut item.options),
+        ("HEAD", &mut item.head),
+        ("PATCH", &mut item.patch),
+        ("TRACE", &mut item.trace),
+        ("QUERY", &mut item.query),
     ]
     .into_iter()
-    .flatten()
-    .chain(item.additional_operations.values_mut())
+    .filter_map(|(method, operation)| operation.as_mut().map(|operation| (method, operation)))
+    .chain(item.additional_operations.iter_mut().map(|(method, operation)| (method.as_str(), operation)))
 }

@@ -1,4 +1,8 @@
 //! What generated code names. Not public API: nothing here is covered by semver.
+//!
+//! A requirement travels as a type, so that handlers with the same requirement share one extractor type
+//! (and its compiled code): `AnyOf<(AllOf<(S0, S1)>, AllOf<(S2,)>)>` reads "S0 and S1, or S2", where
+//! each `S` is the marker type `registry!` declares for a scope, carrying the scope's hierarchy.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -9,61 +13,116 @@ use axum::response::Response;
 
 pub use scopes_macros::__check_scopes as check_scopes;
 
-use crate::{AuthError, Authority, Authorize, Guard, Requirement};
+use crate::guard::Alternatives;
+use crate::routing::{Access, RouteAccess};
+use crate::{AuthError, Authority, Authorize, Guard, Requirement, Scope};
 
-/// A handler's own scopes, carried by a marker type `#[requires]` generates next to the handler.
-pub trait HandlerRequirement {
-    const SCOPES: &'static [&'static str];
+/// A declared scope, as the marker type `registry!` generates for it.
+pub trait DeclaredScope {
+    const SCOPE: Scope;
 }
 
+/// All of a tuple of declared scopes.
+pub struct AllOf<T>(PhantomData<T>);
+
+/// Any of a tuple of [`AllOf`]s: a requirement in disjunctive normal form.
+pub struct AnyOf<T>(PhantomData<T>);
+
+pub trait Conjunction {
+    const SCOPES: &'static [Scope];
+}
+
+/// What `#[requires]` puts in the type of a handler's extractor and a guard's `Authorize` impl.
+pub trait Disjunction {
+    const ALTERNATIVES: Alternatives;
+}
+
+/// `#[requires]` refuses requirements wider than this many alternatives, or scopes in one.
+pub const MAX_TERMS: usize = 16;
+
+macro_rules! tuple_impls {
+    ($($name:ident)*) => {
+        impl<$($name: DeclaredScope),*> Conjunction for AllOf<($($name,)*)> {
+            const SCOPES: &'static [Scope] = &[$($name::SCOPE),*];
+        }
+        impl<$($name: Conjunction),*> Disjunction for AnyOf<($($name,)*)> {
+            const ALTERNATIVES: Alternatives = &[$($name::SCOPES),*];
+        }
+    };
+}
+
+macro_rules! all_tuple_impls {
+    ($first:ident $($rest:ident)*) => {
+        tuple_impls!($first $($rest)*);
+        all_tuple_impls!($($rest)*);
+    };
+    () => {
+        tuple_impls!();
+    };
+}
+
+all_tuple_impls!(T15 T14 T13 T12 T11 T10 T9 T8 T7 T6 T5 T4 T3 T2 T1 T0);
+
 /// The extractor `#[requires]` puts in place of the handler's first parameter: it authorizes the
-/// request against the handler's scopes and hands the principal to the parameter's pattern.
+/// request against the requirement `R` and hands the principal to the parameter's pattern.
 pub struct Authorized<G, R>(pub G, pub PhantomData<R>);
 
 impl<S, G, R> FromRequestParts<S> for Authorized<G, R>
 where
     S: Send + Sync,
     G: Authorize<S>,
-    R: HandlerRequirement,
+    R: Disjunction,
     Authority: FromRef<S>,
 {
     /// The refusal, answered in the authority's [`ResponseStyle`](crate::ResponseStyle).
     type Rejection = Response;
 
-    // Every handler has its own `R`, so what depends on `R` is compiled once per handler: keep it to
-    // reading the scopes, and leave the verification to a future shared by all handlers of the principal.
+    // What depends on `R` is compiled once per distinct requirement: keep it to reading the constant, and
+    // leave the verification to a future shared by all handlers of the principal.
     fn from_request_parts(parts: &mut Parts, state: &S) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
-        let authorized = authorize_request::<S, G>(parts, state, R::SCOPES);
+        let authorized = authorize_request::<S, G>(parts, state, R::ALTERNATIVES);
         async move { authorized.await.map(|principal| Authorized(principal, PhantomData)) }
     }
 }
 
-/// Authorizes a request against a handler's own scopes, answering a refusal in the configured style.
-async fn authorize_request<S, G>(parts: &mut Parts, state: &S, scopes: &'static [&'static str]) -> Result<G, Response>
+impl<S, G, R> RouteAccess<S> for Authorized<G, R>
+where
+    G: Authorize<S>,
+    R: Disjunction,
+{
+    fn access() -> Access {
+        let mut layers = vec![R::ALTERNATIVES];
+        G::requirement_layers(&mut layers);
+        Access::Requires(layers)
+    }
+}
+
+/// Authorizes a request against a handler's own requirement, answering a refusal in the configured style.
+async fn authorize_request<S, G>(parts: &mut Parts, state: &S, own: Alternatives) -> Result<G, Response>
 where
     S: Send + Sync,
     G: Authorize<S>,
     Authority: FromRef<S>,
 {
-    match G::authorize(parts, state, Requirement::new(scopes)).await {
+    match G::authorize(parts, state, Requirement::new(own)).await {
         Ok(principal) => Ok(principal),
         Err(error) => Err(Authority::from_ref(state).response_style().render(&error)),
     }
 }
 
 /// The body of every generated `Authorize` impl of a guard: authorize the inner layer with this guard's
-/// scopes added, then run the guard's own check.
+/// requirement added, then run the guard's own check.
 pub async fn authorize_guard<S, G>(
     parts: &mut Parts,
     state: &S,
     requirement: Requirement<'_>,
-    own_scopes: &'static [&'static str],
+    own: Alternatives,
 ) -> Result<G, AuthError>
 where
     S: Sync,
     G: Guard<S>,
 {
-    let inner = G::Inner::authorize(parts, state, requirement.then(own_scopes)).await?;
+    let inner = G::Inner::authorize(parts, state, requirement.then(own)).await?;
     G::check(inner, state).await
 }
 
@@ -80,56 +139,4 @@ pub const fn assert_registry_at_crate_root(module_path: &str) {
         }
         i += 1;
     }
-}
-
-pub use inventory;
-
-/// One `#[requires]` handler, registered at link time so the OpenAPI document can be given each
-/// operation's security without restating it.
-pub struct HandlerSecurity {
-    /// The handler function's name.
-    pub handler: &'static str,
-    /// The module it is declared in.
-    pub module: &'static str,
-    /// The OpenAPI operation id it is documented under: the function name, unless `#[requires]` saw a
-    /// `#[utoipa::path(operation_id = "...")]` below it.
-    pub operation_id: &'static str,
-    /// The handler's effective scopes: its own, then each guard's, outermost first, each once.
-    pub scopes: fn() -> Vec<&'static str>,
-}
-
-inventory::collect!(HandlerSecurity);
-
-/// The scopes of a guard chain, outermost first. Generated for every guard declared with `#[requires]`.
-pub trait GuardChain {
-    fn chain(out: &mut Vec<&'static str>);
-}
-
-/// Resolves a principal type's chain of scopes without knowing the app's state type: guards contribute
-/// theirs through [`GuardChain`], principals none. Generated code calls
-/// `(&ChainOf::<T>(PhantomData)).chain_scopes(out)`; method resolution picks the guard impl when it
-/// applies and falls back to the principal one (autoref specialization on a concrete type).
-pub struct ChainOf<T>(pub PhantomData<T>);
-
-pub trait ChainViaGuard {
-    fn chain_scopes(&self, out: &mut Vec<&'static str>);
-}
-
-impl<T: GuardChain> ChainViaGuard for ChainOf<T> {
-    fn chain_scopes(&self, out: &mut Vec<&'static str>) {
-        T::chain(out);
-    }
-}
-
-pub trait ChainViaPrincipal {
-    fn chain_scopes(&self, out: &mut Vec<&'static str>);
-}
-
-impl<T> ChainViaPrincipal for &ChainOf<T> {
-    fn chain_scopes(&self, _out: &mut Vec<&'static str>) {}
-}
-
-/// `own` followed by `chain`, each scope once, in first-seen order: the order enforcement reports.
-pub fn effective_scopes(own: &[&'static str], chain: Vec<&'static str>) -> Vec<&'static str> {
-    crate::guard::unique_in_order(own.iter().copied().chain(chain))
 }

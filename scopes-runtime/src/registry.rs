@@ -1,19 +1,51 @@
 //! The application's declared scopes, as data: what `registry!` produces and what the OpenAPI
-//! security scheme is built from.
+//! security scheme, the checks and the token endpoint are built from.
 
-/// One declared scope and what it grants, in words a user reads in a consent dialog.
+/// One declared scope: what it grants, in words a user reads in a consent dialog, and where it sits in the
+/// registry's hierarchy.
+///
+/// `registry!` computes `implies` and `implied_by` at compile time (transitively, cycles refused), so a
+/// check never walks the hierarchy.
+///
+/// ```
+/// use scopes_runtime::Scope;
+///
+/// const READ: Scope = Scope::new("items:read");
+/// assert!(READ.is_held_by(&["items:read"]));
+/// assert!(!READ.is_held_by(&["items"]));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
     /// The scope token, e.g. `me`.
     pub name: &'static str,
     /// What holding the scope allows.
     pub description: &'static str,
+    /// Every scope a holder of this one also holds, transitively, in declaration order.
+    pub implies: &'static [&'static str],
+    /// Every scope whose holder also holds this one, transitively, in declaration order.
+    pub implied_by: &'static [&'static str],
+}
+
+impl Scope {
+    /// A scope with no description and no place in a hierarchy.
+    pub const fn new(name: &'static str) -> Scope {
+        Scope { name, description: "", implies: &[], implied_by: &[] }
+    }
+
+    /// Whether a token granted `granted` holds this scope: it names it, or a scope that implies it.
+    /// Matching is exact and case-sensitive.
+    pub fn is_held_by<T: AsRef<str>>(&self, granted: &[T]) -> bool {
+        granted.iter().any(|g| {
+            let g = g.as_ref();
+            g == self.name || self.implied_by.contains(&g)
+        })
+    }
 }
 
 /// The security scheme and its scopes, declared once with [`registry!`](crate::registry).
 ///
-/// `registry!` checks every name when it is declared and defines `SCOPE_REGISTRY` at the crate root;
-/// `#[requires]` is checked against the same declaration at compile time.
+/// `registry!` checks every name and implication when it is declared and defines `SCOPE_REGISTRY` at
+/// the crate root; `#[requires]` is checked against the same declaration at compile time.
 ///
 /// ```
 /// scopes_runtime::registry! {
@@ -22,12 +54,15 @@ pub struct Scope {
 ///     scopes = {
 ///         "me" => "Read information about the current user.",
 ///         "items" => "Read items.",
+///         "admin" => "Administer everything." implies ["me", "items"],
 ///     },
 /// }
 ///
 /// # fn main() {
 /// assert_eq!(SCOPE_REGISTRY.scheme(), "OAuth2PasswordBearer");
 /// assert_eq!(SCOPE_REGISTRY.description("items"), Some("Read items."));
+/// assert_eq!(SCOPE_REGISTRY.scope("admin").unwrap().implies, ["me", "items"]);
+/// assert_eq!(SCOPE_REGISTRY.held_by(&["admin"]), ["me", "items", "admin"]);
 /// # }
 /// ```
 #[derive(Debug)]
@@ -58,8 +93,19 @@ impl Registry {
         self.scopes
     }
 
+    /// The declared scope `name`, or `None` when it is not declared.
+    pub fn scope(&self, name: &str) -> Option<&'static Scope> {
+        self.scopes.iter().find(|scope| scope.name == name)
+    }
+
     /// The description of `name`, or `None` when it is not declared.
     pub fn description(&self, name: &str) -> Option<&'static str> {
-        self.scopes.iter().find(|scope| scope.name == name).map(|scope| scope.description)
+        self.scope(name).map(|scope| scope.description)
+    }
+
+    /// Every declared scope a holder of `granted` holds (those named and those they imply), in
+    /// declaration order.
+    pub fn held_by<T: AsRef<str>>(&self, granted: &[T]) -> Vec<&'static str> {
+        self.scopes.iter().filter(|scope| scope.is_held_by(granted)).map(|scope| scope.name).collect()
     }
 }

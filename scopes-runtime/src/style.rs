@@ -17,7 +17,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::AuthError;
+use crate::{AuthError, Challenge};
 
 /// Renders an [`AuthError`] as the app's own response.
 pub type RenderFn = dyn Fn(&AuthError) -> Response + Send + Sync;
@@ -127,13 +127,40 @@ pub fn quoted_string(value: &str) -> String {
 
 /// A `Bearer` challenge with `attributes`, each value quoted.
 fn bearer_challenge(attributes: &[(&str, &str)]) -> HeaderValue {
-    let mut challenge = String::from("Bearer");
+    header_value(write_challenge(String::new(), attributes))
+}
+
+/// `challenge` followed by a `Bearer` challenge with `attributes`, each value quoted.
+fn write_challenge(mut challenge: String, attributes: &[(&str, &str)]) -> String {
+    if !challenge.is_empty() {
+        challenge.push_str(", ");
+    }
+    challenge.push_str("Bearer");
     for (index, (name, value)) in attributes.iter().enumerate() {
         challenge.push_str(if index == 0 { " " } else { ", " });
         challenge.push_str(name);
         challenge.push('=');
         challenge.push_str(&quoted_string(value));
     }
+    challenge
+}
+
+/// One `Bearer` challenge per scope set that would have been enough (RFC 7235 allows several in one
+/// header), each with `attributes` and that set's `scope`; a client reading only the first still learns a
+/// sufficient set. With no scope required, one challenge with `attributes` alone.
+fn scope_challenges(attributes: &[(&str, &str)], challenge: &Challenge) -> HeaderValue {
+    if challenge.alternatives().is_empty() {
+        return bearer_challenge(attributes);
+    }
+    let written = challenge.alternatives().iter().fold(String::new(), |written, scope| {
+        let mut with_scope = attributes.to_vec();
+        with_scope.push(("scope", scope));
+        write_challenge(written, &with_scope)
+    });
+    header_value(written)
+}
+
+fn header_value(challenge: String) -> HeaderValue {
     // Quoting leaves only visible ASCII and spaces, always a valid header value.
     HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
 }
@@ -161,9 +188,6 @@ fn internal(reason: &str) -> Response {
 }
 
 fn render_seed(error: &AuthError) -> Response {
-    let seed_challenge = |scope: &str| {
-        if scope.is_empty() { bearer_challenge(&[]) } else { bearer_challenge(&[("scope", scope)]) }
-    };
     let detail = |status: StatusCode, text: &str| respond(status, json!({ "detail": text }), None);
     let response = match error {
         AuthError::MissingCredentials => {
@@ -172,12 +196,12 @@ fn render_seed(error: &AuthError) -> Response {
         AuthError::MalformedCredentials { challenge, .. } | AuthError::InvalidToken { challenge } => respond(
             StatusCode::UNAUTHORIZED,
             json!({ "detail": "Could not validate credentials" }),
-            Some(seed_challenge(challenge.scope())),
+            Some(scope_challenges(&[], challenge)),
         ),
         AuthError::InsufficientScope { challenge } => respond(
             StatusCode::UNAUTHORIZED,
             json!({ "detail": "Not enough permissions" }),
-            Some(seed_challenge(challenge.scope())),
+            Some(scope_challenges(&[], challenge)),
         ),
         AuthError::InactiveUser => detail(StatusCode::BAD_REQUEST, "Inactive user"),
         AuthError::IncorrectCredentials => detail(StatusCode::BAD_REQUEST, "Incorrect username or password"),
@@ -229,15 +253,17 @@ fn render_rfc(error: &AuthError, realm: &str) -> Response {
         }
         AuthError::InsufficientScope { challenge } => {
             let description = "the access token lacks a required scope";
+            let mut body = json!({ "error": "insufficient_scope", "error_description": description, "scope": challenge.scope() });
+            if challenge.alternatives().len() > 1 {
+                body["scope_alternatives"] = json!(challenge.alternatives());
+            }
             respond(
                 StatusCode::FORBIDDEN,
-                json!({ "error": "insufficient_scope", "error_description": description, "scope": challenge.scope() }),
-                Some(bearer_challenge(&[
-                    ("realm", realm),
-                    ("error", "insufficient_scope"),
-                    ("error_description", description),
-                    ("scope", challenge.scope()),
-                ])),
+                body,
+                Some(scope_challenges(
+                    &[("realm", realm), ("error", "insufficient_scope"), ("error_description", description)],
+                    challenge,
+                )),
             )
         }
         AuthError::InactiveUser => oauth_error(StatusCode::FORBIDDEN, "access_denied", "the user is inactive"),

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use proptest::prelude::*;
 use scopes_runtime::bearer::{Credentials, MAX_TOKEN_LENGTH, bearer_credentials};
-use scopes_runtime::{Authority, PasswordRequestForm, Requirement};
+use scopes_runtime::{Alternatives, Authority, PasswordRequestForm, Requirement, Scope};
 
 const SECRET: &[u8] = b"property-test-secret-of-enough-length";
 
@@ -121,11 +121,20 @@ proptest! {
     }
 
     #[test]
-    fn a_requirement_is_met_exactly_by_supersets(required in prop::collection::vec("[a-c]{1,2}", 0..4), granted in prop::collection::vec("[a-c]{1,2}", 0..6)) {
-        let required: Vec<&'static str> = required.into_iter().map(|s| &*Box::leak(s.into_boxed_str())).collect();
-        let required: &'static [&'static str] = Box::leak(required.into_boxed_slice());
-        let requirement = Requirement::new(required);
-        prop_assert_eq!(requirement.is_met_by(&granted), required.iter().all(|r| granted.iter().any(|g| g == r)));
+    fn a_requirement_is_met_exactly_when_one_alternative_is_held(required in prop::collection::vec(prop::collection::vec("[a-c]{1,2}", 0..4), 1..4), granted in prop::collection::vec("[a-c]{1,2}", 0..6)) {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let alternatives: Vec<&'static [Scope]> = required
+            .iter()
+            .map(|scopes| &*Box::leak(scopes.iter().map(|s| Scope::new(leak(s.clone()))).collect::<Vec<_>>().into_boxed_slice()))
+            .collect();
+        let alternatives: Alternatives = Box::leak(alternatives.into_boxed_slice());
+        let requirement = Requirement::new(alternatives);
+        let expected = required.iter().any(|scopes| scopes.iter().all(|r| granted.iter().any(|g| g == r)));
+        prop_assert_eq!(requirement.is_met_by(&granted), expected);
+        // Every alternative reported is enough on its own.
+        for alternative in requirement.alternatives() {
+            prop_assert!(requirement.is_met_by(&alternative));
+        }
     }
 
     #[test]

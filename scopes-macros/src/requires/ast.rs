@@ -1,21 +1,53 @@
-//! The item `#[requires]` is put on: a handler (an `async fn`) or a guard (`impl Guard<State> for T`).
-//! Each variant keeps the original syn nodes so code generation and errors can point at them.
+//! The item `#[requires]` (or `#[public]`) is put on: a handler (an `async fn`) or, for `#[requires]`, a
+//! guard (`impl Guard<State> for T`). Each variant keeps the original syn nodes so code generation and
+//! errors can point at them.
+//!
+//! A handler's body is kept as tokens, never parsed: the macro runs once per handler, and parsing every
+//! body would be most of its cost.
 
 use proc_macro2::TokenStream;
-use proc_macro2::TokenTree;
-use syn::{Attribute, FnArg, GenericArgument, Item, ItemFn, ItemImpl, LitStr, PatType, PathArguments, Type};
+use quote::ToTokens;
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, FnArg, GenericArgument, Item, ItemImpl, PatType, PathArguments, Signature, Type, Visibility};
 
 pub enum Target {
     Handler(Handler),
     Guard(GuardImpl),
 }
 
+/// An `fn` item with its body left unparsed.
+pub struct HandlerFn {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub sig: Signature,
+    pub body: TokenStream,
+}
+
+impl Parse for HandlerFn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let sig = input.parse()?;
+        if !input.peek(syn::token::Brace) {
+            return Err(input.error("expected the function's body"));
+        }
+        Ok(HandlerFn { attrs, vis, sig, body: input.parse()? })
+    }
+}
+
+impl ToTokens for HandlerFn {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.attrs.iter().map(ToTokens::to_token_stream));
+        self.vis.to_tokens(tokens);
+        self.sig.to_tokens(tokens);
+        self.body.to_tokens(tokens);
+    }
+}
+
 pub struct Handler {
-    pub item: ItemFn,
+    pub item: HandlerFn,
     /// The first parameter, which receives the authorized principal.
     pub principal: PatType,
-    /// The `operation_id` of a `#[utoipa::path]` below `#[requires]`, when it names one.
-    pub operation_id: Option<LitStr>,
 }
 
 pub struct GuardImpl {
@@ -29,29 +61,54 @@ const WHERE_IT_GOES: &str =
 
 impl Target {
     pub fn from_item(item: TokenStream) -> syn::Result<Target> {
-        let parsed: Item = syn::parse2(item.clone()).map_err(|_| syn::Error::new_spanned(&item, WHERE_IT_GOES))?;
-        match parsed {
-            Item::Fn(item) => Handler::from_fn(item).map(Target::Handler),
-            Item::Impl(item) => GuardImpl::from_impl(item).map(Target::Guard),
-            other => Err(syn::Error::new_spanned(item_keyword(&other), WHERE_IT_GOES)),
+        if let Ok(function) = syn::parse2::<HandlerFn>(item.clone()) {
+            return Handler::from_fn(function).map(Target::Handler);
+        }
+        match syn::parse2::<Item>(item.clone()) {
+            Ok(Item::Impl(item)) => GuardImpl::from_impl(item).map(Target::Guard),
+            Ok(other) => Err(syn::Error::new_spanned(item_keyword(&other), WHERE_IT_GOES)),
+            Err(_) => Err(syn::Error::new_spanned(&item, WHERE_IT_GOES)),
         }
     }
 }
 
+/// The attribute paths that mark a handler's access; a handler carries exactly one.
+pub fn is_access_attribute(attr: &Attribute, name: &str) -> bool {
+    let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
+    segments.last().is_some_and(|last| last == name)
+        && (segments.len() == 1 || segments.len() == 2 && ["scopes_runtime", "scopes_macros"].contains(&segments[0].as_str()))
+}
+
+/// Checks what `#[requires]` and `#[public]` both demand of a handler: `async`, not already marked with
+/// the other attribute.
+pub fn check_handler(item: &HandlerFn, this: &str, other: &str) -> syn::Result<()> {
+    let name = &item.sig.ident;
+    if item.sig.asyncness.is_none() {
+        return Err(syn::Error::new_spanned(
+            item.sig.fn_token,
+            format!("`#[{this}]` handlers must be `async fn`: make it `async fn {name}`"),
+        ));
+    }
+    if let Some(attr) = item.attrs.iter().find(|attr| is_access_attribute(attr, other)) {
+        return Err(syn::Error::new_spanned(
+            attr,
+            format!(
+                "`{name}` is marked both `#[{this}]` and `#[{other}]`: a handler is either guarded by `#[requires]` \
+                 or public, not both"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Handler {
-    fn from_fn(item: ItemFn) -> syn::Result<Handler> {
+    fn from_fn(item: HandlerFn) -> syn::Result<Handler> {
+        check_handler(&item, "requires", "public")?;
         let name = &item.sig.ident;
-        if item.sig.asyncness.is_none() {
-            return Err(syn::Error::new_spanned(
-                item.sig.fn_token,
-                format!("`#[requires]` handlers must be `async fn`: make it `async fn {name}`"),
-            ));
-        }
         match item.sig.inputs.first() {
             Some(FnArg::Typed(principal)) => {
                 let principal = principal.clone();
-                let operation_id = utoipa_operation_id(&item.attrs)?;
-                Ok(Handler { item, principal, operation_id })
+                Ok(Handler { item, principal })
             }
             Some(FnArg::Receiver(receiver)) => Err(syn::Error::new_spanned(
                 receiver,
@@ -96,8 +153,7 @@ impl GuardImpl {
 }
 
 /// The leading keyword of an item, where "this is not the right kind of item" is best reported.
-fn item_keyword(item: &Item) -> TokenStream {
-    use quote::ToTokens;
+pub fn item_keyword(item: &Item) -> TokenStream {
     match item {
         Item::Struct(i) => i.struct_token.into_token_stream(),
         Item::Enum(i) => i.enum_token.into_token_stream(),
@@ -107,33 +163,7 @@ fn item_keyword(item: &Item) -> TokenStream {
         Item::Trait(i) => i.trait_token.into_token_stream(),
         Item::Type(i) => i.type_token.into_token_stream(),
         Item::Use(i) => i.use_token.into_token_stream(),
+        Item::Impl(i) => i.impl_token.into_token_stream(),
         other => other.into_token_stream(),
     }
-}
-
-/// The operation id a `#[utoipa::path(..., operation_id = "...")]` on the handler gives it. The OpenAPI
-/// document links the handler's security to its operation by this id (the function name by default).
-fn utoipa_operation_id(attrs: &[Attribute]) -> syn::Result<Option<LitStr>> {
-    let is_utoipa_path = |attr: &&Attribute| {
-        let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
-        segments == ["utoipa", "path"]
-    };
-    let Some(attr) = attrs.iter().find(is_utoipa_path) else { return Ok(None) };
-    let syn::Meta::List(list) = &attr.meta else { return Ok(None) };
-    let tokens: Vec<TokenTree> = list.tokens.clone().into_iter().collect();
-    for window in tokens.windows(3) {
-        let [TokenTree::Ident(key), TokenTree::Punct(eq), value] = window else { continue };
-        if key != "operation_id" || eq.as_char() != '=' {
-            continue;
-        }
-        return match syn::parse2::<LitStr>(value.clone().into()) {
-            Ok(id) => Ok(Some(id)),
-            Err(_) => Err(syn::Error::new_spanned(
-                value,
-                "with `#[requires]`, write `operation_id` as a string literal: the OpenAPI document links the \
-                 handler's security to its operation by this id",
-            )),
-        };
-    }
-    Ok(None)
 }

@@ -1,37 +1,43 @@
-//! The arguments of `#[requires(...)]`.
+//! The arguments of `#[requires(...)]`: a requirement expression.
 //!
-//! Grammar: empty, or a comma-separated list of arguments; today the one argument is
-//! `scopes = ["...", ...]`. Requirement expressions (`any(...)`, `all(...)`) will be further arguments of
-//! the call form `name(...)`, which is why an unknown name is reported with the forms that exist.
+//! Grammar: empty (authentication alone), or a comma-separated list of terms that must all hold:
+//!
+//! ```text
+//! term    = "scopes" "=" "[" string, ... "]"   every listed scope
+//!         | "any" "(" element, ... ")"         at least one element
+//!         | "all" "(" element, ... ")"         every element
+//! element = string | any(...) | all(...)
+//! ```
 
+use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, LitStr, Token, bracketed};
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, LitStr, Token, bracketed, parenthesized};
 
 use crate::scope_token::closest;
 
 /// The names `#[requires]` accepts, for "unknown argument" messages.
-const ARGUMENTS: &[&str] = &["scopes"];
+const ARGUMENTS: &[&str] = &["scopes", "any", "all"];
+const FORMS: &str = "`scopes = [\"...\"]`, `any(...)` or `all(...)`";
+
+/// One node of a requirement expression, with the spans errors point at.
+#[derive(Clone)]
+pub enum Term {
+    Scope(LitStr),
+    /// `any(...)`; the span is the keyword's.
+    Any(Span, Vec<Term>),
+    /// `all(...)` or `scopes = [...]`; the span is the keyword's.
+    All(Span, Vec<Term>),
+}
 
 #[derive(Default)]
 pub struct Args {
-    pub scopes: Option<ScopesArg>,
-    /// Problems found while reading arguments that still parsed (repeats, non-string elements).
+    /// The top-level terms, all of which must hold.
+    pub terms: Vec<Term>,
+    /// Problems found while reading arguments that still parsed (repeats, non-string elements, empty
+    /// lists), reported together.
     pub problems: Vec<syn::Error>,
-}
-
-pub struct ScopesArg {
-    /// Each element as written; only string literals are scopes, the rest are reported.
-    pub elements: Vec<Expr>,
-}
-
-impl ScopesArg {
-    pub fn literals(&self) -> impl Iterator<Item = &LitStr> {
-        self.elements.iter().filter_map(|element| match element {
-            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => Some(lit),
-            _ => None,
-        })
-    }
 }
 
 mod kw {
@@ -41,22 +47,23 @@ mod kw {
 impl Parse for Args {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut args = Args::default();
+        let mut scopes_seen = false;
         while !input.is_empty() {
-            let lookahead = input.lookahead1();
-            if lookahead.peek(kw::scopes) {
+            if input.peek(kw::scopes) && input.peek2(Token![=]) {
                 let key: kw::scopes = input.parse()?;
-                let value = parse_scope_list(input)?;
-                if args.scopes.is_some() {
-                    args.problems.push(syn::Error::new_spanned(key, "`scopes` specified more than once"));
+                let term = parse_scope_list(key.span, input, &mut args.problems)?;
+                if std::mem::replace(&mut scopes_seen, true) {
+                    args.problems.push(syn::Error::new(key.span, "`scopes` specified more than once"));
                 } else {
-                    args.scopes = Some(value);
+                    args.terms.push(term);
                 }
-            } else if lookahead.peek(Ident) {
-                return Err(unknown_argument(input.parse()?));
+            } else if input.peek(Ident) {
+                let term = parse_call(input, &mut args.problems)?;
+                args.terms.push(term);
             } else {
                 return Err(syn::Error::new(
                     input.span(),
-                    "expected `scopes = [\"...\"]`, e.g. `#[requires(scopes = [\"me\"])]`",
+                    format!("expected {FORMS}, e.g. `#[requires(scopes = [\"me\"])]`"),
                 ));
             }
             if input.is_empty() {
@@ -68,7 +75,7 @@ impl Parse for Args {
     }
 }
 
-fn parse_scope_list(input: ParseStream) -> syn::Result<ScopesArg> {
+fn parse_scope_list(span: Span, input: ParseStream, problems: &mut Vec<syn::Error>) -> syn::Result<Term> {
     input.parse::<Token![=]>()?;
     if !input.peek(syn::token::Bracket) {
         return Err(syn::Error::new(input.span(), "expected a list of scopes: `scopes = [\"...\"]`"));
@@ -76,15 +83,70 @@ fn parse_scope_list(input: ParseStream) -> syn::Result<ScopesArg> {
     let content;
     bracketed!(content in input);
     let elements: Punctuated<Expr, Token![,]> = content.parse_terminated(Expr::parse, Token![,])?;
-    Ok(ScopesArg { elements: elements.into_iter().collect() })
+    let mut scopes = Vec::new();
+    for element in elements {
+        match element {
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => scopes.push(Term::Scope(lit)),
+            other => problems.push(syn::Error::new(other.span(), "expected a scope name as a string literal, e.g. `\"me\"`")),
+        }
+    }
+    Ok(Term::All(span, scopes))
 }
 
-fn unknown_argument(name: Ident) -> syn::Error {
+/// `any(...)` or `all(...)`, whose name has been peeked.
+fn parse_call(input: ParseStream, problems: &mut Vec<syn::Error>) -> syn::Result<Term> {
+    let name: Ident = input.parse()?;
     let written = name.to_string();
-    let expected = ARGUMENTS.iter().map(|a| format!("`{a} = [\"...\"]`")).collect::<Vec<_>>().join(", ");
+    if written == "scopes" {
+        return Err(syn::Error::new(name.span(), "expected a list of scopes: `scopes = [\"...\"]`"));
+    }
+    if written != "any" && written != "all" {
+        return Err(unknown_argument(&name));
+    }
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(name.span(), format!("expected `{written}(...)` with its elements in parentheses")));
+    }
+    let content;
+    parenthesized!(content in input);
+    let mut elements = Vec::new();
+    while !content.is_empty() {
+        if content.peek(LitStr) {
+            elements.push(Term::Scope(content.parse()?));
+        } else if content.peek(Ident) && content.peek2(syn::token::Paren) {
+            elements.push(parse_call(&content, problems)?);
+        } else {
+            let wrong: proc_macro2::TokenTree = content.parse()?;
+            problems.push(syn::Error::new(
+                wrong.span(),
+                "expected a scope name as a string literal, `any(...)` or `all(...)`",
+            ));
+            // Skip to the next element, so every mistake in the list is reported at once.
+            while !content.is_empty() && !content.peek(Token![,]) {
+                content.parse::<proc_macro2::TokenTree>()?;
+            }
+        }
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    if elements.is_empty() {
+        let message = if written == "any" {
+            "`any()` lists no alternative, so nothing could ever meet it: name at least one scope"
+        } else {
+            "`all()` lists nothing, so it requires nothing: name at least one scope, or write `#[requires]` to \
+             require authentication alone"
+        };
+        problems.push(syn::Error::new(name.span(), message));
+    }
+    Ok(if written == "any" { Term::Any(name.span(), elements) } else { Term::All(name.span(), elements) })
+}
+
+fn unknown_argument(name: &Ident) -> syn::Error {
+    let written = name.to_string();
     let message = match closest(&written, ARGUMENTS.iter().copied()) {
-        Some(near) => format!("unknown argument `{written}`; did you mean `{near}`? expected {expected}"),
-        None => format!("unknown argument `{written}`; expected {expected}"),
+        Some(near) => format!("unknown argument `{written}`; did you mean `{near}`? expected {FORMS}"),
+        None => format!("unknown argument `{written}`; expected {FORMS}"),
     };
     syn::Error::new_spanned(name, message)
 }
@@ -97,49 +159,78 @@ mod tests {
         syn::parse2(tokens)
     }
 
-    fn scope_names(args: &Args) -> Vec<String> {
-        args.scopes.as_ref().map(|s| s.literals().map(LitStr::value).collect()).unwrap_or_default()
+    /// The expression written back, e.g. `all(me, any(items, admin))`.
+    fn show(term: &Term) -> String {
+        match term {
+            Term::Scope(lit) => lit.value(),
+            Term::Any(_, terms) => format!("any({})", terms.iter().map(show).collect::<Vec<_>>().join(", ")),
+            Term::All(_, terms) => format!("all({})", terms.iter().map(show).collect::<Vec<_>>().join(", ")),
+        }
+    }
+
+    fn shown(args: &Args) -> Vec<String> {
+        args.terms.iter().map(show).collect()
     }
 
     #[test]
     fn empty_arguments_require_no_scope() {
         let args = parse(quote::quote!()).unwrap();
-        assert!(args.scopes.is_none() && args.problems.is_empty());
+        assert!(args.terms.is_empty() && args.problems.is_empty());
     }
 
     #[test]
     fn reads_scopes_with_and_without_trailing_commas() {
-        assert_eq!(scope_names(&parse(quote::quote!(scopes = ["me", "items"])).unwrap()), ["me", "items"]);
-        assert_eq!(scope_names(&parse(quote::quote!(scopes = ["me",],)).unwrap()), ["me"]);
-        assert!(scope_names(&parse(quote::quote!(scopes = [])).unwrap()).is_empty());
+        assert_eq!(shown(&parse(quote::quote!(scopes = ["me", "items"])).unwrap()), ["all(me, items)"]);
+        assert_eq!(shown(&parse(quote::quote!(scopes = ["me",],)).unwrap()), ["all(me)"]);
+        assert_eq!(shown(&parse(quote::quote!(scopes = [])).unwrap()), ["all()"]);
     }
 
     #[test]
-    fn keeps_non_literal_elements_for_the_checks_to_report() {
+    fn reads_nested_expressions_beside_scopes() {
+        let args = parse(quote::quote!(scopes = ["me"], any("items", all("admin", "audit"),))).unwrap();
+        assert!(args.problems.is_empty());
+        assert_eq!(shown(&args), ["all(me)", "any(items, all(admin, audit))"]);
+    }
+
+    #[test]
+    fn non_literal_elements_are_problems_and_the_rest_is_kept() {
         let args = parse(quote::quote!(scopes = [me, "items", 1])).unwrap();
-        assert_eq!(args.scopes.as_ref().unwrap().elements.len(), 3);
-        assert_eq!(scope_names(&args), ["items"]);
+        assert_eq!(args.problems.len(), 2);
+        assert_eq!(shown(&args), ["all(items)"]);
+        let args = parse(quote::quote!(any(me, "items"))).unwrap();
+        assert_eq!(args.problems.len(), 1);
+        assert_eq!(shown(&args), ["any(items)"]);
     }
 
     #[test]
-    fn a_repeated_argument_is_a_problem_and_the_first_wins() {
+    fn empty_calls_are_problems() {
+        let args = parse(quote::quote!(any(), all())).unwrap();
+        let messages: Vec<String> = args.problems.iter().map(ToString::to_string).collect();
+        assert!(messages[0].starts_with("`any()` lists no alternative"), "{messages:?}");
+        assert!(messages[1].starts_with("`all()` lists nothing"), "{messages:?}");
+    }
+
+    #[test]
+    fn a_repeated_scopes_list_is_a_problem_and_the_first_wins() {
         let args = parse(quote::quote!(scopes = ["me"], scopes = ["items"])).unwrap();
         assert_eq!(args.problems.len(), 1);
         assert_eq!(args.problems[0].to_string(), "`scopes` specified more than once");
-        assert_eq!(scope_names(&args), ["me"]);
+        assert_eq!(shown(&args), ["all(me)"]);
     }
 
     #[test]
-    fn unknown_arguments_suggest_the_near_one() {
+    fn unknown_arguments_and_functions_suggest_the_near_one() {
         let error = parse(quote::quote!(scope = ["me"])).err().unwrap().to_string();
         assert!(error.starts_with("unknown argument `scope`; did you mean `scopes`?"), "{error}");
-        let error = parse(quote::quote!(roles = ["me"])).err().unwrap().to_string();
-        assert!(!error.contains("did you mean"), "{error}");
+        let error = parse(quote::quote!(one_of("me"))).err().unwrap().to_string();
+        assert!(error.starts_with("unknown argument `one_of`; expected"), "{error}");
+        let error = parse(quote::quote!(any(alll("me")))).err().unwrap().to_string();
+        assert!(error.starts_with("unknown argument `alll`; did you mean `all`?"), "{error}");
     }
 
     #[test]
     fn values_that_are_not_lists_are_refused() {
-        for tokens in [quote::quote!(scopes = "me"), quote::quote!("me"), quote::quote!(scopes)] {
+        for tokens in [quote::quote!(scopes = "me"), quote::quote!("me"), quote::quote!(scopes), quote::quote!(any)] {
             assert!(parse(tokens.clone()).is_err(), "{tokens}");
         }
     }

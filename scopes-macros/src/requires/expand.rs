@@ -1,9 +1,10 @@
 //! Code generation for `#[requires]`.
 //!
 //! A handler keeps its name, attributes and body; its first parameter becomes the `Authorized` extractor,
-//! whose pattern hands the principal to the parameter as written. The handler's own scopes travel in a
-//! marker type generated beside it. A guard impl is kept as written and gains the `Authorize` impl that
-//! chains it to its inner layer with its own scopes added.
+//! whose pattern hands the principal to the parameter as written. The requirement travels in the
+//! extractor's type, built from the marker types the registry declares for its scopes, so handlers with
+//! the same requirement share one extractor type. A guard impl is kept as written and gains the
+//! `Authorize` impl that chains it to its inner layer with its own requirement added.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -12,97 +13,55 @@ use syn::spanned::Spanned;
 
 use super::ast::{GuardImpl, Handler, Target};
 
-/// `use` of the two traits that resolve a principal type's chain of guard scopes (see
-/// `scopes_runtime::__private::ChainOf`).
-fn chain_scopes_of(ty: &syn::Type, out: TokenStream) -> TokenStream {
-    quote! {
-        #[allow(unused_imports)]
-        use ::scopes_runtime::__private::{ChainViaGuard as _, ChainViaPrincipal as _};
-        (&::scopes_runtime::__private::ChainOf::<#ty>(::core::marker::PhantomData)).chain_scopes(#out);
+pub fn expand(target: &Target, alternatives: &[Vec<LitStr>]) -> TokenStream {
+    let requirement = requirement_type(alternatives);
+    match target {
+        Target::Handler(handler) => expand_handler(handler, &requirement),
+        Target::Guard(guard) => expand_guard(guard, &requirement),
     }
 }
 
-pub fn expand(target: &Target, scopes: &[LitStr]) -> TokenStream {
-    let registry_check = registry_check(scopes);
-    let expanded = match target {
-        Target::Handler(handler) => expand_handler(handler, scopes),
-        Target::Guard(guard) => expand_guard(guard, scopes),
-    };
-    quote! { #registry_check #expanded }
+/// `AnyOf<(AllOf<(S0, S1)>, ...)>`, each scope's marker looked up through the crate's registry, which
+/// is also the compile-time check that it is declared: the lookup of an undeclared one is the error.
+fn requirement_type(alternatives: &[Vec<LitStr>]) -> TokenStream {
+    let all = alternatives.iter().map(|scopes| {
+        quote! { ::scopes_runtime::__private::AllOf<( #(crate::__scopes_registry!(#scopes),)* )> }
+    });
+    quote! { ::scopes_runtime::__private::AnyOf<( #(#all,)* )> }
 }
 
-/// Looks the scopes up in the crate's registry at compile time. Requiring no scope needs no registry.
-fn registry_check(scopes: &[LitStr]) -> TokenStream {
-    if scopes.is_empty() {
-        return TokenStream::new();
-    }
-    quote! { crate::__scopes_registry! { #(#scopes)* } }
-}
-
-fn expand_handler(handler: &Handler, scopes: &[LitStr]) -> TokenStream {
-    let mut item = handler.item.clone();
-    let vis = &item.vis;
-    let marker = format_ident!("__scopes_requirement_{}", item.sig.ident);
+fn expand_handler(handler: &Handler, requirement: &TokenStream) -> TokenStream {
+    let mut item_sig = handler.item.sig.clone();
+    // An alias, not a type: handlers with the same requirement still share one extractor type. Named so
+    // that attributes reading the signature (utoipa's `#[utoipa::path]`) see a plain path, not a macro.
+    let alias = format_ident!("__scopes_requirement_{}", item_sig.ident);
     let principal = &handler.principal;
     let (attrs, pat, ty) = (&principal.attrs, &principal.pat, &principal.ty);
     // Spanned at the user's type, so "not a principal" errors land on it.
     let authorized = quote_spanned! {ty.span()=>
-        #(#attrs)* ::scopes_runtime::__private::Authorized(#pat, _): ::scopes_runtime::__private::Authorized<#ty, #marker>
+        #(#attrs)* ::scopes_runtime::__private::Authorized(#pat, _): ::scopes_runtime::__private::Authorized<#ty, #alias>
     };
-    let rest = item.sig.inputs.iter().skip(1);
+    let rest = item_sig.inputs.iter().skip(1);
     let inputs = quote! { #authorized, #(#rest),* };
-    item.sig.inputs = syn::parse_quote! { #inputs };
-
-    let handler_name = item.sig.ident.to_string();
-    let operation_id =
-        handler.operation_id.clone().unwrap_or_else(|| LitStr::new(&handler_name, item.sig.ident.span()));
-    let chain = chain_scopes_of(ty, quote!(&mut chain));
-
+    item_sig.inputs = syn::parse_quote! { #inputs };
+    let (attrs, vis, body) = (&handler.item.attrs, &handler.item.vis, &handler.item.body);
     quote! {
-        ::scopes_runtime::__private::inventory::submit! {
-            ::scopes_runtime::__private::HandlerSecurity {
-                handler: #handler_name,
-                module: ::core::module_path!(),
-                operation_id: #operation_id,
-                scopes: {
-                    fn effective_scopes() -> ::std::vec::Vec<&'static str> {
-                        let mut chain = ::std::vec::Vec::new();
-                        #chain
-                        ::scopes_runtime::__private::effective_scopes(&[#(#scopes),*], chain)
-                    }
-                    effective_scopes
-                },
-            }
-        }
-
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
-        #vis struct #marker;
+        #vis type #alias = #requirement;
 
-        impl ::scopes_runtime::__private::HandlerRequirement for #marker {
-            const SCOPES: &'static [&'static str] = &[#(#scopes),*];
-        }
-
-        #item
+        #(#attrs)* #vis #item_sig #body
     }
 }
 
-fn expand_guard(guard: &GuardImpl, scopes: &[LitStr]) -> TokenStream {
+fn expand_guard(guard: &GuardImpl, requirement: &TokenStream) -> TokenStream {
     let item = &guard.item;
     let state = &guard.state;
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let inner = quote!(<#self_ty as ::scopes_runtime::Guard<#state>>::Inner);
-    let chain = chain_scopes_of(&syn::parse_quote!(#inner), quote!(out));
+    let own = quote!(<#requirement as ::scopes_runtime::__private::Disjunction>::ALTERNATIVES);
     quote! {
         #item
-
-        impl #impl_generics ::scopes_runtime::__private::GuardChain for #self_ty #where_clause {
-            fn chain(out: &mut ::std::vec::Vec<&'static str>) {
-                out.extend_from_slice(&[#(#scopes),*]);
-                #chain
-            }
-        }
 
         impl #impl_generics ::scopes_runtime::Authorize<#state> for #self_ty #where_clause {
             fn authorize<'__scopes>(
@@ -112,7 +71,12 @@ fn expand_guard(guard: &GuardImpl, scopes: &[LitStr]) -> TokenStream {
             ) -> impl ::core::future::Future<Output = ::core::result::Result<Self, ::scopes_runtime::AuthError>>
                    + ::core::marker::Send
                    + '__scopes {
-                ::scopes_runtime::__private::authorize_guard::<#state, Self>(parts, state, requirement, &[#(#scopes),*])
+                ::scopes_runtime::__private::authorize_guard::<#state, Self>(parts, state, requirement, #own)
+            }
+
+            fn requirement_layers(layers: &mut ::std::vec::Vec<::scopes_runtime::Alternatives>) {
+                layers.push(#own);
+                <<#self_ty as ::scopes_runtime::Guard<#state>>::Inner as ::scopes_runtime::Authorize<#state>>::requirement_layers(layers);
             }
         }
     }

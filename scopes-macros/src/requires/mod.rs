@@ -1,6 +1,6 @@
 //! `#[requires(...)]`: parse the arguments and the item, check them, generate the extractor code.
 
-mod ast;
+pub(crate) mod ast;
 mod attr;
 mod expand;
 mod valid;
@@ -34,8 +34,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 
     // Argument errors still expand the item, with the scopes that were well-formed, so the handler keeps
     // its extractor and the router using it compiles; the build fails on the reported errors alone.
-    let scopes = valid::well_formed_scopes(&args);
+    let alternatives = valid::normal_form(&args, &mut errors);
     let compile_errors = errors.to_compile_errors();
-    let expanded = expand::expand(&target, &scopes);
+    let expanded = expand::expand(&target, &alternatives);
     quote! { #compile_errors #expanded }
 }

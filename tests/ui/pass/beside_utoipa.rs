@@ -1,4 +1,5 @@
-//! `#[requires]` beside `#[utoipa::path]` in either order, registered with utoipa-axum's `routes!`.
+//! `#[requires]` beside `#[utoipa::path]` in either order, registered with utoipa-axum's `routes!`
+//! (which reads the rewritten signature).
 #[path = "../support/app.rs"]
 mod app;
 
@@ -20,7 +21,7 @@ async fn read_items(ActiveUser(user): ActiveUser) -> String {
 async fn status(_user: User) {}
 
 fn main() {
-    let (_router, mut document) =
+    let (_router, document) =
         OpenApiRouter::<app::AppState>::new().routes(routes!(read_items)).routes(routes!(status)).split_for_parts();
-    scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY, &Default::default()).unwrap();
+    assert!(document.paths.paths.contains_key("/items"));
 }

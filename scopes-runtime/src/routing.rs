@@ -1,0 +1,311 @@
+//! Secure-by-default routing: a router on which every route is either guarded by `#[requires]` or
+//! explicitly public, checked at compile time, and which knows each route's requirement.
+//!
+//! [`SecureRouter`] takes handlers through [`get`], [`post`] and the other method functions, which accept
+//! a handler only when its first parameter says how it is protected: the extractor `#[requires]`
+//! generates, or the [`Public`] marker `#[public]` adds. Anything else fails to compile, naming the
+//! handler. What the router collects ([`RouteTable`]) is the authorization report: every route with its
+//! method, path and effective requirement, for people (its `Display`), tests, and the OpenAPI document.
+
+use std::convert::Infallible;
+use std::fmt;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::http::request::Parts;
+use axum::routing::MethodRouter;
+
+use crate::guard::{Alternatives, alternatives_of};
+
+/// What a handler's first parameter says about who may call it. Implemented by the extractor
+/// `#[requires]` generates and by [`Public`]; not meant to be implemented by apps.
+pub trait RouteAccess<S> {
+    /// The route's access, with every guard layer's requirement.
+    fn access() -> Access;
+}
+
+/// The handler signatures a [`SecureRouter`] accepts: a first parameter that is [`RouteAccess`].
+#[diagnostic::on_unimplemented(
+    message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
+    label = "unprotected handler",
+    note = "put `#[requires(...)]` on the handler to guard it, or `#[public]` to serve it to anyone; a route from \
+            elsewhere goes in with `SecureRouter::public_route`"
+)]
+pub trait ProtectedHandler<S> {
+    /// The handler's access.
+    fn access() -> Access;
+}
+
+macro_rules! protected_handler_impls {
+    ($($rest:ident)*) => {
+        impl<S, M, First: RouteAccess<S>, $($rest,)*> ProtectedHandler<S> for (M, First, $($rest,)*) {
+            fn access() -> Access {
+                First::access()
+            }
+        }
+    };
+}
+
+macro_rules! all_protected_handler_impls {
+    ($first:ident $($rest:ident)*) => {
+        protected_handler_impls!($first $($rest)*);
+        all_protected_handler_impls!($($rest)*);
+    };
+    () => {
+        protected_handler_impls!();
+    };
+}
+
+// axum's handlers take up to 16 extractors: the access marker and 15 more.
+all_protected_handler_impls!(T15 T14 T13 T12 T11 T10 T9 T8 T7 T6 T5 T4 T3 T2 T1);
+
+/// Who may call a route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: a `#[public]` handler or a [`SecureRouter::public_route`].
+    Public,
+    /// A verified token meeting every layer's requirement, outermost (the handler's own) first.
+    Requires(Vec<Alternatives>),
+}
+
+impl Access {
+    /// The scope sets that would each be enough, each set outermost layer first: `[[]]` for
+    /// authentication alone, `None` for a public route.
+    pub fn alternatives(&self) -> Option<Vec<Vec<&'static str>>> {
+        match self {
+            Access::Public => None,
+            Access::Requires(layers) => Some(alternatives_of(layers)),
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    /// `public`; `authenticated` (a token, no scope); `me AND items`; `(reports AND me) OR (admin AND me)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(alternatives) = self.alternatives() else { return f.write_str("public") };
+        if alternatives.iter().all(Vec::is_empty) {
+            return f.write_str("authenticated");
+        }
+        let several = alternatives.len() > 1;
+        let written: Vec<String> = alternatives
+            .iter()
+            .map(|scopes| {
+                let all = scopes.join(" AND ");
+                if several && scopes.len() > 1 { format!("({all})") } else { all }
+            })
+            .collect();
+        f.write_str(&written.join(" OR "))
+    }
+}
+
+/// The extractor `#[public]` adds as a handler's first parameter: marks the handler as served to anyone.
+/// Extracting it never fails and reads nothing.
+///
+/// ```
+/// use scopes_runtime::{public, routing::{SecureRouter, get}};
+///
+/// #[public]
+/// async fn health() -> &'static str {
+///     "ok"
+/// }
+///
+/// let (router, routes) = SecureRouter::<()>::new().route("/health", get(health)).into_parts();
+/// assert_eq!(routes.to_string(), "GET /health  public\n");
+/// # let _: axum::Router = router;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Public;
+
+impl<S: Send + Sync> FromRequestParts<S> for Public {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        Ok(Public)
+    }
+}
+
+impl<S> RouteAccess<S> for Public {
+    fn access() -> Access {
+        Access::Public
+    }
+}
+
+/// One route of a [`RouteTable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The method, e.g. `GET`; `*` for a [`SecureRouter::public_route`], which may serve any.
+    pub method: String,
+    /// The path as routed, e.g. `/users/{id}`.
+    pub path: String,
+    /// Who may call it.
+    pub access: Access,
+}
+
+/// Every route of a [`SecureRouter`] and who may call it, in the order they were added: the app's
+/// authorization report. Its `Display` is one line per route: method, path, requirement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+}
+
+impl RouteTable {
+    /// The routes, in the order they were added.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The route serving `method` at `path`, if any.
+    pub fn find(&self, method: &str, path: &str) -> Option<&Route> {
+        self.routes.iter().find(|route| route.path == path && route.method.eq_ignore_ascii_case(method))
+    }
+}
+
+impl fmt::Display for RouteTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let method_width = self.routes.iter().map(|route| route.method.len()).max().unwrap_or(0);
+        let path_width = self.routes.iter().map(|route| route.path.len()).max().unwrap_or(0);
+        for route in &self.routes {
+            writeln!(f, "{:method_width$} {:path_width$}  {}", route.method, route.path, route.access)?;
+        }
+        Ok(())
+    }
+}
+
+/// A router on which no route is unprotected by accident: every handler is `#[requires(...)]` or
+/// `#[public]`, or the compilation fails.
+///
+/// Build it like an axum `Router`, then take the axum router and the [`RouteTable`] apart with
+/// [`into_parts`](Self::into_parts): layers, fallbacks and state go on the axum router as usual.
+///
+/// ```
+/// use axum::extract::FromRef;
+/// use scopes_runtime::routing::{SecureRouter, get};
+/// use scopes_runtime::{AuthError, Authority, Claims, Principal, public, requires};
+///
+/// scopes_runtime::registry! {
+///     scheme = "OAuth2PasswordBearer",
+///     token_url = "token",
+///     scopes = { "items" => "Read items.", "admin" => "Administer." implies ["items"] },
+/// }
+///
+/// #[derive(Clone, FromRef)]
+/// struct AppState { authority: Authority }
+/// struct User;
+/// impl Principal<AppState> for User {
+///     async fn from_claims(_: &Claims, _: &AppState) -> Result<Self, AuthError> { Ok(User) }
+/// }
+///
+/// #[requires(any("items", "admin"))]
+/// async fn items(_: User) -> &'static str { "items" }
+///
+/// #[public]
+/// async fn health() -> &'static str { "ok" }
+///
+/// # fn main() {
+/// let (router, routes) = SecureRouter::<AppState>::new()
+///     .route("/items", get(items))
+///     .route("/health", get(health))
+///     .into_parts();
+/// assert_eq!(routes.to_string(), "GET /items   items OR admin\nGET /health  public\n");
+/// # let _: axum::Router<AppState> = router;
+/// # }
+/// ```
+///
+/// A handler with neither attribute does not compile:
+///
+/// ```compile_fail
+/// use scopes_runtime::routing::{SecureRouter, get};
+///
+/// async fn forgotten() -> &'static str { "secret" }
+///
+/// let _ = SecureRouter::<()>::new().route("/forgotten", get(forgotten));
+/// ```
+pub struct SecureRouter<S = ()> {
+    router: Router<S>,
+    table: RouteTable,
+}
+
+impl<S: Clone + Send + Sync + 'static> Default for SecureRouter<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
+    /// An empty router.
+    pub fn new() -> Self {
+        SecureRouter { router: Router::new(), table: RouteTable::default() }
+    }
+
+    /// Serves `methods` at `path` (axum's path syntax, e.g. `/users/{id}`).
+    ///
+    /// # Panics
+    /// As [`Router::route`] does: on an invalid path, or a path routed twice.
+    pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
+        for (method, access) in methods.accesses {
+            self.table.routes.push(Route { method, path: path.to_owned(), access });
+        }
+        self.router = self.router.route(path, methods.router);
+        self
+    }
+
+    /// Serves a route the caller vouches is public, without looking at its handlers: for routers from
+    /// other crates (a documentation UI, say). It is reported as public under the method `*`.
+    pub fn public_route(mut self, path: &str, methods: MethodRouter<S>) -> Self {
+        self.table.routes.push(Route { method: "*".to_owned(), path: path.to_owned(), access: Access::Public });
+        self.router = self.router.route(path, methods);
+        self
+    }
+
+    /// The routes so far and who may call them.
+    pub fn table(&self) -> &RouteTable {
+        &self.table
+    }
+
+    /// The axum router, and the report of its routes.
+    pub fn into_parts(self) -> (Router<S>, RouteTable) {
+        (self.router, self.table)
+    }
+}
+
+/// The handlers of one path, by method, each `#[requires(...)]` or `#[public]`. Start one with [`get`],
+/// [`post`], [`put`], [`patch`] or [`delete`], and chain the others.
+pub struct SecureMethodRouter<S = ()> {
+    router: MethodRouter<S>,
+    accesses: Vec<(String, Access)>,
+}
+
+macro_rules! method_functions {
+    ($($method:ident $constant:ident),*) => {
+        $(
+            #[doc = concat!("Routes `", stringify!($constant), "` requests to `handler`, which must be `#[requires(...)]` or `#[public]`.")]
+            pub fn $method<H, T, S>(handler: H) -> SecureMethodRouter<S>
+            where
+                H: Handler<T, S>,
+                T: ProtectedHandler<S> + 'static,
+                S: Clone + Send + Sync + 'static,
+            {
+                SecureMethodRouter { router: MethodRouter::new(), accesses: Vec::new() }.$method(handler)
+            }
+        )*
+
+        impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
+            $(
+                #[doc = concat!("Also routes `", stringify!($constant), "` requests to `handler`, which must be `#[requires(...)]` or `#[public]`.")]
+                pub fn $method<H, T>(mut self, handler: H) -> Self
+                where
+                    H: Handler<T, S>,
+                    T: ProtectedHandler<S> + 'static,
+                {
+                    self.accesses.push((Method::$constant.to_string(), T::access()));
+                    self.router = self.router.$method(handler);
+                    self
+                }
+            )*
+        }
+    };
+}
+
+method_functions!(get GET, post POST, put PUT, patch PATCH, delete DELETE);
