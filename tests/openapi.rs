@@ -67,7 +67,8 @@ const BEYOND_THE_SEED: [(&str, &str); 2] = [("/admin/users/", "get"), ("/reports
 fn the_seeds_paths_and_methods_and_two_more() {
     let seed: BTreeSet<_> = operations(&seed()).into_keys().collect();
     let demo: BTreeSet<_> = operations(&demo()).into_keys().collect();
-    let beyond: BTreeSet<_> = BEYOND_THE_SEED.iter().map(|(path, method)| (path.to_string(), method.to_string())).collect();
+    let beyond: BTreeSet<_> =
+        BEYOND_THE_SEED.iter().map(|(path, method)| (path.to_string(), method.to_string())).collect();
     assert_eq!(demo, seed.union(&beyond).cloned().collect());
 }
 
@@ -79,7 +80,8 @@ fn same_security_scheme_and_scope_descriptions() {
     let (seed_scheme, demo_scheme) = (seed.pointer(scheme).unwrap(), demo.pointer(scheme).expect("the scheme"));
     assert_eq!(demo_scheme["type"], "oauth2");
     assert_eq!(demo_scheme["flows"]["password"]["tokenUrl"], seed_scheme["flows"]["password"]["tokenUrl"]);
-    let (seed_scopes, demo_scopes) = (&seed_scheme["flows"]["password"]["scopes"], &demo_scheme["flows"]["password"]["scopes"]);
+    let (seed_scopes, demo_scopes) =
+        (&seed_scheme["flows"]["password"]["scopes"], &demo_scheme["flows"]["password"]["scopes"]);
     for (name, description) in seed_scopes.as_object().unwrap() {
         assert_eq!(&demo_scopes[name], description, "the seed's scope `{name}`");
     }
@@ -95,7 +97,10 @@ fn same_security_scheme_and_scope_descriptions() {
 fn expressions_are_an_or_of_ands() {
     let demo = operations(&demo());
     let reports = &demo[&("/reports/items/".to_owned(), "get".to_owned())];
-    assert_eq!(reports["security"], json!([{"OAuth2PasswordBearer": ["reports"]}, {"OAuth2PasswordBearer": ["admin"]}]));
+    assert_eq!(
+        reports["security"],
+        json!([{"OAuth2PasswordBearer": ["reports"]}, {"OAuth2PasswordBearer": ["admin"]}])
+    );
     let admin = &demo[&("/admin/users/".to_owned(), "get".to_owned())];
     assert_eq!(admin["security"], json!([{"OAuth2PasswordBearer": ["admin", "me"]}]));
 }

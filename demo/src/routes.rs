@@ -144,14 +144,7 @@ pub async fn read_item_report(_user: User, State(state): State<AppState>) -> Jso
 #[derive(OpenApi)]
 #[openapi(
     info(title = "scopes demo", description = "FastAPI's OAuth2-scopes tutorial app, on the scopes framework."),
-    paths(
-        login_for_access_token,
-        read_users_me,
-        read_own_items,
-        read_system_status,
-        read_all_users,
-        read_item_report
-    )
+    paths(login_for_access_token, read_users_me, read_own_items, read_system_status, read_all_users, read_item_report)
 )]
 struct ApiDoc;
 

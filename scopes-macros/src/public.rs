@@ -18,7 +18,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let handler = match syn::parse2::<HandlerFn>(item.clone()) {
         Ok(handler) => handler,
         Err(_) => {
-            let at = syn::parse2::<syn::Item>(item.clone()).map_or_else(|_| item.clone(), |parsed| item_keyword(&parsed));
+            let at =
+                syn::parse2::<syn::Item>(item.clone()).map_or_else(|_| item.clone(), |parsed| item_keyword(&parsed));
             let error = syn::Error::new_spanned(at, WHERE_IT_GOES).to_compile_error();
             return quote! { #errors #error #item };
         }

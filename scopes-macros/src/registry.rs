@@ -93,18 +93,21 @@ fn parse_scopes(input: ParseStream) -> syn::Result<Vec<Declared>> {
         let mut implies = Vec::new();
         if content.peek(kw::implies) {
             content.parse::<kw::implies>()?;
+            if !content.peek(syn::token::Bracket) {
+                return Err(content.error("expected the implied scopes in brackets: `implies [\"items\"]`"));
+            }
             let list;
             bracketed!(list in content);
             implies = list
                 .parse_terminated(<LitStr as Parse>::parse, Token![,])
-                .map_err(|e| syn::Error::new(e.span(), "expected the implied scopes as string literals: `implies [\"items\"]`"))?
+                .map_err(|e| {
+                    syn::Error::new(e.span(), "expected the implied scopes as string literals: `implies [\"items\"]`")
+                })?
                 .into_iter()
                 .collect();
         } else if !content.is_empty() && !content.peek(Token![,]) {
-            return Err(content.error(format!(
-                "expected `,` or `implies [\"...\"]` after the description of `{}`",
-                name.value()
-            )));
+            return Err(content
+                .error(format!("expected `,` or `implies [\"...\"]` after the description of `{}`", name.value())));
         }
         scopes.push(Declared { name, description, implies });
         if content.is_empty() {
@@ -131,7 +134,11 @@ fn hierarchy(scopes: &[Declared], errors: &mut Errors) -> Vec<(Vec<usize>, Vec<u
                         .unwrap_or_default();
                     errors.error_at(
                         implied,
-                        format!("`{}` implies `{name}`, which is not declared; {hint}declared scopes are {}", names[index], list(&names)),
+                        format!(
+                            "`{}` implies `{name}`, which is not declared; {hint}declared scopes are {}",
+                            names[index],
+                            list(&names)
+                        ),
                     );
                 }
                 Some(target) if target == index => {
@@ -157,7 +164,10 @@ fn hierarchy(scopes: &[Declared], errors: &mut Errors) -> Vec<(Vec<usize>, Vec<u
                 if path.iter().all(|&step| step >= index) {
                     errors.error_at(
                         implied,
-                        format!("scope implications form a cycle: {}; a hierarchy must not loop", loop_names.join(" -> ")),
+                        format!(
+                            "scope implications form a cycle: {}; a hierarchy must not loop",
+                            loop_names.join(" -> ")
+                        ),
                     );
                 }
             }
@@ -176,7 +186,8 @@ fn hierarchy(scopes: &[Declared], errors: &mut Errors) -> Vec<(Vec<usize>, Vec<u
     (0..scopes.len())
         .map(|index| {
             let implies = closure(index, &|at| direct[at].clone());
-            let implied_by = closure(index, &|at| (0..scopes.len()).filter(|&from| direct[from].contains(&at)).collect());
+            let implied_by =
+                closure(index, &|at| (0..scopes.len()).filter(|&from| direct[from].contains(&at)).collect());
             (implies, implied_by)
         })
         .collect()

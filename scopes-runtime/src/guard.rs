@@ -191,9 +191,8 @@ impl<'a> Requirement<'a> {
 
     /// Whether a token granted `granted` meets every layer.
     pub fn is_met_by<T: AsRef<str>>(&self, granted: &[T]) -> bool {
-        self.layers().all(|layer| {
-            layer.own.iter().any(|alternative| alternative.iter().all(|scope| scope.is_held_by(granted)))
-        })
+        self.layers()
+            .all(|layer| layer.own.iter().any(|alternative| alternative.iter().all(|scope| scope.is_held_by(granted))))
     }
 
     /// The scope sets that would each meet the whole requirement, outermost layer first within each: see

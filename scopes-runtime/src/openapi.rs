@@ -161,8 +161,10 @@ pub fn secure(
             if matches!(style, ResponseStyle::Rfc { .. }) {
                 restyle_as_rfc(operation);
             }
-            let Some(index) =
-                routes.routes().iter().position(|route| route.path == *path && route.method.eq_ignore_ascii_case(method))
+            let Some(index) = routes
+                .routes()
+                .iter()
+                .position(|route| route.path == *path && route.method.eq_ignore_ascii_case(method))
             else {
                 continue;
             };

@@ -22,6 +22,13 @@ pub trait DeclaredScope {
     const SCOPE: Scope;
 }
 
+/// What the registry's lookup of an undeclared scope leaves in the type once it has reported the error
+/// (`compile_error!` in type position stands for `()`): implemented so the one error is not followed by
+/// unrelated ones. The build has already failed; this scope never reaches a running program.
+impl DeclaredScope for () {
+    const SCOPE: Scope = Scope::new("");
+}
+
 /// All of a tuple of declared scopes.
 pub struct AllOf<T>(PhantomData<T>);
 

@@ -21,6 +21,13 @@ use crate::guard::{Alternatives, alternatives_of};
 
 /// What a handler's first parameter says about who may call it. Implemented by the extractor
 /// `#[requires]` generates and by [`Public`]; not meant to be implemented by apps.
+#[diagnostic::on_unimplemented(
+    message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
+    label = "unprotected handler",
+    note = "its first parameter is `{Self}`, not the mark either attribute puts there",
+    note = "put `#[requires(...)]` on the handler to guard it, or `#[public]` to serve it to anyone; a route from \
+            elsewhere goes in with `SecureRouter::public_route`"
+)]
 pub trait RouteAccess<S> {
     /// The route's access, with every guard layer's requirement.
     fn access() -> Access;

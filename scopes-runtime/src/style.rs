@@ -253,7 +253,8 @@ fn render_rfc(error: &AuthError, realm: &str) -> Response {
         }
         AuthError::InsufficientScope { challenge } => {
             let description = "the access token lacks a required scope";
-            let mut body = json!({ "error": "insufficient_scope", "error_description": description, "scope": challenge.scope() });
+            let mut body =
+                json!({ "error": "insufficient_scope", "error_description": description, "scope": challenge.scope() });
             if challenge.alternatives().len() > 1 {
                 body["scope_alternatives"] = json!(challenge.alternatives());
             }

@@ -76,7 +76,8 @@ impl Target {
 pub fn is_access_attribute(attr: &Attribute, name: &str) -> bool {
     let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
     segments.last().is_some_and(|last| last == name)
-        && (segments.len() == 1 || segments.len() == 2 && ["scopes_runtime", "scopes_macros"].contains(&segments[0].as_str()))
+        && (segments.len() == 1
+            || segments.len() == 2 && ["scopes_runtime", "scopes_macros"].contains(&segments[0].as_str()))
 }
 
 /// Checks what `#[requires]` and `#[public]` both demand of a handler: `async`, not already marked with

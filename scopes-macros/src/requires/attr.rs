@@ -87,7 +87,9 @@ fn parse_scope_list(span: Span, input: ParseStream, problems: &mut Vec<syn::Erro
     for element in elements {
         match element {
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => scopes.push(Term::Scope(lit)),
-            other => problems.push(syn::Error::new(other.span(), "expected a scope name as a string literal, e.g. `\"me\"`")),
+            other => {
+                problems.push(syn::Error::new(other.span(), "expected a scope name as a string literal, e.g. `\"me\"`"))
+            }
         }
     }
     Ok(Term::All(span, scopes))
@@ -104,7 +106,10 @@ fn parse_call(input: ParseStream, problems: &mut Vec<syn::Error>) -> syn::Result
         return Err(unknown_argument(&name));
     }
     if !input.peek(syn::token::Paren) {
-        return Err(syn::Error::new(name.span(), format!("expected `{written}(...)` with its elements in parentheses")));
+        return Err(syn::Error::new(
+            name.span(),
+            format!("expected `{written}(...)` with its elements in parentheses"),
+        ));
     }
     let content;
     parenthesized!(content in input);

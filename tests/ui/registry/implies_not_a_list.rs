@@ -1,0 +1,10 @@
+scopes_runtime::registry! {
+    scheme = "OAuth2PasswordBearer",
+    token_url = "token",
+    scopes = {
+        "items" => "Read items.",
+        "admin" => "Everything." implies "items",
+    },
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use scopes_runtime::public;
+
+#[public]
+struct Health;
+
+fn main() {}
