@@ -1,0 +1,193 @@
+//! Requirement expressions, the scope hierarchy and the route table, over HTTP against the demo's router,
+//! in both response styles, denial challenges included.
+//!
+//! The demo declares `items:write` implies `items`, and `admin` implies `me`, `items:write` and `reports`
+//! (so `items` through a chain of two). `GET /reports/items/` requires `any("reports", "admin")` of any
+//! authenticated user; `GET /admin/users/` requires `admin` on top of the active-user guard's `me`.
+
+use axum::http::header;
+use scopes_runtime::ResponseStyle;
+use scopes_runtime::routing::Access;
+use scopes_tests::SECRET;
+use scopes_tests::cases::{Body, Case, bearer, detail, form, run};
+use scopes_tests::tokens::signed;
+use scopes_tests::transport::InProcess;
+use serde_json::json;
+
+const REALM: &str = "scopes demo";
+
+fn app(style: ResponseStyle) -> InProcess {
+    InProcess::new(demo::router(demo::AppState::new(SECRET.as_bytes(), style).expect("a long enough secret")))
+}
+
+fn assert_all_pass(failures: Vec<String>) {
+    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn ok(name: &str, path: &str, scopes: &[&str]) -> Case {
+    let body = match path {
+        "/reports/items/" => json!({"users": 2, "items": 2}),
+        "/admin/users/" => json!(["alice", "johndoe"]),
+        "/users/me/items/" => json!([{"item_id": "Foo", "owner": "johndoe"}]),
+        "/users/me/" => {
+            json!({"username": "johndoe", "email": "johndoe@example.com", "full_name": "John Doe", "disabled": false})
+        }
+        other => panic!("no expected body for {other}"),
+    };
+    Case::new(name, bearer(path, &signed("johndoe", scopes)), 200, Body::Json(body))
+}
+
+/// Each alternative of `any(...)` opens the endpoint on its own; `admin` also through the hierarchy; the
+/// seed's endpoints open for a token holding only a scope that implies theirs.
+fn granted_cases() -> Vec<Case> {
+    vec![
+        ok("any(): the first alternative", "/reports/items/", &["reports"]),
+        ok("any(): the second alternative", "/reports/items/", &["admin"]),
+        ok("any(): both", "/reports/items/", &["admin", "reports"]),
+        ok("admin alone meets admin and the guard's me (admin implies me)", "/admin/users/", &["admin"]),
+        ok("admin meets me and items, items through items:write", "/users/me/items/", &["admin"]),
+        ok("admin meets the guard's me", "/users/me/", &["admin"]),
+        ok("items:write implies items; me explicitly", "/users/me/items/", &["me", "items:write"]),
+    ]
+}
+
+#[tokio::test]
+async fn expressions_and_implications_grant_in_both_styles() {
+    for style in [ResponseStyle::Seed, ResponseStyle::rfc(REALM)] {
+        assert_all_pass(run(&app(style), granted_cases()).await);
+    }
+}
+
+/// Seed style: 401 "Not enough permissions", one `Bearer scope="..."` challenge per scope set that
+/// would have been enough (the first is what a one-challenge client reads).
+#[tokio::test]
+async fn seed_style_denials_name_every_sufficient_set() {
+    let refused = |name: &str, path: &str, scopes: &[&str], challenge: &str| {
+        Case::new(name, bearer(path, &signed("johndoe", scopes)), 401, detail("Not enough permissions"))
+            .header(header::WWW_AUTHENTICATE, challenge)
+    };
+    assert_all_pass(
+        run(
+            &app(ResponseStyle::Seed),
+            vec![
+                refused(
+                    "any(): neither alternative",
+                    "/reports/items/",
+                    &["me", "items"],
+                    r#"Bearer scope="reports", Bearer scope="admin""#,
+                ),
+                refused(
+                    "admin required; me is not enough",
+                    "/admin/users/",
+                    &["me", "items"],
+                    r#"Bearer scope="admin me""#,
+                ),
+                refused(
+                    "an implied scope does not imply its implier",
+                    "/admin/users/",
+                    &["me", "items:write", "reports"],
+                    r#"Bearer scope="admin me""#,
+                ),
+                refused(
+                    "items alone lacks the guard's me",
+                    "/users/me/items/",
+                    &["items"],
+                    r#"Bearer scope="items me""#,
+                ),
+            ],
+        )
+        .await,
+    );
+}
+
+/// RFC style: 403 `insufficient_scope`; the body's `scope` is the first sufficient set and
+/// `scope_alternatives` lists them all when there are several; one challenge per set.
+#[tokio::test]
+async fn rfc_style_denials_name_every_sufficient_set() {
+    let description = "the access token lacks a required scope";
+    let token = signed("johndoe", &["me"]);
+    let either = Case::new(
+        "any(): neither alternative",
+        bearer("/reports/items/", &token),
+        403,
+        Body::Json(json!({
+            "error": "insufficient_scope",
+            "error_description": description,
+            "scope": "reports",
+            "scope_alternatives": ["reports", "admin"],
+        })),
+    )
+    .header(
+        header::WWW_AUTHENTICATE,
+        &format!(
+            r#"Bearer realm="{REALM}", error="insufficient_scope", error_description="{description}", scope="reports", Bearer realm="{REALM}", error="insufficient_scope", error_description="{description}", scope="admin""#
+        ),
+    );
+    let admin = Case::new(
+        "admin required",
+        bearer("/admin/users/", &token),
+        403,
+        Body::Json(json!({"error": "insufficient_scope", "error_description": description, "scope": "admin me"})),
+    )
+    .header(
+        header::WWW_AUTHENTICATE,
+        &format!(
+            r#"Bearer realm="{REALM}", error="insufficient_scope", error_description="{description}", scope="admin me""#
+        ),
+    );
+    assert_all_pass(run(&app(ResponseStyle::rfc(REALM)), vec![either, admin]).await);
+}
+
+/// The token endpoint grants a scope a user is allowed through the hierarchy, and only what was asked.
+#[tokio::test]
+async fn login_grants_declared_scopes_of_the_hierarchy() {
+    let cases = vec![
+        Case::new(
+            "admin and reports",
+            form("username=johndoe&password=secret&scope=admin+reports"),
+            200,
+            Body::IssuedToken { sub: "johndoe", scopes: vec!["admin", "reports"] },
+        ),
+        Case::new(
+            "an undeclared scope is left out (seed style)",
+            form("username=johndoe&password=secret&scope=items:write+superuser"),
+            200,
+            Body::IssuedToken { sub: "johndoe", scopes: vec!["items:write"] },
+        ),
+    ];
+    assert_all_pass(run(&app(ResponseStyle::Seed), cases).await);
+}
+
+/// `demo routes` prints this table; tests read the same data.
+#[test]
+fn the_route_table_is_the_authorization_report() {
+    let table = demo::routes::route_table();
+    let report = table.to_string();
+    let expected = "\
+POST /token            public
+GET  /users/me/        me
+GET  /users/me/items/  items AND me
+GET  /status/          authenticated
+GET  /admin/users/     admin AND me
+GET  /reports/items/   reports OR admin
+GET  /openapi.json     public
+GET  /docs             public
+GET  /docs/            public
+GET  /docs/{*file}     public
+";
+    assert_eq!(report, expected);
+    let reports = table.find("GET", "/reports/items/").unwrap();
+    assert_eq!(reports.access.alternatives(), Some(vec![vec!["reports"], vec!["admin"]]));
+    assert_eq!(table.find("POST", "/token").unwrap().access, Access::Public);
+    // Every route the demo serves is in the report, guarded or marked public: nothing is unaccounted for.
+    assert!(table.routes().iter().all(|route| matches!(route.access, Access::Public | Access::Requires(_))));
+}
+
+/// The same report from the binary, as a reviewer runs it.
+#[test]
+fn demo_routes_prints_the_report() {
+    let demo = scopes_tests::server::demo_binary();
+    let output = std::process::Command::new(demo).arg("routes").output().expect("runs demo");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), demo::routes::route_table().to_string());
+}
