@@ -21,7 +21,7 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 pub const DOCS_PATH: &str = "/docs";
 
 /// `routes` with the document, the Swagger UI page and its assets, all public. The document comes from
-/// an `Extension<Arc<OpenApi>>` layered on the finished router, since it is built from the route table.
+/// an `Extension<Arc<OpenApi>>` layered on these routes, since it is built from the API's route table.
 pub fn routes<S: Clone + Send + Sync + 'static>(routes: SecureRouter<S>) -> SecureRouter<S> {
     routes
         .route(OPENAPI_PATH, get(openapi_document))

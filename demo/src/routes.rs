@@ -166,12 +166,16 @@ pub fn secure_routes() -> SecureRouter<AppState> {
 /// When a guarded route has no operation in the document: its security would be missing from the docs.
 /// That is a mistake in this file, found at start-up (and by the tests) before any request.
 pub fn api(style: &ResponseStyle) -> (Router<AppState>, OpenApiDocument, RouteTable) {
-    let (router, table) = docs::routes(secure_routes()).into_parts();
+    let (api, api_table) = secure_routes().into_parts();
     let mut document = ApiDoc::openapi();
-    if let Err(unlinked) = scopes_runtime::openapi::secure(&mut document, &crate::SCOPE_REGISTRY, style, &table) {
+    if let Err(unlinked) = scopes_runtime::openapi::secure(&mut document, &crate::SCOPE_REGISTRY, style, &api_table) {
         panic!("{unlinked}");
     }
-    (router, document, table)
+    // The document reaches the docs routes as an extension layered on them alone: a layer over the whole
+    // router would cost every API request an insertion into its extensions.
+    let (docs, docs_table) = docs::routes(SecureRouter::new()).into_parts();
+    let docs = docs.layer(axum::Extension(std::sync::Arc::new(document.clone())));
+    (api.merge(docs), document, api_table.merge(docs_table))
 }
 
 /// The OpenAPI document alone, for refusals answered in `style`, as `demo openapi` prints it.
@@ -189,5 +193,5 @@ pub fn route_table() -> RouteTable {
 pub fn router(state: AppState) -> Router {
     let (api, document, _) = api(state.authority.response_style());
     let compat = FastApiCompat::from_document(&document, &[docs::DOCS_PATH, docs::OPENAPI_PATH]);
-    compat.wrap(api.layer(axum::Extension(std::sync::Arc::new(document))).with_state(state))
+    compat.wrap(api.with_state(state))
 }

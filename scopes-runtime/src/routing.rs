@@ -163,6 +163,12 @@ impl RouteTable {
         &self.routes
     }
 
+    /// This table followed by `other`'s routes: the report of two routers merged into one.
+    pub fn merge(mut self, other: RouteTable) -> RouteTable {
+        self.routes.extend(other.routes);
+        self
+    }
+
     /// The route serving `method` at `path`, if any.
     pub fn find(&self, method: &str, path: &str) -> Option<&Route> {
         self.routes.iter().find(|route| route.path == path && route.method.eq_ignore_ascii_case(method))
