@@ -1,8 +1,9 @@
 //! Procedural macros of the `scopes` framework. Depend on `scopes-runtime`, which re-exports them and
 //! documents them with examples; this crate only wires parsing, checks and code generation together.
 //!
-//! Layout: `requires/` (the attribute: `attr` parses its arguments, `ast` the annotated item, `valid`
-//! checks both, `expand` generates code), `public` (the mark of an unguarded handler), `registry` (the scope declaration and its hierarchy), `check` (the compile-time
+//! Layout: `requires/` (the attribute: `attr` parses its expression, `ast` the annotated item, `valid`
+//! checks both and brings the expression to normal form, `expand` generates code), `public` (the mark of
+//! an unguarded handler), `registry` (the scope declaration and its hierarchy), `check` (the compile-time
 //! lookup of required scopes in the registry), `scope_token` and `ctxt` (shared by all of them).
 
 mod check;

@@ -3,7 +3,10 @@
 //! Declare the scopes once with [`registry!`]; put [`#[requires(scopes = [...])]`](requires) on a handler;
 //! the generated extractor reads the bearer token, verifies it, checks the scopes of the handler and of
 //! every [`Guard`] it builds on, and hands the handler the authorized principal. A scope that is not
-//! declared is a compile error pointing at the string.
+//! declared is a compile error pointing at the string. Requirements can be expressions
+//! (`any("items:read", "admin")`), the registry can declare that one scope implies others, and a
+//! [`routing::SecureRouter`] refuses, at compile time, any handler that is neither `#[requires]` nor
+//! [`#[public]`](public), and reports who may call each route.
 //!
 //! ```
 //! use axum::{Json, Router, extract::FromRef, routing::get};
@@ -117,6 +120,44 @@ pub use registry::{Registry, Scope};
 /// # }
 /// ```
 ///
+/// # Requirement expressions
+///
+/// Beside or instead of `scopes = [...]`, `any(...)` and `all(...)`, nested freely, say what else is enough;
+/// the top-level arguments must all hold. The expression is brought to an OR of ANDs at compile time; a
+/// refusal names every scope set that would have been enough, and the OpenAPI document lists one security
+/// requirement per set. A scope also holds when the token carries a scope that implies it (see
+/// [`registry!`]).
+///
+/// ```
+/// use axum::extract::FromRef;
+/// use scopes_runtime::{AuthError, Authority, Claims, Principal, requires};
+///
+/// scopes_runtime::registry! {
+///     scheme = "OAuth2PasswordBearer",
+///     token_url = "token",
+///     scopes = {
+///         "me" => "Read information about the current user.",
+///         "items:read" => "Read items.",
+///         "items:write" => "Change items." implies ["items:read"],
+///         "admin" => "Administer everything." implies ["me", "items:write"],
+///     },
+/// }
+///
+/// #[derive(Clone, FromRef)]
+/// struct AppState { authority: Authority }
+/// struct User;
+/// impl Principal<AppState> for User {
+///     async fn from_claims(_: &Claims, _: &AppState) -> Result<Self, AuthError> { Ok(User) }
+/// }
+///
+/// #[requires(any("items:read", "admin"))]
+/// async fn read_items(_user: User) {}
+///
+/// #[requires(scopes = ["me"], any("items:write", all("items:read", "admin")))]
+/// async fn audit_items(_user: User) {}
+/// # fn main() {}
+/// ```
+///
 /// # On a guard
 ///
 /// On an `impl Guard<State> for T` block, `#[requires(scopes = [...])]` declares the guard's own scopes;
@@ -125,7 +166,8 @@ pub use registry::{Registry, Scope};
 /// # Mistakes
 ///
 /// Each is a compile error at the offending token: a handler that is not `async` or has no parameter, an
-/// unknown or repeated argument, a scope that is not a string literal, empty, listed twice, outside RFC
+/// unknown or repeated argument or function, an empty `any()` or `all()`, an expression wider than 16
+/// alternatives of 16 scopes, a scope that is not a string literal, empty, listed twice, outside RFC
 /// 6749's scope-token characters, or not declared in the registry (with a "did you mean" for near misses).
 pub use scopes_macros::requires;
 pub use style::ResponseStyle;
@@ -157,6 +199,10 @@ pub use scopes_macros::public;
 /// Defines `SCOPE_REGISTRY` (a [`Registry`]) and the hidden macro through which [`macro@requires`] checks
 /// scope names at compile time. Scope names must be RFC 6749 scope tokens (printable ASCII without
 /// spaces, `"` or `\`) and unique; `scheme` and `token_url` are required.
+///
+/// A scope may imply others (`"admin" => "..." implies ["me", "items"]`): a token holding it holds them
+/// too, transitively. An implication of an undeclared scope, of itself, or one closing a cycle is a compile
+/// error; OpenAPI descriptions say what each scope implies.
 ///
 /// ```
 /// scopes_runtime::registry! {
