@@ -2,12 +2,11 @@
 //! `all` inside `any`, `scopes` beside `any`, and implication through a chain, each granted and refused.
 
 use axum::Router;
-use axum::extract::FromRef;
 use axum::http::header;
 use scopes_runtime::routing::{SecureRouter, get};
-use scopes_runtime::{AuthError, Authority, Claims, Principal, ResponseStyle, requires};
-use scopes_tests::SECRET;
+use scopes_runtime::{ResponseStyle, requires};
 use scopes_tests::cases::{Case, bearer, detail, run};
+use scopes_tests::minimal::{AppState, User};
 use scopes_tests::tokens::signed;
 use scopes_tests::transport::{InProcess, Transport};
 
@@ -21,19 +20,6 @@ scopes_runtime::registry! {
         "audit" => "Audit.",
         "root" => "Everything." implies ["write", "audit", "me"],
     },
-}
-
-#[derive(Clone, FromRef)]
-struct AppState {
-    authority: Authority,
-}
-
-struct User;
-
-impl Principal<AppState> for User {
-    async fn from_claims(_: &Claims, _: &AppState) -> Result<Self, AuthError> {
-        Ok(User)
-    }
 }
 
 #[requires(any("audit", all("read", "me")))]
@@ -52,8 +38,7 @@ async fn chained(_user: User) -> &'static str {
 }
 
 fn app() -> InProcess {
-    let state =
-        AppState { authority: Authority::hs256(SECRET.as_bytes()).unwrap().with_response_style(ResponseStyle::Seed) };
+    let state = AppState::new(ResponseStyle::Seed);
     let (router, _) = SecureRouter::<AppState>::new()
         .route("/nested", get(nested))
         .route("/beside", get(beside))

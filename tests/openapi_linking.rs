@@ -2,9 +2,9 @@
 //! a `SecureRouter`, expressions as OR-ed security requirements, implications in the scope descriptions;
 //! and what happens when a guarded route has no operation: it is reported, never silently left unsecured.
 
-use axum::extract::FromRef;
 use scopes_runtime::routing::{SecureRouter, get, post};
-use scopes_runtime::{AuthError, Authority, Claims, Guard, Principal, public, requires};
+use scopes_runtime::{AuthError, Guard, public, requires};
+use scopes_tests::minimal::{AppState, User};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
@@ -17,19 +17,6 @@ scopes_runtime::registry! {
         "admin" => "Everything." implies ["write"],
         "me" => "Who you are.",
     },
-}
-
-#[derive(Clone, FromRef)]
-struct AppState {
-    authority: Authority,
-}
-
-struct User;
-
-impl Principal<AppState> for User {
-    async fn from_claims(_: &Claims, _: &AppState) -> Result<Self, AuthError> {
-        Ok(User)
-    }
 }
 
 struct Me(User);

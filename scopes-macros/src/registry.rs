@@ -124,6 +124,8 @@ fn parse_scopes(input: ParseStream) -> syn::Result<Vec<Declared>> {
 fn hierarchy(scopes: &[Declared], errors: &mut Errors) -> Vec<(Vec<usize>, Vec<usize>)> {
     let names: Vec<String> = scopes.iter().map(|scope| scope.name.value()).collect();
     let mut direct: Vec<Vec<usize>> = vec![Vec::new(); scopes.len()];
+    // Each accepted implication, `(as written, from, to)`, for the cycle check.
+    let mut edges: Vec<(&LitStr, usize, usize)> = Vec::new();
     for (index, scope) in scopes.iter().enumerate() {
         for implied in &scope.implies {
             let name = implied.value();
@@ -147,30 +149,23 @@ fn hierarchy(scopes: &[Declared], errors: &mut Errors) -> Vec<(Vec<usize>, Vec<u
                 Some(target) if direct[index].contains(&target) => {
                     errors.error_at(implied, format!("`{}` implies `{name}` more than once", names[index]))
                 }
-                Some(target) => direct[index].push(target),
+                Some(target) => {
+                    direct[index].push(target);
+                    edges.push((implied, index, target));
+                }
             }
         }
     }
     // A cycle: reported once, at the implication that closes it, with the whole loop.
-    for (index, scope) in scopes.iter().enumerate() {
-        for implied in &scope.implies {
-            let Some(target) = names.iter().position(|declared| *declared == implied.value()) else { continue };
-            if target == index {
-                continue;
-            }
-            if let Some(path) = path_between(&direct, target, index) {
-                let mut loop_names: Vec<&str> = vec![&names[index]];
-                loop_names.extend(path.iter().map(|&step| names[step].as_str()));
-                if path.iter().all(|&step| step >= index) {
-                    errors.error_at(
-                        implied,
-                        format!(
-                            "scope implications form a cycle: {}; a hierarchy must not loop",
-                            loop_names.join(" -> ")
-                        ),
-                    );
-                }
-            }
+    for (implied, index, target) in edges {
+        let Some(path) = path_between(&direct, target, index) else { continue };
+        if path.iter().all(|&step| step >= index) {
+            let mut loop_names: Vec<&str> = vec![&names[index]];
+            loop_names.extend(path.iter().map(|&step| names[step].as_str()));
+            errors.error_at(
+                implied,
+                format!("scope implications form a cycle: {}; a hierarchy must not loop", loop_names.join(" -> ")),
+            );
         }
     }
     let closure = |from: usize, edges: &dyn Fn(usize) -> Vec<usize>| {

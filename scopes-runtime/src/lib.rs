@@ -47,6 +47,18 @@
 
 extern crate self as scopes_runtime;
 
+/// Invokes `$impls!` once for each tail of the identifier list, the whole list down to none: trait impls
+/// for every tuple length the list allows (declared before the modules that use it).
+macro_rules! for_each_tuple {
+    ($impls:ident; $first:ident $($rest:ident)*) => {
+        $impls!($first $($rest)*);
+        for_each_tuple!($impls; $($rest)*);
+    };
+    ($impls:ident;) => {
+        $impls!();
+    };
+}
+
 pub mod bearer;
 mod error;
 mod form;

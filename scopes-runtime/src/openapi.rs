@@ -161,16 +161,11 @@ pub fn secure(
             if matches!(style, ResponseStyle::Rfc { .. }) {
                 restyle_as_rfc(operation);
             }
-            let Some(index) = routes
-                .routes()
-                .iter()
-                .position(|route| route.path == *path && route.method.eq_ignore_ascii_case(method))
-            else {
+            let Some(index) = routes.routes().iter().position(|route| route.serves(method, path)) else {
                 continue;
             };
             linked[index] = true;
-            let Access::Requires(_) = routes.routes()[index].access else { continue };
-            let alternatives = routes.routes()[index].access.alternatives().unwrap_or_default();
+            let Some(alternatives) = routes.routes()[index].access.alternatives() else { continue };
             operation.security = Some(
                 alternatives.into_iter().map(|scopes| SecurityRequirement::new(registry.scheme(), scopes)).collect(),
             );

@@ -58,17 +58,7 @@ macro_rules! tuple_impls {
     };
 }
 
-macro_rules! all_tuple_impls {
-    ($first:ident $($rest:ident)*) => {
-        tuple_impls!($first $($rest)*);
-        all_tuple_impls!($($rest)*);
-    };
-    () => {
-        tuple_impls!();
-    };
-}
-
-all_tuple_impls!(T15 T14 T13 T12 T11 T10 T9 T8 T7 T6 T5 T4 T3 T2 T1 T0);
+for_each_tuple!(tuple_impls; T15 T14 T13 T12 T11 T10 T9 T8 T7 T6 T5 T4 T3 T2 T1 T0);
 
 /// The extractor `#[requires]` puts in place of the handler's first parameter: it authorizes the
 /// request against the requirement `R` and hands the principal to the parameter's pattern.

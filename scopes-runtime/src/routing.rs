@@ -55,18 +55,8 @@ macro_rules! protected_handler_impls {
     };
 }
 
-macro_rules! all_protected_handler_impls {
-    ($first:ident $($rest:ident)*) => {
-        protected_handler_impls!($first $($rest)*);
-        all_protected_handler_impls!($($rest)*);
-    };
-    () => {
-        protected_handler_impls!();
-    };
-}
-
 // axum's handlers take up to 16 extractors: the access marker and 15 more.
-all_protected_handler_impls!(T15 T14 T13 T12 T11 T10 T9 T8 T7 T6 T5 T4 T3 T2 T1);
+for_each_tuple!(protected_handler_impls; T15 T14 T13 T12 T11 T10 T9 T8 T7 T6 T5 T4 T3 T2 T1);
 
 /// Who may call a route.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +140,13 @@ pub struct Route {
     pub access: Access,
 }
 
+impl Route {
+    /// Whether this is the route of `method` (any case) at `path`, as written in the router.
+    pub fn serves(&self, method: &str, path: &str) -> bool {
+        self.path == path && self.method.eq_ignore_ascii_case(method)
+    }
+}
+
 /// Every route of a [`SecureRouter`] and who may call it, in the order they were added: the app's
 /// authorization report. Its `Display` is one line per route: method, path, requirement.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,7 +168,7 @@ impl RouteTable {
 
     /// The route serving `method` at `path`, if any.
     pub fn find(&self, method: &str, path: &str) -> Option<&Route> {
-        self.routes.iter().find(|route| route.path == path && route.method.eq_ignore_ascii_case(method))
+        self.routes.iter().find(|route| route.serves(method, path))
     }
 }
 
