@@ -191,3 +191,29 @@ fn demo_routes_prints_the_report() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(String::from_utf8(output.stdout).unwrap(), demo::routes::route_table().to_string());
 }
+
+/// The extractor `#[requires]` generates holds the guard chain's future once, plus the mapping of its
+/// result. Awaited inside an `async` block it would be held twice (as captured, and as awaited), and
+/// axum boxes every handler's future on every request (BENCHMARKS.md, "Load").
+#[test]
+fn the_generated_extractor_holds_the_guard_chain_once() {
+    use axum::extract::FromRequestParts;
+    use scopes_runtime::__private::Authorized;
+    use scopes_runtime::{Authorize, Requirement};
+
+    let state = demo::AppState::new(SECRET.as_bytes(), ResponseStyle::Seed).expect("a long enough secret");
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    let chain = std::mem::size_of_val(&<demo::auth::ActiveUser as Authorize<demo::AppState>>::authorize(
+        &mut parts,
+        &state,
+        Requirement::new(&[&[]]),
+    ));
+    let extractor = std::mem::size_of_val(&Authorized::<
+        demo::auth::ActiveUser,
+        demo::routes::__scopes_requirement_read_own_items,
+    >::from_request_parts(&mut parts, &state));
+    assert!(
+        extractor <= chain + 2 * std::mem::size_of::<usize>(),
+        "the extractor's future is {extractor} bytes for a guard chain of {chain}"
+    );
+}

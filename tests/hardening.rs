@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, Method, header};
-use scopes_runtime::{ResponseStyle, ThrottlePolicy, TokenEndpoint};
+use scopes_runtime::{ResponseStyle, ThrottlePolicy};
 use scopes_tests::SECRET;
 use scopes_tests::cases::{
     Body, Case, GUARDED, bearer, broken_tokens, detail, form, get, request, run, with_authorization,
@@ -322,9 +322,7 @@ fn quick_throttle() -> ThrottlePolicy {
 }
 
 fn throttled_app(style: ResponseStyle, client: Option<SocketAddr>) -> InProcess {
-    let mut state = state(style);
-    state.tokens = TokenEndpoint::new(state.authority.clone(), &demo::SCOPE_REGISTRY).with_throttle(quick_throttle());
-    let router = demo::router(state);
+    let router = demo::router(state(style).with_throttle(quick_throttle()));
     match client {
         Some(client) => InProcess::from_client(router, client),
         None => InProcess::new(router),

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use scopes_runtime::{Authority, KeyError, ResponseStyle, TokenEndpoint};
+use scopes_runtime::{Authority, KeyError, ResponseStyle, ThrottlePolicy, TokenEndpoint};
 
 pub mod auth;
 pub mod compat;
@@ -34,15 +34,20 @@ scopes_runtime::registry! {
     },
 }
 
-/// What every handler and guard can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// What every handler and guard can reach, behind one `Arc`: axum clones the state for every request,
+/// and this way that clone is one reference count rather than one per service.
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+/// The services in the [`AppState`], reached through it by `Deref`.
+#[derive(Clone)]
+pub struct Services {
     /// Issues and verifies tokens, and says how refusals are answered.
     pub authority: Authority,
     /// The password grant, with its login throttle.
     pub tokens: TokenEndpoint,
     /// The user database.
-    pub users: Arc<users::UserStore>,
+    pub users: users::UserStore,
 }
 
 impl AppState {
@@ -56,7 +61,28 @@ impl AppState {
     pub fn new(secret: &[u8], style: ResponseStyle) -> Result<Self, KeyError> {
         let authority = Authority::hs256(secret)?.with_response_style(style);
         let tokens = TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY);
-        Ok(AppState { authority, tokens, users: Arc::new(users::UserStore::seed()) })
+        Ok(AppState(Arc::new(Services { authority, tokens, users: users::UserStore::seed() })))
+    }
+
+    /// The same app, throttling failed logins with `policy` instead of the default.
+    pub fn with_throttle(self, policy: ThrottlePolicy) -> Self {
+        let mut services = Arc::unwrap_or_clone(self.0);
+        services.tokens = TokenEndpoint::new(services.authority.clone(), &SCOPE_REGISTRY).with_throttle(policy);
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Authority {
+    fn from_ref(state: &AppState) -> Authority {
+        state.authority.clone()
     }
 }
 

@@ -42,10 +42,10 @@ pub async fn login_for_access_token(
     client: ClientAddress,
     form: PasswordRequestForm,
 ) -> Response {
-    let users = state.users.clone();
+    let accounts = state.clone();
     state
         .tokens
-        .grant(client, form, |username| async move { users.get(&username).map(|record| record.account()) })
+        .grant(client, form, |username| async move { accounts.users.get(&username).map(|record| record.account()) })
         .await
 }
 

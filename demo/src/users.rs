@@ -35,7 +35,7 @@ impl UserRecord {
 }
 
 /// Users by username.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct UserStore {
     by_name: HashMap<String, UserRecord>,
 }

@@ -8,6 +8,7 @@
 use std::future::Future;
 
 use axum::extract::FromRef;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::bearer::{Credentials, bearer_credentials};
@@ -97,11 +98,11 @@ pub trait Guard<S>: Sized + Send {
 pub trait Authorize<S>: Sized + Send {
     /// Authorizes the request against `requirement` (the requirements of every layer above this one) and
     /// produces the principal.
-    fn authorize<'a>(
-        parts: &'a mut Parts,
-        state: &'a S,
-        requirement: Requirement<'a>,
-    ) -> impl Future<Output = Result<Self, AuthError>> + Send + 'a;
+    fn authorize(
+        parts: &mut Parts,
+        state: &S,
+        requirement: Requirement<'_>,
+    ) -> impl Future<Output = Result<Self, AuthError>> + Send;
 
     /// Appends this layer's own requirement and those of the layers below it, outermost first: what a
     /// route table and the OpenAPI document report. A principal adds none; a guard adds its own.
@@ -116,28 +117,16 @@ where
     S: Send + Sync,
     Authority: FromRef<S>,
 {
-    // Spelled out rather than `async fn`: an `async fn` here would demand `P: 'a`, which the trait does
-    // not promise, while this future only borrows `parts`, `state` and `requirement` for `'a`.
+    // Spelled out rather than `async fn`: an `async fn` here would demand `P` outlive the borrows, which
+    // the trait does not promise, while this future only borrows `parts`, `state` and `requirement`.
     #[allow(clippy::manual_async_fn)]
-    fn authorize<'a>(
-        parts: &'a mut Parts,
-        state: &'a S,
-        requirement: Requirement<'a>,
-    ) -> impl Future<Output = Result<Self, AuthError>> + Send + 'a {
+    fn authorize(
+        parts: &mut Parts,
+        state: &S,
+        requirement: Requirement<'_>,
+    ) -> impl Future<Output = Result<Self, AuthError>> + Send {
         async move {
-            let authority = Authority::from_ref(state);
-            let token = match bearer_credentials(&parts.headers, authority.response_style().is_strict()) {
-                Credentials::Missing => return Err(AuthError::MissingCredentials),
-                Credentials::Malformed(description) => {
-                    let malformed = AuthError::MalformedCredentials { description, challenge: Default::default() };
-                    return Err(malformed.challenged_by(&requirement));
-                }
-                Credentials::Bearer(token) => token,
-            };
-            let claims = authority.verify(token).map_err(|reason| {
-                tracing::debug!(%reason, "bearer token refused");
-                AuthError::invalid_token().challenged_by(&requirement)
-            })?;
+            let claims = verified_claims(&parts.headers, &Authority::from_ref(state), &requirement)?;
             let principal = P::from_claims(&claims, state).await.map_err(|e| e.challenged_by(&requirement))?;
             if !requirement.is_met_by(&claims.scopes) {
                 return Err(AuthError::InsufficientScope { challenge: Default::default() }.challenged_by(&requirement));
@@ -145,6 +134,26 @@ where
             Ok(principal)
         }
     }
+}
+
+/// The claims of the request's bearer token, once verified; a refusal challenged with `requirement`.
+fn verified_claims(
+    headers: &HeaderMap,
+    authority: &Authority,
+    requirement: &Requirement<'_>,
+) -> Result<Claims, AuthError> {
+    let token = match bearer_credentials(headers, authority.response_style().is_strict()) {
+        Credentials::Missing => return Err(AuthError::MissingCredentials),
+        Credentials::Malformed(description) => {
+            let malformed = AuthError::MalformedCredentials { description, challenge: Default::default() };
+            return Err(malformed.challenged_by(requirement));
+        }
+        Credentials::Bearer(token) => token,
+    };
+    authority.verify(token).map_err(|reason| {
+        tracing::debug!(%reason, "bearer token refused");
+        AuthError::invalid_token().challenged_by(requirement)
+    })
 }
 
 /// One layer's requirement in disjunctive normal form: any of the alternatives, each all of its scopes.

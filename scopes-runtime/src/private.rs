@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use axum::extract::{FromRef, FromRequestParts};
 pub use axum::http::request::Parts;
 use axum::response::Response;
+use futures_util::FutureExt;
 
 pub use scopes_macros::__check_scopes as check_scopes;
 
@@ -75,10 +76,16 @@ where
     type Rejection = Response;
 
     // What depends on `R` is compiled once per distinct requirement: keep it to reading the constant, and
-    // leave the verification to a future shared by all handlers of the principal.
+    // leave the verification to a future shared by all handlers of the principal. That future is mapped,
+    // not awaited in an `async` block: the block would hold it twice (as captured, and as awaited), and
+    // the handler's future, boxed on every request, would grow past the allocator's fast size classes.
+    // The error is axum's `Response`, as `FromRequestParts` rejections are; it is not ours to shrink.
+    #[allow(clippy::result_large_err)]
     fn from_request_parts(parts: &mut Parts, state: &S) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
-        let authorized = authorize_request::<S, G>(parts, state, R::ALTERNATIVES);
-        async move { authorized.await.map(|principal| Authorized(principal, PhantomData)) }
+        G::authorize(parts, state, Requirement::new(R::ALTERNATIVES)).map(|authorized| match authorized {
+            Ok(principal) => Ok(Authorized(principal, PhantomData)),
+            Err(error) => Err(refusal(state, &error)),
+        })
     }
 }
 
@@ -94,17 +101,12 @@ where
     }
 }
 
-/// Authorizes a request against a handler's own requirement, answering a refusal in the configured style.
-async fn authorize_request<S, G>(parts: &mut Parts, state: &S, own: Alternatives) -> Result<G, Response>
+/// A refusal, answered in the style of the state's authority.
+fn refusal<S>(state: &S, error: &AuthError) -> Response
 where
-    S: Send + Sync,
-    G: Authorize<S>,
     Authority: FromRef<S>,
 {
-    match G::authorize(parts, state, Requirement::new(own)).await {
-        Ok(principal) => Ok(principal),
-        Err(error) => Err(Authority::from_ref(state).response_style().render(&error)),
-    }
+    Authority::from_ref(state).response_style().render(error)
 }
 
 /// The body of every generated `Authorize` impl of a guard: authorize the inner layer with this guard's

@@ -53,21 +53,35 @@ pub enum ClaimFormat {
     ScopeString,
 }
 
-/// The claims as they travel, in either [`ClaimFormat`].
-#[derive(Serialize, Deserialize)]
-struct WireClaims {
-    sub: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    scopes: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+/// The claims as they are signed, in either [`ClaimFormat`].
+#[derive(Serialize)]
+struct SignedClaims<'a> {
+    sub: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scopes: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
     exp: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     nbf: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    iss: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+}
+
+/// The claims as they are read from a verified token, in either [`ClaimFormat`]. `iss` and `aud` are
+/// not read here: jsonwebtoken checks them against the configuration, and nothing else needs them.
+#[derive(Deserialize)]
+struct ReceivedClaims {
+    sub: String,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    scope: Option<String>,
+    exp: u64,
+    #[serde(default)]
+    nbf: Option<u64>,
 }
 
 /// The secret is unusable for signing.
@@ -325,17 +339,17 @@ impl Authority {
     /// Tests and tools use it to mint tokens with chosen `exp` and `nbf`.
     pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
         let (scopes, scope) = match self.keys.claim_format {
-            ClaimFormat::ScopesList => (Some(claims.scopes.clone()), None),
+            ClaimFormat::ScopesList => (Some(claims.scopes.as_slice()), None),
             ClaimFormat::ScopeString => (None, Some(claims.scopes.join(" "))),
         };
-        let wire = WireClaims {
-            sub: claims.sub.clone(),
+        let wire = SignedClaims {
+            sub: &claims.sub,
             scopes,
             scope,
             exp: claims.exp,
             nbf: claims.nbf,
-            iss: self.keys.issuer.clone(),
-            aud: self.keys.audience.clone(),
+            iss: self.keys.issuer.as_deref(),
+            aud: self.keys.audience.as_deref(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &wire, &self.keys.encoding)
             .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
@@ -344,7 +358,7 @@ impl Authority {
     /// Verifies `token`'s algorithm, signature, `exp`, `nbf` and (when configured) `iss` and `aud`, and
     /// returns its claims, reading the scopes in the configured claim format.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let wire = jsonwebtoken::decode::<WireClaims>(token, &self.keys.decoding, &self.keys.validation)?.claims;
+        let wire = jsonwebtoken::decode::<ReceivedClaims>(token, &self.keys.decoding, &self.keys.validation)?.claims;
         let scopes = match self.keys.claim_format {
             ClaimFormat::ScopesList => wire.scopes.unwrap_or_default(),
             ClaimFormat::ScopeString => wire

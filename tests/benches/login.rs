@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use scopes_runtime::{ResponseStyle, ThrottlePolicy, TokenEndpoint};
+use scopes_runtime::{ResponseStyle, ThrottlePolicy};
 
 const SECRET: &[u8] = b"benchmark-secret-of-at-least-32-bytes";
 const LOGIN_ROUNDS: usize = 25;
@@ -27,8 +27,8 @@ fn start_server() -> SocketAddr {
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("server runtime");
         runtime.block_on(async move {
-            let mut state = demo::AppState::new(SECRET, ResponseStyle::Seed).expect("secret");
-            state.tokens = TokenEndpoint::new(state.authority.clone(), &demo::SCOPE_REGISTRY)
+            let state = demo::AppState::new(SECRET, ResponseStyle::Seed)
+                .expect("secret")
                 .with_throttle(ThrottlePolicy::disabled());
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             ready_tx.send(listener.local_addr().expect("address")).expect("report the address");

@@ -64,13 +64,12 @@ fn expand_guard(guard: &GuardImpl, requirement: &TokenStream) -> TokenStream {
         #item
 
         impl #impl_generics ::scopes_runtime::Authorize<#state> for #self_ty #where_clause {
-            fn authorize<'__scopes>(
-                parts: &'__scopes mut ::scopes_runtime::__private::Parts,
-                state: &'__scopes #state,
-                requirement: ::scopes_runtime::Requirement<'__scopes>,
+            fn authorize(
+                parts: &mut ::scopes_runtime::__private::Parts,
+                state: &#state,
+                requirement: ::scopes_runtime::Requirement<'_>,
             ) -> impl ::core::future::Future<Output = ::core::result::Result<Self, ::scopes_runtime::AuthError>>
-                   + ::core::marker::Send
-                   + '__scopes {
+                   + ::core::marker::Send {
                 ::scopes_runtime::__private::authorize_guard::<#state, Self>(parts, state, requirement, #own)
             }
 
