@@ -3,7 +3,7 @@
 
 Scenario 1: `GET /users/me/items/` with a valid token: throughput, p50/p99 latency, peak RSS of each server,
 and the demo / baseline ratios. Each round runs both servers back to back, in alternating order (A B, B A,
-...), so drift over the run falls on both alike; the throughput ratio is the median of the rounds' ratios.
+...), so drift over the run falls on both alike; each ratio is the median of the rounds' ratios.
 Scenario 2: `GET /status/` latency on the demo while four connections post logins to `/token`.
 
 Run through `scripts/load-bench`, which builds the binaries and installs wrk when missing.
@@ -22,8 +22,8 @@ import urllib.parse
 import urllib.request
 
 SECRET = "load-benchmark-secret-at-least-32-bytes"
-ROUNDS = int(os.environ.get("ROUNDS", "8"))
-DURATION = os.environ.get("DURATION", "5s")
+ROUNDS = int(os.environ.get("ROUNDS", "20"))
+DURATION = os.environ.get("DURATION", "4s")
 CONNECTIONS = os.environ.get("CONNECTIONS", "16")
 
 
@@ -100,16 +100,20 @@ def main():
         def median(name, key):
             return statistics.median(r[key] for r in results[name])
 
-        throughput = [d["rps"] / b["rps"] for d, b in zip(results["demo"], results["baseline"])]
+        def paired(key):
+            """The demo / baseline ratio of `key` in each round, and their median."""
+            ratios = [d[key] / b[key] for d, b in zip(results["demo"], results["baseline"])]
+            return statistics.median(ratios), min(ratios), max(ratios)
+
         print(f"\nGET /users/me/items/, {ROUNDS} rounds of {DURATION} each, {CONNECTIONS} connections (medians):")
         for name in ("demo", "baseline"):
             print(f"  {name:8}: {median(name, 'rps'):9.0f} req/s  p50 {median(name, 'p50'):.3f} ms  "
                   f"p99 {median(name, 'p99'):.3f} ms  peak RSS {rss[name]:.1f} MiB")
-        print(f"  ratios demo/baseline: throughput {statistics.median(throughput):.3f}x "
-              f"(rounds from {min(throughput):.3f}x to {max(throughput):.3f}x), "
-              f"p50 {median('demo', 'p50') / median('baseline', 'p50'):.3f}x, "
-              f"p99 {median('demo', 'p99') / median('baseline', 'p99'):.3f}x, "
-              f"peak RSS {rss['demo'] / rss['baseline']:.2f}x")
+        print("  ratios demo/baseline (median of the rounds' ratios, and their range): "
+              + ", ".join(f"{label} {mid:.3f}x ({low:.3f}x to {high:.3f}x)"
+                          for label, (mid, low, high) in (("throughput", paired("rps")),
+                                                          ("p50", paired("p50")), ("p99", paired("p99"))))
+              + f", peak RSS {rss['demo'] / rss['baseline']:.2f}x")
 
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write('wrk.method = "POST"\n'
