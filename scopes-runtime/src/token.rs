@@ -558,6 +558,20 @@ mod tests {
     }
 
     #[test]
+    fn an_audience_may_be_a_list() {
+        // RFC 7519 §4.1.3: `aud` is one string or an array of them.
+        let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+        let with_audiences = |audiences: &str| {
+            handmade(header, &format!(r#"{{"sub":"johndoe","scopes":["me"],"exp":{},"aud":{audiences}}}"#, now() + 600))
+        };
+        let api = Authority::hs256(SECRET).unwrap().with_audience("api");
+        assert!(api.verify(&with_audiences(r#"["other","api"]"#)).is_ok());
+        assert!(matches!(api.verify(&with_audiences(r#"["other"]"#)), Err(TokenError::InvalidClaims(_))));
+        let plain = Authority::hs256(SECRET).unwrap();
+        assert_eq!(plain.verify(&with_audiences(r#"["other"]"#)).unwrap().sub, "johndoe");
+    }
+
+    #[test]
     fn kid_is_ignored_there_is_one_key() {
         let payload = format!(r#"{{"sub":"johndoe","scopes":["me"],"exp":{}}}"#, now() + 600);
         for kid in ["../../../../dev/null", "/etc/passwd", "' OR 1=1 --", ""] {
