@@ -117,22 +117,13 @@ where
     S: Send + Sync,
     Authority: FromRef<S>,
 {
-    // Spelled out rather than `async fn`: an `async fn` here would demand `P` outlive the borrows, which
-    // the trait does not promise, while this future only borrows `parts`, `state` and `requirement`.
-    #[allow(clippy::manual_async_fn)]
-    fn authorize(
-        parts: &mut Parts,
-        state: &S,
-        requirement: Requirement<'_>,
-    ) -> impl Future<Output = Result<Self, AuthError>> + Send {
-        async move {
-            let claims = verified_claims(&parts.headers, &Authority::from_ref(state), &requirement)?;
-            let principal = P::from_claims(&claims, state).await.map_err(|e| e.challenged_by(&requirement))?;
-            if !requirement.is_met_by(&claims.scopes) {
-                return Err(AuthError::InsufficientScope { challenge: Default::default() }.challenged_by(&requirement));
-            }
-            Ok(principal)
+    async fn authorize(parts: &mut Parts, state: &S, requirement: Requirement<'_>) -> Result<Self, AuthError> {
+        let claims = verified_claims(&parts.headers, &Authority::from_ref(state), &requirement)?;
+        let principal = P::from_claims(&claims, state).await.map_err(|e| e.challenged_by(&requirement))?;
+        if !requirement.is_met_by(&claims.scopes) {
+            return Err(AuthError::InsufficientScope { challenge: Default::default() }.challenged_by(&requirement));
         }
+        Ok(principal)
     }
 }
 
