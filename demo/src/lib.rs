@@ -66,9 +66,8 @@ impl AppState {
 
     /// The same app, throttling failed logins with `policy` instead of the default.
     pub fn with_throttle(self, policy: ThrottlePolicy) -> Self {
-        let mut services = Arc::unwrap_or_clone(self.0);
-        services.tokens = TokenEndpoint::new(services.authority.clone(), &SCOPE_REGISTRY).with_throttle(policy);
-        AppState(Arc::new(services))
+        let Services { authority, tokens, users } = Arc::unwrap_or_clone(self.0);
+        AppState(Arc::new(Services { authority, tokens: tokens.with_throttle(policy), users }))
     }
 }
 
