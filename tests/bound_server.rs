@@ -50,9 +50,25 @@ fn a_secret_shorter_than_32_bytes_stops_the_demo() {
     assert!(log.contains("refusing to start") && log.contains("at least 32"), "{log}");
 }
 
+const PUBLISHED_SECRET: &str = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+
 #[test]
-fn the_secret_published_in_the_tutorial_is_warned_about() {
-    let demo = start_demo(Some("09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"));
+fn the_secret_published_in_the_tutorial_stops_the_demo() {
+    let output = std::process::Command::new(scopes_tests::server::demo_binary())
+        .args(["--bind", "127.0.0.1:0"])
+        .env("DEMO_SECRET_KEY", PUBLISHED_SECRET)
+        .env_remove("DEMO_ALLOW_PUBLISHED_SECRET")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the demo runs");
+    assert_eq!(output.status.code(), Some(2));
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(log.contains("refusing to start") && log.contains("published in FastAPI's tutorial"), "{log}");
+}
+
+#[test]
+fn a_throwaway_run_may_accept_the_published_secret_with_a_warning() {
+    let demo = scopes_tests::server::start_demo_with(Some(PUBLISHED_SECRET), &["--allow-published-secret"]);
     assert!(
         demo.log.iter().any(|line| line.contains("WARN") && line.contains("published in FastAPI's tutorial")),
         "no warning in: {:#?}",

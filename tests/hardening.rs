@@ -310,14 +310,15 @@ async fn challenge_attributes_are_escaped() {
     assert_eq!(response.headers[header::WWW_AUTHENTICATE], r#"Bearer realm="a \"quoted\" \\ realm""#);
 }
 
-/// Small delays, so the test runs in seconds: free for 2 failures, slowed for the next 2, then refused.
+/// Small delays, so the test runs in seconds: four attempts per (account, client) pair, the account slowed
+/// down after two failures.
 fn quick_throttle() -> ThrottlePolicy {
     ThrottlePolicy {
-        free_failures: 2,
-        max_failures: 4,
-        window: Duration::from_secs(600),
+        attempts_per_pair: 4,
+        account_free_failures: 2,
         first_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(40),
+        ..ThrottlePolicy::default()
     }
 }
 
@@ -336,7 +337,7 @@ async fn login(app: &InProcess, username: &str, password: &str) -> (u16, Option<
 }
 
 #[tokio::test]
-async fn repeated_failures_are_refused_with_429_for_known_and_unknown_names() {
+async fn repeated_failures_of_a_pair_are_refused_with_429_for_known_and_unknown_names() {
     for style in [ResponseStyle::Seed, rfc()] {
         let app = throttled_app(style.clone(), None);
         for username in ["johndoe", "nobody"] {
@@ -346,9 +347,9 @@ async fn repeated_failures_are_refused_with_429_for_known_and_unknown_names() {
             let (status, retry_after) = login(&app, username, "wrong").await;
             assert_eq!(status, 429, "{style:?} {username}");
             let retry_after: u64 = retry_after.expect("Retry-After").parse().unwrap();
-            assert!((1..=600).contains(&retry_after), "{retry_after}");
+            assert!((1..=900).contains(&retry_after), "{retry_after}");
         }
-        // Refused even with the right password, until the window ends.
+        // The pair is refused even with the right password, until the window ends.
         assert_eq!(login(&app, "johndoe", "secret").await.0, 429, "{style:?}");
     }
 }
@@ -356,23 +357,26 @@ async fn repeated_failures_are_refused_with_429_for_known_and_unknown_names() {
 #[tokio::test]
 async fn repeated_failures_from_one_address_are_refused_across_names() {
     let client: SocketAddr = "203.0.113.7:5555".parse().unwrap();
-    let app = throttled_app(rfc(), Some(client));
-    for name in ["a", "b", "c", "d"] {
+    let policy = ThrottlePolicy { attempts_per_client: 6, ..quick_throttle() };
+    let router = demo::router(state(rfc()).with_throttle(policy));
+    let app = InProcess::from_client(router.clone(), client);
+    for name in ["a", "b", "c", "d", "e", "f"] {
         assert_eq!(login(&app, name, "wrong").await.0, 400);
     }
     assert_eq!(login(&app, "johndoe", "secret").await.0, 429, "the address is refused");
-    let elsewhere = throttled_app(rfc(), Some("198.51.100.1:5555".parse().unwrap()));
+    let elsewhere = InProcess::from_client(router, "198.51.100.1:5555".parse().unwrap());
     assert_eq!(login(&elsewhere, "johndoe", "secret").await.0, 200, "another address is not");
 }
 
 #[tokio::test]
-async fn a_success_clears_the_username() {
+async fn a_success_clears_the_pair() {
     let app = throttled_app(rfc(), None);
     for _ in 0..3 {
         assert_eq!(login(&app, "johndoe", "wrong").await.0, 400);
     }
     assert_eq!(login(&app, "johndoe", "secret").await.0, 200);
-    for _ in 0..3 {
+    for _ in 0..4 {
         assert_eq!(login(&app, "johndoe", "wrong").await.0, 400, "the count starts again");
     }
+    assert_eq!(login(&app, "johndoe", "wrong").await.0, 429);
 }

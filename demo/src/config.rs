@@ -1,10 +1,14 @@
 //! The demo's configuration: flags, with environment variables as fallbacks.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 use scopes_runtime::ResponseStyle;
+
+use crate::serve::ServeLimits;
 
 /// FastAPI's OAuth2-scopes tutorial app, on the scopes framework.
 #[derive(Debug, Parser)]
@@ -14,17 +18,78 @@ pub struct Config {
     #[arg(long, env = "DEMO_BIND", default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
 
-    /// Secret that signs and verifies tokens. Without one, a random secret is generated and tokens do
-    /// not survive a restart.
+    /// Secret that signs and verifies tokens, at least 32 bytes. Without one, a random secret is generated
+    /// and tokens do not survive a restart.
     #[arg(long, env = "DEMO_SECRET_KEY", hide_env_values = true)]
-    pub secret_key: Option<String>,
+    pub secret_key: Option<SecretKey>,
+
+    /// Accept the signing secret printed in FastAPI's tutorial, which anyone can read and forge tokens
+    /// with: for a throwaway development run only. Without it the demo refuses to start with that secret.
+    #[arg(long, env = "DEMO_ALLOW_PUBLISHED_SECRET")]
+    pub allow_published_secret: bool,
 
     /// How refusals are answered: `seed` (exactly as FastAPI's tutorial) or `rfc` (RFC 6750 / RFC 6749).
     #[arg(long, env = "DEMO_STYLE", value_enum, default_value_t = Style::Seed)]
     pub style: Style,
 
+    #[command(flatten)]
+    pub limits: LimitFlags,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// A signing secret; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(pub String);
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for SecretKey {
+    type Err = std::convert::Infallible;
+
+    fn from_str(secret: &str) -> Result<Self, Self::Err> {
+        Ok(SecretKey(secret.to_owned()))
+    }
+}
+
+/// The connection limits (`serve::ServeLimits`), in whole seconds and counts.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct LimitFlags {
+    /// Seconds a request head may take to arrive; a half-sent head, or an idle keep-alive connection, is
+    /// closed after it.
+    #[arg(long, env = "DEMO_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may pause before the request is answered 408.
+    #[arg(long, env = "DEMO_BODY_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+    /// Seconds one request may take in all before it is answered 408.
+    #[arg(long, env = "DEMO_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+    /// Connections open at once.
+    #[arg(long, env = "DEMO_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// Connections open at once from one client address (an IPv6 client by its /64).
+    #[arg(long, env = "DEMO_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_client: u64,
+}
+
+impl LimitFlags {
+    pub fn serve_limits(&self) -> ServeLimits {
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        ServeLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            max_connections: count(self.max_connections),
+            max_connections_per_client: count(self.max_connections_per_client),
+            ..ServeLimits::default()
+        }
+    }
 }
 
 /// The `--style` values.
@@ -57,12 +122,32 @@ impl Config {
     /// The configured secret, or a fresh random one (hex, 32 bytes of entropy) and `true`.
     pub fn secret_or_random(&self) -> (String, bool) {
         match &self.secret_key {
-            Some(secret) => (secret.clone(), false),
+            Some(secret) => (secret.0.clone(), false),
             None => {
                 let mut bytes = [0u8; 32];
                 rand::rng().fill_bytes(&mut bytes);
                 (bytes.iter().map(|b| format!("{b:02x}")).collect(), true)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_never_shows_in_debug() {
+        let config = Config::parse_from(["demo", "--secret-key", "a-very-secret-signing-key-of-32-bytes"]);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("a-very-secret"), "{printed}");
+        assert!(printed.contains("<redacted>"));
+    }
+
+    #[test]
+    fn the_default_limits_close_a_half_sent_request_within_a_minute() {
+        let limits = Config::parse_from(["demo"]).limits.serve_limits();
+        assert_eq!(limits, ServeLimits::default());
+        assert!(limits.header_read_timeout + limits.body_timeout <= Duration::from_secs(60));
     }
 }

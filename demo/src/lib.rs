@@ -7,6 +7,7 @@
 //!   hierarchy, and the secure-by-default router with its route table.
 //! - [`compat`]: what FastAPI itself answers around them: trailing-slash redirects, JSON 404 and 405.
 //! - [`docs`]: the OpenAPI document and Swagger UI, served from the binary.
+//! - [`serve`]: serving over HTTP with header, body and request timeouts and connection caps.
 //! - [`config`]: flags and environment.
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub mod compat;
 pub mod config;
 pub mod docs;
 pub mod routes;
+pub mod serve;
 pub mod users;
 
 scopes_runtime::registry! {
@@ -59,9 +61,15 @@ impl AppState {
 
     /// The seed's users, answering refusals in `style`.
     pub fn new(secret: &[u8], style: ResponseStyle) -> Result<Self, KeyError> {
-        let authority = Authority::hs256(secret)?.with_response_style(style);
-        let tokens = TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY);
-        Ok(AppState(Arc::new(Services { authority, tokens, users: users::UserStore::seed() })))
+        Ok(Self::with_authority(Authority::hs256(secret)?.with_response_style(style)))
+    }
+
+    /// The seed's users, with tokens issued and verified by `authority`.
+    pub fn with_authority(authority: Authority) -> Self {
+        let users = users::UserStore::seed();
+        let tokens =
+            TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY).with_password_policy(users.password_policy());
+        AppState(Arc::new(Services { authority, tokens, users }))
     }
 
     /// The same app, throttling failed logins with `policy` instead of the default.

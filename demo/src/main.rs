@@ -3,6 +3,7 @@
 
 use clap::Parser;
 use demo::config::{Command, Config};
+use scopes_runtime::Authority;
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
@@ -30,23 +31,28 @@ async fn main() -> std::io::Result<()> {
              tokens will not survive a restart"
         );
     }
-    let state = match demo::AppState::new(secret.as_bytes(), config.style.response_style()) {
-        Ok(state) => state,
+    let authority = if config.allow_published_secret {
+        Authority::hs256_allowing_published_secret(secret.as_bytes())
+    } else {
+        Authority::hs256(secret.as_bytes())
+    };
+    let authority = match authority {
+        Ok(authority) => authority.with_response_style(config.style.response_style()),
         Err(error) => {
             tracing::error!(
-                "refusing to start: {error} (give --secret-key or DEMO_SECRET_KEY, e.g. `openssl rand -hex 32`)"
+                "refusing to start: {error} (give --secret-key or DEMO_SECRET_KEY, e.g. `openssl rand -hex 32`; \
+                 --allow-published-secret accepts the tutorial's for a throwaway development run)"
             );
             std::process::exit(2);
         }
     };
-    let app = demo::router(state).layer(TraceLayer::new_for_http());
+    // Building the state makes the stand-in hash for unknown users, before the first login.
+    let app = demo::router(demo::AppState::with_authority(authority)).layer(TraceLayer::new_for_http());
 
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     // The address comes last: tests and scripts read it from the end of this line.
     tracing::info!("answering in the {:?} style; listening on http://{}", config.style, listener.local_addr()?);
-    // Connection info gives the token endpoint each client's address, for throttling failed logins.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    demo::serve::serve(listener, app, config.limits.serve_limits(), shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

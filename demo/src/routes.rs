@@ -34,6 +34,7 @@ use crate::{AppState, docs};
         (status = 413, description = "Request body too large", body = ErrorDetail),
         (status = 422, description = "Validation Error (seed style)", body = ValidationErrorBody),
         (status = 429, description = "Too many failed logins; see `Retry-After`", body = ErrorDetail),
+        (status = 503, description = "Too many logins waiting for a password check; see `Retry-After`", body = ErrorDetail),
     )
 )]
 #[public]
@@ -43,10 +44,11 @@ pub async fn login_for_access_token(
     form: PasswordRequestForm,
 ) -> Response {
     let accounts = state.clone();
-    state
-        .tokens
-        .grant(client, form, |username| async move { accounts.users.get(&username).map(|record| record.account()) })
-        .await
+    // The seed's users live in memory: the lookup cannot fail.
+    let find = |username: String| async move {
+        Ok::<_, std::convert::Infallible>(accounts.users.get(&username).map(|record| record.account()))
+    };
+    state.tokens.grant(client, form, find).await
 }
 
 /// `GET /users/me/`: the current active user (scope `me`, through the guard).

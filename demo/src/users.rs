@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use scopes_runtime::Account;
+use scopes_runtime::{Account, PasswordPolicy};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -70,6 +70,12 @@ impl UserStore {
         let allowed_scopes = crate::SCOPE_REGISTRY.scopes().iter().map(|scope| scope.name.to_owned()).collect();
         let record = UserRecord { user, hashed_password: hashed_password.into(), allowed_scopes };
         self.by_name.insert(record.user.username.clone(), record);
+    }
+
+    /// How the store's passwords are hashed: bcrypt at cost 12, as the seed's are. The token endpoint
+    /// checks unknown users at the same cost, so their logins take as long.
+    pub fn password_policy(&self) -> PasswordPolicy {
+        PasswordPolicy::default()
     }
 
     pub fn get(&self, username: &str) -> Option<&UserRecord> {

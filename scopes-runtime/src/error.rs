@@ -85,6 +85,13 @@ pub enum AuthError {
         /// How long until the next attempt is accepted.
         retry_after: Duration,
     },
+    /// The server cannot take the request now (the account store is unreachable, or too many logins are
+    /// waiting for a password check); nothing was counted against the client.
+    #[error("temporarily unavailable; retry after {retry_after:?}")]
+    ServiceUnavailable {
+        /// How long until a retry is likely to be served.
+        retry_after: Duration,
+    },
     /// An app-defined refusal with its own status and `detail` text.
     #[error("{detail}")]
     Rejected {

@@ -66,7 +66,6 @@ mod guard;
 mod login;
 #[cfg(feature = "openapi")]
 pub mod openapi;
-mod password;
 mod registry;
 pub mod routing;
 pub mod style;
@@ -79,8 +78,9 @@ pub mod __private;
 pub use error::{AuthError, Challenge, ValidationIssue};
 pub use form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, PasswordRequestForm};
 pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternatives_of};
-pub use login::{Account, ClientAddress, LoginThrottle, ThrottlePolicy, TokenEndpoint};
-pub use password::verify_password;
+pub use login::{
+    Account, ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
+};
 pub use registry::{Registry, Scope};
 /// Requires a verified bearer token, and the listed scopes, before an axum handler runs.
 ///

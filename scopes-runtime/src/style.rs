@@ -174,7 +174,7 @@ fn respond(status: StatusCode, body: Value, challenge: Option<HeaderValue>) -> R
 }
 
 fn with_retry_after(mut response: Response, error: &AuthError) -> Response {
-    if let AuthError::TooManyRequests { retry_after } = error {
+    if let AuthError::TooManyRequests { retry_after } | AuthError::ServiceUnavailable { retry_after } = error {
         // Whole seconds, rounded up, at least one: a client retrying at once would be refused again.
         let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
@@ -212,6 +212,9 @@ fn render_seed(error: &AuthError) -> Response {
         AuthError::PayloadTooLarge => detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
         AuthError::TooManyRequests { .. } => {
             detail(StatusCode::TOO_MANY_REQUESTS, "Too many failed login attempts; try again later")
+        }
+        AuthError::ServiceUnavailable { .. } => {
+            detail(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable; try again later")
         }
         AuthError::Rejected { status, detail: text } => detail(*status, text),
         AuthError::Internal(reason) => internal(reason),
@@ -295,6 +298,11 @@ fn render_rfc(error: &AuthError, realm: &str) -> Response {
         AuthError::TooManyRequests { .. } => {
             oauth_error(StatusCode::TOO_MANY_REQUESTS, "slow_down", "too many failed logins; retry later")
         }
+        AuthError::ServiceUnavailable { .. } => oauth_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the server cannot check credentials now; retry later",
+        ),
         AuthError::Rejected { status, detail } => respond(*status, json!({ "detail": detail }), None),
         AuthError::Internal(reason) => internal(reason),
     };

@@ -86,12 +86,22 @@ struct ReceivedClaims {
 
 /// The secret is unusable for signing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the signing secret is {length} bytes; HS256 needs at least {minimum}")]
-pub struct KeyError {
-    /// The given secret's length in bytes.
-    pub length: usize,
-    /// The least accepted length.
-    pub minimum: usize,
+#[non_exhaustive]
+pub enum KeyError {
+    /// Shorter than HS256's output.
+    #[error("the signing secret is {length} bytes; HS256 needs at least {minimum}")]
+    TooShort {
+        /// The given secret's length in bytes.
+        length: usize,
+        /// The least accepted length.
+        minimum: usize,
+    },
+    /// The secret printed in FastAPI's tutorial, with which anyone can forge tokens.
+    #[error(
+        "the signing secret is the one published in FastAPI's tutorial: anyone can forge tokens with it; \
+         generate your own (e.g. `openssl rand -hex 32`)"
+    )]
+    Published,
 }
 
 /// The signing secret printed in FastAPI's tutorial, which anyone can read.
@@ -196,27 +206,46 @@ impl Authority {
     pub const MINIMUM_SECRET_LENGTH: usize = 32;
 
     /// An authority signing and verifying with HS256 under `secret`, which must be at least
-    /// [`MINIMUM_SECRET_LENGTH`](Self::MINIMUM_SECRET_LENGTH) bytes. Logs a warning when it is the secret
-    /// published in FastAPI's tutorial.
+    /// [`MINIMUM_SECRET_LENGTH`](Self::MINIMUM_SECRET_LENGTH) bytes and not the secret published in
+    /// FastAPI's tutorial (see [`hs256_allowing_published_secret`](Self::hs256_allowing_published_secret)).
     ///
     /// Defaults: tokens live [`DEFAULT_TOKEN_LIFETIME`](Self::DEFAULT_TOKEN_LIFETIME); the clock leeway for
     /// `exp` and `nbf` is zero (the issuer and the verifier share a clock when they share a secret; see
     /// [`with_leeway`](Self::with_leeway)); scopes are the seed's `scopes` list; no `iss` or `aud` check.
     ///
     /// ```
-    /// use scopes_runtime::Authority;
-    /// assert!(Authority::hs256(b"too short").is_err());
+    /// use scopes_runtime::{Authority, KeyError};
+    /// assert!(matches!(Authority::hs256(b"too short"), Err(KeyError::TooShort { length: 9, .. })));
+    /// let published = b"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+    /// assert!(matches!(Authority::hs256(published), Err(KeyError::Published)));
     /// assert!(Authority::hs256(b"0123456789abcdef0123456789abcdef").is_ok());
     /// ```
     pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self, KeyError> {
+        if secret.as_ref() == PUBLISHED_SEED_SECRET {
+            return Err(KeyError::Published);
+        }
+        Self::hs256_allowing_published_secret(secret)
+    }
+
+    /// As [`hs256`](Self::hs256), but accepts the secret published in FastAPI's tutorial, with a warning in
+    /// the log: for a throwaway development run that must accept the tutorial's own tokens, never for a
+    /// deployment.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let published = b"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+    /// assert!(Authority::hs256_allowing_published_secret(published).is_ok());
+    /// assert!(Authority::hs256_allowing_published_secret(b"too short").is_err());
+    /// ```
+    pub fn hs256_allowing_published_secret(secret: impl AsRef<[u8]>) -> Result<Self, KeyError> {
         let secret = secret.as_ref();
         if secret.len() < Self::MINIMUM_SECRET_LENGTH {
-            return Err(KeyError { length: secret.len(), minimum: Self::MINIMUM_SECRET_LENGTH });
+            return Err(KeyError::TooShort { length: secret.len(), minimum: Self::MINIMUM_SECRET_LENGTH });
         }
         if secret == PUBLISHED_SEED_SECRET {
             tracing::warn!(
                 "the signing secret is the one published in FastAPI's tutorial: anyone can forge tokens; \
-                 generate your own (e.g. `openssl rand -hex 32`)"
+                 accepted for a development run only"
             );
         }
         let mut validation = Validation::new(Algorithm::HS256);
@@ -519,7 +548,7 @@ mod tests {
 
     #[test]
     fn secrets_shorter_than_32_bytes_are_refused() {
-        assert_eq!(Authority::hs256([0u8; 31]).err(), Some(KeyError { length: 31, minimum: 32 }));
+        assert_eq!(Authority::hs256([0u8; 31]).err(), Some(KeyError::TooShort { length: 31, minimum: 32 }));
         assert!(Authority::hs256([0u8; 32]).is_ok());
     }
 

@@ -39,8 +39,18 @@ impl Drop for RunningDemo {
 }
 
 pub fn start_demo(secret: Option<&str>) -> RunningDemo {
+    start_demo_with(secret, &[])
+}
+
+/// The demo with `args` after `--bind 127.0.0.1:0`.
+pub fn start_demo_with(secret: Option<&str>, args: &[&str]) -> RunningDemo {
     let mut command = Command::new(demo_binary());
-    command.args(["--bind", "127.0.0.1:0"]).env("RUST_LOG", "info").env("NO_COLOR", "1").env_remove("DEMO_SECRET_KEY");
+    command
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .env_remove("DEMO_SECRET_KEY");
     if let Some(secret) = secret {
         command.env("DEMO_SECRET_KEY", secret);
     }

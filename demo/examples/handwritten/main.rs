@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p demo --example handwritten -- 127.0.0.1:8001` (secret from `DEMO_SECRET_KEY`).
 //! BENCHMARKS.md compares the demo against it. It serves through the same stack as the demo binary (request
-//! tracing, connection info), so the comparison isolates the guard.
+//! tracing, connection info, `demo::serve`'s timeouts and caps), so the comparison isolates the guard.
 
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
@@ -20,5 +20,5 @@ async fn main() -> std::io::Result<()> {
     let app = extractor::router(extractor::AppState::new(secret.as_bytes())).layer(TraceLayer::new_for_http());
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    demo::serve::serve(listener, app, demo::serve::ServeLimits::default(), std::future::pending()).await
 }

@@ -1,0 +1,292 @@
+//! The token endpoint's password grant (RFC 6749 §4.3), hardened against guessing and floods:
+//!
+//! - [`throttle`]: every attempt reserves its place before its password is checked, so concurrency cannot
+//!   buy extra guesses; a failing (account, client) pair is locked, the account only slowed down;
+//! - [`queue`]: password checks run a few at a time, the waiting ones served fairly across clients and
+//!   bounded in number and time;
+//! - [`password`]: bcrypt on the blocking pool, under the store's [`PasswordPolicy`], with a stand-in hash
+//!   made at start-up so an unknown user costs exactly what a known one does.
+//!
+//! A token carries only scopes that are declared and that the user is allowed.
+
+use std::fmt;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+use crate::form::no_store;
+use crate::guard::unique_in_order;
+use crate::{AuthError, Authority, PasswordRequestForm, Registry, TokenResponse};
+
+mod password;
+mod queue;
+mod throttle;
+
+pub use password::{PasswordPolicy, PasswordPolicyError};
+pub use queue::PasswordCheckLimits;
+pub use throttle::ThrottlePolicy;
+
+use password::{CheckError, PasswordChecker};
+use throttle::{LoginThrottle, client_bucket};
+
+/// What the token endpoint needs to know of a user. Its `Debug` leaves the hash out.
+///
+/// ```
+/// use scopes_runtime::Account;
+/// let account = Account { subject: "johndoe".into(), password_hash: "$2b$12$...".into(), allowed_scopes: vec![] };
+/// assert!(!format!("{account:?}").contains("$2b$"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The token's `sub`.
+    pub subject: String,
+    /// The user's bcrypt hash.
+    pub password_hash: String,
+    /// The scopes this user may be granted, and (through the registry's hierarchy) every scope they
+    /// imply; a request for others is granted without them.
+    pub allowed_scopes: Vec<String>,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("subject", &self.subject)
+            .field("password_hash", &"<redacted>")
+            .field("allowed_scopes", &self.allowed_scopes)
+            .finish()
+    }
+}
+
+/// The client's IP address, when the server was started with connection info
+/// (`into_make_service_with_connect_info::<SocketAddr>()`); `None` otherwise, and then every client
+/// counts as one for throttling. Behind a reverse proxy, put the client's address (from a header the
+/// proxy sets and you trust) in `ConnectInfo` yourself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl ClientAddress {
+    /// The client as throttling and fair queueing tell clients apart: its IP address, an IPv6 address by
+    /// its /64 prefix (one subscriber's allocation, which an attacker holds whole), an IPv4-mapped IPv6
+    /// address as the IPv4 one. A server capping connections per client should count by it too.
+    ///
+    /// ```
+    /// use scopes_runtime::ClientAddress;
+    /// let client = ClientAddress(Some("2001:db8:1:2:3:4:5:6".parse().unwrap()));
+    /// assert_eq!(client.bucket(), Some("2001:db8:1:2::".parse().unwrap()));
+    /// ```
+    pub fn bucket(&self) -> Option<IpAddr> {
+        client_bucket(self.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
+    }
+}
+
+/// The password grant: checks the password, throttles failures, grants scopes, issues the token.
+///
+/// Answers in the authority's [`ResponseStyle`](crate::ResponseStyle), always with
+/// `Cache-Control: no-store` and `Pragma: no-cache`. Cheap to clone: clones share the throttle and the
+/// queue. Building one makes the stand-in hash for unknown users (once per bcrypt cost in a process), so
+/// build it at start-up.
+///
+/// ```
+/// use axum::extract::{FromRef, State};
+/// use axum::response::Response;
+/// use axum::{Router, routing::post};
+/// use scopes_runtime::{Account, Authority, ClientAddress, PasswordRequestForm, TokenEndpoint};
+///
+/// scopes_runtime::registry! {
+///     scheme = "OAuth2PasswordBearer",
+///     token_url = "token",
+///     scopes = { "me" => "Read information about the current user." },
+/// }
+///
+/// #[derive(Clone, FromRef)]
+/// struct AppState { authority: Authority, tokens: TokenEndpoint }
+///
+/// async fn token(State(state): State<AppState>, client: ClientAddress, form: PasswordRequestForm) -> Response {
+///     // The lookup may fail (a database outage): the login is then answered 503 and counts for nothing.
+///     state.tokens.grant(client, form, |username| async move {
+///         Ok::<_, std::convert::Infallible>((username == "johndoe").then(|| Account {
+///             subject: username,
+///             password_hash: "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW".into(),
+///             allowed_scopes: vec!["me".into()],
+///         }))
+///     }).await
+/// }
+///
+/// # fn main() {
+/// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+/// let tokens = TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY);
+/// let app: Router = Router::new().route("/token", post(token)).with_state(AppState { authority, tokens });
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct TokenEndpoint {
+    authority: Authority,
+    registry: &'static Registry,
+    throttle: LoginThrottle,
+    passwords: Arc<PasswordChecker>,
+}
+
+impl fmt::Debug for TokenEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenEndpoint")
+            .field("authority", &self.authority)
+            .field("throttle", &self.throttle)
+            .field("passwords", &self.passwords)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a client is told to wait when the account store is unavailable.
+const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+impl TokenEndpoint {
+    /// Issues tokens with `authority` for the scopes declared in `registry`, with the default
+    /// [`ThrottlePolicy`], [`PasswordPolicy`] (bcrypt cost 12) and [`PasswordCheckLimits`].
+    pub fn new(authority: Authority, registry: &'static Registry) -> Self {
+        TokenEndpoint {
+            authority,
+            registry,
+            throttle: LoginThrottle::default(),
+            passwords: Arc::new(PasswordChecker::new(PasswordPolicy::default(), PasswordCheckLimits::default())),
+        }
+    }
+
+    /// Throttles failures with `policy` instead.
+    ///
+    /// ```
+    /// # scopes_runtime::registry! { scheme = "OAuth2PasswordBearer", token_url = "token", scopes = {} }
+    /// # fn main() {
+    /// use scopes_runtime::{Authority, ThrottlePolicy, TokenEndpoint};
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+    /// let tokens = TokenEndpoint::new(authority, &SCOPE_REGISTRY)
+    ///     .with_throttle(ThrottlePolicy { attempts_per_pair: 5, ..ThrottlePolicy::default() });
+    /// # let _ = tokens;
+    /// # }
+    /// ```
+    pub fn with_throttle(mut self, policy: ThrottlePolicy) -> Self {
+        self.throttle = LoginThrottle::new(policy);
+        self
+    }
+
+    /// Checks passwords under `policy`, the one the account store hashes with, so an unknown user's login
+    /// costs what a known one's does.
+    pub fn with_password_policy(mut self, policy: PasswordPolicy) -> Self {
+        self.passwords = Arc::new(PasswordChecker::new(policy, self.limits()));
+        self
+    }
+
+    /// Runs and queues password checks within `limits` instead.
+    pub fn with_check_limits(mut self, limits: PasswordCheckLimits) -> Self {
+        self.passwords = Arc::new(PasswordChecker::new(self.passwords.policy(), limits));
+        self
+    }
+
+    fn limits(&self) -> PasswordCheckLimits {
+        self.passwords.limits()
+    }
+
+    /// The throttle's policy.
+    pub fn throttle_policy(&self) -> &ThrottlePolicy {
+        self.throttle.policy()
+    }
+
+    /// Runs the grant for `form`.
+    ///
+    /// `find` looks the username up: `Ok(None)` for an unknown user, `Err` when the store cannot answer,
+    /// which is logged and answered 503 with `Retry-After`, and counts as no attempt. It is not called
+    /// while the attempt is refused by the throttle.
+    pub async fn grant<F, Fut, E>(&self, client: ClientAddress, form: PasswordRequestForm, find: F) -> Response
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<Option<Account>, E>>,
+        E: fmt::Display,
+    {
+        let response = match self.try_grant(client, form, find).await {
+            Ok(token) => Json(token).into_response(),
+            Err(error) => self.authority.response_style().render(&error),
+        };
+        no_store(response)
+    }
+
+    async fn try_grant<F, Fut, E>(
+        &self,
+        client: ClientAddress,
+        form: PasswordRequestForm,
+        find: F,
+    ) -> Result<TokenResponse, AuthError>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<Option<Account>, E>>,
+        E: fmt::Display,
+    {
+        let requested = self.declared_scopes(&form)?;
+        // Reserved before anything is checked: however many attempts arrive at once, no more are evaluated
+        // than the policy allows.
+        let reservation = self
+            .throttle
+            .reserve(&form.username, client.0)
+            .map_err(|retry_after| AuthError::TooManyRequests { retry_after })?;
+        if !reservation.delay.is_zero() {
+            tokio::time::sleep(reservation.delay).await;
+        }
+        let account = match find(form.username.clone()).await {
+            Ok(account) => account,
+            Err(error) => {
+                tracing::error!(%error, "the account store is unavailable; answering 503");
+                reservation.withdrawn();
+                return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER });
+            }
+        };
+        let hash = account.as_ref().map(|account| account.password_hash.clone());
+        let password_ok = match self.passwords.verify(client.bucket(), form.password.clone(), hash).await {
+            Ok(ok) => ok,
+            Err(CheckError::Busy(busy)) => {
+                reservation.withdrawn();
+                return Err(AuthError::ServiceUnavailable { retry_after: busy.retry_after });
+            }
+            Err(CheckError::Internal(reason)) => {
+                reservation.withdrawn();
+                return Err(AuthError::Internal(reason));
+            }
+        };
+        let Some(account) = account.filter(|_| password_ok) else {
+            reservation.failed();
+            return Err(AuthError::IncorrectCredentials);
+        };
+        reservation.succeeded();
+
+        let granted: Vec<&str> = requested
+            .into_iter()
+            .filter(|scope| self.registry.scope(scope).is_some_and(|scope| scope.is_held_by(&account.allowed_scopes)))
+            .collect();
+        let access_token = self.authority.issue(&account.subject, &granted)?;
+        Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted))
+    }
+
+    /// The requested scopes that are declared, each once, in the order asked. In the strict (RFC) styles
+    /// an undeclared scope is [`AuthError::InvalidScope`]; the seed style leaves it out.
+    fn declared_scopes<'f>(&self, form: &'f PasswordRequestForm) -> Result<Vec<&'f str>, AuthError> {
+        let requested = form.scopes();
+        let is_declared = |scope: &&str| self.registry.description(scope).is_some();
+        if self.authority.response_style().is_strict()
+            && let Some(undeclared) = requested.iter().find(|scope| !is_declared(scope))
+        {
+            return Err(AuthError::InvalidScope { scope: (*undeclared).to_owned() });
+        }
+        Ok(unique_in_order(requested.into_iter().filter(is_declared)))
+    }
+}
