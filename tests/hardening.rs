@@ -192,10 +192,16 @@ fn rfc_token_cases() -> Vec<Case> {
             Body::IssuedToken { sub: "johndoe", scopes: vec!["me", "items"] },
         )),
         no_store(Case::new(
-            "rfc: repeated fields, the last wins",
-            form("grant_type=password&username=nobody&username=johndoe&password=secret&scope=me"),
-            200,
-            Body::IssuedToken { sub: "johndoe", scopes: vec!["me"] },
+            "rfc: repeated parameters are refused (RFC 6749 §3.2)",
+            form("grant_type=password&username=nobody&username=johndoe&password=secret&scope=me&scope=items"),
+            400,
+            oauth_error("invalid_request", "given more than once: username, scope"),
+        )),
+        no_store(Case::new(
+            "rfc: a username over 256 bytes",
+            form(&format!("grant_type=password&username={}&password=secret", "u".repeat(257))),
+            400,
+            missing("username"),
         )),
         no_store(Case::new(
             "rfc: grant_type is required",
@@ -279,6 +285,21 @@ fn seed_hardening_cases() -> Vec<Case> {
             detail("Password longer than 72 bytes"),
         )),
         no_store(Case::new("seed: an oversized body", oversized_form(), 413, detail("Request body too large"))),
+        no_store(Case::new(
+            "seed: repeated fields, the last wins, as FastAPI reads them",
+            form("username=nobody&username=johndoe&password=secret&scope=me"),
+            200,
+            Body::IssuedToken { sub: "johndoe", scopes: vec!["me"] },
+        )),
+        no_store(Case::new(
+            "seed: a username over 256 bytes",
+            form(&format!("username={}&password=secret", "u".repeat(257))),
+            422,
+            Body::Json(json!({"detail": [{
+                "type": "string_too_long", "loc": ["body", "username"], "msg": "String should have at most 256 bytes",
+                "input": null, "ctx": {"max_length": 256},
+            }]})),
+        )),
         no_store(Case::new(
             "seed: errors are no-store too",
             form("username=johndoe&password=wrong"),

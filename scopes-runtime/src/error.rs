@@ -215,6 +215,28 @@ impl ValidationIssue {
         }
     }
 
+    /// A body field given more than once (RFC 6749 §3.2).
+    pub fn repeated(field: &str) -> Self {
+        ValidationIssue {
+            kind: "repeated",
+            loc: vec!["body".into(), field.into()],
+            msg: "Field given more than once".into(),
+            input: serde_json::Value::Null,
+            ctx: None,
+        }
+    }
+
+    /// A body field longer than `max_bytes`. The value is not echoed back: it may be large.
+    pub fn too_long(field: &str, max_bytes: usize) -> Self {
+        ValidationIssue {
+            kind: "string_too_long",
+            loc: vec!["body".into(), field.into()],
+            msg: format!("String should have at most {max_bytes} bytes"),
+            input: serde_json::Value::Null,
+            ctx: Some(serde_json::json!({ "max_length": max_bytes })),
+        }
+    }
+
     /// A body field whose value does not match `pattern`.
     pub fn pattern_mismatch(field: &str, input: &str, pattern: &str) -> Self {
         ValidationIssue {

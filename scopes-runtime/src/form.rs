@@ -9,9 +9,10 @@ use crate::{AuthError, Authority, ValidationIssue};
 /// The fields of a password-grant token request.
 ///
 /// Read from an `application/x-www-form-urlencoded` or `multipart/form-data` body; any other body reads as
-/// an empty form. An empty value counts as absent; when a field repeats, the last value wins. A missing
-/// `username` or `password`, or a `grant_type` other than `password`, is a 422 listing every problem in
-/// FastAPI's shape.
+/// an empty form. An empty value counts as absent. A missing `username` or `password`, a username over
+/// [`MAX_USERNAME_BYTES`], or a `grant_type` other than `password`, is a 422 listing every problem in
+/// FastAPI's shape (in the RFC style, 400 `invalid_request`). A repeated field is refused in the RFC style
+/// (RFC 6749 §3.2); the seed style reads the last, as FastAPI does.
 ///
 /// ```
 /// use axum::{Json, Router, routing::post};
@@ -30,8 +31,8 @@ pub struct PasswordRequestForm {
     /// `password` when given.
     #[cfg_attr(feature = "openapi", schema(pattern = "^password$"))]
     pub grant_type: Option<String>,
-    /// The username; never empty.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
+    /// The username; never empty, at most 256 bytes.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     pub username: String,
     /// The password; never empty, at most 72 bytes.
     #[cfg_attr(feature = "openapi", schema(format = Password, min_length = 1))]
@@ -69,18 +70,38 @@ impl PasswordRequestForm {
         strict: bool,
     ) -> Result<Self, AuthError> {
         let mut raw = RawFields::default();
+        let mut repeated: Vec<&'static str> = Vec::new();
         for (name, value) in fields {
             let value = value.into();
-            let slot = match name.as_ref() {
-                "grant_type" => &mut raw.grant_type,
-                "username" => &mut raw.username,
-                "password" => &mut raw.password,
-                "scope" => &mut raw.scope,
-                "client_id" => &mut raw.client_id,
-                "client_secret" => &mut raw.client_secret,
+            let (field, slot) = match name.as_ref() {
+                "grant_type" => ("grant_type", &mut raw.grant_type),
+                "username" => ("username", &mut raw.username),
+                "password" => ("password", &mut raw.password),
+                "scope" => ("scope", &mut raw.scope),
+                "client_id" => ("client_id", &mut raw.client_id),
+                "client_secret" => ("client_secret", &mut raw.client_secret),
                 _ => continue,
             };
-            *slot = Some(value).filter(|v| !v.is_empty());
+            if slot.replace(value).is_some() && !repeated.contains(&field) {
+                repeated.push(field);
+            }
+        }
+        // RFC 6749 §3.2: parameters must not be included more than once. FastAPI reads the last.
+        if strict && !repeated.is_empty() {
+            return Err(AuthError::InvalidForm(repeated.into_iter().map(ValidationIssue::repeated).collect()));
+        }
+        // An empty value counts as absent.
+        for slot in [
+            &mut raw.grant_type,
+            &mut raw.username,
+            &mut raw.password,
+            &mut raw.scope,
+            &mut raw.client_id,
+            &mut raw.client_secret,
+        ] {
+            if slot.as_deref() == Some("") {
+                *slot = None;
+            }
         }
 
         // Issues are listed in the order of the form's fields, as FastAPI does.
@@ -92,8 +113,12 @@ impl PasswordRequestForm {
             None if strict => issues.push(ValidationIssue::missing("grant_type")),
             None => {}
         }
-        if raw.username.is_none() {
-            issues.push(ValidationIssue::missing("username"));
+        match raw.username.as_deref() {
+            None => issues.push(ValidationIssue::missing("username")),
+            Some(long) if long.len() > MAX_USERNAME_BYTES => {
+                issues.push(ValidationIssue::too_long("username", MAX_USERNAME_BYTES))
+            }
+            Some(_) => {}
         }
         if raw.password.is_none() {
             issues.push(ValidationIssue::missing("password"));
@@ -124,6 +149,9 @@ struct RawFields {
     client_id: Option<String>,
     client_secret: Option<String>,
 }
+
+/// The longest username read, in bytes; a longer one is a validation error, refused before any check.
+pub const MAX_USERNAME_BYTES: usize = 256;
 
 /// bcrypt reads at most 72 bytes of a password; longer ones are refused, never silently truncated.
 pub const MAX_PASSWORD_BYTES: usize = 72;
@@ -277,9 +305,28 @@ mod tests {
     }
 
     #[test]
-    fn last_repeated_value_wins() {
+    fn a_repeated_value_is_read_last_in_the_seed_style_and_refused_in_the_strict_one() {
+        let fields = [("username", "a"), ("username", "b"), ("password", "p"), ("password", "")];
+        let form = PasswordRequestForm::from_fields(fields, false).unwrap_err();
+        assert!(matches!(form, AuthError::InvalidForm(issues) if issues == [ValidationIssue::missing("password")]));
         let form =
             PasswordRequestForm::from_fields([("username", "a"), ("username", "b"), ("password", "p")], false).unwrap();
         assert_eq!(form.username, "b");
+        let strict = [("grant_type", "password"), ("username", "a"), ("username", "b"), ("password", "p")];
+        assert!(matches!(
+            PasswordRequestForm::from_fields(strict, true),
+            Err(AuthError::InvalidForm(issues)) if issues == [ValidationIssue::repeated("username")]
+        ));
+    }
+
+    #[test]
+    fn usernames_over_256_bytes_are_refused() {
+        let long = "u".repeat(MAX_USERNAME_BYTES + 1);
+        assert_eq!(
+            issues(&[("username", long.as_str()), ("password", "p")]),
+            [ValidationIssue::too_long("username", MAX_USERNAME_BYTES)]
+        );
+        let at_limit = "u".repeat(MAX_USERNAME_BYTES);
+        assert!(PasswordRequestForm::from_fields([("username", at_limit.as_str()), ("password", "p")], false).is_ok());
     }
 }

@@ -76,7 +76,7 @@ mod token;
 pub mod __private;
 
 pub use error::{AuthError, Challenge, ValidationIssue};
-pub use form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, PasswordRequestForm};
+pub use form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm};
 pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternatives_of};
 pub use login::{
     Account, ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,

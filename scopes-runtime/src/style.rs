@@ -277,11 +277,13 @@ fn render_rfc(error: &AuthError, realm: &str) -> Response {
         AuthError::InvalidForm(issues) => {
             let fields: Vec<String> =
                 issues.iter().map(|issue| issue.loc.last().cloned().unwrap_or_default()).collect();
-            oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &format!("missing or invalid: {}", fields.join(", ")),
-            )
+            // A form with repeated parameters is refused for that alone (RFC 6749 §3.2).
+            let what = if issues.iter().all(|issue| issue.kind == "repeated") {
+                "given more than once"
+            } else {
+                "missing or invalid"
+            };
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &format!("{what}: {}", fields.join(", ")))
         }
         AuthError::UnsupportedGrantType => {
             oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only the password grant is supported")

@@ -6,8 +6,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// Builds the demo binary (a no-op when it is fresh) and returns its path, as cargo reports it.
+/// Builds the demo binary (a no-op when it is fresh) and returns its path, as cargo reports it; or the
+/// binary `SCOPES_DEMO_BINARY` names, to run the same tests against another build (an earlier commit's, to
+/// see a test fail before its fix).
 pub fn demo_binary() -> PathBuf {
+    if let Some(other) = std::env::var_os("SCOPES_DEMO_BINARY") {
+        return PathBuf::from(other);
+    }
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let output = Command::new(env!("CARGO"))
         .args(["build", "--quiet", "-p", "demo", "--bin", "demo", "--message-format=json"])
@@ -60,10 +65,9 @@ pub fn start_demo_with(secret: Option<&str>, args: &[&str]) -> RunningDemo {
     let stdout = demo.child.stdout.take().expect("piped stdout");
     let (lines_tx, lines) = mpsc::channel();
     std::thread::spawn(move || {
+        // Read to the end even when nobody listens any more: a full pipe would stall the demo's logging.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
+            let _ = lines_tx.send(line);
         }
     });
     while demo.base.is_empty() {
