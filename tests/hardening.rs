@@ -401,3 +401,77 @@ async fn a_success_clears_the_pair() {
     }
     assert_eq!(login(&app, "johndoe", "wrong").await.0, 429);
 }
+
+/// How refusals look and how strictly requests are read are separate settings: a custom renderer (here one
+/// that names the refusal) changes the first only.
+mod parsing_apart_from_style {
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::middleware::map_response_with_state;
+    use axum::response::IntoResponse;
+    use scopes_runtime::style::{RequestParsing, restyle};
+    use scopes_runtime::{AuthError, Authority, ResponseStyle, requires};
+    use scopes_tests::minimal::{AppState, User};
+    use scopes_tests::transport::{InProcess, Transport};
+
+    use super::*;
+
+    #[requires]
+    async fn status(_user: User) -> &'static str {
+        "ok"
+    }
+
+    /// A handler body refusing with an `AuthError` of its own.
+    async fn disabled(State(_): State<AppState>) -> Result<&'static str, AuthError> {
+        Err(AuthError::InactiveUser)
+    }
+
+    fn naming_style() -> ResponseStyle {
+        ResponseStyle::custom(|error: &AuthError| (StatusCode::IM_A_TEAPOT, format!("{error}")).into_response())
+    }
+
+    fn app(authority: Authority) -> InProcess {
+        let state = AppState { authority: authority.clone() };
+        let router = axum::Router::new()
+            .route("/status", axum::routing::get(status))
+            .route("/disabled", axum::routing::get(disabled))
+            .with_state(state)
+            .layer(map_response_with_state(authority, restyle));
+        InProcess::new(router)
+    }
+
+    fn authority() -> Authority {
+        Authority::hs256(SECRET.as_bytes()).unwrap().with_response_style(naming_style())
+    }
+
+    fn two_headers() -> TestRequest {
+        let token = signed("johndoe", &[]);
+        several_headers("/status", &[&format!("Bearer {token}"), "Bearer other"])
+    }
+
+    #[tokio::test]
+    async fn a_custom_renderer_keeps_strict_reading() {
+        let response = app(authority()).send(two_headers()).await;
+        assert_eq!(response.status, StatusCode::IM_A_TEAPOT);
+        assert_eq!(String::from_utf8_lossy(&response.body), "malformed request: several Authorization headers");
+    }
+
+    #[tokio::test]
+    async fn lenient_reading_is_chosen_apart_from_the_style() {
+        let response = app(authority().with_request_parsing(RequestParsing::Lenient)).send(two_headers()).await;
+        assert_eq!(response.status, StatusCode::OK, "the first header is read");
+    }
+
+    #[tokio::test]
+    async fn refusals_returned_by_handlers_answer_in_the_configured_style() {
+        let response = app(authority()).send(get("/disabled")).await;
+        assert_eq!(response.status, StatusCode::IM_A_TEAPOT);
+        assert_eq!(String::from_utf8_lossy(&response.body), "inactive user");
+        let seed = Authority::hs256(SECRET.as_bytes()).unwrap().with_response_style(ResponseStyle::Seed);
+        let response = app(seed).send(get("/disabled")).await;
+        assert_eq!(
+            (response.status, response.body),
+            (StatusCode::BAD_REQUEST, br#"{"detail":"Inactive user"}"#.to_vec())
+        );
+    }
+}

@@ -121,3 +121,46 @@ fn guarded_operations_document_401() {
     let unauthorized = &operation(&document, "get", "/above")["responses"]["401"];
     assert_eq!(unauthorized["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorDetail");
 }
+
+/// The app's own error body, which happens to share a name with the framework's seed-style one.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ErrorDetail {
+    code: u32,
+    reason: String,
+}
+
+/// An operation of the app's own, outside the secure router's table.
+#[utoipa::path(
+    get,
+    path = "/legacy",
+    responses(
+        (status = 200),
+        (status = 404, body = ErrorDetail),
+        (status = 422, description = "The app's own validation error", body = ErrorDetail),
+    )
+)]
+#[allow(dead_code)]
+async fn legacy() {}
+
+#[derive(OpenApi)]
+#[openapi(paths(requires_above, legacy))]
+struct AppDoc;
+
+/// In the RFC style `secure` restyles the framework's refusals, and only on the routes of its table: the
+/// app's other operations keep their 422 and their bodies, and a schema named like one of the framework's
+/// but of the app's own making is not deleted.
+#[test]
+fn the_rfc_style_touches_only_the_tables_routes_and_the_frameworks_own_schemas() {
+    let (_router, table) = SecureRouter::<AppState>::new().route("/above", get(requires_above)).into_parts();
+    let mut document = AppDoc::openapi();
+    let before = operation(&document, "get", "/legacy");
+    scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY, &scopes_runtime::ResponseStyle::default(), &table)
+        .expect("every guarded route is documented");
+    assert_eq!(operation(&document, "get", "/legacy"), before, "the app's operation is untouched");
+    let json = serde_json::to_value(&document).unwrap();
+    let app_schema = &json["components"]["schemas"]["ErrorDetail"];
+    assert_eq!(app_schema["required"], json!(["code", "reason"]), "the app's schema stays: {app_schema}");
+    let refused = &operation(&document, "get", "/above")["responses"]["403"];
+    assert_eq!(refused["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/OAuthError");
+}

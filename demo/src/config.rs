@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 use scopes_runtime::ResponseStyle;
+use scopes_runtime::style::RequestParsing;
 
 use crate::serve::ServeLimits;
 
@@ -105,6 +106,10 @@ impl Style {
             Style::Seed => ResponseStyle::Seed,
             Style::Rfc => ResponseStyle::rfc("scopes demo"),
         }
+    }
+
+    pub fn request_parsing(self) -> RequestParsing {
+        crate::request_parsing_for(&self.response_style())
     }
 }
 

@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use scopes_runtime::style::RequestParsing;
 use scopes_runtime::{Authority, KeyError, ResponseStyle, ThrottlePolicy, TokenEndpoint};
 
 pub mod auth;
@@ -59,9 +60,11 @@ impl AppState {
         Self::new(secret, ResponseStyle::Seed)
     }
 
-    /// The seed's users, answering refusals in `style`.
+    /// The seed's users, answering refusals in `style`; requests are read as FastAPI reads them in the
+    /// seed style, as the RFCs say otherwise.
     pub fn new(secret: &[u8], style: ResponseStyle) -> Result<Self, KeyError> {
-        Ok(Self::with_authority(Authority::hs256(secret)?.with_response_style(style)))
+        let parsing = request_parsing_for(&style);
+        Ok(Self::with_authority(Authority::hs256(secret)?.with_response_style(style).with_request_parsing(parsing)))
     }
 
     /// The seed's users, with tokens issued and verified by `authority`.
@@ -76,6 +79,15 @@ impl AppState {
     pub fn with_throttle(self, policy: ThrottlePolicy) -> Self {
         let Services { authority, tokens, users } = Arc::unwrap_or_clone(self.0);
         AppState(Arc::new(Services { authority, tokens: tokens.with_throttle(policy), users }))
+    }
+}
+
+/// The seed's answers go with FastAPI's reading of requests, as its clients expect both; the RFC style
+/// reads requests as the RFCs say.
+pub fn request_parsing_for(style: &ResponseStyle) -> RequestParsing {
+    match style {
+        ResponseStyle::Seed => RequestParsing::Lenient,
+        _ => RequestParsing::Strict,
     }
 }
 

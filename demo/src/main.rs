@@ -37,7 +37,9 @@ async fn main() -> std::io::Result<()> {
         Authority::hs256(secret.as_bytes())
     };
     let authority = match authority {
-        Ok(authority) => authority.with_response_style(config.style.response_style()),
+        Ok(authority) => authority
+            .with_response_style(config.style.response_style())
+            .with_request_parsing(config.style.request_parsing()),
         Err(error) => {
             tracing::error!(
                 "refusing to start: {error} (give --secret-key or DEMO_SECRET_KEY, e.g. `openssl rand -hex 32`; \

@@ -15,12 +15,23 @@ pub struct User {
     pub disabled: Option<bool>,
 }
 
-/// A stored user: what the API shows, the password hash, and the scopes the user may be granted.
-#[derive(Debug, Clone)]
+/// A stored user: what the API shows, the password hash, and the scopes the user may be granted. Its
+/// `Debug` leaves the hash out.
+#[derive(Clone)]
 pub struct UserRecord {
     pub user: User,
     pub hashed_password: String,
     pub allowed_scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("user", &self.user)
+            .field("hashed_password", &"<redacted>")
+            .field("allowed_scopes", &self.allowed_scopes)
+            .finish()
+    }
 }
 
 impl UserRecord {
@@ -87,5 +98,16 @@ impl UserStore {
         let mut names: Vec<String> = self.by_name.keys().cloned().collect();
         names.sort();
         names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_hash_shows_in_debug() {
+        let printed = format!("{:?}", UserStore::seed());
+        assert!(printed.contains("johndoe") && !printed.contains("$2b$"), "{printed}");
     }
 }

@@ -215,10 +215,41 @@ fn path_between(direct: &[Vec<usize>], from: usize, to: usize) -> Option<Vec<usi
     None
 }
 
+/// What a registry with errors expands to: the errors, and a registry of what parsed whose lookup accepts
+/// any scope, so the crate's `#[requires]` attributes add no errors of their own (thiserror's
+/// `fallback.rs`): the user sees the registry's mistakes and nothing else.
+fn fallback(errors: TokenStream, declaration: Option<&Declaration>) -> TokenStream {
+    let empty = LitStr::new("", proc_macro2::Span::call_site());
+    let scheme = declaration.and_then(|d| d.scheme.as_ref()).unwrap_or(&empty);
+    let token_url = declaration.and_then(|d| d.token_url.as_ref()).unwrap_or(&empty);
+    let scopes = declaration.and_then(|d| d.scopes.as_deref()).unwrap_or_default();
+    let (names, descriptions) = (scopes.iter().map(|s| &s.name), scopes.iter().map(|s| &s.description));
+    quote! {
+        #errors
+
+        /// The application's security scheme and scopes, declared with `scopes_runtime::registry!`.
+        pub static SCOPE_REGISTRY: ::scopes_runtime::Registry = ::scopes_runtime::Registry::__new(
+            #scheme,
+            #token_url,
+            &[#(::scopes_runtime::Scope { name: #names, description: #descriptions, implies: &[], implied_by: &[] }),*],
+        );
+
+        #[doc(hidden)]
+        #[allow(unused_macros)]
+        macro_rules! __scopes_registry {
+            ($other:literal) => { () };
+        }
+
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        pub(crate) use __scopes_registry;
+    }
+}
+
 pub fn expand(input: TokenStream) -> TokenStream {
     let declaration = match syn::parse2::<Declaration>(input) {
         Ok(declaration) => declaration,
-        Err(error) => return error.to_compile_error(),
+        Err(error) => return fallback(error.to_compile_error(), None),
     };
     let mut errors = Errors::default();
     for problem in &declaration.problems {
@@ -232,16 +263,16 @@ pub fn expand(input: TokenStream) -> TokenStream {
         if declaration.token_url.is_none() {
             errors.push(missing("token_url"));
         }
-        return errors.to_compile_errors();
+        return fallback(errors.to_compile_errors(), Some(&declaration));
     };
     for (value, what) in [(scheme, "scheme name"), (token_url, "token URL")] {
         if value.value().is_empty() {
             errors.error_at(value, format!("the {what} must not be empty"));
         }
     }
-    let scopes = declaration.scopes.unwrap_or_default();
+    let scopes = declaration.scopes.as_deref().unwrap_or_default();
     let mut seen = HashSet::new();
-    for scope in &scopes {
+    for scope in scopes {
         let name = &scope.name;
         if let Some(problem) = scope_token_problem(&name.value()) {
             errors.error_at(name, problem);
@@ -250,11 +281,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
         }
     }
     if !errors.is_empty() {
-        return errors.to_compile_errors();
+        return fallback(errors.to_compile_errors(), Some(&declaration));
     }
-    let hierarchy = hierarchy(&scopes, &mut errors);
+    let hierarchy = hierarchy(scopes, &mut errors);
     if !errors.is_empty() {
-        return errors.to_compile_errors();
+        return fallback(errors.to_compile_errors(), Some(&declaration));
     }
 
     let names: Vec<&LitStr> = scopes.iter().map(|scope| &scope.name).collect();

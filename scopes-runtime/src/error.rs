@@ -19,7 +19,8 @@ use crate::guard::Requirement;
 /// Apps construct the variants that belong to their own hooks (an unknown user in
 /// [`Principal::from_claims`](crate::Principal::from_claims), a disabled account in a
 /// [`Guard`](crate::Guard)); the framework produces the rest. Returned from a handler, it answers in
-/// the library's default style, RFC 6750 / RFC 6749; the extractors answer in the configured one.
+/// the library's default style, RFC 6750 / RFC 6749, unless [`restyle`](crate::style::restyle) is layered
+/// over the app; the extractors always answer in the configured one.
 ///
 /// ```
 /// use axum::response::IntoResponse;
@@ -249,9 +250,17 @@ impl ValidationIssue {
     }
 }
 
+/// Marks a response rendered from an [`AuthError`] in the default style, so that
+/// [`restyle`](crate::style::restyle) can answer it in the app's.
+#[derive(Clone)]
+pub(crate) struct DefaultStyled(pub(crate) AuthError);
+
 impl IntoResponse for AuthError {
-    /// Answers in the library's default style (RFC 6750 / RFC 6749, realm `api`).
+    /// Answers in the library's default style (RFC 6750 / RFC 6749, realm `api`), and carries the error so
+    /// that [`restyle`](crate::style::restyle), layered over the app, answers it in the configured style.
     fn into_response(self) -> Response {
-        crate::ResponseStyle::default().render(&self)
+        let mut response = crate::ResponseStyle::default().render(&self);
+        response.extensions_mut().insert(DefaultStyled(self));
+        response
     }
 }

@@ -11,21 +11,22 @@ use crate::{AuthError, Authority, ValidationIssue};
 /// Read from an `application/x-www-form-urlencoded` or `multipart/form-data` body; any other body reads as
 /// an empty form. An empty value counts as absent. A missing `username` or `password`, a username over
 /// [`MAX_USERNAME_BYTES`], or a `grant_type` other than `password`, is a 422 listing every problem in
-/// FastAPI's shape (in the RFC style, 400 `invalid_request`). A repeated field is refused in the RFC style
-/// (RFC 6749 §3.2); the seed style reads the last, as FastAPI does.
+/// FastAPI's shape (in the RFC style, 400 `invalid_request`). Read strictly (the authority's
+/// [`RequestParsing`](crate::style::RequestParsing)), `grant_type` is required and a repeated field is
+/// refused (RFC 6749 §3.2); read leniently, as FastAPI reads it, the last value of a repeated field wins.
 ///
 /// ```
 /// use axum::{Json, Router, routing::post};
 /// use scopes_runtime::{Authority, PasswordRequestForm};
 ///
-/// // Refusals are answered in the style of the state's `Authority`.
+/// // Read as the state's `Authority` says, refusals answered in its style.
 /// async fn token(form: PasswordRequestForm) -> Json<Vec<String>> {
 ///     Json(form.scopes().into_iter().map(String::from).collect())
 /// }
 /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
 /// let app: Router = Router::new().route("/token", post(token)).with_state(authority);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = TokenRequest, description = "A password-grant token request (RFC 6749 §4.3)."))]
 pub struct PasswordRequestForm {
     /// `password` when given.
@@ -45,6 +46,28 @@ pub struct PasswordRequestForm {
     /// The client secret, if the client sent one.
     #[cfg_attr(feature = "openapi", schema(format = Password))]
     pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for PasswordRequestForm {
+    /// Every field but the password and the client secret, which show as `<redacted>` when given.
+    ///
+    /// ```
+    /// # use scopes_runtime::PasswordRequestForm;
+    /// let form = PasswordRequestForm { grant_type: None, username: "johndoe".into(), password: "hunter2".into(),
+    ///     scope: String::new(), client_id: Some("app".into()), client_secret: Some("s3cr3t".into()) };
+    /// let printed = format!("{form:?}");
+    /// assert!(printed.contains("johndoe") && !printed.contains("hunter2") && !printed.contains("s3cr3t"));
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordRequestForm")
+            .field("grant_type", &self.grant_type)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("scope", &self.scope)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl PasswordRequestForm {
@@ -178,12 +201,11 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let authority = Authority::from_ref(state);
-        let style = authority.response_style();
         let read = async {
             let fields = read_fields(request).await?;
-            Self::from_fields(fields, style.is_strict())
+            Self::from_fields(fields, authority.request_parsing().is_strict())
         };
-        read.await.map_err(|error| no_store(style.render(&error)))
+        read.await.map_err(|error| no_store(authority.response_style().render(&error)))
     }
 }
 

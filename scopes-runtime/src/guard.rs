@@ -89,13 +89,16 @@ pub trait Guard<S>: Sized + Send {
 
 /// Something a handler can receive as its authorized principal: every [`Principal`], and every
 /// [`Guard`] declared under `#[requires]`. Generated code calls it; apps rarely do.
+///
+/// Sealed: it is implemented only through those two, so whatever a handler receives was loaded from a
+/// verified token and checked against every scope of its chain.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a `#[requires]` handler's principal with state `{S}`",
     label = "neither a `Principal<{S}>` nor a guard declared with `#[requires]`",
     note = "implement `scopes_runtime::Principal<{S}>` for your user type, or declare a guard with \
             `#[requires(scopes = [...])] impl Guard<{S}> for ...`; the state must provide an `Authority` through `FromRef`"
 )]
-pub trait Authorize<S>: Sized + Send {
+pub trait Authorize<S>: crate::__private::SealedAuthorize<S> + Sized + Send {
     /// Authorizes the request against `requirement` (the requirements of every layer above this one) and
     /// produces the principal.
     fn authorize(
@@ -133,7 +136,7 @@ fn verified_claims(
     authority: &Authority,
     requirement: &Requirement<'_>,
 ) -> Result<Claims, AuthError> {
-    let token = match bearer_credentials(headers, authority.response_style().is_strict()) {
+    let token = match bearer_credentials(headers, authority.request_parsing().is_strict()) {
         Credentials::Missing => return Err(AuthError::MissingCredentials),
         Credentials::Malformed(description) => {
             let malformed = AuthError::MalformedCredentials { description, challenge: Default::default() };

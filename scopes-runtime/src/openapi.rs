@@ -15,7 +15,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Sche
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::routing::{Access, RouteTable};
-use crate::{Registry, ResponseStyle};
+use crate::{PasswordRequestForm, Registry, ResponseStyle};
 
 /// The JSON body of every refusal: `{"detail": "..."}`.
 #[derive(Debug, Clone, ToSchema)]
@@ -108,10 +108,12 @@ impl std::error::Error for UnlinkedRoutes {}
 ///
 /// A route whose requirement has alternatives gets one security requirement per alternative (OpenAPI
 /// reads the list as "any of"); an authentication-only route gets an empty scope list; public routes keep
-/// their security as they are. In the RFC style, the framework's own error schemas
-/// documented anywhere in `doc` ([`ErrorDetail`], [`ValidationErrorBody`]) are replaced by the RFC body
-/// ([`OAuthErrorBody`]) and 422s by 400s, since that is what the style answers; a custom style documents
-/// nothing beyond the security. Returns the guarded routes the document does not contain.
+/// their security as they are. In the RFC style, the operations of the table's routes refer to the RFC body
+/// ([`OAuthErrorBody`]) where they referred to the framework's seed-style ones ([`ErrorDetail`],
+/// [`ValidationErrorBody`]), and answer 400 where they documented 422, since that is what the style
+/// answers; those schemas are then dropped if they are this crate's and nothing refers to them. The app's
+/// other operations and schemas are left as they are. A custom style documents nothing beyond the
+/// security. Returns the guarded routes the document does not contain.
 ///
 /// ```
 /// use scopes_runtime::ResponseStyle;
@@ -155,16 +157,18 @@ pub fn secure(
         _ => "ErrorDetail",
     };
 
+    let rfc = matches!(style, ResponseStyle::Rfc { .. });
     let mut linked = vec![false; routes.routes().len()];
     for (path, item) in doc.paths.paths.iter_mut() {
         for (method, operation) in operations_mut(item) {
-            if matches!(style, ResponseStyle::Rfc { .. }) {
-                restyle_as_rfc(operation);
-            }
+            // Only the routes in the table are ours to document; the app's other operations stay as written.
             let Some(index) = routes.routes().iter().position(|route| route.serves(method, path)) else {
                 continue;
             };
             linked[index] = true;
+            if rfc {
+                restyle_as_rfc(operation);
+            }
             let Some(alternatives) = routes.routes()[index].access.alternatives() else { continue };
             operation.security = Some(
                 alternatives.into_iter().map(|scopes| SecurityRequirement::new(registry.scheme(), scopes)).collect(),
@@ -178,14 +182,14 @@ pub fn secure(
             }
         }
     }
-    if matches!(style, ResponseStyle::Rfc { .. })
-        && let Some(components) = doc.components.as_mut()
-    {
-        for superseded in ["ErrorDetail", "HTTPValidationError", "ValidationError"] {
-            components.schemas.remove(superseded);
-        }
-        // RFC 6749 §4.3.2: the strict styles require `grant_type`.
-        if let Some(RefOr::T(Schema::Object(form))) = components.schemas.get_mut("TokenRequest")
+    if rfc {
+        drop_superseded_schemas(doc);
+        // RFC 6749 §4.3.2: the strict styles require `grant_type`; only in the schema of this crate's form.
+        let ours = <PasswordRequestForm as PartialSchema>::schema();
+        if let Some(components) = doc.components.as_mut()
+            && let Some(schema) = components.schemas.get_mut("TokenRequest")
+            && *schema == ours
+            && let RefOr::T(Schema::Object(form)) = schema
             && !form.required.iter().any(|field| field == "grant_type")
         {
             form.required.insert(0, "grant_type".into());
@@ -224,6 +228,27 @@ fn restyle_as_rfc(operation: &mut Operation) {
             if refers_to_seed_body {
                 content.schema = Some(Ref::from_schema_name("OAuthError").into());
             }
+        }
+    }
+}
+
+/// Removes the seed-style error schemas the RFC restyling no longer refers to, each only where it is this
+/// crate's own (an app's schema of the same name stays) and nothing in the document refers to it still.
+fn drop_superseded_schemas(doc: &mut OpenApi) {
+    let superseded = [
+        ("ErrorDetail", <ErrorDetail as PartialSchema>::schema()),
+        ("HTTPValidationError", <ValidationErrorBody as PartialSchema>::schema()),
+        ("ValidationError", <crate::ValidationIssue as PartialSchema>::schema()),
+    ];
+    for (name, ours) in superseded {
+        let is_ours = doc.components.as_ref().and_then(|c| c.schemas.get(name)).is_some_and(|schema| *schema == ours);
+        // Serialized once per name, at start-up: the simplest complete search for references.
+        let referenced = || serde_json::to_string(doc).is_ok_and(|json| json.contains(&format!("/schemas/{name}\"")));
+        if is_ours
+            && !referenced()
+            && let Some(components) = doc.components.as_mut()
+        {
+            components.schemas.remove(name);
         }
     }
 }

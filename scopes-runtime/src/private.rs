@@ -89,6 +89,13 @@ where
     }
 }
 
+impl<S, G, R> crate::routing::sealed::Sealed<S> for Authorized<G, R>
+where
+    G: Authorize<S>,
+    R: Disjunction,
+{
+}
+
 impl<S, G, R> RouteAccess<S> for Authorized<G, R>
 where
     G: Authorize<S>,
@@ -108,6 +115,19 @@ where
 {
     Authority::from_ref(state).response_style().render(error)
 }
+
+/// Seals [`Authorize`]: implemented for every [`Principal`](crate::Principal), and by `#[requires]` for the
+/// guards it declares. Naming it from outside generated code is outside the API: a hand-written
+/// `Authorize` impl could hand a handler a principal no token vouches for.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot implement `Authorize` by hand: only a principal or a `#[requires]` guard authorizes a request",
+    label = "neither a `Principal<{S}>` nor a guard declared with `#[requires]`",
+    note = "implement `scopes_runtime::Principal<{S}>` for your user type, or declare a guard with \
+            `#[requires(scopes = [...])] impl Guard<{S}> for ...`"
+)]
+pub trait SealedAuthorize<S> {}
+
+impl<S, P: crate::Principal<S>> SealedAuthorize<S> for P {}
 
 /// The body of every generated `Authorize` impl of a guard: authorize the inner layer with this guard's
 /// requirement added, then run the guard's own check.

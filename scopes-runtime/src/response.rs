@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// let body = serde_json::to_string(&TokenResponse::bearer("abc".into(), Duration::from_secs(1800), &["me"])).unwrap();
 /// assert_eq!(body, r#"{"access_token":"abc","token_type":"bearer","expires_in":1800,"scope":"me"}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Token, description = "An issued bearer token."))]
 pub struct TokenResponse {
     /// The signed JWT.
@@ -23,6 +23,25 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// The granted scopes, space-separated: they may be fewer than those requested.
     pub scope: String,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    /// Every field but the token itself, which shows as `<redacted>`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scopes_runtime::TokenResponse;
+    /// let response = TokenResponse::bearer("eyJ.secret.token".into(), Duration::from_secs(60), &["me"]);
+    /// assert!(!format!("{response:?}").contains("eyJ"));
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish()
+    }
 }
 
 impl TokenResponse {

@@ -19,8 +19,20 @@ use axum::routing::MethodRouter;
 
 use crate::guard::{Alternatives, alternatives_of};
 
+/// Seals [`RouteAccess`] and [`ProtectedHandler`]: a route's reported access is a guarantee only if
+/// nothing but this crate can claim one.
+pub(crate) mod sealed {
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot claim who may call a route: only `#[requires(...)]` and `#[public]` handlers can",
+        label = "not a mark `#[requires]` or `#[public]` puts on a handler",
+        note = "`RouteAccess` and `ProtectedHandler` are sealed, so a `SecureRouter`'s report is always what is enforced"
+    )]
+    pub trait Sealed<S> {}
+}
+
 /// What a handler's first parameter says about who may call it. Implemented by the extractor
-/// `#[requires]` generates and by [`Public`]; not meant to be implemented by apps.
+/// `#[requires]` generates and by [`Public`], and sealed: an app's own extractor cannot claim to protect a
+/// route, so a [`SecureRouter`] never reports as guarded a route that checks nothing.
 #[diagnostic::on_unimplemented(
     message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
     label = "unprotected handler",
@@ -28,25 +40,27 @@ use crate::guard::{Alternatives, alternatives_of};
     note = "put `#[requires(...)]` on the handler to guard it, or `#[public]` to serve it to anyone; a route from \
             elsewhere goes in with `SecureRouter::public_route`"
 )]
-pub trait RouteAccess<S> {
+pub trait RouteAccess<S>: sealed::Sealed<S> {
     /// The route's access, with every guard layer's requirement.
     fn access() -> Access;
 }
 
-/// The handler signatures a [`SecureRouter`] accepts: a first parameter that is [`RouteAccess`].
+/// The handler signatures a [`SecureRouter`] accepts: a first parameter that is [`RouteAccess`]. Sealed.
 #[diagnostic::on_unimplemented(
     message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
     label = "unprotected handler",
     note = "put `#[requires(...)]` on the handler to guard it, or `#[public]` to serve it to anyone; a route from \
             elsewhere goes in with `SecureRouter::public_route`"
 )]
-pub trait ProtectedHandler<S> {
+pub trait ProtectedHandler<S>: sealed::Sealed<S> {
     /// The handler's access.
     fn access() -> Access;
 }
 
 macro_rules! protected_handler_impls {
     ($($rest:ident)*) => {
+        impl<S, M, First: RouteAccess<S>, $($rest,)*> sealed::Sealed<S> for (M, First, $($rest,)*) {}
+
         impl<S, M, First: RouteAccess<S>, $($rest,)*> ProtectedHandler<S> for (M, First, $($rest,)*) {
             fn access() -> Access {
                 First::access()
@@ -122,6 +136,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Public {
         Ok(Public)
     }
 }
+
+impl<S> sealed::Sealed<S> for Public {}
 
 impl<S> RouteAccess<S> for Public {
     fn access() -> Access {

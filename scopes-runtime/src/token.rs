@@ -10,6 +10,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::style::RequestParsing;
 use crate::{AuthError, ResponseStyle};
 
 /// The claims of an access token that authorization uses.
@@ -181,6 +182,7 @@ struct Keys {
     issuer: Option<String>,
     audience: Option<String>,
     response_style: ResponseStyle,
+    request_parsing: RequestParsing,
 }
 
 impl std::fmt::Debug for Authority {
@@ -194,6 +196,7 @@ impl std::fmt::Debug for Authority {
             .field("issuer", &self.keys.issuer)
             .field("audience", &self.keys.audience)
             .field("response_style", &self.keys.response_style)
+            .field("request_parsing", &self.keys.request_parsing)
             .finish()
     }
 }
@@ -263,16 +266,18 @@ impl Authority {
                 issuer: None,
                 audience: None,
                 response_style: ResponseStyle::default(),
+                request_parsing: RequestParsing::default(),
             }),
         })
     }
 
-    /// Answers refusals in `style` (the default is [`ResponseStyle::default`], RFC 6750 / RFC 6749).
+    /// Answers refusals in `style` (the default is [`ResponseStyle::default`], RFC 6750 / RFC 6749). How
+    /// requests are read is [`with_request_parsing`](Self::with_request_parsing)'s business.
     ///
     /// ```
-    /// use scopes_runtime::{Authority, ResponseStyle};
+    /// use scopes_runtime::{Authority, ResponseStyle, style::RequestParsing};
     /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_response_style(ResponseStyle::Seed);
-    /// assert!(!authority.response_style().is_strict());
+    /// assert_eq!(authority.request_parsing(), RequestParsing::Strict);
     /// ```
     pub fn with_response_style(mut self, style: ResponseStyle) -> Self {
         Arc::make_mut(&mut self.keys).response_style = style;
@@ -282,6 +287,28 @@ impl Authority {
     /// How refusals are answered.
     pub fn response_style(&self) -> &ResponseStyle {
         &self.keys.response_style
+    }
+
+    /// Reads requests as `parsing` says (the default is [`RequestParsing::Strict`], as the RFCs say):
+    /// bearer headers here, token requests at the [`TokenEndpoint`](crate::TokenEndpoint).
+    ///
+    /// ```
+    /// use scopes_runtime::{Authority, ResponseStyle, style::RequestParsing};
+    /// // FastAPI's answers, and FastAPI's reading of requests, for its clients:
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef")
+    ///     .unwrap()
+    ///     .with_response_style(ResponseStyle::Seed)
+    ///     .with_request_parsing(RequestParsing::Lenient);
+    /// assert!(!authority.request_parsing().is_strict());
+    /// ```
+    pub fn with_request_parsing(mut self, parsing: RequestParsing) -> Self {
+        Arc::make_mut(&mut self.keys).request_parsing = parsing;
+        self
+    }
+
+    /// How strictly requests are read.
+    pub fn request_parsing(&self) -> RequestParsing {
+        self.keys.request_parsing
     }
 
     /// Writes and reads scopes in `format`.

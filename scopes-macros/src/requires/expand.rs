@@ -63,6 +63,8 @@ fn expand_guard(guard: &GuardImpl, requirement: &TokenStream) -> TokenStream {
     quote! {
         #item
 
+        impl #impl_generics ::scopes_runtime::__private::SealedAuthorize<#state> for #self_ty #where_clause {}
+
         impl #impl_generics ::scopes_runtime::Authorize<#state> for #self_ty #where_clause {
             fn authorize(
                 parts: &mut ::scopes_runtime::__private::Parts,

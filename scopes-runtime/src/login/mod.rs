@@ -277,12 +277,12 @@ impl TokenEndpoint {
         Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted))
     }
 
-    /// The requested scopes that are declared, each once, in the order asked. In the strict (RFC) styles
-    /// an undeclared scope is [`AuthError::InvalidScope`]; the seed style leaves it out.
+    /// The requested scopes that are declared, each once, in the order asked. Read strictly, an undeclared
+    /// scope is [`AuthError::InvalidScope`]; read leniently (as FastAPI does), it is left out.
     fn declared_scopes<'f>(&self, form: &'f PasswordRequestForm) -> Result<Vec<&'f str>, AuthError> {
         let requested = form.scopes();
         let is_declared = |scope: &&str| self.registry.description(scope).is_some();
-        if self.authority.response_style().is_strict()
+        if self.authority.request_parsing().is_strict()
             && let Some(undeclared) = requested.iter().find(|scope| !is_declared(scope))
         {
             return Err(AuthError::InvalidScope { scope: (*undeclared).to_owned() });

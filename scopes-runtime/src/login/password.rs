@@ -67,13 +67,18 @@ pub(crate) enum CheckError {
 }
 
 /// Checks passwords under one policy, through one queue.
-#[derive(Debug)]
 pub(crate) struct PasswordChecker {
     policy: PasswordPolicy,
     /// Checked when the username is unknown: made when the checker is, at start-up, so the first unknown
     /// user's login costs what every other does.
     stand_in: Option<Arc<str>>,
     queue: Arc<CheckQueue>,
+}
+
+impl std::fmt::Debug for PasswordChecker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChecker").field("policy", &self.policy).field("queue", &self.queue).finish()
+    }
 }
 
 impl PasswordChecker {

@@ -50,13 +50,25 @@ pub(crate) struct Busy {
     pub(crate) retry_after: Duration,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct CheckQueue {
     limits: PasswordCheckLimits,
     state: Mutex<QueueState>,
 }
 
-#[derive(Debug, Default)]
+impl std::fmt::Debug for CheckQueue {
+    /// The limits and how many checks run and wait; never which clients.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("CheckQueue")
+            .field("limits", &self.limits)
+            .field("running", &state.running)
+            .field("waiting", &state.total_waiting)
+            .finish()
+    }
+}
+
+#[derive(Default)]
 struct QueueState {
     running: usize,
     waiting: HashMap<Option<IpAddr>, VecDeque<Waiter>>,
@@ -68,7 +80,6 @@ struct QueueState {
     average_check: Option<Duration>,
 }
 
-#[derive(Debug)]
 struct Waiter {
     id: u64,
     start: oneshot::Sender<()>,
