@@ -3,7 +3,7 @@
 //! The algorithm is pinned: a token whose header names any other algorithm (`none`, `HS512`, `RS256`, …)
 //! is refused before its signature is looked at, so a forged header cannot downgrade verification.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
@@ -124,6 +124,9 @@ pub enum TokenError {
     /// The header names an algorithm other than HS256.
     #[error("algorithm not accepted")]
     WrongAlgorithm,
+    /// The header lists critical extensions (`crit`), none of which this verifier understands.
+    #[error("the header names critical extensions")]
+    CriticalExtension,
     /// A registered claim is missing or of the wrong type, or the claims do not fit [`Claims`].
     #[error("invalid claims: {0}")]
     InvalidClaims(String),
@@ -414,6 +417,7 @@ impl Authority {
     /// Verifies `token`'s algorithm, signature, `exp`, `nbf` and (when configured) `iss` and `aud`, and
     /// returns its claims, reading the scopes in the configured claim format.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        refuse_critical_extensions(token)?;
         let wire = jsonwebtoken::decode::<ReceivedClaims>(token, &self.keys.decoding, &self.keys.validation)?.claims;
         let scopes = match self.keys.claim_format {
             ClaimFormat::ScopesList => wire.scopes.unwrap_or_default(),
@@ -423,6 +427,27 @@ impl Authority {
                 .unwrap_or_default(),
         };
         Ok(Claims { sub: wire.sub, scopes, exp: wire.exp, nbf: wire.nbf })
+    }
+}
+
+/// The header segment of every token this crate issues, `{"typ":"JWT","alg":"HS256"}` encoded: it names
+/// no critical extension, so a token carrying it need not be looked at again.
+static ISSUED_HEADER: LazyLock<Option<String>> = LazyLock::new(|| {
+    let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &(), &EncodingKey::from_secret(b"any")).ok()?;
+    token.split('.').next().map(str::to_owned)
+});
+
+/// RFC 7515 §4.1.11: a token whose header lists critical extensions must be refused unless each is
+/// understood; this verifier understands none (and an empty list is itself invalid). jsonwebtoken reads
+/// `crit` but does not check it.
+fn refuse_critical_extensions(token: &str) -> Result<(), TokenError> {
+    let header_segment = token.split('.').next().unwrap_or_default();
+    if ISSUED_HEADER.as_deref() == Some(header_segment) {
+        return Ok(());
+    }
+    match jsonwebtoken::decode_header(token)?.crit {
+        Some(_) => Err(TokenError::CriticalExtension),
+        None => Ok(()),
     }
 }
 
@@ -625,6 +650,23 @@ mod tests {
         assert!(matches!(api.verify(&with_audiences(r#"["other"]"#)), Err(TokenError::InvalidClaims(_))));
         let plain = Authority::hs256(SECRET).unwrap();
         assert_eq!(plain.verify(&with_audiences(r#"["other"]"#)).unwrap().sub, "johndoe");
+    }
+
+    #[test]
+    fn critical_extensions_are_refused() {
+        let authority = Authority::hs256(SECRET).unwrap();
+        let payload = format!(r#"{{"sub":"johndoe","scopes":["me"],"exp":{}}}"#, now() + 600);
+        for header in [
+            r#"{"alg":"HS256","typ":"JWT","crit":["exp"]}"#,
+            r#"{"alg":"HS256","crit":["b64"],"b64":false}"#,
+            r#"{"alg":"HS256","crit":[]}"#,
+            r#"{"alg":"HS256","cr\u0069t":["x"]}"#,
+        ] {
+            assert_eq!(authority.verify(&handmade(header, &payload)), Err(TokenError::CriticalExtension), "{header}");
+        }
+        let other_but_fine = handmade(r#"{"alg":"HS256","kid":"k1"}"#, &payload);
+        assert!(authority.verify(&other_but_fine).is_ok());
+        assert!(authority.verify(&authority.issue("johndoe", &["me"]).unwrap()).is_ok());
     }
 
     #[test]
