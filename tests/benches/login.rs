@@ -1,16 +1,20 @@
-//! Login timing and latency under login load, measured against the demo's router on a loopback port.
+//! Login timing and latency under login load, measured against the demo's router served by the demo's own
+//! stack (`demo::serve`) on loopback ports.
 //!
 //! `cargo bench -p scopes-tests --bench login` prints:
-//! 1. the median `/token` time for an unknown user and for a wrong password (they should match: an
-//!    unknown user costs the same bcrypt work), in alternating rounds;
+//! 1. the first `/token` time after start-up for an unknown user, then the median for an unknown user and for
+//!    a wrong password in alternating rounds (all should match: an unknown user costs the same bcrypt work,
+//!    from the very first login, since the stand-in hash is made at start-up);
 //! 2. `/status/` latency (p50, p99) alone, then while four clients post to `/token` without pause, and
 //!    the ratio. The seed app, which runs bcrypt on its event loop, answers `/status/` in 600 ms (median)
-//!    under the same load.
+//!    under the same load;
+//! 3. under the demo's default throttle and queue, 60 failing logins sent at once from 60 addresses
+//!    (127.0.1.x), and a correct login from another address 0.5 s later: how each was answered and how fast.
 //!
-//! The server runs on its own multi-threaded runtime; the clients on another, in other threads. The
-//! login throttle is off, so repeated failures measure bcrypt rather than the throttle's delays.
+//! The servers run on their own multi-threaded runtime; the clients on another, in other threads. For 1
+//! and 2 the login throttle is off, so repeated failures measure bcrypt rather than the throttle's delays.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -21,19 +25,22 @@ const SECRET: &[u8] = b"benchmark-secret-of-at-least-32-bytes";
 const LOGIN_ROUNDS: usize = 25;
 const LOAD_CLIENTS: usize = 4;
 const STATUS_SAMPLES: usize = 400;
+const FLOOD: u8 = 60;
 
-fn start_server() -> SocketAddr {
+fn start_server(throttle: Option<ThrottlePolicy>) -> SocketAddr {
     let (ready_tx, ready) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("server runtime");
         runtime.block_on(async move {
-            let state = demo::AppState::new(SECRET, ResponseStyle::Seed)
-                .expect("secret")
-                .with_throttle(ThrottlePolicy::disabled());
+            let state = demo::AppState::new(SECRET, ResponseStyle::Seed).expect("secret");
+            let state = match throttle {
+                Some(policy) => state.with_throttle(policy),
+                None => state,
+            };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             ready_tx.send(listener.local_addr().expect("address")).expect("report the address");
-            let app = demo::router(state).into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app).await.expect("serve");
+            let limits = demo::serve::ServeLimits::default();
+            demo::serve::serve(listener, demo::router(state), limits, std::future::pending()).await.expect("serve");
         });
     });
     ready.recv().expect("the server starts")
@@ -46,6 +53,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// A client whose connections come from `address`.
+fn client_at(address: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder().local_address(IpAddr::from(address)).build().expect("client")
 }
 
 async fn login(client: &reqwest::Client, base: &str, username: &str, password: &str) -> (u16, Duration) {
@@ -76,15 +88,17 @@ async fn status_latencies(client: &reqwest::Client, base: &str, token: &str, sam
 }
 
 fn main() {
-    let address = start_server();
+    let address = start_server(Some(ThrottlePolicy::disabled()));
     let base = format!("http://{address}");
+    let flood_base = format!("http://{}", start_server(None));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("client runtime");
     runtime.block_on(async move {
         let client = reqwest::Client::new();
         println!("scopes login benchmark, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
 
-        // Warm-up: the stand-in hash for unknown users is made on first use.
-        login(&client, &base, "warm-up-unknown", "x").await;
+        // The first login after start-up, before anything warmed up: the stand-in hash was made at start-up.
+        let (status, first_unknown) = login(&client, &base, "first-unknown", "x").await;
+        assert_eq!(status, 400);
         login(&client, &base, "johndoe", "warm-up-wrong").await;
 
         let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
@@ -104,6 +118,11 @@ fn main() {
             millis(unknown_median),
             millis(wrong_median),
             unknown_median.as_secs_f64() / wrong_median.as_secs_f64()
+        );
+        println!(
+            "/token first login after start-up, unknown user: {:.1} ms, {:.3}x the median wrong password",
+            millis(first_unknown),
+            first_unknown.as_secs_f64() / wrong_median.as_secs_f64()
         );
 
         let token = {
@@ -153,5 +172,37 @@ fn main() {
             percentile(&loaded, 0.99).as_secs_f64() / percentile(&idle, 0.99).as_secs_f64(),
             logins.load(Ordering::Relaxed) as f64 / load_seconds
         );
+
+        flood(&flood_base).await;
     });
+}
+
+/// 60 failing logins at once from 60 addresses, half for `johndoe` and half for unknown names, and a
+/// correct login from another address 0.5 s later, against the demo's default throttle and queue.
+async fn flood(base: &str) {
+    let flooders: Vec<reqwest::Client> = (1..=FLOOD).map(|i| client_at([127, 0, 1, i])).collect();
+    let flood = futures_util::future::join_all(flooders.iter().enumerate().map(|(i, client)| async move {
+        login(client, base, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await
+    }));
+    let newcomer = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        login(&client_at([127, 0, 2, 1]), base, "johndoe", "secret").await
+    };
+    let (flood, (newcomer_status, newcomer_took)) = tokio::join!(flood, newcomer);
+    let count = |status: u16| flood.iter().filter(|(s, _)| *s == status).count();
+    let mut took: Vec<Duration> = flood.iter().map(|(_, took)| *took).collect();
+    took.sort();
+    println!(
+        "flood of {FLOOD} failing logins from {FLOOD} addresses: {} checked (400), {} turned away at once (503), \
+         {} throttled (429); answered in p50 {:.0} ms, max {:.0} ms",
+        count(400),
+        count(503),
+        count(429),
+        millis(percentile(&took, 0.5)),
+        millis(took[took.len() - 1])
+    );
+    println!(
+        "a correct login sent 0.5 s into the flood: {newcomer_status} after {:.0} ms (bar: answered within 3 s)",
+        millis(newcomer_took)
+    );
 }
