@@ -67,19 +67,22 @@ fn assert_refusals_say_when(answers: &[Answer]) {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime")
+/// Runs `test` against a freshly started demo, one test at a time.
+fn against_fresh_demo(test: impl AsyncFnOnce(&RunningDemo)) {
+    let _serial = serial();
+    let demo = start_demo(Some(SECRET));
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    runtime.block_on(test(&demo));
 }
 
 /// Finding 1: 40 wrong guesses sent at once from one client were all checked against the password. Now at
 /// most the policy's 10 are, whatever the concurrency, and then the pair is refused.
 #[test]
 fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
-    let _serial = serial();
-    let demo = start_demo(Some(SECRET));
-    runtime().block_on(async {
+    against_fresh_demo(async |demo| {
         let attacker = client_at(0, 0, 2);
-        let guesses: Vec<_> = (0..40).map(|i| login(&attacker, &demo, "johndoe", format!("guess-{i}"))).collect();
+        let guesses: Vec<_> = (0..40).map(|i| login(&attacker, demo, "johndoe", format!("guess-{i}"))).collect();
         let answers = join_all(guesses).await;
         assert_refusals_say_when(&answers);
         assert_eq!(count(&answers, 200), 0);
@@ -90,7 +93,7 @@ fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
         // exactly ten checks in all, then 429 until the window ends.
         let mut total = checked;
         loop {
-            let answer = login(&attacker, &demo, "johndoe", "another-guess").await;
+            let answer = login(&attacker, demo, "johndoe", "another-guess").await;
             match answer.status {
                 400 => total += 1,
                 503 => tokio::time::sleep(Duration::from_millis(200)).await,
@@ -103,7 +106,7 @@ fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
             assert!(total <= 10, "more than ten guesses checked");
         }
         assert_eq!(total, 10);
-        assert_eq!(login(&attacker, &demo, "johndoe", "secret").await.status, 429, "even the right password");
+        assert_eq!(login(&attacker, demo, "johndoe", "secret").await.status, 429, "even the right password");
     });
 }
 
@@ -111,15 +114,13 @@ fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
 /// Now no more than ten of the thirty are evaluated, so a token proves at most ten guesses were made.
 #[test]
 fn the_right_password_among_simultaneous_guesses_is_evaluated_only_within_the_free_attempts() {
-    let _serial = serial();
-    let demo = start_demo(Some(SECRET));
-    runtime().block_on(async {
+    against_fresh_demo(async |demo| {
         let attacker = client_at(0, 0, 3);
         let attempts: Vec<_> = (0..30)
             .map(|i| {
                 let password = if i == 17 { "secret".to_owned() } else { format!("guess-{i}") };
                 let attacker = &attacker;
-                let demo = &demo;
+                let demo = demo;
                 async move { login(attacker, demo, "johndoe", password).await }
             })
             .collect();
@@ -134,17 +135,15 @@ fn the_right_password_among_simultaneous_guesses_is_evaluated_only_within_the_fr
 /// for fifteen minutes. Now the failing pair is locked and the account only slowed down.
 #[test]
 fn the_owner_logs_in_from_elsewhere_after_someone_elses_failures() {
-    let _serial = serial();
-    let demo = start_demo(Some(SECRET));
-    runtime().block_on(async {
+    against_fresh_demo(async |demo| {
         let attacker = client_at(0, 0, 4);
         for i in 0..12 {
-            let answer = login(&attacker, &demo, "johndoe", format!("guess-{i}")).await;
+            let answer = login(&attacker, demo, "johndoe", format!("guess-{i}")).await;
             assert!(matches!(answer.status, 400 | 429), "{answer:?}");
         }
-        assert_eq!(login(&attacker, &demo, "johndoe", "secret").await.status, 429, "the attacker's pair is locked");
+        assert_eq!(login(&attacker, demo, "johndoe", "secret").await.status, 429, "the attacker's pair is locked");
 
-        let owner = login(&client_at(0, 0, 5), &demo, "johndoe", "secret").await;
+        let owner = login(&client_at(0, 0, 5), demo, "johndoe", "secret").await;
         assert_eq!(owner.status, 200, "{owner:?}");
         assert!(owner.took < Duration::from_secs(5), "the owner waited {:?}", owner.took);
     });
@@ -155,17 +154,15 @@ fn the_owner_logs_in_from_elsewhere_after_someone_elses_failures() {
 /// granted, or refused with `Retry-After`.
 #[test]
 fn a_flood_from_many_addresses_does_not_starve_a_new_login() {
-    let _serial = serial();
-    let demo = start_demo(Some(SECRET));
-    runtime().block_on(async {
+    against_fresh_demo(async |demo| {
         let flooders: Vec<reqwest::Client> = (1..=60).map(|i| client_at(0, 1, i)).collect();
         let flood = join_all(flooders.iter().enumerate().map(|(i, client)| {
-            let demo = &demo;
+            let demo = demo;
             async move { login(client, demo, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await }
         }));
         let newcomer = async {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            login(&client_at(0, 2, 1), &demo, "johndoe", "secret").await
+            login(&client_at(0, 2, 1), demo, "johndoe", "secret").await
         };
         let (flood, newcomer) = tokio::join!(flood, newcomer);
         assert_refusals_say_when(&flood);
@@ -182,15 +179,13 @@ fn a_flood_from_many_addresses_does_not_starve_a_new_login() {
 /// with the stored hashes' cost. Compared in one run, on a fresh process.
 #[test]
 fn the_first_unknown_user_login_after_start_costs_what_a_wrong_password_does() {
-    let _serial = serial();
-    let demo = start_demo(Some(SECRET));
-    runtime().block_on(async {
+    against_fresh_demo(async |demo| {
         // Distinct clients, so the throttle (which would slow the account after ten failures) stays out of it.
-        let first_unknown = login(&client_at(0, 3, 1), &demo, "nobody-at-all", "secret").await;
+        let first_unknown = login(&client_at(0, 3, 1), demo, "nobody-at-all", "secret").await;
         assert_eq!(first_unknown.status, 400);
         let mut wrong = Vec::new();
         for i in 0..5 {
-            let answer = login(&client_at(0, 3, 10 + i), &demo, "johndoe", "not-the-password").await;
+            let answer = login(&client_at(0, 3, 10 + i), demo, "johndoe", "not-the-password").await;
             assert_eq!(answer.status, 400);
             wrong.push(answer.took);
         }
@@ -258,13 +253,11 @@ fn stalled_connections_are_closed_within_a_minute() {
 /// over 256 bytes is refused before anything is checked or counted.
 #[test]
 fn oversized_usernames_are_refused_before_any_check() {
-    let _serial = serial();
-    let demo = start_demo(Some(SECRET));
-    runtime().block_on(async {
+    against_fresh_demo(async |demo| {
         let client = client_at(0, 4, 1);
-        let answer = login(&client, &demo, &"u".repeat(16 * 1024 - 64), "secret").await;
+        let answer = login(&client, demo, &"u".repeat(16 * 1024 - 64), "secret").await;
         assert_eq!(answer.status, 422, "{answer:?}");
-        let at_limit = login(&client, &demo, &"u".repeat(256), "secret").await;
+        let at_limit = login(&client, demo, &"u".repeat(256), "secret").await;
         assert_eq!(at_limit.status, 400, "a 256-byte username is checked: {at_limit:?}");
     });
 }

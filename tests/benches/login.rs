@@ -184,11 +184,29 @@ async fn flood(base: &str) {
     let flood = futures_util::future::join_all(flooders.iter().enumerate().map(|(i, client)| async move {
         login(client, base, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await
     }));
+    // The newcomer follows `Retry-After` as a client should, once, and reports both answers.
     let newcomer = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        login(&client_at([127, 0, 2, 1]), base, "johndoe", "secret").await
+        let client = client_at([127, 0, 2, 1]);
+        let started = Instant::now();
+        let first = client
+            .post(format!("{base}/token"))
+            .form(&[("username", "johndoe"), ("password", "secret")])
+            .send()
+            .await
+            .expect("the server answers");
+        let (status, took) = (first.status().as_u16(), started.elapsed());
+        let retry_after = first.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let retried = match retry_after {
+            Some(seconds) => {
+                tokio::time::sleep(Duration::from_secs(seconds)).await;
+                Some(login(&client, base, "johndoe", "secret").await.0)
+            }
+            None => None,
+        };
+        (status, took, retry_after, retried, started.elapsed())
     };
-    let (flood, (newcomer_status, newcomer_took)) = tokio::join!(flood, newcomer);
+    let (flood, (newcomer_status, newcomer_took, retry_after, retried, in_all)) = tokio::join!(flood, newcomer);
     let count = |status: u16| flood.iter().filter(|(s, _)| *s == status).count();
     let mut took: Vec<Duration> = flood.iter().map(|(_, took)| *took).collect();
     took.sort();
@@ -205,4 +223,10 @@ async fn flood(base: &str) {
         "a correct login sent 0.5 s into the flood: {newcomer_status} after {:.0} ms (bar: answered within 3 s)",
         millis(newcomer_took)
     );
+    if let (Some(seconds), Some(status)) = (retry_after, retried) {
+        println!(
+            "  retried after its Retry-After of {seconds} s: {status}, {:.0} ms after the first try",
+            millis(in_all)
+        );
+    }
 }
