@@ -120,7 +120,6 @@ fn the_right_password_among_simultaneous_guesses_is_evaluated_only_within_the_fr
             .map(|i| {
                 let password = if i == 17 { "secret".to_owned() } else { format!("guess-{i}") };
                 let attacker = &attacker;
-                let demo = demo;
                 async move { login(attacker, demo, "johndoe", password).await }
             })
             .collect();
@@ -157,7 +156,6 @@ fn a_flood_from_many_addresses_does_not_starve_a_new_login() {
     against_fresh_demo(async |demo| {
         let flooders: Vec<reqwest::Client> = (1..=60).map(|i| client_at(0, 1, i)).collect();
         let flood = join_all(flooders.iter().enumerate().map(|(i, client)| {
-            let demo = demo;
             async move { login(client, demo, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await }
         }));
         let newcomer = async {
