@@ -402,6 +402,92 @@ async fn a_success_clears_the_pair() {
     assert_eq!(login(&app, "johndoe", "wrong").await.0, 429);
 }
 
+/// Finding 6: throttle keys were usernames as sent, up to the form's 16 KiB, purged only at 100,000 entries.
+/// Now each entry is a fixed size whatever the username, and there are never more than the policy's.
+#[tokio::test]
+async fn the_throttle_tracks_no_more_entries_than_its_policy_allows() {
+    let policy = ThrottlePolicy { max_entries: 64, ..ThrottlePolicy::default() };
+    let state =
+        state(rfc()).with_throttle(policy).with_password_policy(scopes_runtime::PasswordPolicy::bcrypt(4).unwrap());
+    let router = demo::router(state.clone());
+    for round in 0..300u32 {
+        let client = SocketAddr::from(([10, 1, (round / 250) as u8, (round % 250) as u8], 5555));
+        let app = InProcess::from_client(router.clone(), client);
+        let username = format!("{round:0>256}");
+        assert_eq!(login(&app, &username, "wrong").await.0, 400);
+        assert!(state.tokens.throttle_entries() <= 64, "round {round}: {}", state.tokens.throttle_entries());
+    }
+}
+
+/// A store that cannot answer: the login is a 503 with `Retry-After`, and nothing is counted against the
+/// user or the client (it used to count as a wrong password against both).
+#[tokio::test]
+async fn an_unavailable_account_store_is_a_503_that_counts_nothing() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use axum::extract::State;
+    use scopes_runtime::{Account, Authority, ClientAddress, PasswordRequestForm, TokenEndpoint};
+
+    #[derive(Clone)]
+    struct Flaky {
+        tokens: TokenEndpoint,
+        authority: Authority,
+        down: Arc<AtomicBool>,
+        hash: String,
+    }
+    impl axum::extract::FromRef<Flaky> for Authority {
+        fn from_ref(state: &Flaky) -> Authority {
+            state.authority.clone()
+        }
+    }
+    async fn token(
+        State(state): State<Flaky>,
+        client: ClientAddress,
+        form: PasswordRequestForm,
+    ) -> axum::response::Response {
+        let (down, hash) = (state.down.load(Ordering::SeqCst), state.hash.clone());
+        let find = |username: String| async move {
+            if down {
+                return Err("connection refused");
+            }
+            Ok((username == "johndoe").then(|| Account {
+                subject: username,
+                password_hash: hash,
+                allowed_scopes: vec![],
+            }))
+        };
+        state.tokens.grant(client, form, find).await
+    }
+
+    let authority = Authority::hs256(SECRET.as_bytes()).unwrap().with_response_style(rfc());
+    let tokens = TokenEndpoint::new(authority.clone(), &demo::SCOPE_REGISTRY)
+        .with_throttle(ThrottlePolicy { attempts_per_pair: 2, ..ThrottlePolicy::default() });
+    let down = Arc::new(AtomicBool::new(true));
+    let hash = scopes_runtime::PasswordPolicy::bcrypt(4).unwrap().hash("secret").unwrap();
+    let state = Flaky { tokens: tokens.clone(), authority, down: down.clone(), hash };
+    let app = InProcess::from_client(
+        axum::Router::new().route("/token", axum::routing::post(token)).with_state(state),
+        "192.0.2.10:4000".parse().unwrap(),
+    );
+    for _ in 0..5 {
+        let response = app.send(form("grant_type=password&username=johndoe&password=secret")).await;
+        assert_eq!(response.status, 503);
+        assert_eq!(response.headers[header::RETRY_AFTER], "5");
+        let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable");
+    }
+    assert_eq!(tokens.throttle_entries(), 0, "the outage counted against nobody");
+    down.store(false, Ordering::SeqCst);
+    let response = app.send(form("grant_type=password&username=johndoe&password=secret")).await;
+    assert_eq!(
+        response.status,
+        200,
+        "the pair was not locked by the outage: {}",
+        String::from_utf8_lossy(&response.body)
+    );
+}
+
 /// How refusals look and how strictly requests are read are separate settings: a custom renderer (here one
 /// that names the refusal) changes the first only.
 mod parsing_apart_from_style {

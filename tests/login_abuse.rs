@@ -155,8 +155,8 @@ fn the_owner_logs_in_from_elsewhere_after_someone_elses_failures() {
 fn a_flood_from_many_addresses_does_not_starve_a_new_login() {
     against_fresh_demo(async |demo| {
         let flooders: Vec<reqwest::Client> = (1..=60).map(|i| client_at(0, 1, i)).collect();
-        let flood = join_all(flooders.iter().enumerate().map(|(i, client)| {
-            async move { login(client, demo, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await }
+        let flood = join_all(flooders.iter().enumerate().map(|(i, client)| async move {
+            login(client, demo, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await
         }));
         let newcomer = async {
             tokio::time::sleep(Duration::from_millis(500)).await;

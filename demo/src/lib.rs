@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use scopes_runtime::style::RequestParsing;
-use scopes_runtime::{Authority, KeyError, ResponseStyle, ThrottlePolicy, TokenEndpoint};
+use scopes_runtime::{Authority, KeyError, PasswordPolicy, ResponseStyle, ThrottlePolicy, TokenEndpoint};
 
 pub mod auth;
 pub mod compat;
@@ -73,6 +73,13 @@ impl AppState {
         let tokens =
             TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY).with_password_policy(users.password_policy());
         AppState(Arc::new(Services { authority, tokens, users }))
+    }
+
+    /// The same app, checking passwords under `policy` instead of the store's: for tests that make many
+    /// logins, with a cheap bcrypt cost.
+    pub fn with_password_policy(self, policy: PasswordPolicy) -> Self {
+        let Services { authority, tokens, users } = Arc::unwrap_or_clone(self.0);
+        AppState(Arc::new(Services { authority, tokens: tokens.with_password_policy(policy), users }))
     }
 
     /// The same app, throttling failed logins with `policy` instead of the default.

@@ -204,6 +204,12 @@ impl TokenEndpoint {
         self.throttle.policy()
     }
 
+    /// How many entries the throttle tracks now, at most [`ThrottlePolicy::max_entries`]: for monitoring
+    /// its memory.
+    pub fn throttle_entries(&self) -> usize {
+        self.throttle.tracked()
+    }
+
     /// Runs the grant for `form`.
     ///
     /// `find` looks the username up: `Ok(None)` for an unknown user, `Err` when the store cannot answer,

@@ -261,8 +261,7 @@ impl LoginThrottle {
         }
     }
 
-    #[cfg(test)]
-    fn tracked(&self) -> usize {
+    pub(crate) fn tracked(&self) -> usize {
         self.shared.lock().entries.len()
     }
 }
