@@ -10,7 +10,7 @@ use scopes_tests::SECRET;
 use scopes_tests::cases::{
     Body, Case, GUARDED, bearer, broken_tokens, detail, form, get, request, run, with_authorization,
 };
-use scopes_tests::tokens::signed;
+use scopes_tests::tokens::{now, raw, signed};
 use scopes_tests::transport::{InProcess, TestRequest, Transport};
 use serde_json::json;
 
@@ -112,6 +112,10 @@ fn rfc_resource_cases() -> Vec<Case> {
             challenge(&[("realm", REALM), ("error", "invalid_token"), ("error_description", INVALID_TOKEN)]);
         let mut tokens = broken_tokens();
         tokens.push(("4. unknown `sub`", signed("mallory", &["me", "items"])));
+        // RFC 7515 §4.1.11: a critical extension the verifier does not understand voids the token.
+        let payload = format!(r#"{{"sub":"johndoe","scopes":["me","items"],"exp":{}}}"#, now() + 600);
+        let crit = raw(r#"{"alg":"HS256","typ":"JWT","crit":["exp"]}"#, &payload, SECRET);
+        tokens.push(("a header naming a critical extension", crit));
         for (what, token) in tokens {
             cases.push(
                 Case::new(format!("rfc: {what} on {path}"), bearer(path, &token), 401, invalid_body())

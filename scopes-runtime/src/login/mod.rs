@@ -185,7 +185,7 @@ impl TokenEndpoint {
     /// Checks passwords under `policy`, the one the account store hashes with, so an unknown user's login
     /// costs what a known one's does.
     pub fn with_password_policy(mut self, policy: PasswordPolicy) -> Self {
-        self.passwords = Arc::new(PasswordChecker::new(policy, self.limits()));
+        self.passwords = Arc::new(PasswordChecker::new(policy, self.passwords.limits()));
         self
     }
 
@@ -193,10 +193,6 @@ impl TokenEndpoint {
     pub fn with_check_limits(mut self, limits: PasswordCheckLimits) -> Self {
         self.passwords = Arc::new(PasswordChecker::new(self.passwords.policy(), limits));
         self
-    }
-
-    fn limits(&self) -> PasswordCheckLimits {
-        self.passwords.limits()
     }
 
     /// The throttle's policy.
