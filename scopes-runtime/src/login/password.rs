@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::queue::{Busy, CheckQueue, PasswordCheckLimits};
 
@@ -83,7 +84,15 @@ impl std::fmt::Debug for PasswordChecker {
 
 impl PasswordChecker {
     pub(crate) fn new(policy: PasswordPolicy, limits: PasswordCheckLimits) -> Self {
-        PasswordChecker { policy, stand_in: stand_in_hash(policy), queue: Arc::new(CheckQueue::new(limits)) }
+        let stand_in = stand_in_hash(policy);
+        // Making the stand-in took one check's work: the queue's first estimate of how long a check takes, so
+        // it turns away at once, from the very first flood, the logins it could not start in time.
+        let check_time = stand_in.as_ref().map(|(_, took)| *took);
+        PasswordChecker {
+            policy,
+            stand_in: stand_in.map(|(hash, _)| hash),
+            queue: Arc::new(CheckQueue::new(limits, check_time)),
+        }
     }
 
     pub(crate) fn policy(&self) -> PasswordPolicy {
@@ -132,18 +141,20 @@ impl PasswordChecker {
     }
 }
 
-/// The stand-in hash for `policy`, made once per cost in the process (tests build many endpoints).
-fn stand_in_hash(policy: PasswordPolicy) -> Option<Arc<str>> {
-    static MADE: Mutex<Vec<(u32, Arc<str>)>> = Mutex::new(Vec::new());
+/// The stand-in hash for `policy` and how long making it took, made once per cost in the process (tests
+/// build many endpoints).
+fn stand_in_hash(policy: PasswordPolicy) -> Option<(Arc<str>, Duration)> {
+    static MADE: Mutex<Vec<(u32, Arc<str>, Duration)>> = Mutex::new(Vec::new());
     let mut made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, hash)) = made.iter().find(|(cost, _)| *cost == policy.cost) {
-        return Some(hash.clone());
+    if let Some((_, hash, took)) = made.iter().find(|(cost, _, _)| *cost == policy.cost) {
+        return Some((hash.clone(), *took));
     }
+    let started = Instant::now();
     match policy.hash("stand-in for unknown users") {
         Ok(hash) => {
-            let hash: Arc<str> = hash.into();
-            made.push((policy.cost, hash.clone()));
-            Some(hash)
+            let (hash, took): (Arc<str>, _) = (hash.into(), started.elapsed());
+            made.push((policy.cost, hash.clone(), took));
+            Some((hash, took))
         }
         Err(error) => {
             tracing::error!(%error, "no stand-in hash; unknown users' passwords will be hashed instead");

@@ -94,9 +94,10 @@ pub(crate) struct Slot {
 }
 
 impl CheckQueue {
-    pub(crate) fn new(limits: PasswordCheckLimits) -> Self {
+    /// A queue within `limits`, estimating a check's time as `check_time` until it has timed its own.
+    pub(crate) fn new(limits: PasswordCheckLimits, check_time: Option<Duration>) -> Self {
         let limits = PasswordCheckLimits { concurrent: limits.concurrent.max(1), ..limits };
-        CheckQueue { limits, state: Mutex::default() }
+        CheckQueue { limits, state: Mutex::new(QueueState { average_check: check_time, ..QueueState::default() }) }
     }
 
     pub(crate) fn limits(&self) -> PasswordCheckLimits {
@@ -254,7 +255,7 @@ mod tests {
 
     #[tokio::test]
     async fn waiting_logins_are_served_round_robin_across_clients() {
-        let queue = Arc::new(CheckQueue::new(limits(1)));
+        let queue = Arc::new(CheckQueue::new(limits(1), None));
         let running = queue.admit(ip(1)).await.unwrap();
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
@@ -277,7 +278,7 @@ mod tests {
 
     #[tokio::test]
     async fn beyond_the_bounds_logins_are_refused_at_once() {
-        let queue = Arc::new(CheckQueue::new(limits(1)));
+        let queue = Arc::new(CheckQueue::new(limits(1), None));
         let _running = queue.admit(ip(1)).await.unwrap();
         let mut waiting = Vec::new();
         for _ in 0..2 {
@@ -295,7 +296,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_login_that_waits_too_long_gives_up_and_leaves_the_queue() {
-        let queue = Arc::new(CheckQueue::new(PasswordCheckLimits { max_wait: Duration::from_millis(50), ..limits(1) }));
+        let queue =
+            Arc::new(CheckQueue::new(PasswordCheckLimits { max_wait: Duration::from_millis(50), ..limits(1) }, None));
         let running = queue.admit(ip(1)).await.unwrap();
         assert!(queue.admit(ip(2)).await.is_err());
         assert_eq!(queue.lock().total_waiting, 0);
@@ -305,9 +307,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_measured_check_time_refuses_logins_that_would_wait_too_long() {
-        let queue =
-            Arc::new(CheckQueue::new(PasswordCheckLimits { max_wait: Duration::from_millis(150), ..limits(1) }));
-        queue.lock().record_check(Duration::from_millis(100));
+        let limits = PasswordCheckLimits { max_wait: Duration::from_millis(150), ..limits(1) };
+        let queue = Arc::new(CheckQueue::new(limits, Some(Duration::from_millis(100))));
         let _running = queue.admit(ip(1)).await.unwrap();
         let queue_2 = queue.clone();
         let _second = tokio::spawn(async move { queue_2.admit(ip(2)).await.map(drop) });
@@ -319,7 +320,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_dropped_login_gives_its_place_back() {
-        let queue = Arc::new(CheckQueue::new(limits(1)));
+        let queue = Arc::new(CheckQueue::new(limits(1), None));
         let running = queue.admit(ip(1)).await.unwrap();
         let queue_2 = queue.clone();
         let abandoned = tokio::spawn(async move { queue_2.admit(ip(2)).await.map(drop) });
