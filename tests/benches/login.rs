@@ -60,7 +60,13 @@ fn client_at(address: [u8; 4]) -> reqwest::Client {
     reqwest::Client::builder().local_address(IpAddr::from(address)).build().expect("client")
 }
 
-async fn login(client: &reqwest::Client, base: &str, username: &str, password: &str) -> (u16, Duration) {
+/// A login's status, how long it took, and the `Retry-After` it was given, if any.
+async fn login_answer(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> (u16, Duration, Option<u64>) {
     let started = Instant::now();
     let response = client
         .post(format!("{base}/token"))
@@ -69,8 +75,14 @@ async fn login(client: &reqwest::Client, base: &str, username: &str, password: &
         .await
         .expect("the server answers");
     let status = response.status().as_u16();
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
     let _ = response.bytes().await;
-    (status, started.elapsed())
+    (status, started.elapsed(), retry_after)
+}
+
+async fn login(client: &reqwest::Client, base: &str, username: &str, password: &str) -> (u16, Duration) {
+    let (status, took, _) = login_answer(client, base, username, password).await;
+    (status, took)
 }
 
 async fn status_latencies(client: &reqwest::Client, base: &str, token: &str, samples: usize) -> Vec<Duration> {
@@ -189,14 +201,7 @@ async fn flood(base: &str) {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let client = client_at([127, 0, 2, 1]);
         let started = Instant::now();
-        let first = client
-            .post(format!("{base}/token"))
-            .form(&[("username", "johndoe"), ("password", "secret")])
-            .send()
-            .await
-            .expect("the server answers");
-        let (status, took) = (first.status().as_u16(), started.elapsed());
-        let retry_after = first.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let (status, took, retry_after) = login_answer(&client, base, "johndoe", "secret").await;
         let retried = match retry_after {
             Some(seconds) => {
                 tokio::time::sleep(Duration::from_secs(seconds)).await;
