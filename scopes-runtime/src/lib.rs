@@ -70,6 +70,7 @@ mod registry;
 pub mod routing;
 pub mod style;
 mod token;
+mod verify;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -233,6 +234,7 @@ pub use scopes_macros::public;
 /// ```
 pub use scopes_macros::registry;
 pub use token::{Authority, ClaimFormat, Claims, KeyError, TokenError};
+pub use verify::{KeySet, KeySetError, ScopeClaim};
 
 mod response;
 pub use response::TokenResponse;

@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::style::RequestParsing;
-use crate::{AuthError, ResponseStyle};
+use crate::{AuthError, KeySet, ResponseStyle, ScopeClaim};
 
 /// The claims of an access token that authorization uses.
 ///
@@ -121,9 +121,12 @@ pub enum TokenError {
     /// The signature does not match the key.
     #[error("signature does not match")]
     BadSignature,
-    /// The header names an algorithm other than HS256.
+    /// The header names an algorithm other than the key's (HS256 for a secret, a key set's pinned one).
     #[error("algorithm not accepted")]
     WrongAlgorithm,
+    /// The header's `kid` names no key of the set (or names none, and the set has several).
+    #[error("no key of the set verifies this token")]
+    UnknownKey,
     /// The header lists critical extensions (`crit`), none of which this verifier understands.
     #[error("the header names critical extensions")]
     CriticalExtension,
@@ -177,8 +180,10 @@ pub struct Authority {
 
 #[derive(Clone)]
 struct Keys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// `None` for an authority that only verifies ([`Authority::from_key_set`]).
+    encoding: Option<EncodingKey>,
+    verification: Verification,
+    /// The policy every token meets: algorithms, `exp`, `nbf`, leeway, `iss` and `aud`.
     validation: Validation,
     token_lifetime: Duration,
     claim_format: ClaimFormat,
@@ -188,11 +193,41 @@ struct Keys {
     request_parsing: RequestParsing,
 }
 
+/// What tokens are verified with.
+#[derive(Clone)]
+enum Verification {
+    /// One HS256 secret, which also signs.
+    Hmac(DecodingKey),
+    /// A provider's public keys, each with its pinned algorithm; the scopes read from `scope_claim`, and
+    /// the header's `typ` checked against `token_type` when one is required. `by_algorithm` holds the
+    /// policy once per algorithm of the set, as jsonwebtoken checks one family of algorithms at a time.
+    KeySet { keys: KeySet, scope_claim: ScopeClaim, token_type: Option<String>, by_algorithm: Vec<Validation> },
+}
+
+impl Keys {
+    /// Changes the verification policy, and its copies for a key set's algorithms with it.
+    fn change_policy(&mut self, change: impl FnOnce(&mut Validation)) {
+        change(&mut self.validation);
+        if let Verification::KeySet { by_algorithm, .. } = &mut self.verification {
+            for copy in by_algorithm.iter_mut() {
+                let algorithms = std::mem::take(&mut copy.algorithms);
+                *copy = Validation { algorithms, ..self.validation.clone() };
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for Authority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material.
-        f.debug_struct("Authority")
-            .field("algorithm", &Algorithm::HS256)
+        let mut debug = f.debug_struct("Authority");
+        match &self.keys.verification {
+            Verification::Hmac(_) => debug.field("algorithm", &Algorithm::HS256),
+            Verification::KeySet { keys, scope_claim, token_type, .. } => {
+                debug.field("keys", keys).field("scope_claim", scope_claim).field("token_type", token_type)
+            }
+        };
+        debug
             .field("token_lifetime", &self.keys.token_lifetime)
             .field("leeway_seconds", &self.keys.validation.leeway)
             .field("claim_format", &self.keys.claim_format)
@@ -261,8 +296,8 @@ impl Authority {
         validation.set_required_spec_claims(&["exp"]);
         Ok(Authority {
             keys: Arc::new(Keys {
-                encoding: EncodingKey::from_secret(secret),
-                decoding: DecodingKey::from_secret(secret),
+                encoding: Some(EncodingKey::from_secret(secret)),
+                verification: Verification::Hmac(DecodingKey::from_secret(secret)),
                 validation,
                 token_lifetime: Self::DEFAULT_TOKEN_LIFETIME,
                 claim_format: ClaimFormat::default(),
@@ -272,6 +307,87 @@ impl Authority {
                 request_parsing: RequestParsing::default(),
             }),
         })
+    }
+
+    /// An authority that verifies tokens signed by `keys` (a provider's JWK Set) and issued for `audience`,
+    /// and issues none: a resource server's.
+    ///
+    /// Each key verifies with its own pinned algorithm; a token is matched to a key by its `kid` (a set of
+    /// one key also takes tokens without one). Defaults: `aud` must name `audience` (RFC 7519 §4.1.3; see
+    /// [`without_audience_check`](Self::without_audience_check)); `exp` is required; the clock leeway is
+    /// 60 s, as between two machines; scopes are read from the `scope` claim ([`ScopeClaim`]). Add
+    /// [`with_issuer`](Self::with_issuer), which a provider's tokens should always be checked against.
+    ///
+    /// ```
+    /// use scopes_runtime::{Authority, KeySet, ScopeClaim};
+    ///
+    /// let keys = KeySet::from_jwks(r#"{"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "k1",
+    ///     "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#).unwrap();
+    /// let authority = Authority::from_key_set(keys, "https://api.example")
+    ///     .with_issuer("https://auth.example")
+    ///     .with_scope_claim(ScopeClaim::Scp)
+    ///     .require_token_type("at+jwt");
+    /// assert!(authority.issue("johndoe", &["me"]).is_err(), "it only verifies");
+    /// ```
+    pub fn from_key_set(keys: KeySet, audience: impl Into<String>) -> Self {
+        let mut by_algorithm: Vec<Validation> = Vec::new();
+        for key in keys.keys() {
+            if !by_algorithm.iter().any(|validation| validation.algorithms == [key.algorithm]) {
+                by_algorithm.push(Validation::new(key.algorithm));
+            }
+        }
+        // The policy; the algorithm a token is checked with is its key's, never its header's
+        // (`KeySet::select`), through the copy of the policy for that algorithm.
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.leeway = 60;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp"]);
+        let verification =
+            Verification::KeySet { keys, scope_claim: ScopeClaim::default(), token_type: None, by_algorithm };
+        let mut keys = Keys {
+            encoding: None,
+            verification,
+            validation,
+            token_lifetime: Self::DEFAULT_TOKEN_LIFETIME,
+            claim_format: ClaimFormat::default(),
+            issuer: None,
+            audience: None,
+            response_style: ResponseStyle::default(),
+            request_parsing: RequestParsing::default(),
+        };
+        keys.change_policy(|_| {});
+        Authority { keys: Arc::new(keys) }.with_audience(audience)
+    }
+
+    /// Accepts tokens whatever their `aud`: only for a provider that issues tokens for this API alone,
+    /// since any token it issues, for any service, is then good here too.
+    pub fn without_audience_check(mut self) -> Self {
+        let keys = Arc::make_mut(&mut self.keys);
+        keys.change_policy(|policy| {
+            policy.validate_aud = false;
+            policy.aud = None;
+            policy.required_spec_claims.remove("aud");
+        });
+        keys.audience = None;
+        self
+    }
+
+    /// Reads the scopes of tokens verified with a key set from `claim` (the default is `scope`). Tokens
+    /// this authority signs itself use its [`ClaimFormat`] instead.
+    pub fn with_scope_claim(mut self, claim: ScopeClaim) -> Self {
+        if let Verification::KeySet { scope_claim, .. } = &mut Arc::make_mut(&mut self.keys).verification {
+            *scope_claim = claim;
+        }
+        self
+    }
+
+    /// Accepts only tokens whose header's `typ` is `token_type` (compared without case, with or without
+    /// `application/`), such as RFC 9068's `at+jwt`, which tells an access token from an ID token.
+    pub fn require_token_type(mut self, token_type: impl Into<String>) -> Self {
+        if let Verification::KeySet { token_type: required, .. } = &mut Arc::make_mut(&mut self.keys).verification {
+            *required = Some(token_type.into());
+        }
+        self
     }
 
     /// Answers refusals in `style` (the default is [`ResponseStyle::default`], RFC 6750 / RFC 6749). How
@@ -333,8 +449,10 @@ impl Authority {
     pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
         let keys = Arc::make_mut(&mut self.keys);
         let issuer = issuer.into();
-        keys.validation.set_issuer(&[&issuer]);
-        keys.validation.required_spec_claims.insert("iss".into());
+        keys.change_policy(|policy| {
+            policy.set_issuer(&[&issuer]);
+            policy.required_spec_claims.insert("iss".into());
+        });
         keys.issuer = Some(issuer);
         self
     }
@@ -343,9 +461,11 @@ impl Authority {
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
         let keys = Arc::make_mut(&mut self.keys);
         let audience = audience.into();
-        keys.validation.set_audience(&[&audience]);
-        keys.validation.validate_aud = true;
-        keys.validation.required_spec_claims.insert("aud".into());
+        keys.change_policy(|policy| {
+            policy.set_audience(&[&audience]);
+            policy.validate_aud = true;
+            policy.required_spec_claims.insert("aud".into());
+        });
         keys.audience = Some(audience);
         self
     }
@@ -373,7 +493,7 @@ impl Authority {
     /// # let _ = authority;
     /// ```
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
-        Arc::make_mut(&mut self.keys).validation.leeway = leeway.as_secs();
+        Arc::make_mut(&mut self.keys).change_policy(|policy| policy.leeway = leeway.as_secs());
         self
     }
 
@@ -410,15 +530,24 @@ impl Authority {
             iss: self.keys.issuer.as_deref(),
             aud: self.keys.audience.as_deref(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &wire, &self.keys.encoding)
+        let Some(encoding) = &self.keys.encoding else {
+            return Err(AuthError::Internal("this authority verifies a provider's tokens and signs none".into()));
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &wire, encoding)
             .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
     }
 
     /// Verifies `token`'s algorithm, signature, `exp`, `nbf` and (when configured) `iss` and `aud`, and
     /// returns its claims, reading the scopes in the configured claim format.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let decoding = match &self.keys.verification {
+            Verification::Hmac(decoding) => decoding,
+            Verification::KeySet { keys, scope_claim, token_type, by_algorithm } => {
+                return verify_with_key_set(token, keys, by_algorithm, scope_claim, token_type.as_deref());
+            }
+        };
         refuse_critical_extensions(token)?;
-        let wire = jsonwebtoken::decode::<ReceivedClaims>(token, &self.keys.decoding, &self.keys.validation)?.claims;
+        let wire = jsonwebtoken::decode::<ReceivedClaims>(token, decoding, &self.keys.validation)?.claims;
         let scopes = match self.keys.claim_format {
             ClaimFormat::ScopesList => wire.scopes.unwrap_or_default(),
             ClaimFormat::ScopeString => wire
@@ -428,6 +557,37 @@ impl Authority {
         };
         Ok(Claims { sub: wire.sub, scopes, exp: wire.exp, nbf: wire.nbf })
     }
+}
+
+/// Verifies `token` with the key of `keys` it names, under the copy of the policy for that key's algorithm.
+fn verify_with_key_set(
+    token: &str,
+    keys: &KeySet,
+    by_algorithm: &[Validation],
+    scope_claim: &ScopeClaim,
+    token_type: Option<&str>,
+) -> Result<Claims, TokenError> {
+    let header = jsonwebtoken::decode_header(token)?;
+    if header.crit.is_some() {
+        return Err(TokenError::CriticalExtension);
+    }
+    if let Some(required) = token_type {
+        let typ = header.typ.as_deref().unwrap_or_default();
+        let typ = typ.get(..12).filter(|p| p.eq_ignore_ascii_case("application/")).map_or(typ, |_| &typ[12..]);
+        if !typ.eq_ignore_ascii_case(required) {
+            return Err(TokenError::InvalidClaims(format!("the header's `typ` is not `{required}`")));
+        }
+    }
+    let key = &keys.keys()[keys.select(&header)?];
+    let policy = by_algorithm.iter().find(|policy| policy.algorithms == [key.algorithm]);
+    let policy = policy.ok_or(TokenError::WrongAlgorithm)?;
+    let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, policy)?.claims;
+    let sub = claims.get("sub").and_then(serde_json::Value::as_str);
+    let sub = sub.ok_or_else(|| TokenError::InvalidClaims("`sub` is missing or not a string".into()))?;
+    // NumericDate may be fractional (RFC 7519 §2); jsonwebtoken has already checked both.
+    let seconds = |name: &str| claims.get(name).and_then(serde_json::Value::as_f64).map(|t| t.max(0.0) as u64);
+    let exp = seconds("exp").ok_or_else(|| TokenError::InvalidClaims("`exp` is missing".into()))?;
+    Ok(Claims { sub: sub.to_owned(), scopes: scope_claim.read(&claims)?, exp, nbf: seconds("nbf") })
 }
 
 /// The header segment of every token this crate issues, `{"typ":"JWT","alg":"HS256"}` encoded: it names
