@@ -146,3 +146,40 @@ proptest! {
         }
     }
 }
+
+/// A JWK Set of one Ed25519 key, `kid` "k", whose pinned algorithm is EdDSA.
+const ONE_KEY: &str =
+    r#"{"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "k", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+
+proptest! {
+    /// Whatever algorithm and key id a header names, a key set verifies nothing with an algorithm other than
+    /// its key's, accepts no token with a forged signature, and never panics.
+    #[test]
+    fn a_key_set_never_verifies_with_the_headers_choice(
+        alg in prop_oneof![
+            Just("EdDSA".to_owned()),
+            Just("HS256".to_owned()),
+            Just("RS256".to_owned()),
+            Just("ES256".to_owned()),
+            Just("none".to_owned()),
+            "[A-Za-z0-9]{0,6}",
+        ],
+        kid in prop_oneof![Just(Some("k".to_owned())), Just(None), "[a-z]{0,3}".prop_map(Some)],
+        payload in json_value(),
+        signature in prop::collection::vec(any::<u8>(), 0..80),
+    ) {
+        let keys = scopes_runtime::KeySet::from_jwks(ONE_KEY).unwrap();
+        let authority = Authority::from_key_set(keys, "api").without_audience_check();
+        let mut header = serde_json::json!({"alg": alg});
+        if let Some(kid) = kid {
+            header["kid"] = kid.into();
+        }
+        let token = format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(payload.to_string()),
+            URL_SAFE_NO_PAD.encode(&signature)
+        );
+        prop_assert!(authority.verify(&token).is_err());
+    }
+}
