@@ -205,6 +205,34 @@ enum Verification {
 }
 
 impl Keys {
+    /// Keys with the policy every authority starts from: `exp` required, `nbf` honoured, no `iss` or `aud`
+    /// check, `leeway_seconds` of clock skew; and every other setting at its default.
+    fn new(
+        encoding: Option<EncodingKey>,
+        verification: Verification,
+        algorithm: Algorithm,
+        leeway_seconds: u64,
+    ) -> Self {
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = leeway_seconds;
+        validation.validate_nbf = true;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp"]);
+        let mut keys = Keys {
+            encoding,
+            verification,
+            validation,
+            token_lifetime: Authority::DEFAULT_TOKEN_LIFETIME,
+            claim_format: ClaimFormat::default(),
+            issuer: None,
+            audience: None,
+            response_style: ResponseStyle::default(),
+            request_parsing: RequestParsing::default(),
+        };
+        keys.change_policy(|_| {});
+        keys
+    }
+
     /// Changes the verification policy, and its copies for a key set's algorithms with it.
     fn change_policy(&mut self, change: impl FnOnce(&mut Validation)) {
         change(&mut self.validation);
@@ -289,24 +317,9 @@ impl Authority {
                  accepted for a development run only"
             );
         }
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.validate_nbf = true;
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["exp"]);
-        Ok(Authority {
-            keys: Arc::new(Keys {
-                encoding: Some(EncodingKey::from_secret(secret)),
-                verification: Verification::Hmac(DecodingKey::from_secret(secret)),
-                validation,
-                token_lifetime: Self::DEFAULT_TOKEN_LIFETIME,
-                claim_format: ClaimFormat::default(),
-                issuer: None,
-                audience: None,
-                response_style: ResponseStyle::default(),
-                request_parsing: RequestParsing::default(),
-            }),
-        })
+        let verification = Verification::Hmac(DecodingKey::from_secret(secret));
+        let keys = Keys::new(Some(EncodingKey::from_secret(secret)), verification, Algorithm::HS256, 0);
+        Ok(Authority { keys: Arc::new(keys) })
     }
 
     /// An authority that verifies tokens signed by `keys` (a provider's JWK Set) and issued for `audience`,
@@ -336,26 +349,11 @@ impl Authority {
                 by_algorithm.push(Validation::new(key.algorithm));
             }
         }
-        // The policy; the algorithm a token is checked with is its key's, never its header's
-        // (`KeySet::select`), through the copy of the policy for that algorithm.
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.leeway = 60;
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp"]);
+        // The algorithm a token is checked with is its key's, never its header's (`KeySet::select`),
+        // through the copy of the policy for that algorithm; the policy's own algorithm is never used.
         let verification =
             Verification::KeySet { keys, scope_claim: ScopeClaim::default(), token_type: None, by_algorithm };
-        let mut keys = Keys {
-            encoding: None,
-            verification,
-            validation,
-            token_lifetime: Self::DEFAULT_TOKEN_LIFETIME,
-            claim_format: ClaimFormat::default(),
-            issuer: None,
-            audience: None,
-            response_style: ResponseStyle::default(),
-            request_parsing: RequestParsing::default(),
-        };
-        keys.change_policy(|_| {});
+        let keys = Keys::new(None, verification, Algorithm::RS256, 60);
         Authority { keys: Arc::new(keys) }.with_audience(audience)
     }
 
