@@ -6,11 +6,12 @@
 //! `SCOPES_DEMO_BINARY=/path/to/demo` runs them against another build, such as the commit before the fix.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
+use scopes_tests::logins::{LoginAnswer, client_at, login};
 use scopes_tests::server::{RunningDemo, start_demo};
 
 const SECRET: &str = "login-abuse-tests-secret-of-at-least-32-bytes";
@@ -22,42 +23,12 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A client whose connections come from `127.a.b.c`.
-fn client_at(a: u8, b: u8, c: u8) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(IpAddr::from([127, a, b, c]))
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("a client")
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Answer {
-    status: u16,
-    retry_after: Option<u64>,
-    took: Duration,
-}
-
-async fn login(client: &reqwest::Client, demo: &RunningDemo, username: &str, password: impl AsRef<str>) -> Answer {
-    let started = Instant::now();
-    let response = client
-        .post(format!("{}/token", demo.base))
-        .form(&[("username", username), ("password", password.as_ref()), ("scope", "me")])
-        .send()
-        .await
-        .expect("the demo answers");
-    let status = response.status().as_u16();
-    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
-    let _ = response.bytes().await;
-    Answer { status, retry_after, took: started.elapsed() }
-}
-
-fn count(answers: &[Answer], status: u16) -> usize {
+fn count(answers: &[LoginAnswer], status: u16) -> usize {
     answers.iter().filter(|answer| answer.status == status).count()
 }
 
 /// Every refusal that asks the client to come back says when.
-fn assert_refusals_say_when(answers: &[Answer]) {
+fn assert_refusals_say_when(answers: &[LoginAnswer]) {
     for answer in answers {
         match answer.status {
             200 | 400 => {}
@@ -82,7 +53,7 @@ fn against_fresh_demo(test: impl AsyncFnOnce(&RunningDemo)) {
 fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
     against_fresh_demo(async |demo| {
         let attacker = client_at(0, 0, 2);
-        let guesses: Vec<_> = (0..40).map(|i| login(&attacker, demo, "johndoe", format!("guess-{i}"))).collect();
+        let guesses: Vec<_> = (0..40).map(|i| login(&attacker, &demo.base, "johndoe", format!("guess-{i}"))).collect();
         let answers = join_all(guesses).await;
         assert_refusals_say_when(&answers);
         assert_eq!(count(&answers, 200), 0);
@@ -93,7 +64,7 @@ fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
         // exactly ten checks in all, then 429 until the window ends.
         let mut total = checked;
         loop {
-            let answer = login(&attacker, demo, "johndoe", "another-guess").await;
+            let answer = login(&attacker, &demo.base, "johndoe", "another-guess").await;
             match answer.status {
                 400 => total += 1,
                 503 => tokio::time::sleep(Duration::from_millis(200)).await,
@@ -106,7 +77,7 @@ fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
             assert!(total <= 10, "more than ten guesses checked");
         }
         assert_eq!(total, 10);
-        assert_eq!(login(&attacker, demo, "johndoe", "secret").await.status, 429, "even the right password");
+        assert_eq!(login(&attacker, &demo.base, "johndoe", "secret").await.status, 429, "even the right password");
     });
 }
 
@@ -120,7 +91,7 @@ fn the_right_password_among_simultaneous_guesses_is_evaluated_only_within_the_fr
             .map(|i| {
                 let password = if i == 17 { "secret".to_owned() } else { format!("guess-{i}") };
                 let attacker = &attacker;
-                async move { login(attacker, demo, "johndoe", password).await }
+                async move { login(attacker, &demo.base, "johndoe", password).await }
             })
             .collect();
         let answers = join_all(attempts).await;
@@ -137,12 +108,16 @@ fn the_owner_logs_in_from_elsewhere_after_someone_elses_failures() {
     against_fresh_demo(async |demo| {
         let attacker = client_at(0, 0, 4);
         for i in 0..12 {
-            let answer = login(&attacker, demo, "johndoe", format!("guess-{i}")).await;
+            let answer = login(&attacker, &demo.base, "johndoe", format!("guess-{i}")).await;
             assert!(matches!(answer.status, 400 | 429), "{answer:?}");
         }
-        assert_eq!(login(&attacker, demo, "johndoe", "secret").await.status, 429, "the attacker's pair is locked");
+        assert_eq!(
+            login(&attacker, &demo.base, "johndoe", "secret").await.status,
+            429,
+            "the attacker's pair is locked"
+        );
 
-        let owner = login(&client_at(0, 0, 5), demo, "johndoe", "secret").await;
+        let owner = login(&client_at(0, 0, 5), &demo.base, "johndoe", "secret").await;
         assert_eq!(owner.status, 200, "{owner:?}");
         assert!(owner.took < Duration::from_secs(5), "the owner waited {:?}", owner.took);
     });
@@ -156,11 +131,11 @@ fn a_flood_from_many_addresses_does_not_starve_a_new_login() {
     against_fresh_demo(async |demo| {
         let flooders: Vec<reqwest::Client> = (1..=60).map(|i| client_at(0, 1, i)).collect();
         let flood = join_all(flooders.iter().enumerate().map(|(i, client)| async move {
-            login(client, demo, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await
+            login(client, &demo.base, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await
         }));
         let newcomer = async {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            login(&client_at(0, 2, 1), demo, "johndoe", "secret").await
+            login(&client_at(0, 2, 1), &demo.base, "johndoe", "secret").await
         };
         let (flood, newcomer) = tokio::join!(flood, newcomer);
         assert_refusals_say_when(&flood);
@@ -179,11 +154,11 @@ fn a_flood_from_many_addresses_does_not_starve_a_new_login() {
 fn the_first_unknown_user_login_after_start_costs_what_a_wrong_password_does() {
     against_fresh_demo(async |demo| {
         // Distinct clients, so the throttle (which would slow the account after ten failures) stays out of it.
-        let first_unknown = login(&client_at(0, 3, 1), demo, "nobody-at-all", "secret").await;
+        let first_unknown = login(&client_at(0, 3, 1), &demo.base, "nobody-at-all", "secret").await;
         assert_eq!(first_unknown.status, 400);
         let mut wrong = Vec::new();
         for i in 0..5 {
-            let answer = login(&client_at(0, 3, 10 + i), demo, "johndoe", "not-the-password").await;
+            let answer = login(&client_at(0, 3, 10 + i), &demo.base, "johndoe", "not-the-password").await;
             assert_eq!(answer.status, 400);
             wrong.push(answer.took);
         }
@@ -253,9 +228,9 @@ fn stalled_connections_are_closed_within_a_minute() {
 fn oversized_usernames_are_refused_before_any_check() {
     against_fresh_demo(async |demo| {
         let client = client_at(0, 4, 1);
-        let answer = login(&client, demo, &"u".repeat(16 * 1024 - 64), "secret").await;
+        let answer = login(&client, &demo.base, &"u".repeat(16 * 1024 - 64), "secret").await;
         assert_eq!(answer.status, 422, "{answer:?}");
-        let at_limit = login(&client, demo, &"u".repeat(256), "secret").await;
+        let at_limit = login(&client, &demo.base, &"u".repeat(256), "secret").await;
         assert_eq!(at_limit.status, 400, "a 256-byte username is checked: {at_limit:?}");
     });
 }

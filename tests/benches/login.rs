@@ -14,12 +14,13 @@
 //! The servers run on their own multi-threaded runtime; the clients on another, in other threads. For 1
 //! and 2 the login throttle is off, so repeated failures measure bcrypt rather than the throttle's delays.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use scopes_runtime::{ResponseStyle, ThrottlePolicy};
+use scopes_tests::logins::{LoginAnswer, client_at, login};
 
 const SECRET: &[u8] = b"benchmark-secret-of-at-least-32-bytes";
 const LOGIN_ROUNDS: usize = 25;
@@ -55,36 +56,6 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// A client whose connections come from `address`.
-fn client_at(address: [u8; 4]) -> reqwest::Client {
-    reqwest::Client::builder().local_address(IpAddr::from(address)).build().expect("client")
-}
-
-/// A login's status, how long it took, and the `Retry-After` it was given, if any.
-async fn login_answer(
-    client: &reqwest::Client,
-    base: &str,
-    username: &str,
-    password: &str,
-) -> (u16, Duration, Option<u64>) {
-    let started = Instant::now();
-    let response = client
-        .post(format!("{base}/token"))
-        .form(&[("username", username), ("password", password), ("scope", "me")])
-        .send()
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
-    let _ = response.bytes().await;
-    (status, started.elapsed(), retry_after)
-}
-
-async fn login(client: &reqwest::Client, base: &str, username: &str, password: &str) -> (u16, Duration) {
-    let (status, took, _) = login_answer(client, base, username, password).await;
-    (status, took)
-}
-
 async fn status_latencies(client: &reqwest::Client, base: &str, token: &str, samples: usize) -> Vec<Duration> {
     let mut latencies = Vec::with_capacity(samples);
     for _ in 0..samples {
@@ -109,16 +80,16 @@ fn main() {
         println!("scopes login benchmark, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
 
         // The first login after start-up, before anything warmed up: the stand-in hash was made at start-up.
-        let (status, first_unknown) = login(&client, &base, "first-unknown", "x").await;
+        let LoginAnswer { status, took: first_unknown, .. } = login(&client, &base, "first-unknown", "x").await;
         assert_eq!(status, 400);
         login(&client, &base, "johndoe", "warm-up-wrong").await;
 
         let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
         for round in 0..LOGIN_ROUNDS {
-            let (status, elapsed) = login(&client, &base, &format!("ghost-{round}"), "secret").await;
+            let LoginAnswer { status, took: elapsed, .. } = login(&client, &base, &format!("ghost-{round}"), "secret").await;
             assert_eq!(status, 400);
             unknown.push(elapsed);
-            let (status, elapsed) = login(&client, &base, "johndoe", "not-the-password").await;
+            let LoginAnswer { status, took: elapsed, .. } = login(&client, &base, "johndoe", "not-the-password").await;
             assert_eq!(status, 400);
             wrong.push(elapsed);
         }
@@ -192,28 +163,28 @@ fn main() {
 /// 60 failing logins at once from 60 addresses, half for `johndoe` and half for unknown names, and a
 /// correct login from another address 0.5 s later, against the demo's default throttle and queue.
 async fn flood(base: &str) {
-    let flooders: Vec<reqwest::Client> = (1..=FLOOD).map(|i| client_at([127, 0, 1, i])).collect();
+    let flooders: Vec<reqwest::Client> = (1..=FLOOD).map(|i| client_at(0, 1, i)).collect();
     let flood = futures_util::future::join_all(flooders.iter().enumerate().map(|(i, client)| async move {
         login(client, base, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await
     }));
     // The newcomer follows `Retry-After` as a client should, once, and reports both answers.
     let newcomer = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let client = client_at([127, 0, 2, 1]);
+        let client = client_at(0, 2, 1);
         let started = Instant::now();
-        let (status, took, retry_after) = login_answer(&client, base, "johndoe", "secret").await;
+        let LoginAnswer { status, took, retry_after } = login(&client, base, "johndoe", "secret").await;
         let retried = match retry_after {
             Some(seconds) => {
                 tokio::time::sleep(Duration::from_secs(seconds)).await;
-                Some(login(&client, base, "johndoe", "secret").await.0)
+                Some(login(&client, base, "johndoe", "secret").await.status)
             }
             None => None,
         };
         (status, took, retry_after, retried, started.elapsed())
     };
     let (flood, (newcomer_status, newcomer_took, retry_after, retried, in_all)) = tokio::join!(flood, newcomer);
-    let count = |status: u16| flood.iter().filter(|(s, _)| *s == status).count();
-    let mut took: Vec<Duration> = flood.iter().map(|(_, took)| *took).collect();
+    let count = |status: u16| flood.iter().filter(|answer| answer.status == status).count();
+    let mut took: Vec<Duration> = flood.iter().map(|answer| answer.took).collect();
     took.sort();
     println!(
         "flood of {FLOOD} failing logins from {FLOOD} addresses: {} checked (400), {} turned away at once (503), \

@@ -1,9 +1,10 @@
 //! Shared by the integration tests: the seed's recorded behaviour as a table of cases
 //! ([`cases`]), the tokens they use ([`tokens`]), and the two ways of sending them ([`transport`]):
-//! straight into the demo's router, or over TCP to the demo binary; and [`minimal`], an app for tests that
+//! straight into the demo's router, or over TCP to the demo binary; [`logins`], logging in from chosen loopback addresses; and [`minimal`], an app for tests that
 //! declare their own registry.
 
 pub mod cases;
+pub mod logins;
 pub mod minimal;
 pub mod server;
 pub mod tokens;
