@@ -161,7 +161,7 @@ async fn login_grants_declared_scopes_of_the_hierarchy() {
 /// `demo routes` prints this table; tests read the same data.
 #[test]
 fn the_route_table_is_the_authorization_report() {
-    let table = demo::routes::route_table();
+    let table = demo::routes::route_table(&demo::routes::TokenSource::Own);
     let report = table.to_string();
     let expected = "\
 POST /token            public
@@ -190,7 +190,7 @@ async fn every_route_is_enforced_as_the_report_says() {
     use scopes_tests::transport::Transport;
 
     let app = app(ResponseStyle::Seed);
-    for route in demo::routes::route_table().routes() {
+    for route in demo::routes::route_table(&demo::routes::TokenSource::Own).routes() {
         let path = route.path.replace("{*file}", "swagger-ui.css");
         let method = Method::from_bytes(route.method.as_bytes()).expect("a method");
         let response = app.send(request(method, &path)).await;
@@ -208,7 +208,10 @@ fn demo_routes_prints_the_report() {
     let demo = scopes_tests::server::demo_binary();
     let output = std::process::Command::new(demo).arg("routes").output().expect("runs demo");
     assert!(output.status.success(), "{output:?}");
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), demo::routes::route_table().to_string());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        demo::routes::route_table(&demo::routes::TokenSource::Own).to_string()
+    );
 }
 
 /// The extractor `#[requires]` generates holds the guard chain's future once, plus the mapping of its

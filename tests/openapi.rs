@@ -11,7 +11,7 @@ fn seed() -> Value {
 }
 
 fn demo() -> Value {
-    serde_json::to_value(demo::routes::openapi(&scopes_runtime::ResponseStyle::Seed))
+    serde_json::to_value(demo::routes::openapi(&scopes_runtime::ResponseStyle::Seed, &demo::routes::TokenSource::Own))
         .expect("the demo document serializes")
 }
 
@@ -212,8 +212,11 @@ async fn swagger_ui_is_served_from_the_binary() {
 /// no 422 or seed-style body anywhere.
 #[test]
 fn rfc_style_document_describes_rfc_refusals() {
-    let document =
-        serde_json::to_value(demo::routes::openapi(&scopes_runtime::ResponseStyle::rfc("scopes demo"))).unwrap();
+    let document = serde_json::to_value(demo::routes::openapi(
+        &scopes_runtime::ResponseStyle::rfc("scopes demo"),
+        &demo::routes::TokenSource::Own,
+    ))
+    .unwrap();
     let text = document.to_string();
     assert!(!text.contains("ErrorDetail") && !text.contains("HTTPValidationError"), "seed bodies remain");
     let oauth_error = "#/components/schemas/OAuthError";

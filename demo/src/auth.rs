@@ -6,9 +6,23 @@ use crate::AppState;
 use crate::users::User;
 
 /// The seed's `get_current_user`: the token's `sub` must name a known user. Disabled users pass.
+///
+/// With an identity provider, the user is who the token says: `username` is `sub`, `full_name` and
+/// `email` are the `name` and `email` claims when present, and the provider vouches the account is active.
 impl Principal<AppState> for User {
     async fn from_claims(claims: &Claims, state: &AppState) -> Result<Self, AuthError> {
-        state.users.get(&claims.sub).map(|record| record.user.clone()).ok_or_else(AuthError::invalid_token)
+        match state.users() {
+            Some(users) => {
+                users.get(&claims.sub).map(|record| record.user.clone()).ok_or_else(AuthError::invalid_token)
+            }
+            None => Ok(User {
+                username: claims.sub.clone(),
+                // A claim of another type than the OpenID Connect standard's is left out, not an error.
+                email: claims.claim::<String>("email").ok().flatten(),
+                full_name: claims.claim::<String>("name").ok().flatten(),
+                disabled: Some(false),
+            }),
+        }
     }
 }
 

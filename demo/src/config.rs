@@ -34,6 +34,9 @@ pub struct Config {
     pub style: Style,
 
     #[command(flatten)]
+    pub provider: ProviderFlags,
+
+    #[command(flatten)]
     pub limits: LimitFlags,
 
     #[command(subcommand)]
@@ -56,6 +59,29 @@ impl std::str::FromStr for SecretKey {
     fn from_str(secret: &str) -> Result<Self, Self::Err> {
         Ok(SecretKey(secret.to_owned()))
     }
+}
+
+/// The resource-server mode: tokens from an identity provider instead of the demo's own `/token`.
+#[derive(Debug, Clone, Args)]
+pub struct ProviderFlags {
+    /// Verify tokens from the identity provider at this issuer URL (keys found by OpenID Connect
+    /// discovery), instead of issuing them: `/token` is not served, and users are who the tokens say.
+    #[arg(long, env = "DEMO_ISSUER", requires = "audience")]
+    pub issuer: Option<String>,
+    /// The audience (`aud`) tokens must be issued for: this API's resource identifier at the provider.
+    #[arg(long, env = "DEMO_AUDIENCE", requires = "issuer")]
+    pub audience: Option<String>,
+    /// Where the provider's tokens carry their scopes: scope, scp, scopes, permissions, or a JSON pointer
+    /// such as /realm_access/roles.
+    #[arg(long, env = "DEMO_SCOPE_CLAIM", default_value = "scope", requires = "issuer")]
+    pub scope_claim: scopes_runtime::ScopeClaim,
+    /// The OAuth client id Swagger UI logs in with at the provider (authorization code with PKCE).
+    #[arg(long, env = "DEMO_DOCS_CLIENT_ID", requires = "issuer")]
+    pub docs_client_id: Option<String>,
+    /// This API's public base URL, as clients reach it: the `resource` of its protected-resource metadata
+    /// (RFC 9728). Defaults to `http://` and the bound address.
+    #[arg(long, env = "DEMO_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// The connection limits (`serve::ServeLimits`), in whole seconds and counts.

@@ -35,9 +35,18 @@ async fn openapi_document(Extension(document): Extension<Arc<OpenApi>>) -> Json<
     Json(document.as_ref().clone())
 }
 
+/// How Swagger UI's Authorize dialog logs in when tokens come from a provider: as `client_id`, with the
+/// authorization code flow and PKCE, at the provider's endpoints (in `scheme`). The default is the
+/// seed's password flow at `/token`.
+#[derive(Clone, Default)]
+pub struct SwaggerLogin {
+    pub client_id: Option<String>,
+    pub scheme: Option<utoipa::openapi::security::SecurityScheme>,
+}
+
 #[public]
-async fn swagger_ui() -> Html<String> {
-    Html(swagger_ui_page())
+async fn swagger_ui(Extension(login): Extension<Arc<SwaggerLogin>>) -> Html<String> {
+    Html(swagger_ui_page(&login))
 }
 
 /// FastAPI's trailing-slash redirect, for the page too.
@@ -52,7 +61,19 @@ async fn swagger_ui_file(Path(file): Path<String>) -> Response {
     asset(&file, CONFIG.clone())
 }
 
-fn swagger_ui_page() -> String {
+fn swagger_ui_page(login: &SwaggerLogin) -> String {
+    // `initOAuth` only when a client is configured: the seed's page has none. Values go through JSON, so
+    // nothing configured can end the script.
+    let (redirect, init_oauth) = match &login.client_id {
+        Some(client_id) => (
+            format!("\n    oauth2RedirectUrl: window.location.origin + '{DOCS_PATH}/oauth2-redirect.html',"),
+            format!(
+                "ui.initOAuth({{ clientId: {}, usePkceWithAuthorizationCodeGrant: true }})\n",
+                json!(client_id).to_string().replace('<', "\\u003c")
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
     format!(
         r#"<!DOCTYPE html>
 <html>
@@ -72,9 +93,9 @@ const ui = SwaggerUIBundle({{
     deepLinking: true,
     showExtensions: true,
     showCommonExtensions: true,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],{redirect}
 }})
-</script>
+{init_oauth}</script>
 </body>
 </html>
 "#

@@ -45,12 +45,29 @@ pub struct AppState(Arc<Services>);
 /// The services in the [`AppState`], reached through it by `Deref`.
 #[derive(Clone)]
 pub struct Services {
-    /// Issues and verifies tokens, and says how refusals are answered.
+    /// Verifies tokens (and issues them, for [`Accounts::Local`]), and says how refusals are answered.
     pub authority: Authority,
-    /// The password grant, with its login throttle.
-    pub tokens: TokenEndpoint,
-    /// The user database.
-    pub users: users::UserStore,
+    /// Whose users these are.
+    pub accounts: Accounts,
+}
+
+/// Where users come from.
+#[derive(Clone)]
+pub enum Accounts {
+    /// The demo's own users, who log in at `/token`: the seed's way.
+    Local {
+        /// The password grant, with its login throttle.
+        tokens: TokenEndpoint,
+        /// The user database.
+        users: users::UserStore,
+    },
+    /// An identity provider's: `/token` is not served, and each request's user is who its token says.
+    Provider {
+        /// This API's public base URL: its resource identifier (RFC 9728).
+        resource: String,
+        /// The OAuth client Swagger UI logs in as at the provider, if any.
+        docs_client_id: Option<String>,
+    },
 }
 
 impl AppState {
@@ -72,20 +89,52 @@ impl AppState {
         let users = users::UserStore::seed();
         let tokens =
             TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY).with_password_policy(users.password_policy());
-        AppState(Arc::new(Services { authority, tokens, users }))
+        AppState(Arc::new(Services { authority, accounts: Accounts::Local { tokens, users } }))
+    }
+
+    /// A resource server at `resource` (its public base URL) for an identity provider's tokens, verified
+    /// by `authority` (built with [`Authority::from_providers`]): no users of its own, no `/token`; its
+    /// challenges name its protected-resource metadata. Swagger UI logs in as `docs_client_id`.
+    pub fn for_provider(authority: Authority, resource: &str, docs_client_id: Option<String>) -> Self {
+        let resource = resource.trim_end_matches('/').to_owned();
+        let authority = authority.with_resource_metadata(scopes_runtime::ProtectedResourceMetadata::url_for(&resource));
+        AppState(Arc::new(Services { authority, accounts: Accounts::Provider { resource, docs_client_id } }))
     }
 
     /// The same app, checking passwords under `policy` instead of the store's: for tests that make many
     /// logins, with a cheap bcrypt cost.
     pub fn with_password_policy(self, policy: PasswordPolicy) -> Self {
-        let Services { authority, tokens, users } = Arc::unwrap_or_clone(self.0);
-        AppState(Arc::new(Services { authority, tokens: tokens.with_password_policy(policy), users }))
+        self.with_token_endpoint(|tokens| tokens.with_password_policy(policy))
     }
 
     /// The same app, throttling failed logins with `policy` instead of the default.
     pub fn with_throttle(self, policy: ThrottlePolicy) -> Self {
-        let Services { authority, tokens, users } = Arc::unwrap_or_clone(self.0);
-        AppState(Arc::new(Services { authority, tokens: tokens.with_throttle(policy), users }))
+        self.with_token_endpoint(|tokens| tokens.with_throttle(policy))
+    }
+
+    fn with_token_endpoint(self, change: impl FnOnce(TokenEndpoint) -> TokenEndpoint) -> Self {
+        let Services { authority, accounts } = Arc::unwrap_or_clone(self.0);
+        let accounts = match accounts {
+            Accounts::Local { tokens, users } => Accounts::Local { tokens: change(tokens), users },
+            provider => provider,
+        };
+        AppState(Arc::new(Services { authority, accounts }))
+    }
+
+    /// The token endpoint, unless users come from a provider.
+    pub fn tokens(&self) -> Option<&TokenEndpoint> {
+        match &self.accounts {
+            Accounts::Local { tokens, .. } => Some(tokens),
+            Accounts::Provider { .. } => None,
+        }
+    }
+
+    /// The user database, unless users come from a provider.
+    pub fn users(&self) -> Option<&users::UserStore> {
+        match &self.accounts {
+            Accounts::Local { users, .. } => Some(users),
+            Accounts::Provider { .. } => None,
+        }
     }
 }
 

@@ -1,9 +1,14 @@
-//! `cargo run -p demo`: serve the seed app; `cargo run -p demo -- routes`: print who may call each route.
-//! `--help` lists the flags.
+//! `cargo run -p demo`: serve the seed app; `cargo run -p demo -- routes`: print who may call each route;
+//! `cargo run -p demo -- --issuer URL --audience AUD`: serve it as a resource server for an identity
+//! provider's tokens. `--help` lists the flags.
+
+use std::time::Duration;
 
 use clap::Parser;
+use demo::AppState;
 use demo::config::{Command, Config};
-use scopes_runtime::Authority;
+use demo::routes::TokenSource;
+use scopes_runtime::{Authority, Provider};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
@@ -13,19 +18,38 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let config = Config::parse();
+    let listener = match config.command {
+        Some(Command::Openapi | Command::Routes) => None,
+        _ => Some(tokio::net::TcpListener::bind(config.bind).await?),
+    };
+    let bound = listener.as_ref().map_or(Ok(config.bind), |listener| listener.local_addr())?;
+    let state = match &config.provider.issuer {
+        Some(issuer) => provider_state(&config, issuer, bound).await,
+        None => own_state(&config),
+    };
     if let Some(Command::Openapi) = config.command {
-        let document =
-            demo::routes::openapi(&config.style.response_style()).to_pretty_json().map_err(std::io::Error::other)?;
+        let source = TokenSource::of(&state);
+        let document = demo::routes::openapi(state.authority.response_style(), &source)
+            .to_pretty_json()
+            .map_err(std::io::Error::other)?;
         println!("{document}");
         return Ok(());
     }
     if let Some(Command::Routes) = config.command {
-        print!("{}", demo::routes::route_table());
+        print!("{}", demo::routes::route_table(&TokenSource::of(&state)));
         return Ok(());
     }
+    let Some(listener) = listener else { unreachable!("bound above for serving") };
+    let app = demo::router(state).layer(TraceLayer::new_for_http());
+    // The address comes last: tests and scripts read it from the end of this line.
+    tracing::info!("answering in the {:?} style; listening on http://{}", config.style, listener.local_addr()?);
+    demo::serve::serve(listener, app, config.limits.serve_limits(), shutdown_signal()).await
+}
 
+/// The seed's app: its own users, tokens signed with the configured (or a random) secret.
+fn own_state(config: &Config) -> AppState {
     let (secret, generated) = config.secret_or_random();
-    if generated {
+    if generated && config.command.as_ref().is_none_or(|command| matches!(command, Command::Serve)) {
         tracing::warn!(
             "no --secret-key or DEMO_SECRET_KEY given: signing tokens with a random secret; \
              tokens will not survive a restart"
@@ -36,25 +60,45 @@ async fn main() -> std::io::Result<()> {
     } else {
         Authority::hs256(secret.as_bytes())
     };
-    let authority = match authority {
+    match authority {
+        // Building the state makes the stand-in hash for unknown users, before the first login.
+        Ok(authority) => AppState::with_authority(
+            authority
+                .with_response_style(config.style.response_style())
+                .with_request_parsing(config.style.request_parsing()),
+        ),
+        Err(error) => refuse_to_start(&format!(
+            "{error} (give --secret-key or DEMO_SECRET_KEY, e.g. `openssl rand -hex 32`; \
+             --allow-published-secret accepts the tutorial's for a throwaway development run)"
+        )),
+    }
+}
+
+/// A resource server for the provider at `issuer`: its keys by discovery, no users of its own.
+async fn provider_state(config: &Config, issuer: &str, bound: std::net::SocketAddr) -> AppState {
+    let audience = config.provider.audience.clone().unwrap_or_default();
+    let provider = Provider::discover(issuer).with_scope_claim(config.provider.scope_claim.clone());
+    let authority = match Authority::from_providers([provider], audience) {
         Ok(authority) => authority
             .with_response_style(config.style.response_style())
             .with_request_parsing(config.style.request_parsing()),
-        Err(error) => {
-            tracing::error!(
-                "refusing to start: {error} (give --secret-key or DEMO_SECRET_KEY, e.g. `openssl rand -hex 32`; \
-                 --allow-published-secret accepts the tutorial's for a throwaway development run)"
-            );
-            std::process::exit(2);
-        }
+        Err(error) => refuse_to_start(&format!("--issuer: {error}")),
     };
-    // Building the state makes the stand-in hash for unknown users, before the first login.
-    let app = demo::router(demo::AppState::with_authority(authority)).layer(TraceLayer::new_for_http());
+    // The document names the provider's endpoints once discovered; a provider that is down now is
+    // documented by its discovery URL instead, and its tokens are checked once it is up.
+    if !authority.wait_for_keys(STARTUP_DISCOVERY_WAIT).await {
+        tracing::warn!(%issuer, "the identity provider is not reachable yet; its tokens are answered 503 until it is");
+    }
+    let resource = config.provider.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    AppState::for_provider(authority, &resource, config.provider.docs_client_id.clone())
+}
 
-    let listener = tokio::net::TcpListener::bind(config.bind).await?;
-    // The address comes last: tests and scripts read it from the end of this line.
-    tracing::info!("answering in the {:?} style; listening on http://{}", config.style, listener.local_addr()?);
-    demo::serve::serve(listener, app, config.limits.serve_limits(), shutdown_signal()).await
+/// How long start-up waits for the provider's discovery document and keys before serving without them.
+const STARTUP_DISCOVERY_WAIT: Duration = Duration::from_secs(5);
+
+fn refuse_to_start(reason: &str) -> ! {
+    tracing::error!("refusing to start: {reason}");
+    std::process::exit(2);
 }
 
 async fn shutdown_signal() {

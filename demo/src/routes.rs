@@ -7,11 +7,15 @@
 //! document, refusing to start if a guarded route is missing from it.
 
 use axum::extract::State;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::{Json, Router};
 use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
 use scopes_runtime::routing::{RouteTable, SecureRouter, get, post};
-use scopes_runtime::{ClientAddress, PasswordRequestForm, ResponseStyle, TokenResponse, public, requires};
+use scopes_runtime::{
+    ClientAddress, PasswordRequestForm, ProtectedResourceMetadata, ProviderMetadata, ResponseStyle, TokenResponse,
+    public, requires,
+};
 use serde::Serialize;
 use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa::{OpenApi, ToSchema};
@@ -43,12 +47,15 @@ pub async fn login_for_access_token(
     client: ClientAddress,
     form: PasswordRequestForm,
 ) -> Response {
-    let accounts = state.clone();
+    let (Some(tokens), Some(users)) = (state.tokens(), state.users()) else {
+        // Not routed when users come from a provider; answered as any unknown path would be.
+        return crate::compat::not_found();
+    };
     // The seed's users live in memory: the lookup cannot fail.
     let find = |username: String| async move {
-        Ok::<_, std::convert::Infallible>(accounts.users.get(&username).map(|record| record.account()))
+        Ok::<_, std::convert::Infallible>(users.get(&username).map(|record| record.account()))
     };
-    state.tokens.grant(client, form, find).await
+    tokens.grant(client, form, find).await
 }
 
 /// `GET /users/me/`: the current active user (scope `me`, through the guard).
@@ -119,7 +126,7 @@ pub async fn read_system_status(_user: User) -> Json<Status> {
     )
 )]
 pub async fn read_all_users(_admin: ActiveUser, State(state): State<AppState>) -> Json<Vec<String>> {
-    Json(state.users.usernames())
+    Json(state.users().map(|users| users.usernames()).unwrap_or_default())
 }
 
 /// A usage report.
@@ -139,7 +146,7 @@ pub struct ItemReport {
     responses((status = 200, description = "Successful Response", body = ItemReport))
 )]
 pub async fn read_item_report(_user: User, State(state): State<AppState>) -> Json<ItemReport> {
-    let users = state.users.usernames().len();
+    let users = state.users().map_or(0, |users| users.usernames().len());
     Json(ItemReport { users, items: users })
 }
 
@@ -150,10 +157,64 @@ pub async fn read_item_report(_user: User, State(state): State<AppState>) -> Jso
 )]
 struct ApiDoc;
 
+/// `GET /.well-known/oauth-protected-resource`: this API's protected-resource metadata (RFC 9728), when
+/// its tokens come from a provider.
+#[public]
+pub async fn protected_resource_metadata(State(state): State<AppState>) -> Response {
+    match &state.accounts {
+        crate::Accounts::Provider { resource, .. } => {
+            let metadata = ProtectedResourceMetadata::new(resource, &state.authority, &crate::SCOPE_REGISTRY);
+            Json(metadata).into_response()
+        }
+        crate::Accounts::Local { .. } => crate::compat::not_found(),
+    }
+}
+
+/// Where the API's tokens come from, for its routes and documentation.
+#[derive(Debug, Clone, Default)]
+pub enum TokenSource {
+    /// Its own `/token`, the seed's password grant.
+    #[default]
+    Own,
+    /// An identity provider: no `/token`; the security scheme at the provider's endpoints; the
+    /// protected-resource metadata served; Swagger UI logging in at the provider as `docs_client_id`.
+    Provider { issuer: String, metadata: Option<ProviderMetadata>, docs_client_id: Option<String> },
+}
+
+impl TokenSource {
+    /// Where `state`'s tokens come from, with its providers' metadata as last discovered.
+    pub fn of(state: &AppState) -> Self {
+        match &state.accounts {
+            crate::Accounts::Local { .. } => TokenSource::Own,
+            crate::Accounts::Provider { docs_client_id, .. } => TokenSource::Provider {
+                issuer: state
+                    .authority
+                    .trusted_issuers()
+                    .first()
+                    .map(|issuer| (*issuer).to_owned())
+                    .unwrap_or_default(),
+                metadata: state.authority.provider_metadata().into_iter().next().flatten(),
+                docs_client_id: docs_client_id.clone(),
+            },
+        }
+    }
+}
+
 /// The API's routes, each `#[requires(...)]` or `#[public]`, and who may call each.
 pub fn secure_routes() -> SecureRouter<AppState> {
-    SecureRouter::new()
-        .route("/token", post(login_for_access_token))
+    secure_routes_for(&TokenSource::Own)
+}
+
+/// The API's routes for tokens from `source`: `/token` for its own, the protected-resource metadata for
+/// a provider's.
+pub fn secure_routes_for(source: &TokenSource) -> SecureRouter<AppState> {
+    let routes = match source {
+        TokenSource::Own => SecureRouter::new().route("/token", post(login_for_access_token)),
+        TokenSource::Provider { .. } => {
+            SecureRouter::new().route(ProtectedResourceMetadata::PATH, get(protected_resource_metadata))
+        }
+    };
+    routes
         .route("/users/me/", get(read_users_me))
         .route("/users/me/items/", get(read_own_items))
         .route("/status/", get(read_system_status))
@@ -167,33 +228,52 @@ pub fn secure_routes() -> SecureRouter<AppState> {
 /// # Panics
 /// When a guarded route has no operation in the document: its security would be missing from the docs.
 /// That is a mistake in this file, found at start-up (and by the tests) before any request.
-pub fn api(style: &ResponseStyle) -> (Router<AppState>, OpenApiDocument, RouteTable) {
-    let (api, api_table) = secure_routes().into_parts();
+pub fn api(style: &ResponseStyle, source: &TokenSource) -> (Router<AppState>, OpenApiDocument, RouteTable) {
+    let (api, api_table) = secure_routes_for(source).into_parts();
     let mut document = ApiDoc::openapi();
+    let mut login = docs::SwaggerLogin::default();
+    if let TokenSource::Provider { issuer, metadata, docs_client_id } = source {
+        // Tokens come from the provider: the document has no `/token`, and its scheme is the provider's.
+        document.paths.paths.remove("/token");
+        if let Some(components) = document.components.as_mut() {
+            components.schemas.remove("TokenRequest");
+            components.schemas.remove("TokenResponse");
+        }
+        let scheme =
+            scopes_runtime::openapi::provider_security_scheme(&crate::SCOPE_REGISTRY, issuer, metadata.as_ref());
+        login = docs::SwaggerLogin { client_id: docs_client_id.clone(), scheme: Some(scheme) };
+    }
     if let Err(unlinked) = scopes_runtime::openapi::secure(&mut document, &crate::SCOPE_REGISTRY, style, &api_table) {
         panic!("{unlinked}");
+    }
+    if let Some(scheme) = login.scheme.clone() {
+        let components = document.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(crate::SCOPE_REGISTRY.scheme(), scheme);
     }
     // The document reaches the docs routes as an extension layered on them alone: a layer over the whole
     // router would cost every API request an insertion into its extensions.
     let (docs, docs_table) = docs::routes(SecureRouter::new()).into_parts();
-    let docs = docs.layer(axum::Extension(std::sync::Arc::new(document.clone())));
+    let docs = docs
+        .layer(axum::Extension(std::sync::Arc::new(document.clone())))
+        .layer(axum::Extension(std::sync::Arc::new(login)));
     (api.merge(docs), document, api_table.merge(docs_table))
 }
 
-/// The OpenAPI document alone, for refusals answered in `style`, as `demo openapi` prints it.
-pub fn openapi(style: &ResponseStyle) -> OpenApiDocument {
-    api(style).1
+/// The OpenAPI document alone, for refusals answered in `style` and tokens from `source`, as
+/// `demo openapi` prints it.
+pub fn openapi(style: &ResponseStyle, source: &TokenSource) -> OpenApiDocument {
+    api(style, source).1
 }
 
 /// Every route with its method, path and effective requirement, as `demo routes` prints it.
-pub fn route_table() -> RouteTable {
-    api(&ResponseStyle::Seed).2
+pub fn route_table(source: &TokenSource) -> RouteTable {
+    api(&ResponseStyle::Seed, source).2
 }
 
 /// The demo app: the API with FastAPI's redirect, 404 and 405 behaviour, its document at
 /// [`docs::OPENAPI_PATH`] and Swagger UI at [`docs::DOCS_PATH`].
 pub fn router(state: AppState) -> Router {
-    let (api, document, _) = api(state.authority.response_style());
+    let (api, document, _) = api(state.authority.response_style(), &TokenSource::of(&state));
     let compat = FastApiCompat::from_document(&document, &[docs::DOCS_PATH, docs::OPENAPI_PATH]);
     compat.wrap(api.with_state(state))
 }

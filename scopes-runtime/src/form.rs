@@ -205,7 +205,7 @@ where
             let fields = read_fields(request).await?;
             Self::from_fields(fields, authority.request_parsing().is_strict())
         };
-        read.await.map_err(|error| no_store(authority.response_style().render(&error)))
+        read.await.map_err(|error| no_store(authority.refuse(&error)))
     }
 }
 

@@ -12,7 +12,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::bearer::{Credentials, bearer_credentials};
-use crate::{AuthError, Authority, Claims, Scope};
+use crate::{AuthError, Authority, Claims, Scope, TokenError};
 
 /// The app's user type, loaded from a verified token (FastAPI's `get_current_user`).
 ///
@@ -121,7 +121,7 @@ where
     Authority: FromRef<S>,
 {
     async fn authorize(parts: &mut Parts, state: &S, requirement: Requirement<'_>) -> Result<Self, AuthError> {
-        let claims = verified_claims(&parts.headers, &Authority::from_ref(state), &requirement)?;
+        let claims = verified_claims(&parts.headers, &Authority::from_ref(state), &requirement).await?;
         let principal = P::from_claims(&claims, state).await.map_err(|e| e.challenged_by(&requirement))?;
         if !requirement.is_met_by(&claims.scopes) {
             return Err(AuthError::InsufficientScope { challenge: Default::default() }.challenged_by(&requirement));
@@ -131,7 +131,7 @@ where
 }
 
 /// The claims of the request's bearer token, once verified; a refusal challenged with `requirement`.
-fn verified_claims(
+async fn verified_claims(
     headers: &HeaderMap,
     authority: &Authority,
     requirement: &Requirement<'_>,
@@ -144,9 +144,15 @@ fn verified_claims(
         }
         Credentials::Bearer(token) => token,
     };
-    authority.verify(token).map_err(|reason| {
-        tracing::debug!(%reason, "bearer token refused");
-        AuthError::invalid_token().challenged_by(requirement)
+    authority.verify_async(token).await.map_err(|reason| match reason {
+        TokenError::KeysUnavailable { retry_after } => {
+            tracing::warn!(%reason, "bearer token not checked");
+            AuthError::ServiceUnavailable { retry_after }
+        }
+        reason => {
+            tracing::debug!(%reason, "bearer token refused");
+            AuthError::invalid_token().challenged_by(requirement)
+        }
     })
 }
 

@@ -66,6 +66,7 @@ mod guard;
 mod login;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+mod protected_resource;
 mod registry;
 pub mod routing;
 pub mod style;
@@ -234,7 +235,8 @@ pub use scopes_macros::public;
 /// ```
 pub use scopes_macros::registry;
 pub use token::{Authority, ClaimFormat, Claims, KeyError, TokenError};
-pub use verify::{KeySet, KeySetError, ScopeClaim};
+pub use verify::{KeyRefresh, KeySet, KeySetError, Provider, ProviderError, ProviderMetadata, ScopeClaim};
 
 mod response;
+pub use protected_resource::ProtectedResourceMetadata;
 pub use response::TokenResponse;

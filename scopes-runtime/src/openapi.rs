@@ -10,12 +10,15 @@
 use std::fmt;
 
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    AuthorizationCode, ClientCredentials, Flow, OAuth2, OpenIdConnect, Password, Scopes, SecurityRequirement,
+    SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::routing::{Access, RouteTable};
-use crate::{PasswordRequestForm, Registry, ResponseStyle};
+use crate::{PasswordRequestForm, ProviderMetadata, Registry, ResponseStyle};
 
 /// The JSON body of every refusal: `{"detail": "..."}`.
 #[derive(Debug, Clone, ToSchema)]
@@ -70,6 +73,77 @@ pub struct OAuthErrorBody {
 /// # }
 /// ```
 pub fn security_scheme(registry: &Registry) -> SecurityScheme {
+    SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+        registry.token_url(),
+        described_scopes(registry),
+    ))]))
+}
+
+/// The security scheme of an API whose tokens come from the provider at `issuer`: OAuth2 with the
+/// authorization code flow (which Swagger UI runs with PKCE) and the client credentials flow, each where
+/// the provider's `metadata` says it offers it, at its endpoints, with the registry's scopes. Without
+/// metadata (the provider not discovered yet) or with neither flow, `openIdConnect` at the issuer's
+/// discovery document, which a client reads for itself. Put it in the document after [`secure`], under
+/// the registry's scheme name.
+///
+/// ```
+/// use scopes_runtime::ProviderMetadata;
+///
+/// scopes_runtime::registry! {
+///     scheme = "OAuth2",
+///     token_url = "token",
+///     scopes = { "me" => "Read information about the current user." },
+/// }
+/// # fn main() {
+/// let metadata: ProviderMetadata = serde_json::from_value(serde_json::json!({
+///     "issuer": "https://auth.example",
+///     "jwks_uri": "https://auth.example/jwks",
+///     "authorization_endpoint": "https://auth.example/auth",
+///     "token_endpoint": "https://auth.example/token",
+///     "grant_types_supported": ["authorization_code", "client_credentials"],
+/// })).unwrap();
+/// let scheme = scopes_runtime::openapi::provider_security_scheme(&SCOPE_REGISTRY, "https://auth.example", Some(&metadata));
+/// let json = serde_json::to_value(&scheme).unwrap();
+/// assert_eq!(json["flows"]["authorizationCode"]["authorizationUrl"], "https://auth.example/auth");
+/// assert_eq!(json["flows"]["clientCredentials"]["tokenUrl"], "https://auth.example/token");
+/// assert_eq!(json["flows"]["clientCredentials"]["scopes"]["me"], "Read information about the current user.");
+///
+/// let undiscovered = scopes_runtime::openapi::provider_security_scheme(&SCOPE_REGISTRY, "https://auth.example/", None);
+/// let json = serde_json::to_value(&undiscovered).unwrap();
+/// assert_eq!(json["openIdConnectUrl"], "https://auth.example/.well-known/openid-configuration");
+/// # }
+/// ```
+pub fn provider_security_scheme(
+    registry: &Registry,
+    issuer: &str,
+    metadata: Option<&ProviderMetadata>,
+) -> SecurityScheme {
+    let mut flows = Vec::new();
+    if let Some(metadata) = metadata
+        && let Some(token_url) = &metadata.token_endpoint
+    {
+        if let Some(authorization_url) = &metadata.authorization_endpoint
+            && metadata.supports_grant("authorization_code")
+        {
+            flows.push(Flow::AuthorizationCode(AuthorizationCode::new(
+                authorization_url,
+                token_url,
+                described_scopes(registry),
+            )));
+        }
+        if metadata.supports_grant("client_credentials") {
+            flows.push(Flow::ClientCredentials(ClientCredentials::new(token_url, described_scopes(registry))));
+        }
+    }
+    if flows.is_empty() {
+        let discovery = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+        return SecurityScheme::OpenIdConnect(OpenIdConnect::new(discovery));
+    }
+    SecurityScheme::OAuth2(OAuth2::new(flows))
+}
+
+/// Every scope of the registry with its description; one that implies others says so.
+fn described_scopes(registry: &Registry) -> Scopes {
     let described: Vec<(&str, String)> = registry
         .scopes()
         .iter()
@@ -78,8 +152,7 @@ pub fn security_scheme(registry: &Registry) -> SecurityScheme {
             implied => (scope.name, format!("{} Implies: {}.", scope.description, implied.join(", "))),
         })
         .collect();
-    let scopes = Scopes::from_iter(described.iter().map(|(name, description)| (*name, description.as_str())));
-    SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(registry.token_url(), scopes))]))
+    Scopes::from_iter(described.iter().map(|(name, description)| (*name, description.as_str())))
 }
 
 /// Guarded routes that [`secure`] found no operation for in the document: their security would be

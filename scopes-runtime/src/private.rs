@@ -113,7 +113,7 @@ fn refusal<S>(state: &S, error: &AuthError) -> Response
 where
     Authority: FromRef<S>,
 {
-    Authority::from_ref(state).response_style().render(error)
+    Authority::from_ref(state).refuse(error)
 }
 
 /// Seals [`Authorize`]: implemented for every [`Principal`](crate::Principal), and by `#[requires]` for the

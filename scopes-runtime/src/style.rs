@@ -87,9 +87,15 @@ impl ResponseStyle {
 
     /// The response for `error`.
     pub fn render(&self, error: &AuthError) -> Response {
+        self.render_with(error, &[])
+    }
+
+    /// The response for `error`, with `attributes` added to each `Bearer` challenge (after `realm`, before
+    /// `scope`), such as RFC 9728's `resource_metadata`. A custom style renders `error` alone.
+    pub(crate) fn render_with(&self, error: &AuthError, attributes: &[(&str, &str)]) -> Response {
         match self {
-            ResponseStyle::Rfc { realm } => render_rfc(error, realm),
-            ResponseStyle::Seed => render_seed(error),
+            ResponseStyle::Rfc { realm } => render_rfc(error, realm, attributes),
+            ResponseStyle::Seed => render_seed(error, attributes),
             ResponseStyle::Custom(render) => render(error),
         }
     }
@@ -142,7 +148,7 @@ pub async fn restyle(
     mut response: Response,
 ) -> Response {
     match response.extensions_mut().remove::<crate::error::DefaultStyled>() {
-        Some(crate::error::DefaultStyled(error)) => authority.response_style().render(&error),
+        Some(crate::error::DefaultStyled(error)) => authority.refuse(&error),
         None => response,
     }
 }
@@ -234,21 +240,23 @@ fn internal(reason: &str) -> Response {
     respond(StatusCode::INTERNAL_SERVER_ERROR, json!({ "detail": "Internal Server Error" }), None)
 }
 
-fn render_seed(error: &AuthError) -> Response {
+fn render_seed(error: &AuthError, attributes: &[(&str, &str)]) -> Response {
     let detail = |status: StatusCode, text: &str| respond(status, json!({ "detail": text }), None);
     let response = match error {
-        AuthError::MissingCredentials => {
-            respond(StatusCode::UNAUTHORIZED, json!({ "detail": "Not authenticated" }), Some(bearer_challenge(&[])))
-        }
+        AuthError::MissingCredentials => respond(
+            StatusCode::UNAUTHORIZED,
+            json!({ "detail": "Not authenticated" }),
+            Some(bearer_challenge(attributes)),
+        ),
         AuthError::MalformedCredentials { challenge, .. } | AuthError::InvalidToken { challenge } => respond(
             StatusCode::UNAUTHORIZED,
             json!({ "detail": "Could not validate credentials" }),
-            Some(scope_challenges(&[], challenge)),
+            Some(scope_challenges(attributes, challenge)),
         ),
         AuthError::InsufficientScope { challenge } => respond(
             StatusCode::UNAUTHORIZED,
             json!({ "detail": "Not enough permissions" }),
-            Some(scope_challenges(&[], challenge)),
+            Some(scope_challenges(attributes, challenge)),
         ),
         AuthError::InactiveUser => detail(StatusCode::BAD_REQUEST, "Inactive user"),
         AuthError::IncorrectCredentials => detail(StatusCode::BAD_REQUEST, "Incorrect username or password"),
@@ -269,7 +277,14 @@ fn render_seed(error: &AuthError) -> Response {
     with_retry_after(response, error)
 }
 
-fn render_rfc(error: &AuthError, realm: &str) -> Response {
+/// `attributes` (realm first) with `extra` after the realm.
+fn with_extra<'a>(extra: &[(&'a str, &'a str)], attributes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = attributes.to_vec();
+    all.splice(1..1, extra.iter().copied());
+    all
+}
+
+fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)]) -> Response {
     let oauth_error = |status: StatusCode, code: &str, description: &str| {
         respond(status, json!({ "error": code, "error_description": description }), None)
     };
@@ -278,27 +293,25 @@ fn render_rfc(error: &AuthError, realm: &str) -> Response {
         AuthError::MissingCredentials => respond(
             StatusCode::UNAUTHORIZED,
             json!({ "error_description": "a bearer token is required" }),
-            Some(bearer_challenge(&[("realm", realm)])),
+            Some(bearer_challenge(&with_extra(extra, &[("realm", realm)]))),
         ),
         AuthError::MalformedCredentials { description, .. } => respond(
             StatusCode::BAD_REQUEST,
             json!({ "error": "invalid_request", "error_description": description }),
-            Some(bearer_challenge(&[
-                ("realm", realm),
-                ("error", "invalid_request"),
-                ("error_description", description),
-            ])),
+            Some(bearer_challenge(&with_extra(
+                extra,
+                &[("realm", realm), ("error", "invalid_request"), ("error_description", description)],
+            ))),
         ),
         AuthError::InvalidToken { .. } => {
             let description = "the access token is invalid, expired, or names no known user";
             respond(
                 StatusCode::UNAUTHORIZED,
                 json!({ "error": "invalid_token", "error_description": description }),
-                Some(bearer_challenge(&[
-                    ("realm", realm),
-                    ("error", "invalid_token"),
-                    ("error_description", description),
-                ])),
+                Some(bearer_challenge(&with_extra(
+                    extra,
+                    &[("realm", realm), ("error", "invalid_token"), ("error_description", description)],
+                ))),
             )
         }
         AuthError::InsufficientScope { challenge } => {
@@ -312,7 +325,10 @@ fn render_rfc(error: &AuthError, realm: &str) -> Response {
                 StatusCode::FORBIDDEN,
                 body,
                 Some(scope_challenges(
-                    &[("realm", realm), ("error", "insufficient_scope"), ("error_description", description)],
+                    &with_extra(
+                        extra,
+                        &[("realm", realm), ("error", "insufficient_scope"), ("error_description", description)],
+                    ),
                     challenge,
                 )),
             )

@@ -11,17 +11,28 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::style::RequestParsing;
-use crate::{AuthError, KeySet, ResponseStyle, ScopeClaim};
+use crate::verify::live_keys::{LiveKeys, Refetch};
+use crate::verify::{VerifyingKey, check_url};
+use crate::{AuthError, KeySet, Provider, ProviderError, ProviderMetadata, ResponseStyle, ScopeClaim};
 
-/// The claims of an access token that authorization uses.
+/// The claims of a verified access token: those authorization uses, and every other one in
+/// [`extra`](Self::extra), readable typed through serde ([`claim`](Self::claim)).
 ///
 /// On the wire the scopes are the seed's `scopes` list or RFC 9068's `scope` string, as the
-/// [`ClaimFormat`] says; a token without them grants none.
+/// [`ClaimFormat`] says (or a provider's claim, as its [`ScopeClaim`] says); a token without them grants
+/// none.
 ///
 /// ```
 /// use scopes_runtime::Claims;
-/// let claims: Claims = serde_json::from_str(r#"{"sub":"johndoe","exp":1}"#).unwrap();
+/// let claims: Claims = serde_json::from_str(r#"{"sub":"johndoe","exp":1,"name":"John Doe","age":42}"#).unwrap();
 /// assert!(claims.scopes.is_empty());
+/// assert_eq!(claims.claim::<String>("name").unwrap().as_deref(), Some("John Doe"));
+/// assert_eq!(claims.claim::<u8>("age").unwrap(), Some(42));
+/// assert!(claims.claim::<String>("age").is_err(), "a claim of another type is an error, not a silent None");
+/// assert_eq!(claims.claim::<String>("email").unwrap(), None);
+///
+/// let minted = Claims::new("johndoe", ["me", "items"], 1_900_000_000);
+/// assert_eq!(minted.scopes, ["me", "items"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -35,6 +46,30 @@ pub struct Claims {
     /// Not-before, in seconds since the Unix epoch. Honoured when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
+    /// Every other claim, as the token carries it: `iss`, `aud`, `iat`, `jti`, `client_id`, a provider's
+    /// `name` or `email`... (the claim the scopes were read from is in [`scopes`](Self::scopes)). Signed
+    /// along with the rest by [`Authority::sign`], except where it names a claim the authority writes.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Claims {
+    /// Claims for `sub`, granting `scopes`, expiring at `exp` (seconds since the Unix epoch).
+    pub fn new<S: Into<String>>(sub: impl Into<String>, scopes: impl IntoIterator<Item = S>, exp: u64) -> Self {
+        Claims {
+            sub: sub.into(),
+            scopes: scopes.into_iter().map(Into::into).collect(),
+            exp,
+            nbf: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// The claim `name` of [`extra`](Self::extra), read as a `T`: `Ok(None)` when the token has no such
+    /// claim, an error when it has one that is not a `T`.
+    pub fn claim<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>, serde_json::Error> {
+        self.extra.get(name).map(|value| T::deserialize(value)).transpose()
+    }
 }
 
 /// How the granted scopes are written in a token.
@@ -54,7 +89,7 @@ pub enum ClaimFormat {
     ScopeString,
 }
 
-/// The claims as they are signed, in either [`ClaimFormat`].
+/// The claims as they are signed, in either [`ClaimFormat`], and the extra claims beside them.
 #[derive(Serialize)]
 struct SignedClaims<'a> {
     sub: &'a str,
@@ -69,21 +104,26 @@ struct SignedClaims<'a> {
     iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aud: Option<&'a str>,
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The claims as they are read from a verified token, in either [`ClaimFormat`]. `iss` and `aud` are
-/// not read here: jsonwebtoken checks them against the configuration, and nothing else needs them.
+/// The claims as they are read from a verified token, in either [`ClaimFormat`]; `iss` and `aud` (which
+/// jsonwebtoken has checked against the configuration) among the rest.
 #[derive(Deserialize)]
 struct ReceivedClaims {
     sub: String,
     #[serde(default)]
     scopes: Option<Vec<String>>,
-    #[serde(default)]
-    scope: Option<String>,
     exp: u64,
     #[serde(default)]
     nbf: Option<u64>,
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
 }
+
+/// The claims `SignedClaims` writes itself, which an extra claim of the same name must not repeat.
+const WRITTEN_CLAIMS: [&str; 7] = ["sub", "scopes", "scope", "exp", "nbf", "iss", "aud"];
 
 /// The secret is unusable for signing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -130,6 +170,16 @@ pub enum TokenError {
     /// The header lists critical extensions (`crit`), none of which this verifier understands.
     #[error("the header names critical extensions")]
     CriticalExtension,
+    /// The token's `iss` names no trusted provider (or it has none); nothing was fetched for it.
+    #[error("the issuer is not trusted")]
+    UntrustedIssuer,
+    /// The provider's keys have not been fetched yet (it has been unreachable since start-up): the token
+    /// may be good, but cannot be checked before `retry_after`. Answered 503, not 401.
+    #[error("the identity provider's keys are not available yet")]
+    KeysUnavailable {
+        /// When a fetch may next be tried.
+        retry_after: Duration,
+    },
     /// A registered claim is missing or of the wrong type, or the claims do not fit [`Claims`].
     #[error("invalid claims: {0}")]
     InvalidClaims(String),
@@ -185,6 +235,10 @@ struct Keys {
     verification: Verification,
     /// The policy every token meets: algorithms, `exp`, `nbf`, leeway, `iss` and `aud`.
     validation: Validation,
+    /// The header `typ` tokens from a key set or provider must carry, when one is required.
+    token_type: Option<String>,
+    /// Where this API's protected-resource metadata is (RFC 9728), named in every challenge.
+    resource_metadata: Option<String>,
     token_lifetime: Duration,
     claim_format: ClaimFormat,
     issuer: Option<String>,
@@ -198,11 +252,34 @@ struct Keys {
 enum Verification {
     /// One HS256 secret, which also signs.
     Hmac(DecodingKey),
-    /// A provider's public keys, each with its pinned algorithm; the scopes read from `scope_claim`, and
-    /// the header's `typ` checked against `token_type` when one is required. `by_algorithm` holds the
-    /// policy once per algorithm of the set, as jsonwebtoken checks one family of algorithms at a time.
-    KeySet { keys: KeySet, scope_claim: ScopeClaim, token_type: Option<String>, by_algorithm: Vec<Validation> },
+    /// A provider's public keys, each with its pinned algorithm; the scopes read from `scope_claim`.
+    /// `by_algorithm` holds the policy once per algorithm of the set, as jsonwebtoken checks one family of
+    /// algorithms at a time.
+    KeySet { keys: KeySet, scope_claim: ScopeClaim, by_algorithm: Vec<Validation> },
+    /// Providers whose keys are fetched, each token checked against the one its `iss` names.
+    Providers(Vec<TrustedIssuer>),
 }
+
+/// A provider's live keys, and the policy for its tokens: once per algorithm a fetched set may hold, each
+/// with the provider's `iss`.
+#[derive(Clone)]
+struct TrustedIssuer {
+    live: Arc<LiveKeys>,
+    by_algorithm: Vec<Validation>,
+}
+
+/// Every algorithm a published key may be pinned to (see [`KeySet`]).
+const PUBLIC_KEY_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
 
 impl Keys {
     /// Keys with the policy every authority starts from: `exp` required, `nbf` honoured, no `iss` or `aud`
@@ -222,6 +299,8 @@ impl Keys {
             encoding,
             verification,
             validation,
+            token_type: None,
+            resource_metadata: None,
             token_lifetime: Authority::DEFAULT_TOKEN_LIFETIME,
             claim_format: ClaimFormat::default(),
             issuer: None,
@@ -233,13 +312,26 @@ impl Keys {
         keys
     }
 
-    /// Changes the verification policy, and its copies for a key set's algorithms with it.
+    /// Changes the verification policy, and its copies for a key set's algorithms or each provider's with
+    /// it (a provider's copies keep its own `iss`).
     fn change_policy(&mut self, change: impl FnOnce(&mut Validation)) {
         change(&mut self.validation);
-        if let Verification::KeySet { by_algorithm, .. } = &mut self.verification {
-            for copy in by_algorithm.iter_mut() {
-                let algorithms = std::mem::take(&mut copy.algorithms);
-                *copy = Validation { algorithms, ..self.validation.clone() };
+        let base = &self.validation;
+        let renew = |copy: &mut Validation, issuer: Option<&str>| {
+            *copy = Validation { algorithms: std::mem::take(&mut copy.algorithms), ..base.clone() };
+            if let Some(issuer) = issuer {
+                copy.set_issuer(&[issuer]);
+                copy.required_spec_claims.insert("iss".into());
+            }
+        };
+        match &mut self.verification {
+            Verification::Hmac(_) => {}
+            Verification::KeySet { by_algorithm, .. } => by_algorithm.iter_mut().for_each(|copy| renew(copy, None)),
+            Verification::Providers(issuers) => {
+                for issuer in issuers {
+                    let name = &issuer.live.provider.issuer;
+                    issuer.by_algorithm.iter_mut().for_each(|copy| renew(copy, Some(name)));
+                }
             }
         }
     }
@@ -251,11 +343,17 @@ impl std::fmt::Debug for Authority {
         let mut debug = f.debug_struct("Authority");
         match &self.keys.verification {
             Verification::Hmac(_) => debug.field("algorithm", &Algorithm::HS256),
-            Verification::KeySet { keys, scope_claim, token_type, .. } => {
-                debug.field("keys", keys).field("scope_claim", scope_claim).field("token_type", token_type)
+            Verification::KeySet { keys, scope_claim, .. } => {
+                debug.field("keys", keys).field("scope_claim", scope_claim)
+            }
+            Verification::Providers(issuers) => {
+                let providers: Vec<&Provider> = issuers.iter().map(|issuer| &issuer.live.provider).collect();
+                debug.field("providers", &providers)
             }
         };
         debug
+            .field("token_type", &self.keys.token_type)
+            .field("resource_metadata", &self.keys.resource_metadata)
             .field("token_lifetime", &self.keys.token_lifetime)
             .field("leeway_seconds", &self.keys.validation.leeway)
             .field("claim_format", &self.keys.claim_format)
@@ -351,10 +449,95 @@ impl Authority {
         }
         // The algorithm a token is checked with is its key's, never its header's (`KeySet::select`),
         // through the copy of the policy for that algorithm; the policy's own algorithm is never used.
-        let verification =
-            Verification::KeySet { keys, scope_claim: ScopeClaim::default(), token_type: None, by_algorithm };
+        let verification = Verification::KeySet { keys, scope_claim: ScopeClaim::default(), by_algorithm };
         let keys = Keys::new(None, verification, Algorithm::RS256, 60);
         Authority { keys: Arc::new(keys) }.with_audience(audience)
+    }
+
+    /// An authority that verifies tokens from `providers` issued for `audience`, and issues none: a
+    /// resource server's, whose keys are fetched from the providers and kept fresh (see [`Provider`] and
+    /// [`KeyRefresh`](crate::KeyRefresh)).
+    ///
+    /// A token is checked against the provider its `iss` names exactly, with that provider's key for its
+    /// `kid`; a token from any other issuer is refused without a fetch. The defaults are
+    /// [`from_key_set`](Self::from_key_set)'s: `aud` must name `audience`, `exp` is required, 60 s of
+    /// leeway. Must be called inside a Tokio runtime: fetching starts at once, in the background, and the
+    /// authority is usable before it succeeds (tokens are answered 503 until the first set arrives).
+    ///
+    /// ```no_run
+    /// use scopes_runtime::{Authority, Provider, ScopeClaim};
+    ///
+    /// # async fn run() -> Result<(), scopes_runtime::ProviderError> {
+    /// let authority = Authority::from_providers(
+    ///     [
+    ///         Provider::discover("https://sso.example/realms/api")
+    ///             .with_scope_claim(ScopeClaim::pointer("/realm_access/roles").unwrap()),
+    ///         Provider::discover("https://tenant.auth0.example/").with_scope_claim(ScopeClaim::Permissions),
+    ///     ],
+    ///     "https://api.example",
+    /// )?
+    /// .require_token_type("at+jwt");
+    /// # let _ = authority;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_providers(
+        providers: impl IntoIterator<Item = Provider>,
+        audience: impl Into<String>,
+    ) -> Result<Self, ProviderError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| ProviderError::NoRuntime)?;
+        let providers: Vec<Provider> = providers.into_iter().collect();
+        if providers.is_empty() {
+            return Err(ProviderError::NoProvider);
+        }
+        for (index, provider) in providers.iter().enumerate() {
+            check_url(&provider.issuer, provider.plain_http)?;
+            if let Some(url) = &provider.jwks_url {
+                check_url(url, provider.plain_http)?;
+            }
+            if providers[..index].iter().any(|earlier| earlier.issuer == provider.issuer) {
+                return Err(ProviderError::DuplicateIssuer(provider.issuer.clone()));
+            }
+        }
+        let issuers = providers
+            .into_iter()
+            .map(|provider| TrustedIssuer {
+                live: LiveKeys::start(provider, &runtime),
+                by_algorithm: PUBLIC_KEY_ALGORITHMS.iter().map(|algorithm| Validation::new(*algorithm)).collect(),
+            })
+            .collect();
+        let keys = Keys::new(None, Verification::Providers(issuers), Algorithm::RS256, 60);
+        Ok(Authority { keys: Arc::new(keys) }.with_audience(audience))
+    }
+
+    /// The providers' metadata from their last successful discovery, in the order they were given; a
+    /// provider not discovered yet (or configured with a JWKS URL) has none. Empty for other authorities.
+    pub fn provider_metadata(&self) -> Vec<Option<ProviderMetadata>> {
+        match &self.keys.verification {
+            Verification::Providers(issuers) => issuers.iter().map(|issuer| issuer.live.metadata()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Waits until every provider's keys have been fetched once, for at most `timeout`; whether they were.
+    /// For a start-up that would rather serve its first requests with keys in hand, or document the
+    /// providers' endpoints (their [metadata](Self::provider_metadata)); never required, since requests
+    /// arriving before the keys wait for a fetch or are answered 503. Other authorities are ready at once.
+    pub async fn wait_for_keys(&self, timeout: Duration) -> bool {
+        let Verification::Providers(issuers) = &self.keys.verification else { return true };
+        let all = futures_util::future::join_all(issuers.iter().map(|issuer| issuer.live.wait_for_keys()));
+        tokio::time::timeout(timeout, all).await.is_ok()
+    }
+
+    /// The issuers whose tokens this authority accepts: each provider's, or the one set by
+    /// [`with_issuer`](Self::with_issuer).
+    pub fn trusted_issuers(&self) -> Vec<&str> {
+        match &self.keys.verification {
+            Verification::Providers(issuers) => {
+                issuers.iter().map(|issuer| issuer.live.provider.issuer.as_str()).collect()
+            }
+            _ => self.keys.issuer.as_deref().into_iter().collect(),
+        }
     }
 
     /// Accepts tokens whatever their `aud`: only for a provider that issues tokens for this API alone,
@@ -371,7 +554,7 @@ impl Authority {
     }
 
     /// Reads the scopes of tokens verified with a key set from `claim` (the default is `scope`). Tokens
-    /// this authority signs itself use its [`ClaimFormat`] instead.
+    /// this authority signs itself use its [`ClaimFormat`] instead; each [`Provider`] has its own.
     pub fn with_scope_claim(mut self, claim: ScopeClaim) -> Self {
         if let Verification::KeySet { scope_claim, .. } = &mut Arc::make_mut(&mut self.keys).verification {
             *scope_claim = claim;
@@ -381,10 +564,9 @@ impl Authority {
 
     /// Accepts only tokens whose header's `typ` is `token_type` (compared without case, with or without
     /// `application/`), such as RFC 9068's `at+jwt`, which tells an access token from an ID token.
+    /// Tokens this authority signs itself are not checked.
     pub fn require_token_type(mut self, token_type: impl Into<String>) -> Self {
-        if let Verification::KeySet { token_type: required, .. } = &mut Arc::make_mut(&mut self.keys).verification {
-            *required = Some(token_type.into());
-        }
+        Arc::make_mut(&mut self.keys).token_type = Some(token_type.into());
         self
     }
 
@@ -404,6 +586,36 @@ impl Authority {
     /// How refusals are answered.
     pub fn response_style(&self) -> &ResponseStyle {
         &self.keys.response_style
+    }
+
+    /// Names `url`, where this API's protected-resource metadata is served (RFC 9728 §5.1; see
+    /// [`ProtectedResourceMetadata`](crate::ProtectedResourceMetadata)), in every `Bearer` challenge:
+    /// `resource_metadata="..."`, as the MCP authorization spec requires of resource servers, so a client
+    /// refused here learns where to get a token. A custom style's responses are its own.
+    ///
+    /// ```
+    /// use scopes_runtime::{AuthError, Authority};
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef")
+    ///     .unwrap()
+    ///     .with_resource_metadata("https://api.example/.well-known/oauth-protected-resource");
+    /// let refused = authority.refuse(&AuthError::MissingCredentials);
+    /// assert_eq!(
+    ///     refused.headers()["www-authenticate"],
+    ///     r#"Bearer realm="api", resource_metadata="https://api.example/.well-known/oauth-protected-resource""#
+    /// );
+    /// ```
+    pub fn with_resource_metadata(mut self, url: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.keys).resource_metadata = Some(url.into());
+        self
+    }
+
+    /// The answer to a request refused for `error`: in this authority's style, with its challenge
+    /// attributes.
+    pub fn refuse(&self, error: &AuthError) -> axum::response::Response {
+        match &self.keys.resource_metadata {
+            Some(url) => self.keys.response_style.render_with(error, &[("resource_metadata", url)]),
+            None => self.keys.response_style.render(error),
+        }
     }
 
     /// Reads requests as `parsing` says (the default is [`RequestParsing::Strict`], as the RFCs say):
@@ -503,17 +715,12 @@ impl Authority {
     /// Issues a token for `subject` granting `scopes`, expiring after the token lifetime.
     pub fn issue<T: AsRef<str>>(&self, subject: &str, scopes: &[T]) -> Result<String, AuthError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| AuthError::Internal(e.to_string()))?;
-        let claims = Claims {
-            sub: subject.to_owned(),
-            scopes: scopes.iter().map(|s| s.as_ref().to_owned()).collect(),
-            exp: (now + self.keys.token_lifetime).as_secs(),
-            nbf: None,
-        };
-        self.sign(&claims)
+        self.sign(&Claims::new(subject, scopes.iter().map(AsRef::as_ref), (now + self.keys.token_lifetime).as_secs()))
     }
 
-    /// Signs arbitrary claims, in the configured claim format and with the configured `iss` and `aud`.
-    /// Tests and tools use it to mint tokens with chosen `exp` and `nbf`.
+    /// Signs arbitrary claims, in the configured claim format and with the configured `iss` and `aud`
+    /// (which take the place of any in [`Claims::extra`]). Tests and tools use it to mint tokens with
+    /// chosen `exp`, `nbf` and other claims.
     pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
         let (scopes, scope) = match self.keys.claim_format {
             ClaimFormat::ScopesList => (Some(claims.scopes.as_slice()), None),
@@ -527,6 +734,12 @@ impl Authority {
             nbf: claims.nbf,
             iss: self.keys.issuer.as_deref(),
             aud: self.keys.audience.as_deref(),
+            extra: claims
+                .extra
+                .iter()
+                .filter(|(name, _)| !WRITTEN_CLAIMS.contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
         };
         let Some(encoding) = &self.keys.encoding else {
             return Err(AuthError::Internal("this authority verifies a provider's tokens and signs none".into()));
@@ -537,55 +750,169 @@ impl Authority {
 
     /// Verifies `token`'s algorithm, signature, `exp`, `nbf` and (when configured) `iss` and `aud`, and
     /// returns its claims, reading the scopes in the configured claim format.
+    ///
+    /// Never waits: with [providers](Self::from_providers), a token is checked against the keys in hand,
+    /// and one whose `kid` they lack is refused where [`verify_async`](Self::verify_async) would fetch.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let decoding = match &self.keys.verification {
             Verification::Hmac(decoding) => decoding,
-            Verification::KeySet { keys, scope_claim, token_type, by_algorithm } => {
-                return verify_with_key_set(token, keys, by_algorithm, scope_claim, token_type.as_deref());
+            Verification::KeySet { keys, scope_claim, by_algorithm } => {
+                let header = self.checked_header(token)?;
+                return verify_with_key(token, &keys.keys()[keys.select(&header)?], by_algorithm, scope_claim);
+            }
+            Verification::Providers(issuers) => {
+                let (header, issuer) = self.provider_for(token, issuers)?;
+                let snapshot = issuer.live.snapshot();
+                let Some(snapshot) = snapshot.as_ref() else {
+                    let retry_after = issuer.live.provider.refresh.unknown_kid_cooldown;
+                    return Err(TokenError::KeysUnavailable { retry_after });
+                };
+                return issuer.verify(token, &snapshot.keys.keys()[snapshot.keys.select(&header)?]);
             }
         };
         refuse_critical_extensions(token)?;
-        let wire = jsonwebtoken::decode::<ReceivedClaims>(token, decoding, &self.keys.validation)?.claims;
+        let mut wire = jsonwebtoken::decode::<ReceivedClaims>(token, decoding, &self.keys.validation)?.claims;
         let scopes = match self.keys.claim_format {
             ClaimFormat::ScopesList => wire.scopes.unwrap_or_default(),
-            ClaimFormat::ScopeString => wire
-                .scope
-                .map(|s| s.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect())
-                .unwrap_or_default(),
+            ClaimFormat::ScopeString => match wire.extra.remove("scope") {
+                None => Vec::new(),
+                Some(serde_json::Value::String(scope)) => {
+                    scope.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+                }
+                Some(_) => return Err(TokenError::InvalidClaims("`scope` is not a string".into())),
+            },
         };
-        Ok(Claims { sub: wire.sub, scopes, exp: wire.exp, nbf: wire.nbf })
+        Ok(Claims { sub: wire.sub, scopes, exp: wire.exp, nbf: wire.nbf, extra: wire.extra })
+    }
+
+    /// As [`verify`](Self::verify), but with [providers](Self::from_providers) a token whose `kid` the keys
+    /// in hand lack prompts a fetch (shared with every request waiting on one, at most once per cooldown),
+    /// and is checked against what it brings: how a provider's key rotation is picked up. What guards call.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+    /// let token = authority.issue("johndoe", &["me"]).unwrap();
+    /// assert_eq!(authority.verify_async(&token).await.unwrap().sub, "johndoe");
+    /// # });
+    /// ```
+    pub async fn verify_async(&self, token: &str) -> Result<Claims, TokenError> {
+        let Verification::Providers(issuers) = &self.keys.verification else {
+            return self.verify(token);
+        };
+        let arrived = tokio::time::Instant::now();
+        let (header, issuer) = self.provider_for(token, issuers)?;
+        // Twice at most: once after a fetch brought a new set, once more to learn the kid is still unknown.
+        for _ in 0..2 {
+            let snapshot = issuer.live.snapshot();
+            let found = snapshot.as_ref().map(|snapshot| snapshot.keys.select(&header));
+            match found {
+                Some(Ok(position)) => return issuer.verify(token, &snapshot.as_ref().unwrap().keys.keys()[position]),
+                Some(Err(TokenError::UnknownKey)) | None => {}
+                Some(Err(refused)) => return Err(refused),
+            }
+            // Only a token its provider could have signed may prompt a fetch: `iss` must name it.
+            if !names_issuer(token, &issuer.live.provider.issuer) {
+                return Err(TokenError::UntrustedIssuer);
+            }
+            let seen = arc_swap::Guard::into_inner(snapshot);
+            match issuer.live.refetch(header.kid.as_deref(), seen.as_deref(), arrived).await {
+                Refetch::Changed => continue,
+                Refetch::Unchanged => return Err(TokenError::UnknownKey),
+                Refetch::Unavailable { retry_after } => return Err(TokenError::KeysUnavailable { retry_after }),
+            }
+        }
+        Err(TokenError::UnknownKey)
+    }
+
+    /// The header of a token from a key set or provider, once `crit` and the required `typ` are checked.
+    fn checked_header(&self, token: &str) -> Result<Header, TokenError> {
+        let header = jsonwebtoken::decode_header(token)?;
+        if header.crit.is_some() {
+            return Err(TokenError::CriticalExtension);
+        }
+        if let Some(required) = &self.keys.token_type {
+            let typ = header.typ.as_deref().unwrap_or_default();
+            let typ = typ.get(..12).filter(|p| p.eq_ignore_ascii_case("application/")).map_or(typ, |_| &typ[12..]);
+            if !typ.eq_ignore_ascii_case(required) {
+                return Err(TokenError::InvalidClaims(format!("the header's `typ` is not `{required}`")));
+            }
+        }
+        Ok(header)
+    }
+
+    /// The checked header, and the provider whose tokens `token` claims to be: the only one, whose `iss` the
+    /// policy checks after the signature; or, among several, the one its `iss` names exactly.
+    fn provider_for<'a>(
+        &self,
+        token: &str,
+        issuers: &'a [TrustedIssuer],
+    ) -> Result<(Header, &'a TrustedIssuer), TokenError> {
+        let header = self.checked_header(token)?;
+        let issuer = match issuers {
+            [only] => only,
+            _ => {
+                let claimed = unverified_issuer(token).ok_or(TokenError::UntrustedIssuer)?;
+                let trusted = issuers.iter().find(|issuer| issuer.live.provider.issuer == claimed);
+                trusted.ok_or(TokenError::UntrustedIssuer)?
+            }
+        };
+        Ok((header, issuer))
     }
 }
 
-/// Verifies `token` with the key of `keys` it names, under the copy of the policy for that key's algorithm.
-fn verify_with_key_set(
+impl TrustedIssuer {
+    fn verify(&self, token: &str, key: &VerifyingKey) -> Result<Claims, TokenError> {
+        verify_with_key(token, key, &self.by_algorithm, &self.live.provider.scope_claim)
+    }
+}
+
+/// The `iss` a token claims, read before anything is verified: only to choose whose keys to check it
+/// with, never trusted as such.
+fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
+    }
+    jsonwebtoken::dangerous::insecure_decode_claims::<Issuer>(token).ok()?.iss
+}
+
+/// Whether `token` claims to come from `issuer`.
+fn names_issuer(token: &str, issuer: &str) -> bool {
+    unverified_issuer(token).is_some_and(|claimed| claimed == issuer)
+}
+
+/// Verifies `token` with `key`, under the copy of the policy for that key's algorithm, reading the scopes
+/// from `scope_claim`.
+fn verify_with_key(
     token: &str,
-    keys: &KeySet,
+    key: &VerifyingKey,
     by_algorithm: &[Validation],
     scope_claim: &ScopeClaim,
-    token_type: Option<&str>,
 ) -> Result<Claims, TokenError> {
-    let header = jsonwebtoken::decode_header(token)?;
-    if header.crit.is_some() {
-        return Err(TokenError::CriticalExtension);
-    }
-    if let Some(required) = token_type {
-        let typ = header.typ.as_deref().unwrap_or_default();
-        let typ = typ.get(..12).filter(|p| p.eq_ignore_ascii_case("application/")).map_or(typ, |_| &typ[12..]);
-        if !typ.eq_ignore_ascii_case(required) {
-            return Err(TokenError::InvalidClaims(format!("the header's `typ` is not `{required}`")));
-        }
-    }
-    let key = &keys.keys()[keys.select(&header)?];
     let policy = by_algorithm.iter().find(|policy| policy.algorithms == [key.algorithm]);
     let policy = policy.ok_or(TokenError::WrongAlgorithm)?;
     let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, policy)?.claims;
-    let sub = claims.get("sub").and_then(serde_json::Value::as_str);
-    let sub = sub.ok_or_else(|| TokenError::InvalidClaims("`sub` is missing or not a string".into()))?;
+    let scopes = scope_claim.read(&claims)?;
+    let serde_json::Value::Object(mut extra) = claims else {
+        return Err(TokenError::InvalidClaims("the claims are not a JSON object".into()));
+    };
+    let sub = match extra.remove("sub") {
+        Some(serde_json::Value::String(sub)) => sub,
+        _ => return Err(TokenError::InvalidClaims("`sub` is missing or not a string".into())),
+    };
     // NumericDate may be fractional (RFC 7519 §2); jsonwebtoken has already checked both.
-    let seconds = |name: &str| claims.get(name).and_then(serde_json::Value::as_f64).map(|t| t.max(0.0) as u64);
+    let mut seconds =
+        |name: &str| extra.remove(name).as_ref().and_then(serde_json::Value::as_f64).map(|t| t.max(0.0) as u64);
     let exp = seconds("exp").ok_or_else(|| TokenError::InvalidClaims("`exp` is missing".into()))?;
-    Ok(Claims { sub: sub.to_owned(), scopes: scope_claim.read(&claims)?, exp, nbf: seconds("nbf") })
+    let nbf = seconds("nbf");
+    // `scopes` is the field's own name; the claim read is in `scopes` already.
+    extra.remove("scopes");
+    if let Some(name) = scope_claim.top_level_name() {
+        extra.remove(name);
+    }
+    Ok(Claims { sub, scopes, exp, nbf, extra })
 }
 
 /// The header segment of every token this crate issues, `{"typ":"JWT","alg":"HS256"}` encoded: it names
@@ -657,25 +984,22 @@ mod tests {
     #[test]
     fn expired_token_is_refused() {
         let authority = Authority::hs256(SECRET).unwrap();
-        let token =
-            authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 1, nbf: None }).unwrap();
+        let token = authority.sign(&Claims::new("johndoe", [""; 0], now() - 1)).unwrap();
         assert_eq!(authority.verify(&token), Err(TokenError::Expired));
     }
 
     #[test]
     fn leeway_accepts_recently_expired() {
         let authority = Authority::hs256(SECRET).unwrap().with_leeway(Duration::from_secs(60));
-        let token =
-            authority.sign(&Claims { sub: "johndoe".into(), scopes: vec![], exp: now() - 10, nbf: None }).unwrap();
+        let token = authority.sign(&Claims::new("johndoe", [""; 0], now() - 10)).unwrap();
         assert!(authority.verify(&token).is_ok());
     }
 
     #[test]
     fn not_before_is_honoured() {
         let authority = Authority::hs256(SECRET).unwrap();
-        let token = authority
-            .sign(&Claims { sub: "j".into(), scopes: vec![], exp: now() + 600, nbf: Some(now() + 300) })
-            .unwrap();
+        let token =
+            authority.sign(&Claims { nbf: Some(now() + 300), ..Claims::new("j", [""; 0], now() + 600) }).unwrap();
         assert_eq!(authority.verify(&token), Err(TokenError::NotYetValid));
     }
 

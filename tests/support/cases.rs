@@ -177,10 +177,8 @@ pub fn broken_tokens() -> Vec<(&'static str, String)> {
     let segments: Vec<&str> = good.split('.').collect();
     let exp = now() + 600;
     let live = format!(r#"{{"sub":"johndoe","scopes":["me","items"],"exp":{exp}}}"#);
-    let expired =
-        Claims { sub: "johndoe".into(), scopes: vec!["me".into(), "items".into()], exp: now() - 5, nbf: None };
-    let early =
-        Claims { sub: "johndoe".into(), scopes: vec!["me".into(), "items".into()], exp, nbf: Some(now() + 300) };
+    let expired = Claims::new("johndoe", ["me", "items"], now() - 5);
+    let early = Claims { nbf: Some(now() + 300), ..Claims::new("johndoe", ["me", "items"], exp) };
     let mut tokens = vec![
         ("2. token signed with another key", raw(HS256_HEADER, &live, "some-other-secret-of-enough-length")),
         (

@@ -219,7 +219,7 @@ impl TokenEndpoint {
     {
         let response = match self.try_grant(client, form, find).await {
             Ok(token) => Json(token).into_response(),
-            Err(error) => self.authority.response_style().render(&error),
+            Err(error) => self.authority.refuse(&error),
         };
         no_store(response)
     }

@@ -46,6 +46,17 @@ impl ScopeClaim {
         }
     }
 
+    /// The name of the top-level claim read, unless it is read by pointer.
+    pub(crate) fn top_level_name(&self) -> Option<&'static str> {
+        match self {
+            ScopeClaim::Scope => Some("scope"),
+            ScopeClaim::Scp => Some("scp"),
+            ScopeClaim::Scopes => Some("scopes"),
+            ScopeClaim::Permissions => Some("permissions"),
+            ScopeClaim::Pointer(_) => None,
+        }
+    }
+
     /// The scopes `claims` grant, read from this claim.
     pub fn read(&self, claims: &Value) -> Result<Vec<String>, TokenError> {
         let (value, name) = match self {
@@ -65,6 +76,32 @@ impl ScopeClaim {
                 items.iter().map(|item| item.as_str().map(str::to_owned).ok_or_else(wrong_type)).collect()
             }
             Some(_) => Err(wrong_type()),
+        }
+    }
+}
+
+/// `scope`, `scp`, `scopes`, `permissions`, or a JSON pointer (`/realm_access/roles`): how a command line
+/// or a configuration file names the claim.
+///
+/// ```
+/// use scopes_runtime::ScopeClaim;
+/// assert_eq!("scp".parse::<ScopeClaim>().unwrap(), ScopeClaim::Scp);
+/// assert_eq!("/realm_access/roles".parse::<ScopeClaim>().unwrap(), ScopeClaim::pointer("/realm_access/roles").unwrap());
+/// assert!("roles".parse::<ScopeClaim>().is_err());
+/// ```
+impl std::str::FromStr for ScopeClaim {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "scope" => Ok(ScopeClaim::Scope),
+            "scp" => Ok(ScopeClaim::Scp),
+            "scopes" => Ok(ScopeClaim::Scopes),
+            "permissions" => Ok(ScopeClaim::Permissions),
+            pointer if pointer.starts_with('/') => ScopeClaim::pointer(pointer),
+            other => Err(format!(
+                "`{other}` is not a scope claim: use scope, scp, scopes, permissions, or a JSON pointer such as /realm_access/roles"
+            )),
         }
     }
 }

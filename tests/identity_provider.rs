@@ -1,0 +1,255 @@
+//! The demo as a resource server (`--issuer`, `--audience`) for a real OpenID provider, node's
+//! `oidc-provider`: tokens of every algorithm it signs with, forged and foreign ones, a key rotation, an
+//! outage, a start-up before the provider, forged `kid`s against the key-set fetching, and the documents
+//! that point clients at the provider.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use scopes_tests::provider::{AUDIENCE, RunningProvider, generate_keys, keys_then};
+use scopes_tests::server::{RunningDemo, start_demo_with};
+use serde_json::{Value, json};
+
+const ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+
+fn every_algorithm() -> Value {
+    generate_keys(&["r1:RS256", "p1:PS256", "e1:ES256", "d1:EdDSA"])
+}
+
+fn demo_for(issuer: &str, audience: &str) -> RunningDemo {
+    start_demo_with(None, &["--issuer", issuer, "--audience", audience])
+}
+
+/// Status, `WWW-Authenticate`, and body of `GET path` with `token`.
+async fn get(demo: &RunningDemo, path: &str, token: Option<&str>) -> (u16, String, Value) {
+    let mut request = reqwest::Client::new().get(format!("{}{path}", demo.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the demo answers");
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|value| value.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, challenge, body)
+}
+
+fn items_of_johndoe() -> Value {
+    json!([{"item_id": "Foo", "owner": "johndoe"}])
+}
+
+/// Polls `GET path` with `token` until it answers 200, for at most `limit`; how long it took.
+async fn accepted_within(demo: &RunningDemo, token: &str, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (status, _, body) = get(demo, "/users/me/items/", Some(token)).await;
+        if status == 200 {
+            assert_eq!(body, items_of_johndoe());
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "still refused ({status}) after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn segments(token: &str) -> (Value, Value, String) {
+    let parts: Vec<&str> = token.split('.').collect();
+    let decode = |part: &str| serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap();
+    (decode(parts[0]), decode(parts[1]), parts[2].to_owned())
+}
+
+fn encode(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+#[tokio::test]
+async fn tokens_of_every_algorithm_read_the_items() {
+    let provider = RunningProvider::start(&every_algorithm(), 0);
+    let demo = demo_for(&provider.issuer, AUDIENCE);
+    for alg in ALGORITHMS {
+        let token = provider.token(alg, "me items").await;
+        let (header, claims, _) = segments(&token);
+        assert_eq!((header["alg"].as_str(), header["typ"].as_str()), (Some(alg), Some("at+jwt")));
+        assert_eq!(claims["sub"], "johndoe");
+        let (status, _, body) = get(&demo, "/users/me/items/", Some(&token)).await;
+        assert_eq!((status, body), (200, items_of_johndoe()), "{alg}");
+        let (status, _, me) = get(&demo, "/users/me/", Some(&token)).await;
+        assert_eq!(status, 200, "{alg}");
+        assert_eq!(me, json!({"username": "johndoe", "email": null, "full_name": null, "disabled": false}));
+    }
+}
+
+#[tokio::test]
+async fn forged_foreign_and_short_tokens_are_refused_with_a_challenge() {
+    let keys = every_algorithm();
+    let provider = RunningProvider::start(&keys, 0);
+    let untrusted = RunningProvider::start(&generate_keys(&["u1:RS256"]), 0);
+    let demo = demo_for(&provider.issuer, AUDIENCE);
+    let elsewhere = demo_for(&provider.issuer, "https://another-api.example");
+
+    let good = provider.token("RS256", "me items").await;
+    let (header, claims, signature) = segments(&good);
+    let public_rsa = keys["keys"][0].clone();
+    let hmac_with_public_key = {
+        let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": "r1"});
+        let input = format!("{}.{}", encode(&header), encode(&claims));
+        // The classic confusion: the public key's own bytes as an HMAC secret.
+        let secret = json!({"kty": "RSA", "n": public_rsa["n"], "e": public_rsa["e"]}).to_string();
+        let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+        let mac = jsonwebtoken::crypto::sign(input.as_bytes(), &key, jsonwebtoken::Algorithm::HS256).unwrap();
+        format!("{input}.{mac}")
+    };
+    let mut widened = claims.clone();
+    widened["sub"] = json!("alice");
+    let cases = [
+        ("without `items`", provider.token("ES256", "me").await),
+        ("from an untrusted issuer", untrusted.token("RS256", "me items").await),
+        (
+            "signed `none`",
+            format!("{}.{}.", encode(&json!({"alg": "none", "typ": "at+jwt", "kid": "r1"})), encode(&claims)),
+        ),
+        ("HMAC-keyed with the public key", hmac_with_public_key),
+        ("altered after signing", format!("{}.{}.{signature}", encode(&header), encode(&widened))),
+        ("not a JWT", "opaque-token".to_owned()),
+    ];
+    for (what, token) in &cases {
+        let (status, challenge, _) = get(&demo, "/users/me/items/", Some(token)).await;
+        assert_eq!(status, 401, "{what}");
+        assert!(challenge.starts_with("Bearer"), "{what}: {challenge}");
+        assert!(challenge.contains("resource_metadata="), "{what}: {challenge}");
+    }
+    let (status, challenge, _) = get(&elsewhere, "/users/me/items/", Some(&good)).await;
+    assert_eq!(status, 401, "a token for another audience");
+    assert!(challenge.starts_with("Bearer"));
+    assert_eq!(untrusted.jwks_fetches().await, 0, "nothing is fetched for an untrusted issuer");
+    let (status, _, _) = get(&demo, "/users/me/items/", Some(&good)).await;
+    assert_eq!(status, 200, "the good token itself");
+}
+
+#[tokio::test]
+async fn a_rotation_is_picked_up_and_an_outage_keeps_the_last_good_keys() {
+    let old = generate_keys(&["old:ES256"]);
+    let provider = RunningProvider::start(&old, 0);
+    let port = provider.port;
+    let demo = demo_for(&provider.issuer, AUDIENCE);
+    let before = provider.token("ES256", "me items").await;
+    accepted_within(&demo, &before, Duration::ZERO).await;
+
+    // The provider restarts signing with a new key, still publishing the old one.
+    drop(provider);
+    let new = generate_keys(&["new:ES256"]);
+    let provider = RunningProvider::start(&keys_then(&new, &old), port);
+    let after = provider.token("ES256", "me items").await;
+    assert_eq!(segments(&after).0["kid"], "new");
+    let took = accepted_within(&demo, &after, Duration::from_secs(30)).await;
+    eprintln!("a token signed with the new key was accepted after {took:?}");
+    accepted_within(&demo, &before, Duration::ZERO).await;
+
+    // The provider goes away: both keys stay in use.
+    drop(provider);
+    accepted_within(&demo, &after, Duration::ZERO).await;
+    accepted_within(&demo, &before, Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn fifty_unknown_kids_cost_at_most_two_fetches() {
+    let provider = RunningProvider::start(&generate_keys(&["e1:ES256"]), 0);
+    let demo = demo_for(&provider.issuer, AUDIENCE);
+    let good = provider.token("ES256", "me items").await;
+    accepted_within(&demo, &good, Duration::ZERO).await;
+    // Past the cooldown since the start-up fetch, so a forged kid may prompt one.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let fetches_before = provider.jwks_fetches().await;
+
+    let (_, claims, signature) = segments(&good);
+    let forged: Vec<String> = (0..50)
+        .map(|n| {
+            format!(
+                "{}.{}.{signature}",
+                encode(&json!({"alg": "ES256", "typ": "at+jwt", "kid": format!("forged-{n}")})),
+                encode(&claims)
+            )
+        })
+        .collect();
+    let answers =
+        futures_util::future::join_all(forged.iter().map(|token| get(&demo, "/users/me/items/", Some(token)))).await;
+    for (status, challenge, _) in &answers {
+        assert_eq!(*status, 401);
+        assert!(challenge.starts_with("Bearer"));
+    }
+    let fetched = provider.jwks_fetches().await - fetches_before;
+    assert!(fetched <= 2, "50 unknown kids caused {fetched} fetches");
+    assert!(fetched >= 1, "an unknown kid after the cooldown prompts a fetch");
+    accepted_within(&demo, &good, Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn a_demo_started_before_its_provider_accepts_tokens_once_it_is_up() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let issuer = format!("http://127.0.0.1:{port}");
+    let demo = demo_for(&issuer, AUDIENCE);
+    assert!(demo.log.iter().any(|line| line.contains("not reachable yet")), "{:#?}", demo.log);
+    let (status, _, body) = get(&demo, "/users/me/items/", Some("a.b.c")).await;
+    assert_eq!(status, 401, "a malformed token is refused without keys: {body}");
+
+    let provider = RunningProvider::start(&generate_keys(&["d1:EdDSA"]), port);
+    let token = provider.token("EdDSA", "me items").await;
+    let response =
+        reqwest::Client::new().get(format!("{}/users/me/items/", demo.base)).bearer_auth(&token).send().await.unwrap();
+    if response.status() == 503 {
+        assert!(response.headers().contains_key("retry-after"), "a 503 says when to retry");
+    }
+    let took = accepted_within(&demo, &token, Duration::from_secs(30)).await;
+    eprintln!("accepted {took:?} after the provider came up");
+}
+
+#[tokio::test]
+async fn the_documents_point_at_the_provider() {
+    let provider = RunningProvider::start(&every_algorithm(), 0);
+    let demo = demo_for(&provider.issuer, AUDIENCE);
+    let issuer = &provider.issuer;
+
+    let (status, _, document) = get(&demo, "/openapi.json", None).await;
+    assert_eq!(status, 200);
+    let scheme = &document["components"]["securitySchemes"]["OAuth2PasswordBearer"];
+    assert_eq!(scheme["type"], "oauth2");
+    assert_eq!(scheme["flows"]["authorizationCode"]["authorizationUrl"], format!("{issuer}/auth"));
+    assert_eq!(scheme["flows"]["authorizationCode"]["tokenUrl"], format!("{issuer}/token"));
+    assert_eq!(scheme["flows"]["clientCredentials"]["tokenUrl"], format!("{issuer}/token"));
+    assert_eq!(scheme["flows"]["clientCredentials"]["scopes"]["items"], "Read items.");
+    assert!(scheme["flows"].get("password").is_none());
+    assert!(document["paths"].get("/token").is_none(), "no /token in this mode");
+    assert_eq!(
+        document["paths"]["/users/me/items/"]["get"]["security"],
+        json!([{"OAuth2PasswordBearer": ["items", "me"]}])
+    );
+    let login = reqwest::Client::new()
+        .post(format!("{}/token", demo.base))
+        .form(&[("username", "johndoe"), ("password", "secret")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 404, "the demo issues no tokens in this mode");
+
+    let (status, _, metadata) = get(&demo, "/.well-known/oauth-protected-resource", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        metadata,
+        json!({
+            "resource": demo.base,
+            "authorization_servers": [issuer],
+            "scopes_supported": ["me", "items", "items:write", "reports", "admin"],
+            "bearer_methods_supported": ["header"],
+        })
+    );
+    let (status, challenge, _) = get(&demo, "/users/me/items/", None).await;
+    assert_eq!(status, 401);
+    assert_eq!(challenge, format!(r#"Bearer resource_metadata="{}/.well-known/oauth-protected-resource""#, demo.base));
+}

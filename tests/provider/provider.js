@@ -1,0 +1,118 @@
+// A real OpenID provider for the tests: node's certified oidc-provider, on a loopback port.
+//
+//   node provider.js --keys KEYS.json [--port N] [--audience AUD]
+//   node provider.js generate KID:ALG...     (prints a private JWK Set for --keys)
+//
+// KEYS.json holds private JWKs (each with kid, alg, use: sig); the first key of an algorithm signs with
+// it, the others are published too (how a rotation keeps old tokens verifiable). Access tokens are
+// RFC 9068 JWTs for the resource AUD, signed with the algorithm the token request's `token_alg`
+// parameter names (RS256 by default). Clients:
+//   - `johndoe` (secret `johndoe-secret`): client credentials; its tokens' subject is `johndoe`.
+//   - `swagger`: a public client for the authorization code flow with PKCE (Swagger UI's).
+// Printed on standard output once listening: one JSON line {"issuer": ..., "port": ...}.
+// GET /__stats answers {"jwks": N}: how many times the key set was fetched.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+
+import Provider from 'oidc-provider';
+
+// `node provider.js generate KID:ALG...` prints a fresh private JWK Set with one key per argument.
+if (process.argv[2] === 'generate') {
+  const pairs = { RS256: ['rsa', { modulusLength: 2048 }], PS256: ['rsa', { modulusLength: 2048 }],
+    ES256: ['ec', { namedCurve: 'P-256' }], ES384: ['ec', { namedCurve: 'P-384' }], EdDSA: ['ed25519', {}] };
+  const keys = process.argv.slice(3).map((spec) => {
+    const [kid, alg] = spec.split(':');
+    const { privateKey } = crypto.generateKeyPairSync(...pairs[alg]);
+    return { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
+  });
+  console.log(JSON.stringify({ keys }));
+  process.exit(0);
+}
+
+const { values: args } = parseArgs({
+  options: {
+    keys: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    audience: { type: 'string', default: 'http://127.0.0.1/api' },
+  },
+});
+const keys = JSON.parse(fs.readFileSync(args.keys, 'utf8')).keys;
+const algorithms = [...new Set(keys.map((key) => key.alg))];
+const scopes = ['openid', 'me', 'items'];
+
+const server = http.createServer();
+server.listen(Number(args.port), '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  let jwksFetches = 0;
+
+  const provider = new Provider(issuer, {
+    jwks: { keys },
+    enabledJWA: {
+      idTokenSigningAlgValues: algorithms,
+    },
+    scopes,
+    extraParams: ['token_alg'],
+    clients: [
+      {
+        client_id: 'johndoe',
+        client_secret: 'johndoe-secret',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_post',
+        id_token_signed_response_alg: algorithms[0],
+        scope: 'me items',
+      },
+      {
+        client_id: 'swagger',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: (process.env.PROVIDER_REDIRECT_URIS || 'http://127.0.0.1/docs/oauth2-redirect.html').split(','),
+        id_token_signed_response_alg: algorithms[0],
+        scope: 'openid me items',
+      },
+    ],
+    clientBasedCORS: () => true,
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => args.audience,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (ctx) => ({
+          scope: 'me items',
+          audience: args.audience,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: ctx.oidc.body?.token_alg || ctx.oidc.params?.token_alg || 'RS256' } },
+        }),
+      },
+    },
+    // The authorization code flow grants what was asked, so Swagger UI's login needs no consent screen.
+    loadExistingGrant: async (ctx) => {
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+      grant.addOIDCScope('openid');
+      grant.addResourceScope(args.audience, 'me items');
+      await grant.save();
+      return grant;
+    },
+    findAccount: async (ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
+  });
+  provider.proxy = false;
+  const callback = provider.callback();
+  server.on('request', (req, res) => {
+    if (req.url === '/__stats') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ jwks: jwksFetches }));
+      return;
+    }
+    if (req.url === '/jwks') jwksFetches += 1;
+    callback(req, res);
+  });
+  console.log(JSON.stringify({ issuer, port }));
+});
