@@ -803,8 +803,8 @@ impl Authority {
         };
         let arrived = tokio::time::Instant::now();
         let (header, issuer) = self.provider_for(token, issuers)?;
-        // Twice at most: once after a fetch brought a new set, once more to learn the kid is still unknown.
-        for _ in 0..2 {
+        // Twice at most: the second time with the set a fetch brought, which is not fetched again.
+        for may_fetch in [true, false] {
             let snapshot = issuer.live.snapshot();
             let found = snapshot.as_ref().map(|snapshot| snapshot.keys.select(&header));
             match found {
@@ -817,7 +817,7 @@ impl Authority {
                 return Err(TokenError::UntrustedIssuer);
             }
             let seen = arc_swap::Guard::into_inner(snapshot);
-            match issuer.live.refetch(header.kid.as_deref(), seen.as_deref(), arrived).await {
+            match issuer.live.refetch(header.kid.as_deref(), seen.as_deref(), arrived, may_fetch).await {
                 Refetch::Changed => continue,
                 Refetch::Unchanged => return Err(TokenError::UnknownKey),
                 Refetch::Unavailable { retry_after } => return Err(TokenError::KeysUnavailable { retry_after }),

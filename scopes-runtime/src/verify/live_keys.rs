@@ -90,27 +90,36 @@ impl LiveKeys {
     /// checked against) has no key for it: fetches again unless the cooldown or the negative cache says
     /// not to, sharing the fetch with every other request that asks meanwhile. The kid is remembered as
     /// unknown only when `seen` was fetched after the token arrived: a set older than the token may
-    /// predate a rotation, and the kid must get its fetch once the cooldown is over.
-    pub(crate) async fn refetch(&self, kid: Option<&str>, seen: Option<&Snapshot>, arrived: Instant) -> Refetch {
+    /// predate a rotation, and the kid must get its fetch once the cooldown is over. A token that already
+    /// waited for one fetch asks again with `may_fetch` false, and never prompts a second: so a cooldown
+    /// of zero still costs one fetch per burst, not one per request.
+    pub(crate) async fn refetch(
+        &self,
+        kid: Option<&str>,
+        seen: Option<&Snapshot>,
+        arrived: Instant,
+        may_fetch: bool,
+    ) -> Refetch {
         let seen_generation = seen.map(|snapshot| snapshot.generation);
-        if seen.is_some() && kid.is_some_and(|kid| self.is_known_unknown(kid)) {
-            return Refetch::Unchanged;
-        }
-        let mut attempts = self.fetching.lock().await;
-        if self.generation() != seen_generation {
-            return Refetch::Changed;
-        }
+        let known_unknown = seen.is_some() && kid.is_some_and(|kid| self.is_known_unknown(kid));
         let cooldown = self.provider.refresh.unknown_kid_cooldown;
-        let since_last = attempts.last.map(|last| last.elapsed());
-        if since_last.is_none_or(|elapsed| elapsed >= cooldown) {
-            self.fetch_now(&mut attempts).await;
+        let mut since_last_attempt = None;
+        if may_fetch && !known_unknown {
+            let mut attempts = self.fetching.lock().await;
             if self.generation() != seen_generation {
                 return Refetch::Changed;
             }
+            if attempts.last.is_none_or(|last| last.elapsed() >= cooldown) {
+                self.fetch_now(&mut attempts).await;
+                if self.generation() != seen_generation {
+                    return Refetch::Changed;
+                }
+            }
+            since_last_attempt = attempts.last.map(|last| last.elapsed());
         }
         match (seen, kid) {
             (None, _) => {
-                let elapsed = attempts.last.map_or(Duration::ZERO, |last| last.elapsed());
+                let elapsed = since_last_attempt.unwrap_or(Duration::ZERO);
                 Refetch::Unavailable { retry_after: cooldown.saturating_sub(elapsed).max(Duration::from_secs(1)) }
             }
             (Some(seen), Some(kid)) => {
