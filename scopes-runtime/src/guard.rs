@@ -12,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::bearer::{Credentials, bearer_credentials};
+use crate::token::Verifying;
 use crate::{AuthError, Authority, Claims, Scope, TokenError};
 
 /// The app's user type, loaded from a verified token (FastAPI's `get_current_user`).
@@ -121,7 +122,13 @@ where
     Authority: FromRef<S>,
 {
     async fn authorize(parts: &mut Parts, state: &S, requirement: Requirement<'_>) -> Result<Self, AuthError> {
-        let claims = verified_claims(&parts.headers, &Authority::from_ref(state), &requirement).await?;
+        let authority = Authority::from_ref(state);
+        let token = bearer_token(&parts.headers, &authority, &requirement)?;
+        let claims = match authority.start_verifying(token) {
+            Verifying::Done(verified) => verified,
+            Verifying::Fetching(verifying) => verifying.await,
+        };
+        let claims = claims.map_err(|reason| refused(reason, &requirement))?;
         let principal = P::from_claims(&claims, state).await.map_err(|e| e.challenged_by(&requirement))?;
         if !requirement.is_met_by(&claims.scopes) {
             return Err(AuthError::InsufficientScope { challenge: Default::default() }.challenged_by(&requirement));
@@ -130,21 +137,26 @@ where
     }
 }
 
-/// The claims of the request's bearer token, once verified; a refusal challenged with `requirement`.
-async fn verified_claims(
-    headers: &HeaderMap,
+/// The request's bearer token; a refusal challenged with `requirement` when it has none or a malformed one.
+fn bearer_token<'h>(
+    headers: &'h HeaderMap,
     authority: &Authority,
     requirement: &Requirement<'_>,
-) -> Result<Claims, AuthError> {
-    let token = match bearer_credentials(headers, authority.request_parsing().is_strict()) {
-        Credentials::Missing => return Err(AuthError::MissingCredentials),
+) -> Result<&'h str, AuthError> {
+    match bearer_credentials(headers, authority.request_parsing().is_strict()) {
+        Credentials::Missing => Err(AuthError::MissingCredentials),
         Credentials::Malformed(description) => {
             let malformed = AuthError::MalformedCredentials { description, challenge: Default::default() };
-            return Err(malformed.challenged_by(requirement));
+            Err(malformed.challenged_by(requirement))
         }
-        Credentials::Bearer(token) => token,
-    };
-    authority.verify_async(token).await.map_err(|reason| match reason {
+        Credentials::Bearer(token) => Ok(token),
+    }
+}
+
+/// The answer to a token that failed verification for `reason`: 401 with a challenge, or 503 when the
+/// provider's keys are not in hand yet.
+fn refused(reason: TokenError, requirement: &Requirement<'_>) -> AuthError {
+    match reason {
         TokenError::KeysUnavailable { retry_after } => {
             tracing::warn!(%reason, "bearer token not checked");
             AuthError::ServiceUnavailable { retry_after }
@@ -153,7 +165,7 @@ async fn verified_claims(
             tracing::debug!(%reason, "bearer token refused");
             AuthError::invalid_token().challenged_by(requirement)
         }
-    })
+    }
 }
 
 /// One layer's requirement in disjunctive normal form: any of the alternatives, each all of its scopes.
