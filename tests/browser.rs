@@ -3,6 +3,10 @@
 //! with the right scopes makes "Try it out" on `GET /users/me/items/` answer 200 with the items, and with
 //! only `me` it answers 401 "Not enough permissions".
 //!
+//! With the demo in issuer mode, the Authorize dialog logs in at a real provider (oidc-provider) with the
+//! authorization code flow and PKCE, through the provider's own login and consent pages, and "Try it out"
+//! then reads the items with the provider's token.
+//!
 //! Needs Debian's `chromium` and `chromium-driver`; `scripts/test` installs them when missing.
 
 use std::net::TcpListener;
@@ -14,7 +18,8 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use scopes_tests::SECRET;
-use scopes_tests::server::start_demo;
+use scopes_tests::provider::{AUDIENCE, RunningProvider, generate_keys};
+use scopes_tests::server::{start_demo, start_demo_at};
 use serde_json::json;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -182,6 +187,86 @@ async fn swagger_ui_logs_in_with_scopes_and_tries_the_items_endpoint() {
     assert!(status.trim().starts_with("401"), "status {status:?}, body {body:?}");
     let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("JSON body, got {body:?}"));
     assert_eq!(body, json!({"detail": "Not enough permissions"}));
+
+    client.close().await.expect("close the browser");
+    let _ = std::fs::remove_dir_all(profile);
+}
+
+/// The element matching `xpath`, found by what a person reads on the page.
+async fn find_xpath(client: &Client, xpath: &str) -> Element {
+    find_by(client, Locator::XPath(xpath), xpath).await
+}
+
+/// Switches to the window that is not `main`, waiting for it to open.
+async fn switch_to_popup(client: &Client, main: &fantoccini::wd::WindowHandle) {
+    let started = Instant::now();
+    loop {
+        let windows = client.windows().await.expect("window handles");
+        if let Some(popup) = windows.into_iter().find(|window| window != main) {
+            client.switch_to_window(popup).await.expect("switch to the login window");
+            return;
+        }
+        assert!(started.elapsed() < WAIT, "no login window opened within {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn swagger_ui_logs_in_at_the_provider_with_pkce_and_tries_the_items_endpoint() {
+    // The provider must know the redirect URI, so the demo's port is chosen before either starts.
+    let demo_port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let redirect = format!("http://127.0.0.1:{demo_port}/docs/oauth2-redirect.html");
+    let provider =
+        RunningProvider::start_with(&generate_keys(&["r1:RS256"]), 0, &[("PROVIDER_REDIRECT_URIS", redirect.as_str())]);
+    let demo = start_demo_at(
+        &format!("127.0.0.1:{demo_port}"),
+        None,
+        &["--issuer", &provider.issuer, "--audience", AUDIENCE, "--docs-client-id", "swagger"],
+    );
+    let driver = start_chromedriver();
+    let profile = std::env::temp_dir().join(format!("scopes-browser-provider-{}", std::process::id()));
+    let client = connect(&driver, &profile).await;
+
+    client.goto(&format!("{}/docs", demo.base)).await.expect("open /docs");
+    find(&client, "button.btn.authorize").await.click().await.expect("click Authorize");
+    // The dialog offers the provider's flows; the authorization code one is a person's login.
+    let flow = "//div[contains(@class, 'modal-ux')]//div[contains(@class, 'auth-container')]\
+                [.//*[contains(normalize-space(), 'authorizationCode')]]";
+    let dialog_text = find_xpath(&client, flow).await.text().await.expect("dialog text");
+    assert!(dialog_text.contains(&format!("{}/auth", provider.issuer)), "{dialog_text}");
+    for scope in ["me", "items"] {
+        let checkbox = find_xpath(&client, &format!("{flow}//input[@type='checkbox'][@data-value='{scope}']")).await;
+        let id = checkbox.attr("id").await.expect("attribute").expect("the checkbox has an id");
+        find(&client, &format!(".modal-ux label[for='{id}']")).await.click().await.expect("tick the scope");
+    }
+    let main = client.window().await.expect("the main window");
+    find_xpath(&client, &format!("{flow}//button[normalize-space() = 'Authorize']"))
+        .await
+        .click()
+        .await
+        .expect("log in");
+
+    // The provider's own pages, in the window Swagger UI opened: sign in, then consent.
+    switch_to_popup(&client, &main).await;
+    find(&client, "input[name=login]").await.send_keys("johndoe").await.expect("type the login");
+    find(&client, "input[name=password]").await.send_keys("anything").await.expect("type the password");
+    find(&client, "button[type=submit]").await.click().await.expect("sign in");
+    find_xpath(&client, "//button[normalize-space() = 'Continue']").await.click().await.expect("consent");
+    // The redirect page hands the code back to Swagger UI and closes its window.
+    client.switch_to_window(main).await.expect("back to Swagger UI");
+    find_xpath(&client, &format!("{flow}//button[normalize-space() = 'Logout']")).await;
+    dialog_button(&client, "Close").await.click().await.expect("close the dialog");
+
+    find(&client, "#operations-default-read_own_items .opblock-summary").await.click().await.expect("expand");
+    find(&client, "#operations-default-read_own_items button.try-out__btn").await.click().await.expect("Try it out");
+    find(&client, "#operations-default-read_own_items button.execute").await.click().await.expect("Execute");
+    let live = "#operations-default-read_own_items .live-responses-table tbody .response";
+    let status = text_of(&client, &format!("{live} .response-col_status")).await;
+    let body = text_of(&client, &format!("{live} .response-col_description pre")).await;
+    save_screenshot(&client, "browser-provider-items-200.png").await.expect("screenshot");
+    assert!(status.trim().starts_with("200"), "status {status:?}, body {body:?}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("JSON body, got {body:?}"));
+    assert_eq!(body, json!([{"item_id": "Foo", "owner": "johndoe"}]));
 
     client.close().await.expect("close the browser");
     let _ = std::fs::remove_dir_all(profile);

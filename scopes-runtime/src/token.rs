@@ -889,7 +889,9 @@ impl Authority {
     /// verification adds nothing to it.
     pub(crate) fn start_verifying<'a>(&'a self, token: &'a str) -> Verifying<'a> {
         match &self.keys.verification {
-            Verification::Providers(issuers) => Verifying::Fetching(Box::pin(self.verify_from_providers(token, issuers))),
+            Verification::Providers(issuers) => {
+                Verifying::Fetching(Box::pin(self.verify_from_providers(token, issuers)))
+            }
             _ => Verifying::Done(self.verify(token)),
         }
     }

@@ -93,14 +93,6 @@ server.listen(Number(args.port), '127.0.0.1', () => {
         }),
       },
     },
-    // The authorization code flow grants what was asked, so Swagger UI's login needs no consent screen.
-    loadExistingGrant: async (ctx) => {
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-      grant.addOIDCScope('openid');
-      grant.addResourceScope(args.audience, 'me items');
-      await grant.save();
-      return grant;
-    },
     findAccount: async (ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
   });
   provider.proxy = false;

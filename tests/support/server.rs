@@ -49,9 +49,14 @@ pub fn start_demo(secret: Option<&str>) -> RunningDemo {
 
 /// The demo with `args` after `--bind 127.0.0.1:0`.
 pub fn start_demo_with(secret: Option<&str>, args: &[&str]) -> RunningDemo {
+    start_demo_at("127.0.0.1:0", secret, args)
+}
+
+/// The demo bound to `bind`, with `args`.
+pub fn start_demo_at(bind: &str, secret: Option<&str>, args: &[&str]) -> RunningDemo {
     let mut command = Command::new(demo_binary());
     command
-        .args(["--bind", "127.0.0.1:0"])
+        .args(["--bind", bind])
         .args(args)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
