@@ -12,7 +12,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::bearer::{Credentials, bearer_credentials};
-use crate::token::Verifying;
+use crate::verifying::verifier::Verifying;
 use crate::{AuthError, Authority, Claims, Scope, TokenError};
 
 /// The app's user type, loaded from a verified token (FastAPI's `get_current_user`).

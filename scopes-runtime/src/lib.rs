@@ -59,28 +59,30 @@ macro_rules! for_each_tuple {
     };
 }
 
-pub mod bearer;
-mod error;
-mod form;
+// The tree reads as the design: a request's token is verified, the scopes of its guard chain checked,
+// tokens issued at the token endpoint, the API described, and refusals answered.
+mod answering;
+mod describing;
 mod guard;
-mod login;
-#[cfg(feature = "openapi")]
-pub mod openapi;
-mod protected_resource;
+mod issuing;
 mod registry;
-pub mod routing;
-pub mod style;
-mod token;
-mod verify;
+mod verifying;
+
+pub use answering::style;
+#[cfg(feature = "openapi")]
+pub use describing::openapi;
+pub use describing::routing;
+pub use verifying::bearer;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use error::{AuthError, Challenge, ValidationIssue};
-pub use form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm};
+pub use answering::error::{AuthError, Challenge, ValidationIssue};
+pub use describing::protected_resource::ProtectedResourceMetadata;
 pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternatives_of};
-pub use login::{
+pub use issuing::form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm};
+pub use issuing::{
     Account, ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
 };
 pub use registry::{Registry, Scope};
@@ -208,6 +210,7 @@ pub use style::ResponseStyle;
 /// ```
 pub use scopes_macros::public;
 
+pub use issuing::response::TokenResponse;
 /// Declares the application's security scheme and its scopes, once, at the crate root.
 ///
 /// Defines `SCOPE_REGISTRY` (a [`Registry`]) and the hidden macro through which [`macro@requires`] checks
@@ -234,9 +237,7 @@ pub use scopes_macros::public;
 /// # }
 /// ```
 pub use scopes_macros::registry;
-pub use token::{Authority, ClaimFormat, Claims, KeyError, TokenError};
-pub use verify::{KeyRefresh, KeySet, KeySetError, Provider, ProviderError, ProviderMetadata, ScopeClaim};
-
-mod response;
-pub use protected_resource::ProtectedResourceMetadata;
-pub use response::TokenResponse;
+pub use verifying::authority::{Authority, KeyError};
+pub use verifying::claims::{ClaimFormat, Claims};
+pub use verifying::verifier::TokenError;
+pub use verifying::{KeyRefresh, KeySet, KeySetError, Provider, ProviderError, ProviderMetadata, ScopeClaim};

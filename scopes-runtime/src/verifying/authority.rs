@@ -1,203 +1,23 @@
-//! Issuing and verifying the access tokens: HS256 JWTs carrying `sub`, `scopes` and `exp`.
+//! The [`Authority`]: what an app's guards verify tokens with (a shared secret, a key set in hand, or
+//! providers' fetched key sets, each a [`Verifier`](super::verifier::Verifier)), under one policy, and how
+//! refusals are answered.
 //!
-//! The algorithm is pinned: a token whose header names any other algorithm (`none`, `HS512`, `RS256`, …)
-//! is refused before its signature is looked at, so a forged header cannot downgrade verification.
+//! The algorithm is pinned: a token whose header names any other algorithm than its key's (`none`,
+//! `HS512`, `RS256`, …) is refused before its signature is looked at, so a forged header cannot downgrade
+//! verification.
 
-use std::sync::{Arc, LazyLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 
+use super::claims::ClaimFormat;
+use super::providers::ProviderKeys;
+use super::shared_secret::SharedSecret;
+use super::static_keys::StaticKeys;
+use super::verifier::{Policy, TokenError, Verifier, Verifying};
 use crate::style::RequestParsing;
-use crate::verify::live_keys::{LiveKeys, Refetch};
-use crate::verify::{VerifyingKey, check_url};
-use crate::{AuthError, KeySet, Provider, ProviderError, ProviderMetadata, ResponseStyle, ScopeClaim};
-
-/// The claims of a verified access token: those authorization uses, and every other one in
-/// [`extra`](Self::extra), readable typed through serde ([`claim`](Self::claim)).
-///
-/// On the wire the scopes are the seed's `scopes` list or RFC 9068's `scope` string, as the
-/// [`ClaimFormat`] says (or a provider's claim, as its [`ScopeClaim`] says); a token without them grants
-/// none.
-///
-/// ```
-/// use scopes_runtime::Claims;
-/// let claims: Claims = serde_json::from_str(r#"{"sub":"johndoe","exp":1,"name":"John Doe","age":42}"#).unwrap();
-/// assert!(claims.scopes.is_empty());
-/// assert_eq!(claims.claim::<String>("name").unwrap().as_deref(), Some("John Doe"));
-/// assert_eq!(claims.claim::<u8>("age").unwrap(), Some(42));
-/// assert!(claims.claim::<String>("age").is_err(), "a claim of another type is an error, not a silent None");
-/// assert_eq!(claims.claim::<String>("email").unwrap(), None);
-///
-/// let minted = Claims::new("johndoe", ["me", "items"], 1_900_000_000);
-/// assert_eq!(minted.scopes, ["me", "items"]);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    /// The subject: the username the token was issued to.
-    pub sub: String,
-    /// The granted scopes.
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// Expiry, in seconds since the Unix epoch. Required.
-    pub exp: u64,
-    /// Not-before, in seconds since the Unix epoch. Honoured when present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<u64>,
-    /// Every other claim, as the token carries it: `iss`, `aud`, `iat`, `jti`, `client_id`, a provider's
-    /// `name` or `email`... (the claim the scopes were read from is in [`scopes`](Self::scopes)). Signed
-    /// along with the rest by [`Authority::sign`], except where it names a claim the authority writes.
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-impl Claims {
-    /// Claims for `sub`, granting `scopes`, expiring at `exp` (seconds since the Unix epoch).
-    pub fn new<S: Into<String>>(sub: impl Into<String>, scopes: impl IntoIterator<Item = S>, exp: u64) -> Self {
-        Claims {
-            sub: sub.into(),
-            scopes: scopes.into_iter().map(Into::into).collect(),
-            exp,
-            nbf: None,
-            extra: serde_json::Map::new(),
-        }
-    }
-
-    /// The claim `name` of [`extra`](Self::extra), read as a `T`: `Ok(None)` when the token has no such
-    /// claim, an error when it has one that is not a `T`.
-    pub fn claim<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>, serde_json::Error> {
-        self.extra.get(name).map(|value| T::deserialize(value)).transpose()
-    }
-}
-
-/// How the granted scopes are written in a token.
-///
-/// ```
-/// use scopes_runtime::{Authority, ClaimFormat};
-/// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_claim_format(ClaimFormat::ScopeString);
-/// let token = authority.issue("johndoe", &["me", "items"]).unwrap();
-/// assert_eq!(authority.verify(&token).unwrap().scopes, ["me", "items"]);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClaimFormat {
-    /// `"scopes": ["me", "items"]`, as FastAPI's tutorial writes them.
-    #[default]
-    ScopesList,
-    /// `"scope": "me items"`, RFC 9068's space-separated string (RFC 8693 §4.2).
-    ScopeString,
-}
-
-/// The claims as they are signed, in either [`ClaimFormat`], and the extra claims beside them.
-#[derive(Serialize)]
-struct SignedClaims<'a> {
-    sub: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scopes: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<String>,
-    exp: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nbf: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    iss: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<&'a str>,
-    #[serde(flatten)]
-    extra: serde_json::Map<String, serde_json::Value>,
-}
-
-/// The claims as they are read from a verified token, in either [`ClaimFormat`]; `iss` and `aud` (which
-/// jsonwebtoken has checked against the configuration) among the rest.
-struct ReceivedClaims {
-    sub: String,
-    scopes: Option<Vec<String>>,
-    exp: u64,
-    nbf: Option<u64>,
-    extra: serde_json::Map<String, serde_json::Value>,
-}
-
-/// By hand rather than with `#[serde(flatten)]`, which buffers every claim into an intermediate value
-/// first: on the verifying path of every request, that cost 4% of a request's instructions.
-impl<'de> Deserialize<'de> for ReceivedClaims {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ReceivedClaims;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object of claims")
-            }
-
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ReceivedClaims, A::Error> {
-                use serde::de::Error;
-                let (mut sub, mut scopes, mut exp, mut nbf) = (None, None, None, None);
-                let mut extra = serde_json::Map::new();
-                let duplicate = |name: &str| A::Error::custom(format!("duplicate `{name}`"));
-                while let Some(name) = map.next_key::<ClaimName>()? {
-                    match name {
-                        ClaimName::Sub if sub.is_none() => sub = Some(map.next_value()?),
-                        ClaimName::Scopes if scopes.is_none() => scopes = Some(map.next_value()?),
-                        ClaimName::Exp if exp.is_none() => exp = Some(map.next_value()?),
-                        ClaimName::Nbf if nbf.is_none() => nbf = Some(map.next_value()?),
-                        ClaimName::Sub => return Err(duplicate("sub")),
-                        ClaimName::Scopes => return Err(duplicate("scopes")),
-                        ClaimName::Exp => return Err(duplicate("exp")),
-                        ClaimName::Nbf => return Err(duplicate("nbf")),
-                        ClaimName::Other(name) => {
-                            extra.insert(name, map.next_value()?);
-                        }
-                    }
-                }
-                Ok(ReceivedClaims {
-                    sub: sub.ok_or_else(|| A::Error::missing_field("sub"))?,
-                    scopes: scopes.flatten(),
-                    exp: exp.ok_or_else(|| A::Error::missing_field("exp"))?,
-                    nbf: nbf.flatten(),
-                    extra,
-                })
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
-}
-
-/// A claim's name, matched without allocating unless it is one `ReceivedClaims` keeps in `extra`.
-enum ClaimName {
-    Sub,
-    Scopes,
-    Exp,
-    Nbf,
-    Other(String),
-}
-
-impl<'de> Deserialize<'de> for ClaimName {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = ClaimName;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a claim name")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ClaimName, E> {
-                Ok(match name {
-                    "sub" => ClaimName::Sub,
-                    "scopes" => ClaimName::Scopes,
-                    "exp" => ClaimName::Exp,
-                    "nbf" => ClaimName::Nbf,
-                    other => ClaimName::Other(other.to_owned()),
-                })
-            }
-        }
-        deserializer.deserialize_identifier(Visitor)
-    }
-}
-
-/// The claims `SignedClaims` writes itself, which an extra claim of the same name must not repeat.
-const WRITTEN_CLAIMS: [&str; 7] = ["sub", "scopes", "scope", "exp", "nbf", "iss", "aud"];
+use crate::{AuthError, Claims, KeySet, Provider, ProviderError, ProviderMetadata, ResponseStyle, ScopeClaim};
 
 /// The secret is unusable for signing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -222,67 +42,6 @@ pub enum KeyError {
 /// The signing secret printed in FastAPI's tutorial, which anyone can read.
 const PUBLISHED_SEED_SECRET: &[u8] = b"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
 
-/// Why a token failed verification. All of them answer 401 to the client; the kind is for logs and tests.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// `exp` is in the past.
-    #[error("token expired")]
-    Expired,
-    /// `nbf` is in the future.
-    #[error("token not valid yet")]
-    NotYetValid,
-    /// The signature does not match the key.
-    #[error("signature does not match")]
-    BadSignature,
-    /// The header names an algorithm other than the key's (HS256 for a secret, a key set's pinned one).
-    #[error("algorithm not accepted")]
-    WrongAlgorithm,
-    /// The header's `kid` names no key of the set (or names none, and the set has several).
-    #[error("no key of the set verifies this token")]
-    UnknownKey,
-    /// The header lists critical extensions (`crit`), none of which this verifier understands.
-    #[error("the header names critical extensions")]
-    CriticalExtension,
-    /// The token's `iss` names no trusted provider (or it has none); nothing was fetched for it.
-    #[error("the issuer is not trusted")]
-    UntrustedIssuer,
-    /// The provider's keys have not been fetched yet (it has been unreachable since start-up): the token
-    /// may be good, but cannot be checked before `retry_after`. Answered 503, not 401.
-    #[error("the identity provider's keys are not available yet")]
-    KeysUnavailable {
-        /// When a fetch may next be tried.
-        retry_after: Duration,
-    },
-    /// A registered claim is missing or of the wrong type, or the claims do not fit [`Claims`].
-    #[error("invalid claims: {0}")]
-    InvalidClaims(String),
-    /// Not a JWT: wrong segment count, bad base64, non-JSON header or payload.
-    #[error("malformed token: {0}")]
-    Malformed(String),
-}
-
-impl From<jsonwebtoken::errors::Error> for TokenError {
-    fn from(error: jsonwebtoken::errors::Error) -> Self {
-        match error.kind() {
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-            ErrorKind::InvalidSignature => TokenError::BadSignature,
-            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenError::WrongAlgorithm,
-            ErrorKind::MissingRequiredClaim(_)
-            | ErrorKind::InvalidAudience
-            | ErrorKind::InvalidIssuer
-            | ErrorKind::InvalidSubject
-            | ErrorKind::InvalidClaimFormat(_) => TokenError::InvalidClaims(error.to_string()),
-            // Well-formed JSON of the wrong shape (a missing `sub`, a string `scopes`) is a claims problem.
-            ErrorKind::Json(json) if json.classify() == serde_json::error::Category::Data => {
-                TokenError::InvalidClaims(error.to_string())
-            }
-            _ => TokenError::Malformed(error.to_string()),
-        }
-    }
-}
-
 /// Issues and verifies access tokens with one HS256 secret.
 ///
 /// Cheap to clone (the keys are shared), so it lives in the app state and guards reach it with
@@ -304,62 +63,29 @@ pub struct Authority {
 
 #[derive(Clone)]
 struct Keys {
-    /// `None` for an authority that only verifies ([`Authority::from_key_set`]).
+    /// `None` for an authority that only verifies ([`Authority::from_key_set`], [`Authority::from_providers`]).
     encoding: Option<EncodingKey>,
     verification: Verification,
-    /// The policy every token meets: algorithms, `exp`, `nbf`, leeway, `iss` and `aud`.
-    validation: Validation,
-    /// The header `typ` tokens from a key set or provider must carry, when one is required.
-    token_type: Option<String>,
+    policy: Policy,
     /// Where this API's protected-resource metadata is (RFC 9728), named in every challenge.
     resource_metadata: Option<String>,
     token_lifetime: Duration,
-    claim_format: ClaimFormat,
     issuer: Option<String>,
     audience: Option<String>,
     response_style: ResponseStyle,
     request_parsing: RequestParsing,
 }
 
-/// What tokens are verified with.
+/// What tokens are verified with: each kind of key a [`Verifier`].
 #[derive(Clone)]
 enum Verification {
     /// One HS256 secret, which also signs.
-    Hmac(DecodingKey),
-    /// A provider's public keys, each with its pinned algorithm; the scopes read from `scope_claim`.
-    /// `by_algorithm` holds the policy once per algorithm of the set, as jsonwebtoken checks one family of
-    /// algorithms at a time.
-    KeySet { keys: KeySet, scope_claim: ScopeClaim, by_algorithm: Vec<Validation> },
+    Secret(SharedSecret),
+    /// A provider's public keys, in hand.
+    KeySet(StaticKeys),
     /// Providers whose keys are fetched, each token checked against the one its `iss` names.
-    Providers(Vec<TrustedIssuer>),
+    Providers(ProviderKeys),
 }
-
-/// A verification done at once, or one that may wait for a provider's keys.
-pub(crate) enum Verifying<'a> {
-    Done(Result<Claims, TokenError>),
-    Fetching(std::pin::Pin<Box<dyn std::future::Future<Output = Result<Claims, TokenError>> + Send + 'a>>),
-}
-
-/// A provider's live keys, and the policy for its tokens: once per algorithm a fetched set may hold, each
-/// with the provider's `iss`.
-#[derive(Clone)]
-struct TrustedIssuer {
-    live: Arc<LiveKeys>,
-    by_algorithm: Vec<Validation>,
-}
-
-/// Every algorithm a published key may be pinned to (see [`KeySet`]).
-const PUBLIC_KEY_ALGORITHMS: [Algorithm; 9] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
 
 impl Keys {
     /// Keys with the policy every authority starts from: `exp` required, `nbf` honoured, no `iss` or `aud`
@@ -378,11 +104,9 @@ impl Keys {
         let mut keys = Keys {
             encoding,
             verification,
-            validation,
-            token_type: None,
+            policy: Policy { validation, token_type: None, claim_format: ClaimFormat::default() },
             resource_metadata: None,
             token_lifetime: Authority::DEFAULT_TOKEN_LIFETIME,
-            claim_format: ClaimFormat::default(),
             issuer: None,
             audience: None,
             response_style: ResponseStyle::default(),
@@ -392,27 +116,14 @@ impl Keys {
         keys
     }
 
-    /// Changes the verification policy, and its copies for a key set's algorithms or each provider's with
-    /// it (a provider's copies keep its own `iss`).
+    /// Changes the verification policy, and the verifier's copies of it with it.
     fn change_policy(&mut self, change: impl FnOnce(&mut Validation)) {
-        change(&mut self.validation);
-        let base = &self.validation;
-        let renew = |copy: &mut Validation, issuer: Option<&str>| {
-            *copy = Validation { algorithms: std::mem::take(&mut copy.algorithms), ..base.clone() };
-            if let Some(issuer) = issuer {
-                copy.set_issuer(&[issuer]);
-                copy.required_spec_claims.insert("iss".into());
-            }
-        };
+        change(&mut self.policy.validation);
+        let base = &self.policy.validation;
         match &mut self.verification {
-            Verification::Hmac(_) => {}
-            Verification::KeySet { by_algorithm, .. } => by_algorithm.iter_mut().for_each(|copy| renew(copy, None)),
-            Verification::Providers(issuers) => {
-                for issuer in issuers {
-                    let name = &issuer.live.provider.issuer;
-                    issuer.by_algorithm.iter_mut().for_each(|copy| renew(copy, Some(name)));
-                }
-            }
+            Verification::Secret(secret) => secret.adopt(base),
+            Verification::KeySet(keys) => keys.adopt(base),
+            Verification::Providers(providers) => providers.adopt(base),
         }
     }
 }
@@ -422,21 +133,18 @@ impl std::fmt::Debug for Authority {
         // Never print key material.
         let mut debug = f.debug_struct("Authority");
         match &self.keys.verification {
-            Verification::Hmac(_) => debug.field("algorithm", &Algorithm::HS256),
-            Verification::KeySet { keys, scope_claim, .. } => {
-                debug.field("keys", keys).field("scope_claim", scope_claim)
-            }
-            Verification::Providers(issuers) => {
-                let providers: Vec<&Provider> = issuers.iter().map(|issuer| &issuer.live.provider).collect();
-                debug.field("providers", &providers)
+            Verification::Secret(_) => debug.field("algorithm", &Algorithm::HS256),
+            Verification::KeySet(keys) => debug.field("keys", &keys.keys).field("scope_claim", &keys.scope_claim),
+            Verification::Providers(providers) => {
+                debug.field("providers", &providers.providers().collect::<Vec<&Provider>>())
             }
         };
         debug
-            .field("token_type", &self.keys.token_type)
+            .field("token_type", &self.keys.policy.token_type)
             .field("resource_metadata", &self.keys.resource_metadata)
             .field("token_lifetime", &self.keys.token_lifetime)
-            .field("leeway_seconds", &self.keys.validation.leeway)
-            .field("claim_format", &self.keys.claim_format)
+            .field("leeway_seconds", &self.keys.policy.validation.leeway)
+            .field("claim_format", &self.keys.policy.claim_format)
             .field("issuer", &self.keys.issuer)
             .field("audience", &self.keys.audience)
             .field("response_style", &self.keys.response_style)
@@ -495,7 +203,7 @@ impl Authority {
                  accepted for a development run only"
             );
         }
-        let verification = Verification::Hmac(DecodingKey::from_secret(secret));
+        let verification = Verification::Secret(SharedSecret { decoding: DecodingKey::from_secret(secret) });
         let keys = Keys::new(Some(EncodingKey::from_secret(secret)), verification, Algorithm::HS256, 0);
         Ok(Authority { keys: Arc::new(keys) })
     }
@@ -521,16 +229,8 @@ impl Authority {
     /// assert!(authority.issue("johndoe", &["me"]).is_err(), "it only verifies");
     /// ```
     pub fn from_key_set(keys: KeySet, audience: impl Into<String>) -> Self {
-        let mut by_algorithm: Vec<Validation> = Vec::new();
-        for key in keys.keys() {
-            if !by_algorithm.iter().any(|validation| validation.algorithms == [key.algorithm]) {
-                by_algorithm.push(Validation::new(key.algorithm));
-            }
-        }
-        // The algorithm a token is checked with is its key's, never its header's (`KeySet::select`),
-        // through the copy of the policy for that algorithm; the policy's own algorithm is never used.
-        let verification = Verification::KeySet { keys, scope_claim: ScopeClaim::default(), by_algorithm };
-        let keys = Keys::new(None, verification, Algorithm::RS256, 60);
+        // The algorithm a token is checked with is its key's (`StaticKeys`); the base policy's is never used.
+        let keys = Keys::new(None, Verification::KeySet(StaticKeys::new(keys)), Algorithm::RS256, 60);
         Authority { keys: Arc::new(keys) }.with_audience(audience)
     }
 
@@ -566,27 +266,8 @@ impl Authority {
         audience: impl Into<String>,
     ) -> Result<Self, ProviderError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| ProviderError::NoRuntime)?;
-        let providers: Vec<Provider> = providers.into_iter().collect();
-        if providers.is_empty() {
-            return Err(ProviderError::NoProvider);
-        }
-        for (index, provider) in providers.iter().enumerate() {
-            check_url(&provider.issuer, provider.plain_http)?;
-            if let Some(url) = &provider.jwks_url {
-                check_url(url, provider.plain_http)?;
-            }
-            if providers[..index].iter().any(|earlier| earlier.issuer == provider.issuer) {
-                return Err(ProviderError::DuplicateIssuer(provider.issuer.clone()));
-            }
-        }
-        let issuers = providers
-            .into_iter()
-            .map(|provider| TrustedIssuer {
-                live: LiveKeys::start(provider, &runtime),
-                by_algorithm: PUBLIC_KEY_ALGORITHMS.iter().map(|algorithm| Validation::new(*algorithm)).collect(),
-            })
-            .collect();
-        let keys = Keys::new(None, Verification::Providers(issuers), Algorithm::RS256, 60);
+        let providers = ProviderKeys::start(providers.into_iter().collect(), &runtime)?;
+        let keys = Keys::new(None, Verification::Providers(providers), Algorithm::RS256, 60);
         Ok(Authority { keys: Arc::new(keys) }.with_audience(audience))
     }
 
@@ -594,7 +275,7 @@ impl Authority {
     /// provider not discovered yet (or configured with a JWKS URL) has none. Empty for other authorities.
     pub fn provider_metadata(&self) -> Vec<Option<ProviderMetadata>> {
         match &self.keys.verification {
-            Verification::Providers(issuers) => issuers.iter().map(|issuer| issuer.live.metadata()).collect(),
+            Verification::Providers(providers) => providers.metadata(),
             _ => Vec::new(),
         }
     }
@@ -604,18 +285,17 @@ impl Authority {
     /// providers' endpoints (their [metadata](Self::provider_metadata)); never required, since requests
     /// arriving before the keys wait for a fetch or are answered 503. Other authorities are ready at once.
     pub async fn wait_for_keys(&self, timeout: Duration) -> bool {
-        let Verification::Providers(issuers) = &self.keys.verification else { return true };
-        let all = futures_util::future::join_all(issuers.iter().map(|issuer| issuer.live.wait_for_keys()));
-        tokio::time::timeout(timeout, all).await.is_ok()
+        match &self.keys.verification {
+            Verification::Providers(providers) => providers.wait_for_keys(timeout).await,
+            _ => true,
+        }
     }
 
     /// The issuers whose tokens this authority accepts: each provider's, or the one set by
     /// [`with_issuer`](Self::with_issuer).
     pub fn trusted_issuers(&self) -> Vec<&str> {
         match &self.keys.verification {
-            Verification::Providers(issuers) => {
-                issuers.iter().map(|issuer| issuer.live.provider.issuer.as_str()).collect()
-            }
+            Verification::Providers(providers) => providers.providers().map(Provider::issuer).collect(),
             _ => self.keys.issuer.as_deref().into_iter().collect(),
         }
     }
@@ -636,8 +316,8 @@ impl Authority {
     /// Reads the scopes of tokens verified with a key set from `claim` (the default is `scope`). Tokens
     /// this authority signs itself use its [`ClaimFormat`] instead; each [`Provider`] has its own.
     pub fn with_scope_claim(mut self, claim: ScopeClaim) -> Self {
-        if let Verification::KeySet { scope_claim, .. } = &mut Arc::make_mut(&mut self.keys).verification {
-            *scope_claim = claim;
+        if let Verification::KeySet(keys) = &mut Arc::make_mut(&mut self.keys).verification {
+            keys.scope_claim = claim;
         }
         self
     }
@@ -646,7 +326,7 @@ impl Authority {
     /// `application/`), such as RFC 9068's `at+jwt`, which tells an access token from an ID token.
     /// Tokens this authority signs itself are not checked.
     pub fn require_token_type(mut self, token_type: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.keys).token_type = Some(token_type.into());
+        Arc::make_mut(&mut self.keys).policy.token_type = Some(token_type.into());
         self
     }
 
@@ -722,7 +402,7 @@ impl Authority {
 
     /// Writes and reads scopes in `format`.
     pub fn with_claim_format(mut self, format: ClaimFormat) -> Self {
-        Arc::make_mut(&mut self.keys).claim_format = format;
+        Arc::make_mut(&mut self.keys).policy.claim_format = format;
         self
     }
 
@@ -760,19 +440,6 @@ impl Authority {
         self
     }
 
-    /// Sets how long issued tokens stay valid.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use scopes_runtime::Authority;
-    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_token_lifetime(Duration::from_secs(60));
-    /// assert_eq!(authority.token_lifetime(), Duration::from_secs(60));
-    /// ```
-    pub fn with_token_lifetime(mut self, lifetime: Duration) -> Self {
-        Arc::make_mut(&mut self.keys).token_lifetime = lifetime;
-        self
-    }
-
     /// Accepts `exp` and `nbf` that are off by at most `leeway` (whole seconds), for clock skew
     /// between a separate issuer and this verifier.
     ///
@@ -787,82 +454,18 @@ impl Authority {
         self
     }
 
-    /// How long issued tokens stay valid.
-    pub fn token_lifetime(&self) -> Duration {
-        self.keys.token_lifetime
-    }
-
-    /// Issues a token for `subject` granting `scopes`, expiring after the token lifetime.
-    pub fn issue<T: AsRef<str>>(&self, subject: &str, scopes: &[T]) -> Result<String, AuthError> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| AuthError::Internal(e.to_string()))?;
-        self.sign(&Claims::new(subject, scopes.iter().map(AsRef::as_ref), (now + self.keys.token_lifetime).as_secs()))
-    }
-
-    /// Signs arbitrary claims, in the configured claim format and with the configured `iss` and `aud`
-    /// (which take the place of any in [`Claims::extra`]). Tests and tools use it to mint tokens with
-    /// chosen `exp`, `nbf` and other claims.
-    pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
-        let (scopes, scope) = match self.keys.claim_format {
-            ClaimFormat::ScopesList => (Some(claims.scopes.as_slice()), None),
-            ClaimFormat::ScopeString => (None, Some(claims.scopes.join(" "))),
-        };
-        let wire = SignedClaims {
-            sub: &claims.sub,
-            scopes,
-            scope,
-            exp: claims.exp,
-            nbf: claims.nbf,
-            iss: self.keys.issuer.as_deref(),
-            aud: self.keys.audience.as_deref(),
-            extra: claims
-                .extra
-                .iter()
-                .filter(|(name, _)| !WRITTEN_CLAIMS.contains(&name.as_str()))
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect(),
-        };
-        let Some(encoding) = &self.keys.encoding else {
-            return Err(AuthError::Internal("this authority verifies a provider's tokens and signs none".into()));
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &wire, encoding)
-            .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
-    }
-
     /// Verifies `token`'s algorithm, signature, `exp`, `nbf` and (when configured) `iss` and `aud`, and
     /// returns its claims, reading the scopes in the configured claim format.
     ///
     /// Never waits: with [providers](Self::from_providers), a token is checked against the keys in hand,
     /// and one whose `kid` they lack is refused where [`verify_async`](Self::verify_async) would fetch.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let decoding = match &self.keys.verification {
-            Verification::Hmac(decoding) => decoding,
-            Verification::KeySet { keys, scope_claim, by_algorithm } => {
-                let header = self.checked_header(token)?;
-                return verify_with_key(token, &keys.keys()[keys.select(&header)?], by_algorithm, scope_claim);
-            }
-            Verification::Providers(issuers) => {
-                let (header, issuer) = self.provider_for(token, issuers)?;
-                let snapshot = issuer.live.snapshot();
-                let Some(snapshot) = snapshot.as_ref() else {
-                    let retry_after = issuer.live.provider.refresh.unknown_kid_cooldown;
-                    return Err(TokenError::KeysUnavailable { retry_after });
-                };
-                return issuer.verify(token, &snapshot.keys.keys()[snapshot.keys.select(&header)?]);
-            }
-        };
-        refuse_critical_extensions(token)?;
-        let mut wire = jsonwebtoken::decode::<ReceivedClaims>(token, decoding, &self.keys.validation)?.claims;
-        let scopes = match self.keys.claim_format {
-            ClaimFormat::ScopesList => wire.scopes.unwrap_or_default(),
-            ClaimFormat::ScopeString => match wire.extra.remove("scope") {
-                None => Vec::new(),
-                Some(serde_json::Value::String(scope)) => {
-                    scope.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()
-                }
-                Some(_) => return Err(TokenError::InvalidClaims("`scope` is not a string".into())),
-            },
-        };
-        Ok(Claims { sub: wire.sub, scopes, exp: wire.exp, nbf: wire.nbf, extra: wire.extra })
+        let policy = &self.keys.policy;
+        match &self.keys.verification {
+            Verification::Secret(secret) => secret.verify_now(token, policy),
+            Verification::KeySet(keys) => keys.verify_now(token, policy),
+            Verification::Providers(providers) => providers.verify_now(token, policy),
+        }
     }
 
     /// As [`verify`](Self::verify), but with [providers](Self::from_providers) a token whose `kid` the keys
@@ -884,156 +487,39 @@ impl Authority {
         }
     }
 
-    /// Verifies `token` at once, or starts a verification that may wait for a provider's keys. Boxed, so
-    /// the future of every guard (which axum boxes per request) holds one pointer for it, and a secret's
-    /// verification adds nothing to it.
+    /// Verifies `token` at once, or starts a verification that may wait for a provider's keys.
     pub(crate) fn start_verifying<'a>(&'a self, token: &'a str) -> Verifying<'a> {
+        let policy = &self.keys.policy;
         match &self.keys.verification {
-            Verification::Providers(issuers) => {
-                Verifying::Fetching(Box::pin(self.verify_from_providers(token, issuers)))
-            }
-            _ => Verifying::Done(self.verify(token)),
+            Verification::Secret(secret) => secret.start_verifying(token, policy),
+            Verification::KeySet(keys) => keys.start_verifying(token, policy),
+            Verification::Providers(providers) => providers.start_verifying(token, policy),
         }
     }
 
-    async fn verify_from_providers(&self, token: &str, issuers: &[TrustedIssuer]) -> Result<Claims, TokenError> {
-        let arrived = tokio::time::Instant::now();
-        let (header, issuer) = self.provider_for(token, issuers)?;
-        // Twice at most: the second time with the set a fetch brought, which is not fetched again.
-        for may_fetch in [true, false] {
-            let snapshot = issuer.live.snapshot();
-            let found = snapshot.as_ref().map(|snapshot| snapshot.keys.select(&header));
-            match found {
-                Some(Ok(position)) => return issuer.verify(token, &snapshot.as_ref().unwrap().keys.keys()[position]),
-                Some(Err(TokenError::UnknownKey)) | None => {}
-                Some(Err(refused)) => return Err(refused),
-            }
-            // Only a token its provider could have signed may prompt a fetch: `iss` must name it.
-            if !names_issuer(token, &issuer.live.provider.issuer) {
-                return Err(TokenError::UntrustedIssuer);
-            }
-            let seen = arc_swap::Guard::into_inner(snapshot);
-            match issuer.live.refetch(header.kid.as_deref(), seen.as_deref(), arrived, may_fetch).await {
-                Refetch::Changed => continue,
-                Refetch::Unchanged => return Err(TokenError::UnknownKey),
-                Refetch::Unavailable { retry_after } => return Err(TokenError::KeysUnavailable { retry_after }),
-            }
-        }
-        Err(TokenError::UnknownKey)
+    /// The key that signs, unless this authority only verifies.
+    pub(crate) fn encoding_key(&self) -> Option<&EncodingKey> {
+        self.keys.encoding.as_ref()
     }
 
-    /// The header of a token from a key set or provider, once `crit` and the required `typ` are checked.
-    fn checked_header(&self, token: &str) -> Result<Header, TokenError> {
-        let header = jsonwebtoken::decode_header(token)?;
-        if header.crit.is_some() {
-            return Err(TokenError::CriticalExtension);
-        }
-        if let Some(required) = &self.keys.token_type {
-            let typ = header.typ.as_deref().unwrap_or_default();
-            let typ = typ.get(..12).filter(|p| p.eq_ignore_ascii_case("application/")).map_or(typ, |_| &typ[12..]);
-            if !typ.eq_ignore_ascii_case(required) {
-                return Err(TokenError::InvalidClaims(format!("the header's `typ` is not `{required}`")));
-            }
-        }
-        Ok(header)
+    /// How issued tokens write their scopes, and the `iss` and `aud` they carry.
+    pub(crate) fn issued_claims(&self) -> (ClaimFormat, Option<&str>, Option<&str>) {
+        (self.keys.policy.claim_format, self.keys.issuer.as_deref(), self.keys.audience.as_deref())
     }
 
-    /// The checked header, and the provider whose tokens `token` claims to be: the only one, whose `iss` the
-    /// policy checks after the signature; or, among several, the one its `iss` names exactly.
-    fn provider_for<'a>(
-        &self,
-        token: &str,
-        issuers: &'a [TrustedIssuer],
-    ) -> Result<(Header, &'a TrustedIssuer), TokenError> {
-        let header = self.checked_header(token)?;
-        let issuer = match issuers {
-            [only] => only,
-            _ => {
-                let claimed = unverified_issuer(token).ok_or(TokenError::UntrustedIssuer)?;
-                let trusted = issuers.iter().find(|issuer| issuer.live.provider.issuer == claimed);
-                trusted.ok_or(TokenError::UntrustedIssuer)?
-            }
-        };
-        Ok((header, issuer))
+    pub(crate) fn set_token_lifetime(&mut self, lifetime: Duration) {
+        Arc::make_mut(&mut self.keys).token_lifetime = lifetime;
     }
-}
 
-impl TrustedIssuer {
-    fn verify(&self, token: &str, key: &VerifyingKey) -> Result<Claims, TokenError> {
-        verify_with_key(token, key, &self.by_algorithm, &self.live.provider.scope_claim)
-    }
-}
-
-/// The `iss` a token claims, read before anything is verified: only to choose whose keys to check it
-/// with, never trusted as such.
-fn unverified_issuer(token: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Issuer {
-        iss: Option<String>,
-    }
-    jsonwebtoken::dangerous::insecure_decode_claims::<Issuer>(token).ok()?.iss
-}
-
-/// Whether `token` claims to come from `issuer`.
-fn names_issuer(token: &str, issuer: &str) -> bool {
-    unverified_issuer(token).is_some_and(|claimed| claimed == issuer)
-}
-
-/// Verifies `token` with `key`, under the copy of the policy for that key's algorithm, reading the scopes
-/// from `scope_claim`.
-fn verify_with_key(
-    token: &str,
-    key: &VerifyingKey,
-    by_algorithm: &[Validation],
-    scope_claim: &ScopeClaim,
-) -> Result<Claims, TokenError> {
-    let policy = by_algorithm.iter().find(|policy| policy.algorithms == [key.algorithm]);
-    let policy = policy.ok_or(TokenError::WrongAlgorithm)?;
-    let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, policy)?.claims;
-    let scopes = scope_claim.read(&claims)?;
-    let serde_json::Value::Object(mut extra) = claims else {
-        return Err(TokenError::InvalidClaims("the claims are not a JSON object".into()));
-    };
-    let sub = match extra.remove("sub") {
-        Some(serde_json::Value::String(sub)) => sub,
-        _ => return Err(TokenError::InvalidClaims("`sub` is missing or not a string".into())),
-    };
-    // NumericDate may be fractional (RFC 7519 §2); jsonwebtoken has already checked both.
-    let mut seconds =
-        |name: &str| extra.remove(name).as_ref().and_then(serde_json::Value::as_f64).map(|t| t.max(0.0) as u64);
-    let exp = seconds("exp").ok_or_else(|| TokenError::InvalidClaims("`exp` is missing".into()))?;
-    let nbf = seconds("nbf");
-    // `scopes` is the field's own name; the claim read is in `scopes` already.
-    extra.remove("scopes");
-    if let Some(name) = scope_claim.top_level_name() {
-        extra.remove(name);
-    }
-    Ok(Claims { sub, scopes, exp, nbf, extra })
-}
-
-/// The header segment of every token this crate issues, `{"typ":"JWT","alg":"HS256"}` encoded: it names
-/// no critical extension, so a token carrying it need not be looked at again.
-static ISSUED_HEADER: LazyLock<Option<String>> = LazyLock::new(|| {
-    let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &(), &EncodingKey::from_secret(b"any")).ok()?;
-    token.split('.').next().map(str::to_owned)
-});
-
-/// RFC 7515 §4.1.11: a token whose header lists critical extensions must be refused unless each is
-/// understood; this verifier understands none (and an empty list is itself invalid). jsonwebtoken reads
-/// `crit` but does not check it.
-fn refuse_critical_extensions(token: &str) -> Result<(), TokenError> {
-    let header_segment = token.split('.').next().unwrap_or_default();
-    if ISSUED_HEADER.as_deref() == Some(header_segment) {
-        return Ok(());
-    }
-    match jsonwebtoken::decode_header(token)?.crit {
-        Some(_) => Err(TokenError::CriticalExtension),
-        None => Ok(()),
+    pub(crate) fn lifetime(&self) -> Duration {
+        self.keys.token_lifetime
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
     use super::*;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";

@@ -147,8 +147,8 @@ pub async fn restyle(
     axum::extract::State(authority): axum::extract::State<crate::Authority>,
     mut response: Response,
 ) -> Response {
-    match response.extensions_mut().remove::<crate::error::DefaultStyled>() {
-        Some(crate::error::DefaultStyled(error)) => authority.refuse(&error),
+    match response.extensions_mut().remove::<crate::answering::error::DefaultStyled>() {
+        Some(crate::answering::error::DefaultStyled(error)) => authority.refuse(&error),
         None => response,
     }
 }

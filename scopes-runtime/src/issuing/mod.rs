@@ -20,12 +20,15 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use crate::form::no_store;
 use crate::guard::unique_in_order;
 use crate::{AuthError, Authority, PasswordRequestForm, Registry, TokenResponse};
+use form::no_store;
 
+pub(crate) mod form;
 mod password;
 mod queue;
+pub(crate) mod response;
+mod signing;
 mod throttle;
 
 pub use password::{PasswordPolicy, PasswordPolicyError};

@@ -1,0 +1,87 @@
+//! Signing tokens with an authority's shared secret: the seed's HS256 access tokens.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, Header};
+use serde::Serialize;
+
+use crate::{AuthError, Authority, ClaimFormat, Claims};
+
+/// The claims as they are signed, in either [`ClaimFormat`], and the extra claims beside them.
+#[derive(Serialize)]
+struct SignedClaims<'a> {
+    sub: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scopes: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    exp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nbf: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The claims `SignedClaims` writes itself, which an extra claim of the same name must not repeat.
+const WRITTEN_CLAIMS: [&str; 7] = ["sub", "scopes", "scope", "exp", "nbf", "iss", "aud"];
+
+impl Authority {
+    /// Sets how long issued tokens stay valid.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_token_lifetime(Duration::from_secs(60));
+    /// assert_eq!(authority.token_lifetime(), Duration::from_secs(60));
+    /// ```
+    pub fn with_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.set_token_lifetime(lifetime);
+        self
+    }
+
+    /// How long issued tokens stay valid.
+    pub fn token_lifetime(&self) -> Duration {
+        self.lifetime()
+    }
+
+    /// Issues a token for `subject` granting `scopes`, expiring after the token lifetime.
+    pub fn issue<T: AsRef<str>>(&self, subject: &str, scopes: &[T]) -> Result<String, AuthError> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| AuthError::Internal(e.to_string()))?;
+        self.sign(&Claims::new(subject, scopes.iter().map(AsRef::as_ref), (now + self.lifetime()).as_secs()))
+    }
+
+    /// Signs arbitrary claims, in the configured claim format and with the configured `iss` and `aud`
+    /// (which take the place of any in [`Claims::extra`]). Tests and tools use it to mint tokens with
+    /// chosen `exp`, `nbf` and other claims.
+    pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
+        let (claim_format, issuer, audience) = self.issued_claims();
+        let (scopes, scope) = match claim_format {
+            ClaimFormat::ScopesList => (Some(claims.scopes.as_slice()), None),
+            ClaimFormat::ScopeString => (None, Some(claims.scopes.join(" "))),
+        };
+        let wire = SignedClaims {
+            sub: &claims.sub,
+            scopes,
+            scope,
+            exp: claims.exp,
+            nbf: claims.nbf,
+            iss: issuer,
+            aud: audience,
+            extra: claims
+                .extra
+                .iter()
+                .filter(|(name, _)| !WRITTEN_CLAIMS.contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+        };
+        let Some(encoding) = self.encoding_key() else {
+            return Err(AuthError::Internal("this authority verifies a provider's tokens and signs none".into()));
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &wire, encoding)
+            .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
+    }
+}

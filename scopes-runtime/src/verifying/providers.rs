@@ -1,0 +1,165 @@
+//! Verifying with the keys of providers that are fetched and kept fresh ([`LiveKeys`]), each token
+//! against the provider its `iss` names.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::Deserialize;
+
+use super::live_keys::{LiveKeys, Refetch};
+use super::verifier::{Policy, TokenError, Verifier, Verifying, checked_header, policy_copies, verify_with_key};
+use super::{VerifyingKey, check_url};
+use crate::{Claims, Provider, ProviderError, ProviderMetadata};
+
+/// Every algorithm a published key may be pinned to (see [`KeySet`](crate::KeySet)).
+const PUBLIC_KEY_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// The trusted providers, in the order they were given.
+#[derive(Clone)]
+pub(crate) struct ProviderKeys {
+    issuers: Vec<TrustedIssuer>,
+}
+
+/// A provider's live keys, and the policy for its tokens: once per algorithm a fetched set may hold, each
+/// with the provider's `iss`.
+#[derive(Clone)]
+struct TrustedIssuer {
+    live: Arc<LiveKeys>,
+    by_algorithm: Vec<Validation>,
+}
+
+impl ProviderKeys {
+    /// Checks `providers` and starts keeping their keys on `runtime`.
+    pub(crate) fn start(providers: Vec<Provider>, runtime: &tokio::runtime::Handle) -> Result<Self, ProviderError> {
+        if providers.is_empty() {
+            return Err(ProviderError::NoProvider);
+        }
+        for (index, provider) in providers.iter().enumerate() {
+            check_url(&provider.issuer, provider.plain_http)?;
+            if let Some(url) = &provider.jwks_url {
+                check_url(url, provider.plain_http)?;
+            }
+            if providers[..index].iter().any(|earlier| earlier.issuer == provider.issuer) {
+                return Err(ProviderError::DuplicateIssuer(provider.issuer.clone()));
+            }
+        }
+        let issuers = providers
+            .into_iter()
+            .map(|provider| TrustedIssuer {
+                live: LiveKeys::start(provider, runtime),
+                by_algorithm: PUBLIC_KEY_ALGORITHMS.iter().map(|algorithm| Validation::new(*algorithm)).collect(),
+            })
+            .collect();
+        Ok(ProviderKeys { issuers })
+    }
+
+    pub(crate) fn providers(&self) -> impl Iterator<Item = &Provider> {
+        self.issuers.iter().map(|issuer| &issuer.live.provider)
+    }
+
+    pub(crate) fn metadata(&self) -> Vec<Option<ProviderMetadata>> {
+        self.issuers.iter().map(|issuer| issuer.live.metadata()).collect()
+    }
+
+    /// Waits until every provider's keys have been fetched once, for at most `timeout`.
+    pub(crate) async fn wait_for_keys(&self, timeout: Duration) -> bool {
+        let all = futures_util::future::join_all(self.issuers.iter().map(|issuer| issuer.live.wait_for_keys()));
+        tokio::time::timeout(timeout, all).await.is_ok()
+    }
+
+    /// The checked header, and the provider whose tokens `token` claims to be: the only one, whose `iss` the
+    /// policy checks after the signature; or, among several, the one its `iss` names exactly.
+    fn provider_for(&self, token: &str, policy: &Policy) -> Result<(Header, &TrustedIssuer), TokenError> {
+        let header = checked_header(token, policy)?;
+        let issuer = match self.issuers.as_slice() {
+            [only] => only,
+            issuers => {
+                let claimed = unverified_issuer(token).ok_or(TokenError::UntrustedIssuer)?;
+                let trusted = issuers.iter().find(|issuer| issuer.live.provider.issuer == claimed);
+                trusted.ok_or(TokenError::UntrustedIssuer)?
+            }
+        };
+        Ok((header, issuer))
+    }
+
+    /// Verifies `token`; a `kid` the keys in hand lack prompts a fetch (shared with every request waiting
+    /// on one, at most once per cooldown), and the token is checked against what it brings.
+    async fn verify_fetching(&self, token: &str, policy: &Policy) -> Result<Claims, TokenError> {
+        let arrived = tokio::time::Instant::now();
+        let (header, issuer) = self.provider_for(token, policy)?;
+        // Twice at most: the second time with the set a fetch brought, which is not fetched again.
+        for may_fetch in [true, false] {
+            let snapshot = issuer.live.snapshot();
+            match snapshot.as_ref().map(|snapshot| (snapshot, snapshot.keys.select(&header))) {
+                Some((snapshot, Ok(position))) => return issuer.verify(token, &snapshot.keys.keys()[position]),
+                Some((_, Err(TokenError::UnknownKey))) | None => {}
+                Some((_, Err(refused))) => return Err(refused),
+            }
+            // Only a token its provider could have signed may prompt a fetch: `iss` must name it.
+            if !names_issuer(token, &issuer.live.provider.issuer) {
+                return Err(TokenError::UntrustedIssuer);
+            }
+            let seen = arc_swap::Guard::into_inner(snapshot);
+            match issuer.live.refetch(header.kid.as_deref(), seen.as_deref(), arrived, may_fetch).await {
+                Refetch::Changed => continue,
+                Refetch::Unchanged => return Err(TokenError::UnknownKey),
+                Refetch::Unavailable { retry_after } => return Err(TokenError::KeysUnavailable { retry_after }),
+            }
+        }
+        Err(TokenError::UnknownKey)
+    }
+}
+
+impl Verifier for ProviderKeys {
+    fn verify_now(&self, token: &str, policy: &Policy) -> Result<Claims, TokenError> {
+        let (header, issuer) = self.provider_for(token, policy)?;
+        let snapshot = issuer.live.snapshot();
+        let Some(snapshot) = snapshot.as_ref() else {
+            let retry_after = issuer.live.provider.refresh.unknown_kid_cooldown;
+            return Err(TokenError::KeysUnavailable { retry_after });
+        };
+        issuer.verify(token, &snapshot.keys.keys()[snapshot.keys.select(&header)?])
+    }
+
+    fn start_verifying<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
+        Verifying::Fetching(Box::pin(self.verify_fetching(token, policy)))
+    }
+
+    fn adopt(&mut self, base: &Validation) {
+        for issuer in &mut self.issuers {
+            policy_copies(base, &mut issuer.by_algorithm, Some(&issuer.live.provider.issuer));
+        }
+    }
+}
+
+impl TrustedIssuer {
+    fn verify(&self, token: &str, key: &VerifyingKey) -> Result<Claims, TokenError> {
+        verify_with_key(token, key, &self.by_algorithm, &self.live.provider.scope_claim)
+    }
+}
+
+/// The `iss` a token claims, read before anything is verified: only to choose whose keys to check it
+/// with, never trusted as such.
+fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
+    }
+    jsonwebtoken::dangerous::insecure_decode_claims::<Issuer>(token).ok()?.iss
+}
+
+/// Whether `token` claims to come from `issuer`.
+fn names_issuer(token: &str, issuer: &str) -> bool {
+    unverified_issuer(token).is_some_and(|claimed| claimed == issuer)
+}
