@@ -183,3 +183,39 @@ proptest! {
         prop_assert!(authority.verify(&token).is_err());
     }
 }
+
+proptest! {
+    /// Wherever a provider writes the scopes, as a space-separated string or an array, at the top level or
+    /// nested under a pointer, the same scopes are read back, in order, and nothing else; a claim of another
+    /// type is an error, never a silent empty grant; other claims are kept as they were sent.
+    #[test]
+    fn every_provider_shape_reads_back_the_same_scopes(
+        scopes in prop::collection::vec("[a-z:._-]{1,12}", 0..6),
+        padding in " {1,3}",
+        other in json_value(),
+    ) {
+        use scopes_runtime::ScopeClaim;
+        use serde_json::json;
+        let spaced = scopes.join(&padding);
+        let shapes = [
+            (ScopeClaim::Scope, json!({ "scope": spaced })),
+            (ScopeClaim::Scp, json!({ "scp": spaced })),
+            (ScopeClaim::Scp, json!({ "scp": scopes })),
+            (ScopeClaim::Scopes, json!({ "scopes": scopes })),
+            (ScopeClaim::Permissions, json!({ "permissions": scopes })),
+            (ScopeClaim::pointer("/realm_access/roles").unwrap(), json!({ "realm_access": { "roles": scopes } })),
+            (ScopeClaim::pointer("/a/b").unwrap(), json!({ "a": { "b": spaced } })),
+        ];
+        for (claim, mut claims) in shapes {
+            claims["other"] = other.clone();
+            prop_assert_eq!(claim.read(&claims).unwrap(), scopes.clone(), "{:?} of {}", claim, claims);
+        }
+        // The wrong type: a number, an object, or an array holding a non-string.
+        for wrong in [json!(7), json!({"me": true}), json!(["me", 1])] {
+            for claim in [ScopeClaim::Scope, ScopeClaim::Scp, ScopeClaim::Scopes, ScopeClaim::Permissions] {
+                let name = match claim { ScopeClaim::Scope => "scope", ScopeClaim::Scp => "scp", ScopeClaim::Scopes => "scopes", _ => "permissions" };
+                prop_assert!(claim.read(&json!({ name: wrong.clone() })).is_err(), "{:?} {}", claim, wrong);
+            }
+        }
+    }
+}

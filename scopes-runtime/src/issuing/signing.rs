@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{Algorithm, Header};
+use jsonwebtoken::Header;
 use serde::Serialize;
 
 use crate::{AuthError, Authority, ClaimFormat, Claims};
@@ -78,10 +78,10 @@ impl Authority {
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect(),
         };
-        let Some(encoding) = self.encoding_key() else {
+        let Some((encoding, algorithm)) = self.signing_key() else {
             return Err(AuthError::Internal("this authority verifies a provider's tokens and signs none".into()));
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &wire, encoding)
+        jsonwebtoken::encode(&Header::new(algorithm), &wire, encoding)
             .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
     }
 }

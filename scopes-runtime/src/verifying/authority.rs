@@ -23,8 +23,8 @@ use crate::{AuthError, Claims, KeySet, Provider, ProviderError, ProviderMetadata
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// Shorter than HS256's output.
-    #[error("the signing secret is {length} bytes; HS256 needs at least {minimum}")]
+    /// Shorter than the HMAC's output (32 bytes for HS256, 48 for HS384, 64 for HS512).
+    #[error("the signing secret is {length} bytes; the algorithm needs at least {minimum}")]
     TooShort {
         /// The given secret's length in bytes.
         length: usize,
@@ -42,7 +42,9 @@ pub enum KeyError {
 /// The signing secret printed in FastAPI's tutorial, which anyone can read.
 const PUBLISHED_SEED_SECRET: &[u8] = b"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
 
-/// Issues and verifies access tokens with one HS256 secret.
+/// Verifies access tokens: with a shared secret (HS256, the seed's, or HS384/HS512), which also issues
+/// them; or with a provider's published keys ([`from_key_set`](Self::from_key_set),
+/// [`from_providers`](Self::from_providers)), issuing none.
 ///
 /// Cheap to clone (the keys are shared), so it lives in the app state and guards reach it with
 /// [`FromRef`](axum::extract::FromRef).
@@ -63,8 +65,9 @@ pub struct Authority {
 
 #[derive(Clone)]
 struct Keys {
-    /// `None` for an authority that only verifies ([`Authority::from_key_set`], [`Authority::from_providers`]).
-    encoding: Option<EncodingKey>,
+    /// The key that signs and its algorithm; `None` for an authority that only verifies
+    /// ([`Authority::from_key_set`], [`Authority::from_providers`]).
+    encoding: Option<(EncodingKey, Algorithm)>,
     verification: Verification,
     policy: Policy,
     /// Where this API's protected-resource metadata is (RFC 9728), named in every challenge.
@@ -79,7 +82,7 @@ struct Keys {
 /// What tokens are verified with: each kind of key a [`Verifier`].
 #[derive(Clone)]
 enum Verification {
-    /// One HS256 secret, which also signs.
+    /// One HMAC secret, which also signs.
     Secret(SharedSecret),
     /// A provider's public keys, in hand.
     KeySet(StaticKeys),
@@ -91,7 +94,7 @@ impl Keys {
     /// Keys with the policy every authority starts from: `exp` required, `nbf` honoured, no `iss` or `aud`
     /// check, `leeway_seconds` of clock skew; and every other setting at its default.
     fn new(
-        encoding: Option<EncodingKey>,
+        encoding: Option<(EncodingKey, Algorithm)>,
         verification: Verification,
         algorithm: Algorithm,
         leeway_seconds: u64,
@@ -133,7 +136,7 @@ impl std::fmt::Debug for Authority {
         // Never print key material.
         let mut debug = f.debug_struct("Authority");
         match &self.keys.verification {
-            Verification::Secret(_) => debug.field("algorithm", &Algorithm::HS256),
+            Verification::Secret(_) => debug.field("algorithm", &self.keys.policy.validation.algorithms),
             Verification::KeySet(keys) => debug.field("keys", &keys.keys).field("scope_claim", &keys.scope_claim),
             Verification::Providers(providers) => {
                 debug.field("providers", &providers.providers().collect::<Vec<&Provider>>())
@@ -176,10 +179,7 @@ impl Authority {
     /// assert!(Authority::hs256(b"0123456789abcdef0123456789abcdef").is_ok());
     /// ```
     pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self, KeyError> {
-        if secret.as_ref() == PUBLISHED_SEED_SECRET {
-            return Err(KeyError::Published);
-        }
-        Self::hs256_allowing_published_secret(secret)
+        Self::refusing_published(secret.as_ref(), Algorithm::HS256, Self::MINIMUM_SECRET_LENGTH)
     }
 
     /// As [`hs256`](Self::hs256), but accepts the secret published in FastAPI's tutorial, with a warning in
@@ -193,9 +193,47 @@ impl Authority {
     /// assert!(Authority::hs256_allowing_published_secret(b"too short").is_err());
     /// ```
     pub fn hs256_allowing_published_secret(secret: impl AsRef<[u8]>) -> Result<Self, KeyError> {
-        let secret = secret.as_ref();
-        if secret.len() < Self::MINIMUM_SECRET_LENGTH {
-            return Err(KeyError::TooShort { length: secret.len(), minimum: Self::MINIMUM_SECRET_LENGTH });
+        Self::hmac(secret.as_ref(), Algorithm::HS256, 32)
+    }
+
+    /// As [`hs256`](Self::hs256), with HS384: the secret must be at least 48 bytes.
+    ///
+    /// ```
+    /// use scopes_runtime::{Authority, KeyError};
+    /// assert!(matches!(Authority::hs384([7u8; 47]), Err(KeyError::TooShort { minimum: 48, .. })));
+    /// let authority = Authority::hs384([7u8; 48]).unwrap();
+    /// let token = authority.issue("johndoe", &["me"]).unwrap();
+    /// assert_eq!(authority.verify(&token).unwrap().sub, "johndoe");
+    /// assert!(Authority::hs256([7u8; 48]).unwrap().verify(&token).is_err(), "HS256 is not HS384");
+    /// ```
+    pub fn hs384(secret: impl AsRef<[u8]>) -> Result<Self, KeyError> {
+        Self::refusing_published(secret.as_ref(), Algorithm::HS384, 48)
+    }
+
+    /// As [`hs256`](Self::hs256), with HS512: the secret must be at least 64 bytes.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs512([7u8; 64]).unwrap();
+    /// let token = authority.issue("johndoe", &["me"]).unwrap();
+    /// assert_eq!(authority.verify(&token).unwrap().scopes, ["me"]);
+    /// ```
+    pub fn hs512(secret: impl AsRef<[u8]>) -> Result<Self, KeyError> {
+        Self::refusing_published(secret.as_ref(), Algorithm::HS512, 64)
+    }
+
+    fn refusing_published(secret: &[u8], algorithm: Algorithm, minimum: usize) -> Result<Self, KeyError> {
+        if secret == PUBLISHED_SEED_SECRET {
+            return Err(KeyError::Published);
+        }
+        Self::hmac(secret, algorithm, minimum)
+    }
+
+    /// An authority signing and verifying with `algorithm` (an HMAC) under `secret`, at least `minimum`
+    /// bytes: the hash's output size, as RFC 7518 §3.2 requires.
+    fn hmac(secret: &[u8], algorithm: Algorithm, minimum: usize) -> Result<Self, KeyError> {
+        if secret.len() < minimum {
+            return Err(KeyError::TooShort { length: secret.len(), minimum });
         }
         if secret == PUBLISHED_SEED_SECRET {
             tracing::warn!(
@@ -204,7 +242,8 @@ impl Authority {
             );
         }
         let verification = Verification::Secret(SharedSecret { decoding: DecodingKey::from_secret(secret) });
-        let keys = Keys::new(Some(EncodingKey::from_secret(secret)), verification, Algorithm::HS256, 0);
+        let signing = (EncodingKey::from_secret(secret), algorithm);
+        let keys = Keys::new(Some(signing), verification, algorithm, 0);
         Ok(Authority { keys: Arc::new(keys) })
     }
 
@@ -497,9 +536,9 @@ impl Authority {
         }
     }
 
-    /// The key that signs, unless this authority only verifies.
-    pub(crate) fn encoding_key(&self) -> Option<&EncodingKey> {
-        self.keys.encoding.as_ref()
+    /// The key that signs and its algorithm, unless this authority only verifies.
+    pub(crate) fn signing_key(&self) -> Option<(&EncodingKey, Algorithm)> {
+        self.keys.encoding.as_ref().map(|(key, algorithm)| (key, *algorithm))
     }
 
     /// How issued tokens write their scopes, and the `iss` and `aud` they carry.
