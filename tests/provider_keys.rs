@@ -40,6 +40,8 @@ struct Fake {
     jwks: Mutex<Jwks>,
     discoveries: AtomicU64,
     fetches: AtomicU64,
+    /// Serve RFC 8414's document only, not OpenID Connect's.
+    oauth_only: std::sync::atomic::AtomicBool,
 }
 
 /// A fake provider on a free loopback port; its issuer is `http://127.0.0.1:PORT`.
@@ -50,15 +52,24 @@ async fn fake_provider(jwks: Jwks) -> Arc<Fake> {
         jwks: Mutex::new(jwks),
         discoveries: AtomicU64::new(0),
         fetches: AtomicU64::new(0),
+        oauth_only: std::sync::atomic::AtomicBool::new(false),
     });
     let app = axum::Router::new()
-        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/.well-known/openid-configuration", get(openid_discovery))
+        .route("/.well-known/oauth-authorization-server", get(discovery))
         .route("/jwks", get(key_set))
         .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     *fake.issuer.lock().unwrap() = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     fake
+}
+
+async fn openid_discovery(State(fake): State<Arc<Fake>>) -> Response {
+    if fake.oauth_only.load(Ordering::SeqCst) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    discovery(State(fake)).await
 }
 
 async fn discovery(State(fake): State<Arc<Fake>>) -> Response {
@@ -315,4 +326,35 @@ async fn tokens_before_any_keys_are_answered_503_with_retry_after() {
         .await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.headers.contains_key(header::RETRY_AFTER));
+}
+
+#[tokio::test]
+async fn keys_are_refreshed_in_the_background_ahead_of_their_time_to_live() {
+    let fake = fake_provider(Jwks::Keys { kids: vec!["es256"], cache_control: Some("max-age=1") }).await;
+    let mut refresh = quick();
+    refresh.min_ttl = Duration::from_secs(1);
+    let authority =
+        Authority::from_providers([Provider::discover(fake.issuer()).with_refresh(refresh)], AUDIENCE).unwrap();
+    assert!(authority.wait_for_keys(Duration::from_secs(5)).await);
+    // The provider rotates; no token asks for the new key, yet the set is refreshed within its TTL.
+    fake.serve(Jwks::Keys { kids: vec!["eddsa"], cache_control: Some("max-age=1") });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(fake.fetches() >= 2, "refreshed without traffic: {} fetches", fake.fetches());
+    let rotated = token(&fake.issuer(), "eddsa", "eddsa");
+    assert!(authority.verify(&rotated).is_ok(), "the refreshed set is in use without waiting");
+    let retired = token(&fake.issuer(), "es256", "es256");
+    assert_eq!(authority.verify(&retired), Err(TokenError::UnknownKey), "a key dropped from the set is dropped here");
+}
+
+#[tokio::test]
+async fn rfc_8414_metadata_is_read_when_there_is_no_openid_configuration() {
+    let fake = fake_provider(Jwks::Keys { kids: vec!["es256"], cache_control: None }).await;
+    fake.oauth_only.store(true, Ordering::SeqCst);
+    let authority =
+        Authority::from_providers([Provider::discover(fake.issuer()).with_refresh(quick())], AUDIENCE).unwrap();
+    assert!(authority.wait_for_keys(Duration::from_secs(5)).await);
+    assert!(authority.verify_async(&token(&fake.issuer(), "es256", "es256")).await.is_ok());
+    let metadata = authority.provider_metadata().remove(0).expect("discovered");
+    assert!(!metadata.openid_connect, "read from RFC 8414's document");
+    assert_eq!(metadata.token_endpoint, Some(format!("{}/token", fake.issuer())));
 }
