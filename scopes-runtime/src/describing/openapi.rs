@@ -17,7 +17,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::routing::{Access, RouteTable};
+use crate::routing::{Access, FALLBACK, RouteTable};
 use crate::{PasswordRequestForm, ProviderMetadata, Registry, ResponseStyle};
 
 /// The JSON body of every refusal: `{"detail": "..."}`.
@@ -273,7 +273,8 @@ pub fn secure(
         .routes()
         .iter()
         .zip(linked)
-        .filter(|(route, linked)| !linked && matches!(route.access, Access::Requires(_)))
+        // A fallback has no path to document.
+        .filter(|(route, linked)| !linked && route.path != FALLBACK && matches!(route.access, Access::Requires(_)))
         .map(|(route, _)| format!("{} {}", route.method, route.path))
         .collect();
     if unlinked.is_empty() { Ok(()) } else { Err(UnlinkedRoutes { routes: unlinked }) }

@@ -11,11 +11,14 @@ use std::convert::Infallible;
 use std::fmt;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request};
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::http::request::Parts;
+use axum::response::IntoResponse;
 use axum::routing::MethodRouter;
+use tower_layer::Layer;
+use tower_service::Service;
 
 use crate::guard::{Alternatives, alternatives_of};
 
@@ -144,6 +147,9 @@ impl<S> RouteAccess<S> for Public {
         Access::Public
     }
 }
+
+/// The path a [`SecureRouter::fallback`] is reported at.
+pub const FALLBACK: &str = "(fallback)";
 
 /// One route of a [`RouteTable`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,6 +289,165 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         self.table.routes.push(Route { method: "*".to_owned(), path: path.to_owned(), access: Access::Public });
         self.router = self.router.route(path, methods);
         self
+    }
+
+    /// Serves `router`'s routes under `prefix` (axum's [`Router::nest`]); the route table reports them
+    /// with their full paths, so an OpenAPI document nested the same way (utoipa's `OpenApi::nest`) links.
+    ///
+    /// ```
+    /// use scopes_runtime::{public, routing::{SecureRouter, get}};
+    ///
+    /// #[public]
+    /// async fn health() -> &'static str { "ok" }
+    ///
+    /// let api = SecureRouter::<()>::new().route("/health", get(health)).route("/", get(health));
+    /// let app = SecureRouter::new().nest("/api/v1", api);
+    /// assert_eq!(app.table().to_string(), "GET /api/v1/health  public\nGET /api/v1         public\n");
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Router::nest`] does: when `prefix` is empty or `/` (use [`merge`](Self::merge)), or invalid.
+    pub fn nest(mut self, prefix: &str, router: SecureRouter<S>) -> Self {
+        let (inner, table) = router.into_parts();
+        let prefix_path = prefix.trim_end_matches('/');
+        self.table.routes.extend(table.routes.into_iter().map(|route| {
+            let path = match route.path.as_str() {
+                "/" => prefix_path.to_owned(),
+                FALLBACK => route.path,
+                path => format!("{prefix_path}{path}"),
+            };
+            Route { path, ..route }
+        }));
+        self.router = self.router.nest(prefix, inner);
+        self
+    }
+
+    /// Serves `other`'s routes beside these (axum's [`Router::merge`]); the table reports both.
+    ///
+    /// # Panics
+    /// As [`Router::merge`] does: when both routers route the same path and method, or both have a
+    /// fallback.
+    pub fn merge(mut self, other: SecureRouter<S>) -> Self {
+        let (router, table) = other.into_parts();
+        self.table = std::mem::take(&mut self.table).merge(table);
+        self.router = self.router.merge(router);
+        self
+    }
+
+    /// Wraps every route added so far, and the fallback, in `layer` (axum's [`Router::layer`]): for
+    /// tracing, timeouts, compression. Who may call each route is unchanged: the guard runs inside.
+    ///
+    /// ```
+    /// use axum::http::{HeaderName, HeaderValue};
+    /// use scopes_runtime::{public, routing::{SecureRouter, get}};
+    /// use tower_http::set_header::SetResponseHeaderLayer;
+    ///
+    /// #[public]
+    /// async fn health() -> &'static str { "ok" }
+    ///
+    /// let tagged = SetResponseHeaderLayer::overriding(HeaderName::from_static("x-api"), HeaderValue::from_static("v1"));
+    /// let app = SecureRouter::<()>::new().route("/health", get(health)).layer(tagged);
+    /// assert_eq!(app.table().routes().len(), 1);
+    /// ```
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.layer(layer);
+        self
+    }
+
+    /// Wraps the routes added so far in `layer`, only when a route matches (axum's
+    /// [`Router::route_layer`]): unmatched requests still reach the fallback.
+    pub fn route_layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.route_layer(layer);
+        self
+    }
+
+    /// Answers every request no route matches with `handler`, which must be `#[requires(...)]` or
+    /// `#[public]` like any other; the table reports it as method `*` at path `(fallback)`.
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use scopes_runtime::{public, routing::SecureRouter};
+    ///
+    /// #[public]
+    /// async fn not_found() -> (StatusCode, &'static str) { (StatusCode::NOT_FOUND, "no such page") }
+    ///
+    /// let app = SecureRouter::<()>::new().fallback(not_found);
+    /// assert_eq!(app.table().to_string(), "* (fallback)  public\n");
+    /// ```
+    pub fn fallback<H, T>(mut self, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: ProtectedHandler<S> + 'static,
+    {
+        self.table.routes.push(Route { method: "*".to_owned(), path: FALLBACK.to_owned(), access: T::access() });
+        self.router = self.router.fallback(handler);
+        self
+    }
+
+    /// Serves `service` at `path` for every method, entered explicitly as public: a service has no
+    /// handler signature to check. Reported under the method `*`.
+    ///
+    /// # Panics
+    /// As [`Router::route_service`] does.
+    pub fn public_route_service<T>(mut self, path: &str, service: T) -> Self
+    where
+        T: Service<Request, Error = Infallible> + Clone + Send + Sync + 'static,
+        T::Response: IntoResponse,
+        T::Future: Send + 'static,
+    {
+        self.table.routes.push(Route { method: "*".to_owned(), path: path.to_owned(), access: Access::Public });
+        self.router = self.router.route_service(path, service);
+        self
+    }
+
+    /// Serves `service` at `prefix` and everything under it (e.g. tower-http's `ServeDir`, or a
+    /// documentation UI), entered explicitly as public. Reported as `*` at `prefix/{*rest}`.
+    ///
+    /// ```
+    /// use scopes_runtime::routing::SecureRouter;
+    ///
+    /// let assets = tower::service_fn(|_request: axum::extract::Request| async {
+    ///     Ok::<_, std::convert::Infallible>("an asset")
+    /// });
+    /// let app = SecureRouter::<()>::new().public_nest_service("/assets", assets);
+    /// assert_eq!(app.table().to_string(), "* /assets/{*rest}  public\n");
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Router::nest_service`] does.
+    pub fn public_nest_service<T>(mut self, prefix: &str, service: T) -> Self
+    where
+        T: Service<Request, Error = Infallible> + Clone + Send + Sync + 'static,
+        T::Response: IntoResponse,
+        T::Future: Send + 'static,
+    {
+        let path = format!("{}/{{*rest}}", prefix.trim_end_matches('/'));
+        self.table.routes.push(Route { method: "*".to_owned(), path, access: Access::Public });
+        self.router = self.router.nest_service(prefix, service);
+        self
+    }
+
+    /// Provides the state (axum's [`Router::with_state`]): a router needing none is left, to nest or merge
+    /// into one of another state, or to serve.
+    pub fn with_state<S2>(self, state: S) -> SecureRouter<S2>
+    where
+        S2: Clone + Send + Sync + 'static,
+    {
+        SecureRouter { router: self.router.with_state(state), table: self.table }
     }
 
     /// The routes so far and who may call them.

@@ -1,0 +1,227 @@
+//! A notes API on the scopes framework, built the way an app outgrows one flat router:
+//!
+//! - two [`SecureRouter`]s, the notes and the administration, merged and nested under `/api/v1`;
+//! - public routes beside them (`/health`, the OpenAPI document), Swagger UI as a public service under
+//!   `/docs`, and a JSON fallback for every other path;
+//! - a layer over everything (a response header), and a route layer over the API alone;
+//! - the route table reports every route with its full path, and the OpenAPI document, nested the same
+//!   way, has every guarded operation linked to its requirement.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{FromRef, Path, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use scopes_runtime::routing::{RouteTable, SecureRouter, get};
+use scopes_runtime::{AuthError, Authority, Claims, Principal, ResponseStyle, public, requires};
+use serde::{Deserialize, Serialize};
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::openapi::OpenApi as OpenApiDocument;
+use utoipa::{OpenApi, ToSchema};
+
+scopes_runtime::registry! {
+    scheme = "OAuth2",
+    token_url = "/token",
+    scopes = {
+        "notes:read" => "Read notes.",
+        "notes:write" => "Write notes." implies ["notes:read"],
+        "admin" => "Administer the notes." implies ["notes:write"],
+    },
+}
+
+/// Where the API is served.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The app's state: the token authority and the notes.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub authority: Authority,
+    pub notes: Arc<Mutex<Vec<Note>>>,
+}
+
+impl AppState {
+    /// No notes yet; tokens verified with `authority`.
+    pub fn new(authority: Authority) -> Self {
+        AppState { authority: authority.with_response_style(ResponseStyle::default()), notes: Arc::default() }
+    }
+}
+
+/// Whoever the token names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+}
+
+impl Principal<AppState> for User {
+    async fn from_claims(claims: &Claims, _state: &AppState) -> Result<Self, AuthError> {
+        Ok(User { name: claims.sub.clone() })
+    }
+}
+
+/// A note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Note {
+    pub id: usize,
+    pub author: String,
+    pub text: String,
+}
+
+/// A note to write.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewNote {
+    pub text: String,
+}
+
+/// Every note.
+#[utoipa::path(get, path = "/notes", responses((status = 200, body = Vec<Note>)))]
+#[requires(scopes = ["notes:read"])]
+pub async fn list_notes(_user: User, State(state): State<AppState>) -> Json<Vec<Note>> {
+    Json(state.notes.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone())
+}
+
+/// One note, by id.
+#[utoipa::path(get, path = "/notes/{id}", params(("id" = usize, Path)), responses((status = 200, body = Note), (status = 404)))]
+#[requires(scopes = ["notes:read"])]
+pub async fn read_note(_user: User, State(state): State<AppState>, Path(id): Path<usize>) -> Response {
+    let notes = state.notes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    match notes.iter().find(|note| note.id == id) {
+        Some(note) => Json(note.clone()).into_response(),
+        None => not_found_body(),
+    }
+}
+
+/// Writes a note as the token's subject.
+#[utoipa::path(post, path = "/notes", request_body = NewNote, responses((status = 201, body = Note)))]
+#[requires(scopes = ["notes:write"])]
+pub async fn write_note(
+    user: User,
+    State(state): State<AppState>,
+    Json(new): Json<NewNote>,
+) -> (StatusCode, Json<Note>) {
+    let mut notes = state.notes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let note = Note { id: notes.len() + 1, author: user.name, text: new.text };
+    notes.push(note.clone());
+    (StatusCode::CREATED, Json(note))
+}
+
+/// How many notes there are.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stats {
+    pub notes: usize,
+}
+
+/// Statistics, for administrators.
+#[utoipa::path(get, path = "/admin/stats", responses((status = 200, body = Stats)))]
+#[requires(scopes = ["admin"])]
+pub async fn stats(_user: User, State(state): State<AppState>) -> Json<Stats> {
+    Json(Stats { notes: state.notes.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len() })
+}
+
+/// Whether the service is up.
+#[public]
+pub async fn health() -> &'static str {
+    "ok"
+}
+
+/// Any path no route serves.
+#[public]
+pub async fn not_found() -> Response {
+    not_found_body()
+}
+
+fn not_found_body() -> Response {
+    (StatusCode::NOT_FOUND, Json(serde_json::json!({ "detail": "Not Found" }))).into_response()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "notes", description = "An example app on the scopes framework."),
+    paths(list_notes, read_note, write_note, stats)
+)]
+struct ApiDoc;
+
+/// The notes routes.
+pub fn notes_routes() -> SecureRouter<AppState> {
+    SecureRouter::new().route("/notes", get(list_notes).post(write_note)).route("/notes/{id}", get(read_note))
+}
+
+/// The administration routes.
+pub fn admin_routes() -> SecureRouter<AppState> {
+    SecureRouter::new().route("/admin/stats", get(stats))
+}
+
+/// The whole app as a secure router, and its OpenAPI document with every guarded operation linked.
+///
+/// # Panics
+/// When a guarded route has no operation in the document: a mistake in this file, found at start-up.
+pub fn app() -> (SecureRouter<AppState>, OpenApiDocument) {
+    let api_version =
+        SetResponseHeaderLayer::overriding(HeaderName::from_static("x-api-version"), HeaderValue::from_static("1"));
+    let api = notes_routes().merge(admin_routes()).route_layer(api_version);
+    let served_by =
+        SetResponseHeaderLayer::overriding(HeaderName::from_static("x-served-by"), HeaderValue::from_static("notes"));
+    let router = SecureRouter::new()
+        .nest(API_PREFIX, api)
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi_document))
+        .public_nest_service("/docs", swagger_ui())
+        .fallback(not_found)
+        .layer(served_by);
+    // The document is nested as the routes are, so its paths are the table's.
+    let mut document = OpenApiDocument::builder().build().nest(API_PREFIX, ApiDoc::openapi());
+    document.info = ApiDoc::openapi().info;
+    if let Err(unlinked) =
+        scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY, &ResponseStyle::default(), router.table())
+    {
+        panic!("{unlinked}");
+    }
+    (router, document)
+}
+
+/// The served app.
+pub fn router(state: AppState) -> Router {
+    let (router, document) = app();
+    let (router, _) = router.into_parts();
+    router.layer(axum::Extension(Arc::new(document))).with_state(state)
+}
+
+/// Every route with its full path and who may call it.
+pub fn route_table() -> RouteTable {
+    app().0.into_parts().1
+}
+
+#[public]
+async fn openapi_document(axum::Extension(document): axum::Extension<Arc<OpenApiDocument>>) -> Json<OpenApiDocument> {
+    Json(document.as_ref().clone())
+}
+
+/// Swagger UI's page and assets from the binary, under `/docs`.
+fn swagger_ui() -> impl tower::Service<
+    axum::extract::Request,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<Response, std::convert::Infallible>> + Send,
+> + Clone
++ Send
++ Sync
++ 'static {
+    let config = Arc::new(utoipa_swagger_ui::Config::new(["/openapi.json"]));
+    tower::service_fn(move |request: axum::extract::Request| {
+        let config = config.clone();
+        async move {
+            let file = request.uri().path().trim_start_matches('/');
+            let file = if file.is_empty() { "index.html" } else { file };
+            Ok(match utoipa_swagger_ui::serve(file, config) {
+                Ok(Some(file)) => {
+                    let mut response = file.bytes.into_owned().into_response();
+                    if let Ok(content_type) = HeaderValue::from_str(&file.content_type) {
+                        response.headers_mut().insert(axum::http::header::CONTENT_TYPE, content_type);
+                    }
+                    response
+                }
+                _ => not_found_body(),
+            })
+        }
+    })
+}
