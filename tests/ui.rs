@@ -1,4 +1,4 @@
-//! Compile-time behaviour of `#[requires]`, `#[public]`, `registry!` and `SecureRouter`: what compiles, and the message for every
+//! Compile-time behaviour of `#[requires]`, `#[public]`, `registry!`, `SecureRouter` and the test kit's `scopes!`: what compiles, and the message for every
 //! mistake. The `.stderr` snapshots are tied to the machine's compiler (stable 1.95); refresh them with
 //! `TRYBUILD=overwrite cargo test -p scopes-tests --test ui` and review the diff.
 
@@ -10,4 +10,5 @@ fn ui() {
     cases.compile_fail("ui/requires-args/*.rs");
     cases.compile_fail("ui/registry/*.rs");
     cases.compile_fail("ui/secure-router/*.rs");
+    cases.compile_fail("ui/testing/*.rs");
 }

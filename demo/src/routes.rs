@@ -277,3 +277,51 @@ pub fn router(state: AppState) -> Router {
     let compat = FastApiCompat::from_document(&document, &[docs::DOCS_PATH, docs::OPENAPI_PATH]);
     compat.wrap(api.with_state(state))
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use scopes_runtime::testing::{Minter, assert_refused, authorized, scopes};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn johndoe() -> User {
+        User {
+            username: "johndoe".into(),
+            email: Some("johndoe@example.com".into()),
+            full_name: Some("John Doe".into()),
+            disabled: Some(false),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_handlers_bodies_answer_for_the_principal_they_are_given() {
+        let Json(items) = read_own_items(authorized(ActiveUser(johndoe()))).await;
+        assert_eq!(items[0].owner, "johndoe");
+        let Json(me) = read_users_me(authorized(ActiveUser(johndoe()))).await;
+        assert_eq!(me, johndoe());
+        let Json(status) = read_system_status(authorized(johndoe())).await;
+        assert_eq!(status.status, "ok");
+    }
+
+    #[tokio::test]
+    async fn refusals_name_what_would_have_been_enough() {
+        let state = AppState::seed(b"the demo's unit-test secret, 32+ bytes").unwrap();
+        let minter = Minter::new(&state.authority);
+        let app = router(state);
+        let get = |path: &str, token: String| {
+            Request::get(path).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap()
+        };
+        // The seed answers 401 with the requirement's scopes, handler's first, then the guard's.
+        let only_me = app.clone().oneshot(get("/users/me/items/", minter.token("johndoe", scopes!["me"]))).await;
+        assert_refused(&only_me.unwrap(), StatusCode::UNAUTHORIZED, &["items me"]);
+        let report = app.clone().oneshot(get("/reports/items/", minter.token("johndoe", scopes!["me"]))).await;
+        assert_refused(&report.unwrap(), StatusCode::UNAUTHORIZED, &["reports", "admin"]);
+        let expired = app.clone().oneshot(get("/users/me/", minter.expired("johndoe", scopes!["me"]))).await;
+        assert_refused(&expired.unwrap(), StatusCode::UNAUTHORIZED, &["me"]);
+        let admin = app.oneshot(get("/users/me/items/", minter.token("johndoe", scopes!["admin"]))).await.unwrap();
+        assert_eq!(admin.status(), StatusCode::OK, "admin implies items:write, which implies items, and me");
+    }
+}

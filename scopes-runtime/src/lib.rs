@@ -66,6 +66,8 @@ mod describing;
 mod guard;
 mod issuing;
 mod registry;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod verifying;
 
 pub use answering::style;

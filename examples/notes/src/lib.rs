@@ -225,3 +225,62 @@ fn swagger_ui() -> impl tower::Service<
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use scopes_runtime::testing::{Minter, assert_refused, authorized, scopes};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn state() -> AppState {
+        AppState::new(Authority::hs256(b"the notes unit tests' secret, 32+ bytes").unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_written_note_is_signed_by_the_principal() {
+        let state = state();
+        let ann = User { name: "ann".into() };
+        let (status, Json(note)) =
+            write_note(authorized(ann), State(state.clone()), Json(NewNote { text: "hello".into() })).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(note, Note { id: 1, author: "ann".into(), text: "hello".into() });
+        let Json(notes) = list_notes(authorized(User { name: "bob".into() }), State(state)).await;
+        assert_eq!(notes, [note]);
+    }
+
+    #[tokio::test]
+    async fn statistics_count_the_notes() {
+        let state = state();
+        state.notes.lock().unwrap().push(Note { id: 1, author: "ann".into(), text: "x".into() });
+        let Json(counted) = stats(authorized(User { name: "root".into() }), State(state)).await;
+        assert_eq!(counted.notes, 1);
+    }
+
+    #[tokio::test]
+    async fn tokens_without_the_scope_or_out_of_date_are_refused() {
+        let state = state();
+        let minter = Minter::new(&state.authority);
+        let app = router(state);
+        let request = |token: String| {
+            Request::post("/api/v1/notes")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"text": "hi"}"#))
+                .unwrap()
+        };
+        let reader = app.clone().oneshot(request(minter.token("ann", scopes!["notes:read"]))).await.unwrap();
+        assert_refused(&reader, StatusCode::FORBIDDEN, &["notes:write"]);
+        for stale in [minter.expired("ann", scopes!["admin"]), minter.not_yet_valid("ann", scopes!["admin"])] {
+            // The RFC style names no scope in an `invalid_token` challenge.
+            let refused = app.clone().oneshot(request(stale)).await.unwrap();
+            assert_refused(&refused, StatusCode::UNAUTHORIZED, &[]);
+        }
+        let forged = app.clone().oneshot(request(minter.with_wrong_key("ann", scopes!["admin"]))).await.unwrap();
+        assert_refused(&forged, StatusCode::UNAUTHORIZED, &[]);
+        let written = app.oneshot(request(minter.token("ann", scopes!["admin"]))).await.unwrap();
+        assert_eq!(written.status(), StatusCode::CREATED, "admin implies notes:write");
+    }
+}
