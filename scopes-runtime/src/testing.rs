@@ -60,6 +60,8 @@ use crate::{Authority, Claims};
 /// that declares the registry.
 #[doc(hidden)]
 #[macro_export]
+// `crate` is meant: the registry is the calling crate's, found at its root as `#[requires]` finds it.
+#[allow(clippy::crate_in_macro_def)]
 macro_rules! __testing_scopes {
     ($($scope:tt),* $(,)?) => {
         [$(<crate::__scopes_registry!($scope) as $crate::__private::DeclaredScope>::SCOPE.name),*]
@@ -221,7 +223,8 @@ mod tests {
 
     #[test]
     fn only_scope_attributes_are_read() {
-        let challenge = r#"Bearer realm="api", error_description="needs scope=\"x\"", scope="items me", Bearer scope="admin""#;
+        let challenge =
+            r#"Bearer realm="api", error_description="needs scope=\"x\"", scope="items me", Bearer scope="admin""#;
         assert_eq!(challenge_scopes(challenge), ["items me", "admin"]);
         assert_eq!(challenge_scopes(r#"Bearer realm="api""#), Vec::<String>::new());
         assert_eq!(challenge_scopes("Bearer scope=me, Bearer"), ["me"]);
