@@ -170,6 +170,7 @@ GET  /users/me/items/  items AND me
 GET  /status/          authenticated
 GET  /admin/users/     admin AND me
 GET  /reports/items/   reports OR admin
+                         note: `admin` adds nothing: it implies `reports`, already enough
 GET  /openapi.json     public
 GET  /docs             public
 GET  /docs/            public

@@ -95,6 +95,52 @@ impl Access {
     }
 }
 
+impl Access {
+    /// What a scope hierarchy makes redundant in the requirement: legal, but it says less than it seems.
+    /// An alternative that implies another of its layer adds nothing (`any("notes:write", "admin")` when
+    /// `admin` implies `notes:write` is just `notes:write`); nor does a scope another scope of its set
+    /// implies (`all("notes:read", "notes:write")` is just `notes:write`). The route table prints each.
+    ///
+    /// ```
+    /// use scopes_runtime::Scope;
+    /// use scopes_runtime::routing::Access;
+    ///
+    /// const WRITE: Scope = Scope { name: "notes:write", description: "", implies: &[], implied_by: &["admin"] };
+    /// const ADMIN: Scope = Scope { name: "admin", description: "", implies: &["notes:write"], implied_by: &[] };
+    /// let access = Access::Requires(vec![&[&[WRITE], &[ADMIN]]]);
+    /// assert_eq!(access.redundancies(), ["`admin` adds nothing: it implies `notes:write`, already enough"]);
+    /// ```
+    pub fn redundancies(&self) -> Vec<String> {
+        let Access::Requires(layers) = self else { return Vec::new() };
+        let mut notes = Vec::new();
+        for layer in layers {
+            for (index, alternative) in layer.iter().enumerate() {
+                let names: Vec<&str> = alternative.iter().map(|scope| scope.name).collect();
+                for scope in alternative.iter() {
+                    let implied_by =
+                        alternative.iter().find(|other| other.name != scope.name && scope.is_held_by(&[other.name]));
+                    if let Some(other) = implied_by {
+                        notes.push(format!("`{}` adds nothing: `{}` implies it", scope.name, other.name));
+                    }
+                }
+                let weaker = layer.iter().enumerate().find(|(other_index, other)| {
+                    *other_index != index && !other.is_empty() && other.iter().all(|scope| scope.is_held_by(&names))
+                });
+                if let Some((_, weaker)) = weaker {
+                    let weaker: Vec<&str> = weaker.iter().map(|scope| scope.name).collect();
+                    notes.push(format!(
+                        "`{}` adds nothing: it implies `{}`, already enough",
+                        names.join(" "),
+                        weaker.join(" ")
+                    ));
+                }
+            }
+        }
+        notes.dedup();
+        notes
+    }
+}
+
 impl fmt::Display for Access {
     /// `public`; `authenticated` (a token, no scope); `me AND items`; `(reports AND me) OR (admin AND me)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -200,6 +246,9 @@ impl fmt::Display for RouteTable {
         let path_width = self.routes.iter().map(|route| route.path.len()).max().unwrap_or(0);
         for route in &self.routes {
             writeln!(f, "{:method_width$} {:path_width$}  {}", route.method, route.path, route.access)?;
+            for note in route.access.redundancies() {
+                writeln!(f, "{:method_width$} {:path_width$}    note: {note}", "", "")?;
+            }
         }
         Ok(())
     }
@@ -500,3 +549,36 @@ macro_rules! method_functions {
 }
 
 method_functions!(get GET, post POST, put PUT, patch PATCH, delete DELETE);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Scope;
+
+    const READ: Scope =
+        Scope { name: "notes:read", description: "", implies: &[], implied_by: &["notes:write", "admin"] };
+    const WRITE: Scope =
+        Scope { name: "notes:write", description: "", implies: &["notes:read"], implied_by: &["admin"] };
+    const ADMIN: Scope =
+        Scope { name: "admin", description: "", implies: &["notes:write", "notes:read"], implied_by: &[] };
+    const OTHER: Scope = Scope::new("other");
+
+    #[test]
+    fn redundant_alternatives_and_scopes_are_noted() {
+        let any = Access::Requires(vec![&[&[WRITE], &[ADMIN]]]);
+        assert_eq!(any.redundancies(), ["`admin` adds nothing: it implies `notes:write`, already enough"]);
+        let all = Access::Requires(vec![&[&[READ, WRITE]]]);
+        assert_eq!(all.redundancies(), ["`notes:read` adds nothing: `notes:write` implies it"]);
+        let set = Access::Requires(vec![&[&[READ], &[ADMIN, OTHER]]]);
+        assert_eq!(set.redundancies(), ["`admin other` adds nothing: it implies `notes:read`, already enough"]);
+    }
+
+    #[test]
+    fn independent_requirements_have_no_notes() {
+        assert!(Access::Public.redundancies().is_empty());
+        assert!(Access::Requires(vec![&[&[READ], &[OTHER]]]).redundancies().is_empty());
+        assert!(Access::Requires(vec![&[&[]]]).redundancies().is_empty());
+        // Across layers (a handler's `admin` over a guard's `notes:read`) is the guard chain's shape, not noted.
+        assert!(Access::Requires(vec![&[&[ADMIN]], &[&[READ]]]).redundancies().is_empty());
+    }
+}
