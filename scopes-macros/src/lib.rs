@@ -8,6 +8,7 @@
 
 mod check;
 mod ctxt;
+mod krate;
 mod public;
 mod registry;
 mod requires;

@@ -33,6 +33,8 @@ struct Declaration {
     scheme: Option<LitStr>,
     token_url: Option<LitStr>,
     scopes: Option<Vec<Declared>>,
+    /// `crate = path`: the runtime under another name.
+    krate: Option<syn::Path>,
     problems: Vec<syn::Error>,
 }
 
@@ -40,6 +42,17 @@ impl Parse for Declaration {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut declaration = Declaration::default();
         while !input.is_empty() {
+            if crate::krate::peek(input) {
+                let span = input.span();
+                if declaration.krate.replace(crate::krate::parse(input)?).is_some() {
+                    declaration.problems.push(syn::Error::new(span, "`crate` specified more than once"));
+                }
+                if input.is_empty() {
+                    break;
+                }
+                input.parse::<Token![,]>()?;
+                continue;
+            }
             let key: Ident = input.parse().map_err(|e| syn::Error::new(e.span(), SHAPE))?;
             input.parse::<Token![=]>()?;
             let repeated = || syn::Error::new_spanned(&key, format!("`{key}` specified more than once"));
@@ -224,14 +237,15 @@ fn fallback(errors: TokenStream, declaration: Option<&Declaration>) -> TokenStre
     let token_url = declaration.and_then(|d| d.token_url.as_ref()).unwrap_or(&empty);
     let scopes = declaration.and_then(|d| d.scopes.as_deref()).unwrap_or_default();
     let (names, descriptions) = (scopes.iter().map(|s| &s.name), scopes.iter().map(|s| &s.description));
+    let krate = crate::krate::tokens(declaration.and_then(|d| d.krate.as_ref()));
     quote! {
         #errors
 
         /// The application's security scheme and scopes, declared with `scopes_runtime::registry!`.
-        pub static SCOPE_REGISTRY: ::scopes_runtime::Registry = ::scopes_runtime::Registry::__new(
+        pub static SCOPE_REGISTRY: #krate::Registry = #krate::Registry::__new(
             #scheme,
             #token_url,
-            &[#(::scopes_runtime::Scope { name: #names, description: #descriptions, implies: &[], implied_by: &[] }),*],
+            &[#(#krate::Scope { name: #names, description: #descriptions, implies: &[], implied_by: &[] }),*],
         );
 
         #[doc(hidden)]
@@ -288,6 +302,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
         return fallback(errors.to_compile_errors(), Some(&declaration));
     }
 
+    let krate = crate::krate::tokens(declaration.krate.as_ref());
     let names: Vec<&LitStr> = scopes.iter().map(|scope| &scope.name).collect();
     let markers: Vec<Ident> = (0..scopes.len()).map(|index| format_ident!("S{index}")).collect();
     let marker_impls = scopes.iter().zip(&markers).zip(&hierarchy).map(|((scope, marker), (implies, implied_by))| {
@@ -297,8 +312,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
         quote! {
             #[doc = concat!("The declared scope `", #name, "`.")]
             pub struct #marker;
-            impl ::scopes_runtime::__private::DeclaredScope for #marker {
-                const SCOPE: ::scopes_runtime::Scope = ::scopes_runtime::Scope {
+            impl #krate::__private::DeclaredScope for #marker {
+                const SCOPE: #krate::Scope = #krate::Scope {
                     name: #name,
                     description: #description,
                     implies: &[#(#implies),*],
@@ -309,10 +324,10 @@ pub fn expand(input: TokenStream) -> TokenStream {
     });
     quote! {
         /// The application's security scheme and scopes, declared with `scopes_runtime::registry!`.
-        pub static SCOPE_REGISTRY: ::scopes_runtime::Registry = ::scopes_runtime::Registry::__new(
+        pub static SCOPE_REGISTRY: #krate::Registry = #krate::Registry::__new(
             #scheme,
             #token_url,
-            &[#(<__scopes::#markers as ::scopes_runtime::__private::DeclaredScope>::SCOPE),*],
+            &[#(<__scopes::#markers as #krate::__private::DeclaredScope>::SCOPE),*],
         );
 
         /// One marker type per declared scope: `#[requires]` builds a requirement's type from them.
@@ -321,7 +336,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
             #(#marker_impls)*
         }
 
-        const _: () = ::scopes_runtime::__private::assert_registry_at_crate_root(::core::module_path!());
+        const _: () = #krate::__private::assert_registry_at_crate_root(::core::module_path!());
 
         /// A declared scope's marker type, by name; any other name is a compile error on the string.
         #[doc(hidden)]
@@ -329,7 +344,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
         macro_rules! __scopes_registry {
             #( (#names) => { crate::__scopes::#markers }; )*
             ($other:literal) => {
-                ::scopes_runtime::__private::check_scopes! { declared = [#(#names),*], required = [$other] }
+                #krate::__private::check_scopes! { declared = [#(#names),*], required = [$other] }
             };
         }
 

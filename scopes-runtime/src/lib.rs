@@ -187,6 +187,13 @@ pub use registry::{Registry, Scope};
 /// unknown or repeated argument or function, an empty `any()` or `all()`, an expression wider than 16
 /// alternatives of 16 scopes, a scope that is not a string literal, empty, listed twice, outside RFC
 /// 6749's scope-token characters, or not declared in the registry (with a "did you mean" for near misses).
+///
+/// # A renamed dependency
+///
+/// Generated code names the runtime `::scopes_runtime`. An app that renamed the dependency says where it
+/// is with `crate = path` (or `crate = "path"`), as serde's `#[serde(crate = "...")]`, on `#[requires]`,
+/// [`macro@public`] and [`registry!`] alike: `#[my_scopes::requires(crate = my_scopes, scopes = ["me"])]`.
+/// `tests/renamed` is such an app.
 pub use scopes_macros::requires;
 pub use style::ResponseStyle;
 
@@ -194,8 +201,9 @@ pub use style::ResponseStyle;
 /// every handler that is not `#[requires(...)]`.
 ///
 /// It adds a first parameter of the zero-sized extractor [`routing::Public`], which reads nothing and
-/// never fails; the router sees the mark in the handler's type. It takes no arguments, goes on an
-/// `async fn`, and cannot be combined with `#[requires]`.
+/// never fails; the router sees the mark in the handler's type. It takes no arguments (but
+/// `crate = path` for a renamed dependency, see [`macro@requires`]), goes on an `async fn`, and cannot be
+/// combined with `#[requires]`.
 ///
 /// ```
 /// use scopes_runtime::public;
@@ -217,7 +225,8 @@ pub use issuing::response::TokenResponse;
 ///
 /// Defines `SCOPE_REGISTRY` (a [`Registry`]) and the hidden macro through which [`macro@requires`] checks
 /// scope names at compile time. Scope names must be RFC 6749 scope tokens (printable ASCII without
-/// spaces, `"` or `\`) and unique; `scheme` and `token_url` are required.
+/// spaces, `"` or `\`) and unique; `scheme` and `token_url` are required; `crate = path` names a renamed
+/// runtime dependency (see [`macro@requires`]).
 ///
 /// A scope may imply others (`"admin" => "..." implies ["me", "items"]`): a token holding it holds them
 /// too, transitively. An implication of an undeclared scope, of itself, or one closing a cycle is a compile

@@ -38,6 +38,8 @@ pub struct Args {
     /// Problems found while reading arguments that still parsed (repeats, non-string elements, empty
     /// lists), reported together.
     pub problems: Vec<syn::Error>,
+    /// `crate = path`: the runtime under another name.
+    pub krate: Option<syn::Path>,
 }
 
 mod kw {
@@ -49,7 +51,12 @@ impl Parse for Args {
         let mut args = Args::default();
         let mut scopes_seen = false;
         while !input.is_empty() {
-            if input.peek(kw::scopes) && input.peek2(Token![=]) {
+            if crate::krate::peek(input) {
+                let span = input.span();
+                if args.krate.replace(crate::krate::parse(input)?).is_some() {
+                    args.problems.push(syn::Error::new(span, "`crate` specified more than once"));
+                }
+            } else if input.peek(kw::scopes) && input.peek2(Token![=]) {
                 let key: kw::scopes = input.parse()?;
                 let term = parse_scope_list(key.span, input, &mut args.problems)?;
                 if std::mem::replace(&mut scopes_seen, true) {

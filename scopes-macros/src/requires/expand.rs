@@ -13,24 +13,25 @@ use syn::spanned::Spanned;
 
 use super::ast::{GuardImpl, Handler, Target};
 
-pub fn expand(target: &Target, alternatives: &[Vec<LitStr>]) -> TokenStream {
-    let requirement = requirement_type(alternatives);
+/// `krate` is the path to the runtime: `::scopes_runtime`, or the one `crate = path` gives.
+pub fn expand(target: &Target, alternatives: &[Vec<LitStr>], krate: &TokenStream) -> TokenStream {
+    let requirement = requirement_type(alternatives, krate);
     match target {
-        Target::Handler(handler) => expand_handler(handler, &requirement),
-        Target::Guard(guard) => expand_guard(guard, &requirement),
+        Target::Handler(handler) => expand_handler(handler, &requirement, krate),
+        Target::Guard(guard) => expand_guard(guard, &requirement, krate),
     }
 }
 
 /// `AnyOf<(AllOf<(S0, S1)>, ...)>`, each scope's marker looked up through the crate's registry, which
 /// is also the compile-time check that it is declared: the lookup of an undeclared one is the error.
-fn requirement_type(alternatives: &[Vec<LitStr>]) -> TokenStream {
+fn requirement_type(alternatives: &[Vec<LitStr>], krate: &TokenStream) -> TokenStream {
     let all = alternatives.iter().map(|scopes| {
-        quote! { ::scopes_runtime::__private::AllOf<( #(crate::__scopes_registry!(#scopes),)* )> }
+        quote! { #krate::__private::AllOf<( #(crate::__scopes_registry!(#scopes),)* )> }
     });
-    quote! { ::scopes_runtime::__private::AnyOf<( #(#all,)* )> }
+    quote! { #krate::__private::AnyOf<( #(#all,)* )> }
 }
 
-fn expand_handler(handler: &Handler, requirement: &TokenStream) -> TokenStream {
+fn expand_handler(handler: &Handler, requirement: &TokenStream, krate: &TokenStream) -> TokenStream {
     let mut item_sig = handler.item.sig.clone();
     // An alias, not a type: handlers with the same requirement still share one extractor type. Named so
     // that attributes reading the signature (utoipa's `#[utoipa::path]`) see a plain path, not a macro.
@@ -39,7 +40,7 @@ fn expand_handler(handler: &Handler, requirement: &TokenStream) -> TokenStream {
     let (attrs, pat, ty) = (&principal.attrs, &principal.pat, &principal.ty);
     // Spanned at the user's type, so "not a principal" errors land on it.
     let authorized = quote_spanned! {ty.span()=>
-        #(#attrs)* ::scopes_runtime::__private::Authorized(#pat, _): ::scopes_runtime::__private::Authorized<#ty, #alias>
+        #(#attrs)* #krate::__private::Authorized(#pat, _): #krate::__private::Authorized<#ty, #alias>
     };
     let rest = item_sig.inputs.iter().skip(1);
     let inputs = quote! { #authorized, #(#rest),* };
@@ -54,30 +55,30 @@ fn expand_handler(handler: &Handler, requirement: &TokenStream) -> TokenStream {
     }
 }
 
-fn expand_guard(guard: &GuardImpl, requirement: &TokenStream) -> TokenStream {
+fn expand_guard(guard: &GuardImpl, requirement: &TokenStream, krate: &TokenStream) -> TokenStream {
     let item = &guard.item;
     let state = &guard.state;
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let own = quote!(<#requirement as ::scopes_runtime::__private::Disjunction>::ALTERNATIVES);
+    let own = quote!(<#requirement as #krate::__private::Disjunction>::ALTERNATIVES);
     quote! {
         #item
 
-        impl #impl_generics ::scopes_runtime::__private::SealedAuthorize<#state> for #self_ty #where_clause {}
+        impl #impl_generics #krate::__private::SealedAuthorize<#state> for #self_ty #where_clause {}
 
-        impl #impl_generics ::scopes_runtime::Authorize<#state> for #self_ty #where_clause {
+        impl #impl_generics #krate::Authorize<#state> for #self_ty #where_clause {
             fn authorize(
-                parts: &mut ::scopes_runtime::__private::Parts,
+                parts: &mut #krate::__private::Parts,
                 state: &#state,
-                requirement: ::scopes_runtime::Requirement<'_>,
-            ) -> impl ::core::future::Future<Output = ::core::result::Result<Self, ::scopes_runtime::AuthError>>
+                requirement: #krate::Requirement<'_>,
+            ) -> impl ::core::future::Future<Output = ::core::result::Result<Self, #krate::AuthError>>
                    + ::core::marker::Send {
-                ::scopes_runtime::__private::authorize_guard::<#state, Self>(parts, state, requirement, #own)
+                #krate::__private::authorize_guard::<#state, Self>(parts, state, requirement, #own)
             }
 
-            fn requirement_layers(layers: &mut ::std::vec::Vec<::scopes_runtime::Alternatives>) {
+            fn requirement_layers(layers: &mut ::std::vec::Vec<#krate::Alternatives>) {
                 layers.push(#own);
-                <<#self_ty as ::scopes_runtime::Guard<#state>>::Inner as ::scopes_runtime::Authorize<#state>>::requirement_layers(layers);
+                <<#self_ty as #krate::Guard<#state>>::Inner as #krate::Authorize<#state>>::requirement_layers(layers);
             }
         }
     }

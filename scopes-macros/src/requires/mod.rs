@@ -36,6 +36,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     // its extractor and the router using it compiles; the build fails on the reported errors alone.
     let alternatives = valid::normal_form(&args, &mut errors);
     let compile_errors = errors.to_compile_errors();
-    let expanded = expand::expand(&target, &alternatives);
+    let krate = crate::krate::tokens(args.krate.as_ref());
+    let expanded = expand::expand(&target, &alternatives, &krate);
     quote! { #compile_errors #expanded }
 }
