@@ -12,3 +12,9 @@ fn ui() {
     cases.compile_fail("ui/secure-router/*.rs");
     cases.compile_fail("ui/testing/*.rs");
 }
+
+/// The mistakes a newcomer makes first, each with one error that says what to do.
+#[test]
+fn diagnostics() {
+    trybuild::TestCases::new().compile_fail("ui/diagnostics/*.rs");
+}

@@ -24,6 +24,18 @@ pub fn parse(input: ParseStream) -> syn::Result<Path> {
     input.parse::<Path>()
 }
 
+/// `tokens` with every token at `span`, so an error about code built from them lands there.
+pub fn respanned(tokens: &TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
+}
+
 /// The runtime's path as generated code writes it.
 pub fn tokens(path: Option<&Path>) -> TokenStream {
     match path {

@@ -18,6 +18,33 @@ use crate::guard::Alternatives;
 use crate::routing::{Access, RouteAccess};
 use crate::{AuthError, Authority, Authorize, Guard, Requirement, Scope};
 
+/// What `#[requires]` leaves in place of a handler it reported an error on: an extractor and a response
+/// that every router accepts, so that one error is not followed by the router's. The build has already
+/// failed; this never serves a request.
+pub struct Unusable;
+
+impl<S: Send + Sync> FromRequestParts<S> for Unusable {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Unusable)
+    }
+}
+
+impl axum::response::IntoResponse for Unusable {
+    fn into_response(self) -> Response {
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    }
+}
+
+impl<S> crate::routing::sealed::Sealed<S> for Unusable {}
+
+impl<S> RouteAccess<S> for Unusable {
+    fn access() -> Access {
+        Access::Public
+    }
+}
+
 /// A declared scope, as the marker type `registry!` generates for it.
 pub trait DeclaredScope {
     const SCOPE: Scope;

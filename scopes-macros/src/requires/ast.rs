@@ -108,6 +108,23 @@ impl Handler {
         let name = &item.sig.ident;
         match item.sig.inputs.first() {
             Some(FnArg::Typed(principal)) => {
+                if let Some(extractor) = axum_extractor(&principal.ty) {
+                    let principals = item.sig.inputs.iter().skip(1).filter_map(|input| match input {
+                        FnArg::Typed(typed) if axum_extractor(&typed.ty).is_none() => Some(typed),
+                        _ => None,
+                    });
+                    let hint = match principals.last() {
+                        Some(later) => format!("move `{}: {}` to the front", tidy(&later.pat), tidy(&later.ty)),
+                        None => "add the principal (e.g. `user: User`) before it".to_owned(),
+                    };
+                    return Err(syn::Error::new_spanned(
+                        &principal.ty,
+                        format!(
+                            "the principal must be the first parameter: `#[requires]` hands the authorized principal to \
+                             it, and `{extractor}` is an axum extractor; {hint}, and keep the other extractors after it"
+                        ),
+                    ));
+                }
                 let principal = principal.clone();
                 Ok(Handler { item, principal })
             }
@@ -124,6 +141,63 @@ impl Handler {
             )),
         }
     }
+}
+
+/// Extractors axum provides, which a newcomer may put first; a principal or guard is never one of them.
+const AXUM_EXTRACTORS: &[&str] = &[
+    "Path",
+    "Query",
+    "Json",
+    "Form",
+    "State",
+    "Extension",
+    "HeaderMap",
+    "Request",
+    "Bytes",
+    "String",
+    "Method",
+    "Uri",
+    "ConnectInfo",
+    "OriginalUri",
+    "RawQuery",
+    "RawForm",
+    "MatchedPath",
+    "Multipart",
+    "TypedHeader",
+    "Host",
+    "Version",
+    "Body",
+    "WebSocketUpgrade",
+    "NestedPath",
+    "RawPathParams",
+];
+
+/// The name of `ty` when it is one of axum's extractors (`Path<u32>`, `axum::Json<T>`...).
+fn axum_extractor(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    let name = last.ident.to_string();
+    AXUM_EXTRACTORS.contains(&name.as_str()).then(|| tidy(ty))
+}
+
+/// `tokens` as a person writes them: no space inside `<...>`, `(...)` or paths.
+fn tidy(tokens: &impl ToTokens) -> String {
+    let written = tokens.to_token_stream().to_string();
+    let mut tidy = written.clone();
+    for (spaced, tight) in [
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        (" ::", "::"),
+        (":: ", "::"),
+        (" ,", ","),
+    ] {
+        tidy = tidy.replace(spaced, tight);
+    }
+    tidy
 }
 
 impl GuardImpl {

@@ -38,7 +38,8 @@ fn expand_handler(handler: &Handler, requirement: &TokenStream, krate: &TokenStr
     let alias = format_ident!("__scopes_requirement_{}", item_sig.ident);
     let principal = &handler.principal;
     let (attrs, pat, ty) = (&principal.attrs, &principal.pat, &principal.ty);
-    // Spanned at the user's type, so "not a principal" errors land on it.
+    // Spanned at the user's type, so "not a principal" errors land on it: the runtime's path too.
+    let krate = &crate::krate::respanned(krate, ty.span());
     let authorized = quote_spanned! {ty.span()=>
         #(#attrs)* #krate::__private::Authorized(#pat, _): #krate::__private::Authorized<#ty, #alias>
     };
