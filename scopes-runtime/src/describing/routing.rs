@@ -268,7 +268,7 @@ impl fmt::Display for RouteTable {
 /// scopes_runtime::registry! {
 ///     scheme = "OAuth2PasswordBearer",
 ///     token_url = "token",
-///     scopes = { "items" => "Read items.", "admin" => "Administer." implies ["items"] },
+///     scopes = { "items" => "Read items.", "admin" => "Administer the API." },
 /// }
 ///
 /// #[derive(Clone, FromRef)]
