@@ -324,4 +324,37 @@ mod tests {
         let admin = app.oneshot(get("/users/me/items/", minter.token("johndoe", scopes!["admin"]))).await.unwrap();
         assert_eq!(admin.status(), StatusCode::OK, "admin implies items:write, which implies items, and me");
     }
+
+    #[tokio::test]
+    async fn in_issuer_mode_the_user_is_who_the_providers_token_says() {
+        use scopes_runtime::testing::FakeProvider;
+        const AUDIENCE: &str = "https://api.example";
+
+        let provider = FakeProvider::start().await;
+        let authority = scopes_runtime::Authority::from_providers([provider.provider()], AUDIENCE).unwrap();
+        assert!(authority.wait_for_keys(std::time::Duration::from_secs(5)).await);
+        let app = router(AppState::for_provider(authority, "http://127.0.0.1:8000", None));
+        let get = |token: String| {
+            Request::get("/users/me/").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap()
+        };
+        let signed = provider.sign(&serde_json::json!({
+            "iss": provider.issuer(), "aud": AUDIENCE, "sub": "ann", "scope": "me", "name": "Ann", "exp": 4102444800u64,
+        }));
+        let me = app.clone().oneshot(get(signed)).await.unwrap();
+        assert_eq!(me.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(me.into_body(), 1 << 16).await.unwrap();
+        let user: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(user, serde_json::json!({"username": "ann", "email": null, "full_name": "Ann", "disabled": false}));
+
+        // The provider rotates and retires the old key: its tokens stop verifying once the set is refetched.
+        let before = provider.token("ann", scopes!["me"], AUDIENCE);
+        provider.rotate();
+        provider.retire_old_keys();
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let after = provider.token("ann", scopes!["me"], AUDIENCE);
+        assert_eq!(app.clone().oneshot(get(after)).await.unwrap().status(), StatusCode::OK);
+        let retired = app.oneshot(get(before)).await.unwrap();
+        // The RFC style (the library default) names no scope in an `invalid_token` challenge.
+        assert_refused(&retired, StatusCode::UNAUTHORIZED, &[]);
+    }
 }

@@ -1,5 +1,6 @@
 //! Testing an app built on scopes (the `testing` feature): tokens for its registry, guarded handlers'
-//! bodies called with a principal, and refusals asserted in one line.
+//! bodies called with a principal, refusals asserted in one line, and a [`FakeProvider`] for an app that
+//! verifies an identity provider's tokens.
 //!
 //! Enable it for tests only:
 //!
@@ -46,6 +47,10 @@
 //! assert!(authority.verify(&minter.expired("johndoe", scopes!["me"])).is_err());
 //! # }
 //! ```
+
+mod fake_provider;
+
+pub use fake_provider::FakeProvider;
 
 use std::marker::PhantomData;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,0 +1,173 @@
+//! A fake identity provider for tests of an app in issuer mode: OpenID Connect discovery and a JWK Set
+//! served on `127.0.0.1:0`, Ed25519 keys made fresh for each run, tokens signed with the current key, and
+//! rotation.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use axum::Json;
+use axum::extract::State;
+use axum::routing::get;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+use crate::{KeyRefresh, Provider};
+
+/// An identity provider on a loopback port, for tests: it publishes its keys by discovery, mints access
+/// tokens (RFC 9068: `typ` `at+jwt`, `iss`, `aud`, `sub`, `scope`, `exp`, `iat`, `jti`) with its current key,
+/// rotates keys, and counts the fetches of its key set. Stopped when dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// use scopes_runtime::Authority;
+/// use scopes_runtime::testing::FakeProvider;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let provider = FakeProvider::start().await;
+/// let authority = Authority::from_providers([provider.provider()], "https://api.example").unwrap();
+/// assert!(authority.wait_for_keys(Duration::from_secs(5)).await);
+///
+/// let token = provider.token("johndoe", ["me"], "https://api.example");
+/// assert_eq!(authority.verify_async(&token).await.unwrap().scopes, ["me"]);
+///
+/// provider.rotate(); // a new key signs; the old one stays published
+/// let rotated = provider.token("johndoe", ["me"], "https://api.example");
+/// // An unknown kid prompts a fetch, once the refetch cooldown (100 ms here) since the last one is over.
+/// tokio::time::sleep(Duration::from_millis(150)).await;
+/// assert!(authority.verify_async(&rotated).await.is_ok());
+/// assert!(authority.verify_async(&token).await.is_ok());
+/// # }
+/// ```
+pub struct FakeProvider {
+    issuer: String,
+    state: Arc<FakeState>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+struct FakeState {
+    keys: Mutex<Vec<SigningKey>>,
+    fetches: AtomicU64,
+    issuer: String,
+}
+
+/// One Ed25519 key: its id, its signing half, and its public JWK.
+struct SigningKey {
+    kid: String,
+    encoding: EncodingKey,
+    jwk: Value,
+}
+
+impl SigningKey {
+    fn generate(kid: String) -> Self {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("an Ed25519 key");
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("the key just made");
+        use base64::Engine;
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
+        let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"});
+        SigningKey { kid, encoding: EncodingKey::from_ed_der(pkcs8.as_ref()), jwk }
+    }
+}
+
+impl FakeProvider {
+    /// A provider with one key, listening on a free loopback port.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+        let issuer = format!("http://{}", listener.local_addr().expect("a bound address"));
+        let state = Arc::new(FakeState {
+            keys: Mutex::new(vec![SigningKey::generate("key-1".into())]),
+            fetches: AtomicU64::new(0),
+            issuer: issuer.clone(),
+        });
+        let app = axum::Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(key_set))
+            .with_state(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeProvider { issuer, state, server }
+    }
+
+    /// Its issuer, `http://127.0.0.1:PORT`.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The [`Provider`] that trusts it, refetching at most every 100 ms so tests need not wait.
+    pub fn provider(&self) -> Provider {
+        let refresh =
+            KeyRefresh { unknown_kid_cooldown: std::time::Duration::from_millis(100), ..KeyRefresh::default() };
+        Provider::discover(&self.issuer).with_refresh(refresh)
+    }
+
+    /// An access token for `subject` granting `scopes`, for `audience`, valid for five minutes, signed with
+    /// the current key.
+    pub fn token<const N: usize>(&self, subject: &str, scopes: [&str; N], audience: &str) -> String {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let serial = self.state.fetches.load(Ordering::Relaxed);
+        self.sign(&json!({
+            "iss": self.issuer, "aud": audience, "sub": subject, "scope": scopes.join(" "),
+            "iat": now, "exp": now + 300, "jti": format!("{now}-{serial}-{subject}"),
+        }))
+    }
+
+    /// Any claims, signed with the current key (header `typ` `at+jwt`, its `kid`).
+    pub fn sign(&self, claims: &Value) -> String {
+        let keys = self.state.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current = keys.last().expect("a provider always has a key");
+        let header =
+            Header { kid: Some(current.kid.clone()), typ: Some("at+jwt".into()), ..Header::new(Algorithm::EdDSA) };
+        jsonwebtoken::encode(&header, claims, &current.encoding).expect("signing with a fresh key")
+    }
+
+    /// Signs with a new key from now on, still publishing the older ones; the new key's id.
+    pub fn rotate(&self) -> String {
+        let mut keys = self.state.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let kid = format!("key-{}", keys.len() + 1);
+        keys.push(SigningKey::generate(kid.clone()));
+        kid
+    }
+
+    /// Stops publishing every key but the current one: tokens they signed stop verifying once the set is
+    /// refetched.
+    pub fn retire_old_keys(&self) {
+        let mut keys = self.state.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let keep = keys.len() - 1;
+        keys.drain(..keep);
+    }
+
+    /// How many times its key set has been fetched.
+    pub fn jwks_fetches(&self) -> u64 {
+        self.state.fetches.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeProvider {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn discovery(State(state): State<Arc<FakeState>>) -> Json<Value> {
+    let issuer = &state.issuer;
+    Json(json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/jwks"),
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+    }))
+}
+
+async fn key_set(State(state): State<Arc<FakeState>>) -> Json<Value> {
+    state.fetches.fetch_add(1, Ordering::SeqCst);
+    let keys = state.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    Json(json!({ "keys": keys.iter().map(|key| key.jwk.clone()).collect::<Vec<_>>() }))
+}
