@@ -18,28 +18,27 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let config = Config::parse();
-    let listener = match config.command {
-        Some(Command::Openapi | Command::Routes) => None,
-        _ => Some(tokio::net::TcpListener::bind(config.bind).await?),
-    };
-    let bound = listener.as_ref().map_or(Ok(config.bind), |listener| listener.local_addr())?;
+    if let Some(command @ (Command::Openapi | Command::Routes)) = &config.command {
+        // Describing the API needs no token endpoint (nor its stand-in hash): only a provider's metadata.
+        let source = match &config.provider.issuer {
+            Some(issuer) => TokenSource::of(&provider_state(&config, issuer, config.bind).await),
+            None => TokenSource::Own,
+        };
+        if let Command::Openapi = command {
+            let document = demo::routes::openapi(&config.style.response_style(), &source)
+                .to_pretty_json()
+                .map_err(std::io::Error::other)?;
+            println!("{document}");
+        } else {
+            print!("{}", demo::routes::route_table(&source));
+        }
+        return Ok(());
+    }
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let state = match &config.provider.issuer {
-        Some(issuer) => provider_state(&config, issuer, bound).await,
+        Some(issuer) => provider_state(&config, issuer, listener.local_addr()?).await,
         None => own_state(&config),
     };
-    if let Some(Command::Openapi) = config.command {
-        let source = TokenSource::of(&state);
-        let document = demo::routes::openapi(state.authority.response_style(), &source)
-            .to_pretty_json()
-            .map_err(std::io::Error::other)?;
-        println!("{document}");
-        return Ok(());
-    }
-    if let Some(Command::Routes) = config.command {
-        print!("{}", demo::routes::route_table(&TokenSource::of(&state)));
-        return Ok(());
-    }
-    let Some(listener) = listener else { unreachable!("bound above for serving") };
     let app = demo::router(state).layer(TraceLayer::new_for_http());
     // The address comes last: tests and scripts read it from the end of this line.
     tracing::info!("answering in the {:?} style; listening on http://{}", config.style, listener.local_addr()?);
@@ -49,7 +48,7 @@ async fn main() -> std::io::Result<()> {
 /// The seed's app: its own users, tokens signed with the configured (or a random) secret.
 fn own_state(config: &Config) -> AppState {
     let (secret, generated) = config.secret_or_random();
-    if generated && config.command.as_ref().is_none_or(|command| matches!(command, Command::Serve)) {
+    if generated {
         tracing::warn!(
             "no --secret-key or DEMO_SECRET_KEY given: signing tokens with a random secret; \
              tokens will not survive a restart"
