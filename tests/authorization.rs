@@ -229,6 +229,7 @@ fn the_generated_extractor_holds_the_guard_chain_once() {
     let chain = std::mem::size_of_val(&<demo::auth::ActiveUser as Authorize<demo::AppState>>::authorize(
         &mut parts,
         &state,
+        state.authority.clone(),
         Requirement::new(&[&[]]),
     ));
     let extractor = std::mem::size_of_val(&Authorized::<

@@ -14,6 +14,9 @@ use scopes_tests::tokens::{now, raw, signed};
 use scopes_tests::transport::{InProcess, TestRequest, Transport};
 use serde_json::json;
 
+// `#[requires]` finds the crate's registry at its root, even for a handler that requires no scope.
+scopes_runtime::registry! { scheme = "OAuth2PasswordBearer", token_url = "token", scopes = {} }
+
 const REALM: &str = "scopes demo";
 
 fn state(style: ResponseStyle) -> demo::AppState {

@@ -25,6 +25,9 @@ pub mod serve;
 pub mod users;
 
 scopes_runtime::registry! {
+    // The state every handler is checked against where it is declared (a wrong principal type, or a state
+    // without an `Authority`, is one error there).
+    state = AppState,
     scheme = "OAuth2PasswordBearer",
     token_url = "token",
     scopes = {

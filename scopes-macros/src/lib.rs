@@ -4,10 +4,11 @@
 //! Layout: `requires/` (the attribute: `attr` parses its expression, `ast` the annotated item, `valid`
 //! checks both and brings the expression to normal form, `expand` generates code), `public` (the mark of
 //! an unguarded handler), `registry` (the scope declaration and its hierarchy), `check` (the compile-time
-//! lookup of required scopes in the registry), `scope_token` and `ctxt` (shared by all of them).
+//! lookup of required scopes in the registry), `enclosing` (whether a handler sits in an impl block), `scope_token` and `ctxt` (shared by all of them).
 
 mod check;
 mod ctxt;
+mod enclosing;
 mod krate;
 mod public;
 mod registry;

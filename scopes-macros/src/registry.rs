@@ -13,9 +13,9 @@ use syn::{Ident, LitStr, Token, braced, bracketed};
 use crate::ctxt::Errors;
 use crate::scope_token::{closest, list, scope_token_problem};
 
-const KEYS: &[&str] = &["scheme", "token_url", "scopes"];
+const KEYS: &[&str] = &["scheme", "token_url", "scopes", "state"];
 const SHAPE: &str = "expected `scheme = \"...\", token_url = \"...\", scopes = { \"name\" => \"description\", ... }` \
-                     (a scope may add `implies [\"other\", ...]`)";
+                     (a scope may add `implies [\"other\", ...]`), and optionally `state = AppState`";
 
 /// One scope as declared: `"name" => "description"`, optionally `implies ["other", ...]`.
 struct Declared {
@@ -33,6 +33,9 @@ struct Declaration {
     scheme: Option<LitStr>,
     token_url: Option<LitStr>,
     scopes: Option<Vec<Declared>>,
+    /// `state = Type`: the app's state, which every `#[requires]` handler of the crate is then checked
+    /// against where it is declared.
+    state: Option<syn::Type>,
     /// `crate = path`: the runtime under another name.
     krate: Option<syn::Path>,
     problems: Vec<syn::Error>,
@@ -66,6 +69,12 @@ impl Parse for Declaration {
                 "token_url" => {
                     let value = input.parse()?;
                     if declaration.token_url.replace(value).is_some() {
+                        declaration.problems.push(repeated());
+                    }
+                }
+                "state" => {
+                    let value = input.parse()?;
+                    if declaration.state.replace(value).is_some() {
                         declaration.problems.push(repeated());
                     }
                 }
@@ -238,6 +247,9 @@ fn fallback(errors: TokenStream, declaration: Option<&Declaration>) -> TokenStre
     let scopes = declaration.and_then(|d| d.scopes.as_deref()).unwrap_or_default();
     let (names, descriptions) = (scopes.iter().map(|s| &s.name), scopes.iter().map(|s| &s.description));
     let krate = crate::krate::tokens(declaration.and_then(|d| d.krate.as_ref()));
+    // Generic over the state: a declared state is not checked against handlers while the registry has
+    // errors of its own.
+    let extractor_arm = extractor_arm(&krate, None);
     quote! {
         #errors
 
@@ -251,12 +263,78 @@ fn fallback(errors: TokenStream, declaration: Option<&Declaration>) -> TokenStre
         #[doc(hidden)]
         #[allow(unused_macros)]
         macro_rules! __scopes_registry {
+            #extractor_arm
             ($other:literal) => { () };
         }
 
         #[doc(hidden)]
         #[allow(unused_imports)]
         pub(crate) use __scopes_registry;
+    }
+}
+
+/// A declared state's alias, for generated code anywhere in the crate, and where its handlers find the
+/// `Authority`: a type whose impl is the one place that needs the state to provide it, so that a state
+/// without one is one error, at the state as the registry names it.
+fn state_items(krate: &TokenStream, state: &syn::Type) -> TokenStream {
+    let span = syn::spanned::Spanned::span(state);
+    let from_state = crate::krate::respanned(
+        &quote!(<#krate::Authority as #krate::AuthorityIn<crate::__ScopesState>>::authority_in),
+        span,
+    );
+    quote! {
+        /// The app's state, as `registry!` declares it: what `#[requires]` handlers are checked against.
+        #[doc(hidden)]
+        #[allow(dead_code)]
+        pub(crate) type __ScopesState = #state;
+
+        /// Where the handlers of the declared state find its `Authority`. Public, as the handlers' types
+        /// naming it may be.
+        #[doc(hidden)]
+        pub struct __ScopesAuthority;
+
+        impl #krate::AuthorityIn<__ScopesState> for __ScopesAuthority {
+            fn authority_in(state: &__ScopesState) -> #krate::Authority {
+                #from_state(state)
+            }
+        }
+    }
+}
+
+/// The arm of `__scopes_registry!` through which `#[requires]` gives a handler's extractor type its
+/// `Extract` impl: for the declared state, or for any state that meets the bounds.
+///
+/// With a declared state the impl names it and bounds nothing, so that a parameter type that is no
+/// principal fails on the impl's `type Principal` (spanned at the user's type), and the handler stays a
+/// handler: the router adds no error of its own. Whether the state provides an `Authority` is checked
+/// once, by the registry (`state_items`).
+fn extractor_arm(krate: &TokenStream, state: Option<&syn::Type>) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let header = match state {
+        Some(_) => quote! {
+            impl #krate::RequiresHandler<crate::__ScopesState> for $local {
+                type Principal = $principal;
+                type Authority = crate::__ScopesAuthority;
+            }
+        },
+        None => quote! {
+            impl<S> #krate::RequiresHandler<S> for $local
+            where
+                $principal: #krate::Authorize<S>,
+                #krate::Authority: #krate::AuthorityIn<S>,
+            {
+                type Principal = $principal;
+                type Authority = #krate::Authority;
+            }
+        },
+    };
+    quote! {
+        (@extractor $local:ident, $principal:ty, $requirement:ty) => {
+            impl #private::Disjunction for $local {
+                const ALTERNATIVES: #krate::Alternatives = <$requirement as #private::Disjunction>::ALTERNATIVES;
+            }
+            #header
+        };
     }
 }
 
@@ -322,7 +400,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
             }
         }
     });
+    let extractor_arm = extractor_arm(&krate, declaration.state.as_ref());
+    let state_alias = declaration.state.as_ref().map(|state| state_items(&krate, state));
     quote! {
+        #state_alias
+
         /// The application's security scheme and scopes, declared with `scopes_runtime::registry!`.
         pub static SCOPE_REGISTRY: #krate::Registry = #krate::Registry::__new(
             #scheme,
@@ -342,6 +424,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
         #[doc(hidden)]
         #[allow(unused_macros)]
         macro_rules! __scopes_registry {
+            #extractor_arm
             #( (#names) => { crate::__scopes::#markers }; )*
             ($other:literal) => {
                 #krate::__private::check_scopes! { declared = [#(#names),*], required = [$other] }

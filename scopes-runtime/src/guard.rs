@@ -12,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use crate::bearer::{Credentials, bearer_credentials};
+use crate::routing::Access;
 use crate::verifying::verifier::Verifying;
 use crate::{AuthError, Authority, Claims, Scope, TokenError};
 
@@ -97,14 +98,15 @@ pub trait Guard<S>: Sized + Send {
     message = "`{Self}` cannot be a `#[requires]` handler's principal with state `{S}`",
     label = "neither a `Principal<{S}>` nor a guard declared with `#[requires]`",
     note = "implement `scopes_runtime::Principal<{S}>` for your user type, or declare a guard with \
-            `#[requires(scopes = [...])] impl Guard<{S}> for ...`; the state must provide an `Authority` through `FromRef`"
+            `#[requires(scopes = [...])] impl Guard<{S}> for ...`"
 )]
 pub trait Authorize<S>: crate::__private::SealedAuthorize<S> + Sized + Send {
-    /// Authorizes the request against `requirement` (the requirements of every layer above this one) and
-    /// produces the principal.
+    /// Authorizes the request against `requirement` (the requirements of every layer above this one) with
+    /// the state's `authority`, and produces the principal.
     fn authorize(
         parts: &mut Parts,
         state: &S,
+        authority: Authority,
         requirement: Requirement<'_>,
     ) -> impl Future<Output = Result<Self, AuthError>> + Send;
 
@@ -115,14 +117,20 @@ pub trait Authorize<S>: crate::__private::SealedAuthorize<S> + Sized + Send {
     }
 }
 
+// The authority is handed down rather than taken from the state here, so that whether a type is a
+// principal does not depend on the state providing one: a state without an `Authority` is one error, at the
+// state, not one at every principal (`RequiresHandler`).
 impl<S, P> Authorize<S> for P
 where
     P: Principal<S>,
     S: Send + Sync,
-    Authority: FromRef<S>,
 {
-    async fn authorize(parts: &mut Parts, state: &S, requirement: Requirement<'_>) -> Result<Self, AuthError> {
-        let authority = Authority::from_ref(state);
+    async fn authorize(
+        parts: &mut Parts,
+        state: &S,
+        authority: Authority,
+        requirement: Requirement<'_>,
+    ) -> Result<Self, AuthError> {
         let token = bearer_token(&parts.headers, &authority, &requirement)?;
         let claims = match authority.start_verifying(token) {
             Verifying::Done(verified) => verified,
@@ -165,6 +173,68 @@ fn refused(reason: TokenError, requirement: &Requirement<'_>) -> AuthError {
             tracing::debug!(%reason, "bearer token refused");
             AuthError::invalid_token().challenged_by(requirement)
         }
+    }
+}
+
+/// What the type `#[requires]` declares for each handler says: the principal the handler receives, the
+/// requirement (as a `Disjunction`), and that the state provides the [`Authority`] that verifies tokens.
+/// Generated code implements it; it is not API.
+///
+/// The bounds sit on the associated types, not on the impls: when the registry declares the app's state,
+/// the generated impl names it, so a parameter type that is no principal, or a state without an
+/// `Authority`, is one error on that impl's type (the user's token), and the handler is still an axum
+/// handler, with no second error from the router that routes it. Without a declared state the impl is
+/// generic over the state, bounded as these associated types are.
+pub trait RequiresHandler<S>: crate::__private::Disjunction {
+    /// The handler's first parameter, as written.
+    type Principal: Authorize<S>;
+    /// Where the state's [`Authority`] comes from.
+    type Authority: AuthorityIn<S>;
+
+    // The methods are provided, never overridden: written against the associated types, whose bounds
+    // hold here whatever the impl's own header says.
+
+    /// Authorizes the request for the handler.
+    fn authorize(
+        parts: &mut Parts,
+        state: &S,
+        authority: Authority,
+    ) -> impl Future<Output = Result<Self::Principal, AuthError>> + Send {
+        Self::Principal::authorize(parts, state, authority, Requirement::new(Self::ALTERNATIVES))
+    }
+
+    /// The state's authority.
+    fn authority(state: &S) -> Authority {
+        Self::Authority::authority_in(state)
+    }
+
+    /// The route's access, with every guard layer's requirement.
+    fn access() -> Access {
+        let mut layers = vec![Self::ALTERNATIVES];
+        Self::Principal::requirement_layers(&mut layers);
+        Access::Requires(layers)
+    }
+}
+
+/// The state's [`Authority`], through `FromRef`. Implemented by `Authority` (so that its failure is
+/// reported with this message, about the state, rather than as a bare `FromRef` bound).
+#[diagnostic::on_unimplemented(
+    message = "the state `{S}` provides no `Authority`, which `#[requires]` handlers verify tokens with",
+    label = "no `Authority` in `{S}`",
+    note = "add a field `authority: scopes_runtime::Authority` to `{S}` and `#[derive(Clone, FromRef)]` on it, or \
+            implement `FromRef<{S}>` for `Authority`"
+)]
+pub trait AuthorityIn<S> {
+    /// The authority `state` provides.
+    fn authority_in(state: &S) -> Authority;
+}
+
+impl<S> AuthorityIn<S> for Authority
+where
+    Authority: FromRef<S>,
+{
+    fn authority_in(state: &S) -> Authority {
+        Authority::from_ref(state)
     }
 }
 

@@ -83,6 +83,8 @@ pub mod __private;
 pub use answering::error::{AuthError, Challenge, ValidationIssue};
 pub use describing::protected_resource::ProtectedResourceMetadata;
 pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternatives_of};
+#[doc(hidden)]
+pub use guard::{AuthorityIn, RequiresHandler};
 pub use issuing::form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm};
 pub use issuing::{
     Account, ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
@@ -232,8 +234,21 @@ pub use issuing::response::TokenResponse;
 /// too, transitively. An implication of an undeclared scope, of itself, or one closing a cycle is a compile
 /// error; OpenAPI descriptions say what each scope implies.
 ///
+/// `state = AppState` (optional) declares the state every `#[requires]` handler of the crate is served
+/// with. Each handler is then checked against it where it is declared: a first parameter that is not a
+/// principal is an error on that parameter's type, and a state that provides no [`Authority`] one error
+/// on the state here, rather than an unsatisfied `Handler` bound at the router. Leave it out when one
+/// crate's handlers serve several states.
+///
 /// ```
+/// use axum::extract::FromRef;
+/// use scopes_runtime::Authority;
+///
+/// #[derive(Clone, FromRef)]
+/// struct AppState { authority: Authority }
+///
 /// scopes_runtime::registry! {
+///     state = AppState,
 ///     scheme = "OAuth2PasswordBearer",
 ///     token_url = "token",
 ///     scopes = {

@@ -1,13 +1,13 @@
 //! What generated code names. Not public API: nothing here is covered by semver.
 //!
-//! A requirement travels as a type, so that handlers with the same requirement share one extractor type
-//! (and its compiled code): `AnyOf<(AllOf<(S0, S1)>, AllOf<(S2,)>)>` reads "S0 and S1, or S2", where
-//! each `S` is the marker type `registry!` declares for a scope, carrying the scope's hierarchy.
+//! A requirement travels as a type, read at compile time into a constant: `AnyOf<(AllOf<(S0, S1)>,
+//! AllOf<(S2,)>)>` reads "S0 and S1, or S2", where each `S` is the marker type `registry!` declares for a
+//! scope, carrying the scope's hierarchy. Each handler's own type (`RequiresHandler`) names it.
 
 use std::future::Future;
 use std::marker::PhantomData;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 pub use axum::http::request::Parts;
 use axum::response::Response;
 use futures_util::FutureExt;
@@ -16,7 +16,7 @@ pub use scopes_macros::__check_scopes as check_scopes;
 
 use crate::guard::Alternatives;
 use crate::routing::{Access, RouteAccess};
-use crate::{AuthError, Authority, Authorize, Guard, Requirement, Scope};
+use crate::{AuthError, Authority, Authorize, Guard, Requirement, RequiresHandler, Scope};
 
 /// What `#[requires]` leaves in place of a handler it reported an error on: an extractor and a response
 /// that every router accepts, so that one error is not followed by the router's. The build has already
@@ -95,52 +95,35 @@ pub struct Authorized<G, R>(pub G, pub PhantomData<R>);
 impl<S, G, R> FromRequestParts<S> for Authorized<G, R>
 where
     S: Send + Sync,
-    G: Authorize<S>,
-    R: Disjunction,
-    Authority: FromRef<S>,
+    R: RequiresHandler<S, Principal = G>,
 {
     /// The refusal, answered in the authority's [`ResponseStyle`](crate::ResponseStyle).
     type Rejection = Response;
 
-    // What depends on `R` is compiled once per distinct requirement: keep it to reading the constant, and
-    // leave the verification to a future shared by all handlers of the principal. That future is mapped,
-    // not awaited in an `async` block: the block would hold it twice (as captured, and as awaited), and
-    // the handler's future, boxed on every request, would grow past the allocator's fast size classes.
-    // The error is axum's `Response`, as `FromRequestParts` rejections are; it is not ours to shrink.
+    // What depends on `R` is compiled once per handler: keep it to reading the constant, and leave the
+    // verification to a future shared by all handlers of the principal. That future is mapped, not awaited
+    // in an `async` block: the block would hold it twice (as captured, and as awaited), and the handler's
+    // future, boxed on every request, would grow past the allocator's fast size classes. The error is
+    // axum's `Response`, as `FromRequestParts` rejections are; it is not ours to shrink.
     #[allow(clippy::result_large_err)]
     fn from_request_parts(parts: &mut Parts, state: &S) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
-        G::authorize(parts, state, Requirement::new(R::ALTERNATIVES)).map(|authorized| match authorized {
+        R::authorize(parts, state, R::authority(state)).map(|authorized| match authorized {
             Ok(principal) => Ok(Authorized(principal, PhantomData)),
-            Err(error) => Err(refusal(state, &error)),
+            // The refusal's style is the authority's: taken again, off the path of accepted requests.
+            Err(error) => Err(R::authority(state).refuse(&error)),
         })
     }
 }
 
-impl<S, G, R> crate::routing::sealed::Sealed<S> for Authorized<G, R>
-where
-    G: Authorize<S>,
-    R: Disjunction,
-{
-}
+impl<S, G, R> crate::routing::sealed::Sealed<S> for Authorized<G, R> where R: RequiresHandler<S, Principal = G> {}
 
 impl<S, G, R> RouteAccess<S> for Authorized<G, R>
 where
-    G: Authorize<S>,
-    R: Disjunction,
+    R: RequiresHandler<S, Principal = G>,
 {
     fn access() -> Access {
-        let mut layers = vec![R::ALTERNATIVES];
-        G::requirement_layers(&mut layers);
-        Access::Requires(layers)
+        R::access()
     }
-}
-
-/// A refusal, answered in the style of the state's authority.
-fn refusal<S>(state: &S, error: &AuthError) -> Response
-where
-    Authority: FromRef<S>,
-{
-    Authority::from_ref(state).refuse(error)
 }
 
 /// Seals [`Authorize`]: implemented for every [`Principal`](crate::Principal), and by `#[requires]` for the
@@ -161,6 +144,7 @@ impl<S, P: crate::Principal<S>> SealedAuthorize<S> for P {}
 pub async fn authorize_guard<S, G>(
     parts: &mut Parts,
     state: &S,
+    authority: Authority,
     requirement: Requirement<'_>,
     own: Alternatives,
 ) -> Result<G, AuthError>
@@ -168,7 +152,7 @@ where
     S: Sync,
     G: Guard<S>,
 {
-    let inner = G::Inner::authorize(parts, state, requirement.then(own)).await?;
+    let inner = G::Inner::authorize(parts, state, authority, requirement.then(own)).await?;
     G::check(inner, state).await
 }
 

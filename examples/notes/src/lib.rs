@@ -21,6 +21,7 @@ use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa::{OpenApi, ToSchema};
 
 scopes_runtime::registry! {
+    state = AppState,
     scheme = "OAuth2",
     token_url = "/token",
     scopes = {

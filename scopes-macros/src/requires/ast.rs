@@ -125,6 +125,18 @@ impl Handler {
                         ),
                     ));
                 }
+                if let Some(self_ty) = crate::enclosing::inherent_impl_of(name) {
+                    return Err(syn::Error::new_spanned(
+                        name,
+                        format!(
+                            "`#[requires]` cannot guard `{name}`, an associated function of `impl {self_ty}`: the extractor \
+                             it generates is a type of its own, which an impl block cannot hold; make `{name}` a free \
+                             function (in a module of its own if you want the namespace, e.g. `mod {module} {{ ... }}`, \
+                             routed as `{module}::{name}`)",
+                            module = snake(&self_ty),
+                        ),
+                    ));
+                }
                 let principal = principal.clone();
                 Ok(Handler { item, principal })
             }
@@ -178,6 +190,23 @@ fn axum_extractor(ty: &syn::Type) -> Option<String> {
     let last = path.path.segments.last()?;
     let name = last.ident.to_string();
     AXUM_EXTRACTORS.contains(&name.as_str()).then(|| tidy(ty))
+}
+
+/// `NoteApi` as a module name: `note_api`.
+fn snake(type_name: &str) -> String {
+    let base = type_name.split('<').next().and_then(|path| path.rsplit("::").next()).unwrap_or(type_name);
+    let mut snake = String::new();
+    for (index, c) in base.chars().enumerate() {
+        if c.is_uppercase() {
+            if index > 0 {
+                snake.push('_');
+            }
+            snake.extend(c.to_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    snake
 }
 
 /// `tokens` as a person writes them: no space inside `<...>`, `(...)` or paths.

@@ -1,10 +1,12 @@
 //! Code generation for `#[requires]`.
 //!
 //! A handler keeps its name, attributes and body; its first parameter becomes the `Authorized` extractor,
-//! whose pattern hands the principal to the parameter as written. The requirement travels in the
-//! extractor's type, built from the marker types the registry declares for its scopes, so handlers with
-//! the same requirement share one extractor type. A guard impl is kept as written and gains the
-//! `Authorize` impl that chains it to its inner layer with its own requirement added.
+//! whose pattern hands the principal to the parameter as written. The extractor's type names a type of
+//! the handler's own, which the registry's macro gives its `RequiresHandler` impl: the requirement (built
+//! from the marker types the registry declares for its scopes), the principal, and the declared state,
+//! so that what is wrong with the principal or the state is reported there, on the user's tokens. A guard
+//! impl is kept as written and gains the `Authorize` impl that chains it to its inner layer with its own
+//! requirement added.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -33,24 +35,29 @@ fn requirement_type(alternatives: &[Vec<LitStr>], krate: &TokenStream) -> TokenS
 
 fn expand_handler(handler: &Handler, requirement: &TokenStream, krate: &TokenStream) -> TokenStream {
     let mut item_sig = handler.item.sig.clone();
-    // An alias, not a type: handlers with the same requirement still share one extractor type. Named so
-    // that attributes reading the signature (utoipa's `#[utoipa::path]`) see a plain path, not a macro.
-    let alias = format_ident!("__scopes_requirement_{}", item_sig.ident);
+    // A type of the handler's own, which the registry's macro gives its `Extract` impl: for the declared
+    // state when there is one, so that the checks of the principal and the state happen in that impl, on
+    // the user's tokens, and not in the router. Named so that attributes reading the signature (utoipa's
+    // `#[utoipa::path]`) see a plain path, not a macro.
+    let handler_type = format_ident!("__scopes_requirement_{}", item_sig.ident);
     let principal = &handler.principal;
     let (attrs, pat, ty) = (&principal.attrs, &principal.pat, &principal.ty);
     // Spanned at the user's type, so "not a principal" errors land on it: the runtime's path too.
     let krate = &crate::krate::respanned(krate, ty.span());
     let authorized = quote_spanned! {ty.span()=>
-        #(#attrs)* #krate::__private::Authorized(#pat, _): #krate::__private::Authorized<#ty, #alias>
+        #(#attrs)* #krate::__private::Authorized(#pat, _): #krate::__private::Authorized<#ty, #handler_type>
     };
     let rest = item_sig.inputs.iter().skip(1);
     let inputs = quote! { #authorized, #(#rest),* };
     item_sig.inputs = syn::parse_quote! { #inputs };
     let (attrs, vis, body) = (&handler.item.attrs, &handler.item.vis, &handler.item.body);
+    let principal_ty = &principal.ty;
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
-        #vis type #alias = #requirement;
+        #vis struct #handler_type;
+
+        crate::__scopes_registry!(@extractor #handler_type, #principal_ty, #requirement);
 
         #(#attrs)* #vis #item_sig #body
     }
@@ -71,10 +78,11 @@ fn expand_guard(guard: &GuardImpl, requirement: &TokenStream, krate: &TokenStrea
             fn authorize(
                 parts: &mut #krate::__private::Parts,
                 state: &#state,
+                authority: #krate::Authority,
                 requirement: #krate::Requirement<'_>,
             ) -> impl ::core::future::Future<Output = ::core::result::Result<Self, #krate::AuthError>>
                    + ::core::marker::Send {
-                #krate::__private::authorize_guard::<#state, Self>(parts, state, requirement, #own)
+                #krate::__private::authorize_guard::<#state, Self>(parts, state, authority, requirement, #own)
             }
 
             fn requirement_layers(layers: &mut ::std::vec::Vec<#krate::Alternatives>) {

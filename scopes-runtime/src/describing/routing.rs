@@ -31,6 +31,14 @@ pub(crate) mod sealed {
         note = "`RouteAccess` and `ProtectedHandler` are sealed, so a `SecureRouter`'s report is always what is enforced"
     )]
     pub trait Sealed<S> {}
+
+    #[diagnostic::on_unimplemented(
+        message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
+        label = "unprotected handler",
+        note = "put `#[requires(...)]` on the handler to guard it, or `#[public]` to serve it to anyone; a route \
+                from elsewhere goes in with `SecureRouter::public_route`"
+    )]
+    pub trait SealedHandler<T, S> {}
 }
 
 /// What a handler's first parameter says about who may call it. Implemented by the extractor
@@ -48,23 +56,37 @@ pub trait RouteAccess<S>: sealed::Sealed<S> {
     fn access() -> Access;
 }
 
-/// The handler signatures a [`SecureRouter`] accepts: a first parameter that is [`RouteAccess`]. Sealed.
+/// The handlers a [`SecureRouter`] accepts: axum handlers whose first parameter is [`RouteAccess`]. Sealed.
+///
+/// The parameters are read from the handler's signature (`FnOnce`), not from axum's `Handler` impl, so
+/// that a handler whose first parameter is no mark fails on that mark alone, with this trait's message,
+/// rather than on every axum bound its parameters might not meet.
 #[diagnostic::on_unimplemented(
     message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
     label = "unprotected handler",
     note = "put `#[requires(...)]` on the handler to guard it, or `#[public]` to serve it to anyone; a route from \
             elsewhere goes in with `SecureRouter::public_route`"
 )]
-pub trait ProtectedHandler<S>: sealed::Sealed<S> {
+pub trait ProtectedHandler<T, S>: Handler<T, S> + sealed::SealedHandler<T, S> {
     /// The handler's access.
     fn access() -> Access;
 }
 
 macro_rules! protected_handler_impls {
     ($($rest:ident)*) => {
-        impl<S, M, First: RouteAccess<S>, $($rest,)*> sealed::Sealed<S> for (M, First, $($rest,)*) {}
+        impl<F, Fut, S, M, First, $($rest,)*> sealed::SealedHandler<(M, First, $($rest,)*), S> for F
+        where
+            F: FnOnce(First, $($rest,)*) -> Fut,
+            First: RouteAccess<S>,
+        {
+        }
 
-        impl<S, M, First: RouteAccess<S>, $($rest,)*> ProtectedHandler<S> for (M, First, $($rest,)*) {
+        impl<F, Fut, S, M, First, $($rest,)*> ProtectedHandler<(M, First, $($rest,)*), S> for F
+        where
+            F: FnOnce(First, $($rest,)*) -> Fut,
+            First: RouteAccess<S>,
+            F: Handler<(M, First, $($rest,)*), S>,
+        {
             fn access() -> Access {
                 First::access()
             }
@@ -439,10 +461,10 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// ```
     pub fn fallback<H, T>(mut self, handler: H) -> Self
     where
-        H: Handler<T, S>,
-        T: ProtectedHandler<S> + 'static,
+        H: ProtectedHandler<T, S>,
+        T: 'static,
     {
-        self.table.routes.push(Route { method: "*".to_owned(), path: FALLBACK.to_owned(), access: T::access() });
+        self.table.routes.push(Route { method: "*".to_owned(), path: FALLBACK.to_owned(), access: H::access() });
         self.router = self.router.fallback(handler);
         self
     }
@@ -523,8 +545,8 @@ macro_rules! method_functions {
             #[doc = concat!("Routes `", stringify!($constant), "` requests to `handler`, which must be `#[requires(...)]` or `#[public]`.")]
             pub fn $method<H, T, S>(handler: H) -> SecureMethodRouter<S>
             where
-                H: Handler<T, S>,
-                T: ProtectedHandler<S> + 'static,
+                H: ProtectedHandler<T, S>,
+                T: 'static,
                 S: Clone + Send + Sync + 'static,
             {
                 SecureMethodRouter { router: MethodRouter::new(), accesses: Vec::new() }.$method(handler)
@@ -536,10 +558,10 @@ macro_rules! method_functions {
                 #[doc = concat!("Also routes `", stringify!($constant), "` requests to `handler`, which must be `#[requires(...)]` or `#[public]`.")]
                 pub fn $method<H, T>(mut self, handler: H) -> Self
                 where
-                    H: Handler<T, S>,
-                    T: ProtectedHandler<S> + 'static,
+                    H: ProtectedHandler<T, S>,
+                    T: 'static,
                 {
-                    self.accesses.push((Method::$constant.to_string(), T::access()));
+                    self.accesses.push((Method::$constant.to_string(), H::access()));
                     self.router = self.router.$method(handler);
                     self
                 }

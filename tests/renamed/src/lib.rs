@@ -8,6 +8,7 @@ use my_scopes::{AuthError, Authority, Claims, Guard, Principal};
 
 my_scopes::registry! {
     crate = my_scopes,
+    state = AppState,
     scheme = "OAuth2",
     token_url = "token",
     scopes = { "me" => "Read information about the current user.", "items" => "Read items." },

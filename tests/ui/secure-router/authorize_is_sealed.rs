@@ -5,14 +5,19 @@ mod app;
 
 use app::AppState;
 use axum::http::request::Parts;
-use scopes_runtime::{AuthError, Authorize, Requirement};
+use scopes_runtime::{AuthError, Authority, Authorize, Requirement};
 
 include!("../support/registry.rs");
 
 struct Admin;
 
 impl Authorize<AppState> for Admin {
-    async fn authorize(_parts: &mut Parts, _state: &AppState, _requirement: Requirement<'_>) -> Result<Self, AuthError> {
+    async fn authorize(
+        _parts: &mut Parts,
+        _state: &AppState,
+        _authority: Authority,
+        _requirement: Requirement<'_>,
+    ) -> Result<Self, AuthError> {
         Ok(Admin)
     }
 }

@@ -1,6 +1,7 @@
 // The registry every trybuild case declares at its crate root (`include!`d there: `#[requires]` finds it at
-// `crate::`).
+// `crate::`), with the state of `app.rs`, which each case declares as `mod app`.
 scopes_runtime::registry! {
+    state = app::AppState,
     scheme = "OAuth2PasswordBearer",
     token_url = "token",
     scopes = {
