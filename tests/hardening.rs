@@ -189,7 +189,7 @@ fn json_body() -> TestRequest {
 
 /// RFC 6749 §5 for the token endpoint.
 fn rfc_token_cases() -> Vec<Case> {
-    let long_password = "p".repeat(73);
+    let long_password = "p".repeat(scopes_runtime::MAX_PASSWORD_BYTES + 1);
     let missing = |fields: &str| oauth_error("invalid_request", &format!("missing or invalid: {fields}"));
     vec![
         no_store(Case::new(
@@ -253,10 +253,10 @@ fn rfc_token_cases() -> Vec<Case> {
             missing("grant_type, username, password"),
         )),
         no_store(Case::new(
-            "rfc: a password over 72 bytes",
+            "rfc: a password over 1024 bytes",
             form(&format!("grant_type=password&username=johndoe&password={long_password}")),
             400,
-            oauth_error("invalid_request", "the password is longer than 72 bytes"),
+            oauth_error("invalid_request", "the password is longer than 1024 bytes"),
         )),
         no_store(Case::new(
             "rfc: an oversized body",
@@ -286,10 +286,10 @@ fn seed_hardening_cases() -> Vec<Case> {
             Body::IssuedToken { sub: "johndoe", scopes: vec!["me"] },
         )),
         no_store(Case::new(
-            "seed: a password over 72 bytes",
-            form(&format!("username=johndoe&password={}", "p".repeat(73))),
+            "seed: a password over 1024 bytes",
+            form(&format!("username=johndoe&password={}", "p".repeat(scopes_runtime::MAX_PASSWORD_BYTES + 1))),
             400,
-            detail("Password longer than 72 bytes"),
+            detail("Password longer than 1024 bytes"),
         )),
         no_store(Case::new("seed: an oversized body", oversized_form(), 413, detail("Request body too large"))),
         no_store(Case::new(
@@ -435,7 +435,9 @@ async fn an_unavailable_account_store_is_a_503_that_counts_nothing() {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use axum::extract::State;
-    use scopes_runtime::{Account, Authority, ClientAddress, PasswordRequestForm, TokenEndpoint};
+    use scopes_runtime::{
+        Account, AccountStore, Authority, ClientAddress, PasswordRequestForm, StoreError, TokenEndpoint,
+    };
 
     #[derive(Clone)]
     struct Flaky {
@@ -449,23 +451,23 @@ async fn an_unavailable_account_store_is_a_503_that_counts_nothing() {
             state.authority.clone()
         }
     }
+    impl AccountStore for Flaky {
+        async fn find(&self, username: &str) -> Result<Option<Account>, StoreError> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(StoreError::Unavailable("connection refused".into()));
+            }
+            Ok((username == "johndoe").then(|| Account::new(username, &self.hash)))
+        }
+        async fn replace_password_hash(&self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+    }
     async fn token(
         State(state): State<Flaky>,
         client: ClientAddress,
         form: PasswordRequestForm,
     ) -> axum::response::Response {
-        let (down, hash) = (state.down.load(Ordering::SeqCst), state.hash.clone());
-        let find = |username: String| async move {
-            if down {
-                return Err("connection refused");
-            }
-            Ok((username == "johndoe").then(|| Account {
-                subject: username,
-                password_hash: hash,
-                allowed_scopes: vec![],
-            }))
-        };
-        state.tokens.grant(client, form, find).await
+        state.tokens.grant(client, form, &state).await
     }
 
     let authority = Authority::hs256(SECRET.as_bytes()).unwrap().with_response_style(rfc());

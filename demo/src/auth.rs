@@ -1,20 +1,20 @@
 //! From a verified token to a user, and the guard every `/users/me` endpoint builds on.
 
-use scopes_runtime::{AuthError, Claims, Guard, Principal, requires};
+use scopes_runtime::{AccountStore, AuthError, Claims, Guard, Principal, requires};
 
 use crate::AppState;
 use crate::users::User;
 
-/// The seed's `get_current_user`: the token's `sub` must name a known user. Disabled users pass.
+/// The seed's `get_current_user`: the token's `sub` must name a known user, looked up in the store on
+/// every request (so a change made with `demo users` shows at once); a store that cannot answer is 503.
+/// Disabled users pass.
 ///
 /// With an identity provider, the user is who the token says: `username` is `sub`, `full_name` and
 /// `email` are the `name` and `email` claims when present, and the provider vouches the account is active.
 impl Principal<AppState> for User {
     async fn from_claims(claims: &Claims, state: &AppState) -> Result<Self, AuthError> {
         match state.users() {
-            Some(users) => {
-                users.get(&claims.sub).map(|record| record.user.clone()).ok_or_else(AuthError::invalid_token)
-            }
+            Some(users) => users.find(&claims.sub).await?.map(User::from).ok_or_else(AuthError::invalid_token),
             None => Ok(User {
                 username: claims.sub.clone(),
                 // A claim of another type than the OpenID Connect standard's is left out, not an error.

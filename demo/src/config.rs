@@ -29,6 +29,11 @@ pub struct Config {
     #[arg(long, env = "DEMO_ALLOW_PUBLISHED_SECRET")]
     pub allow_published_secret: bool,
 
+    /// Where the users are kept: `sqlite://FILE` (created, migrated and seeded with the seed's users when
+    /// missing) or `postgres://USER@HOST:PORT/DATABASE` (likewise). The server and `demo users` share it.
+    #[arg(long, env = "DEMO_DATABASE_URL", default_value = crate::users::DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: DatabaseUrl,
+
     /// How refusals are answered: `seed` (exactly as FastAPI's tutorial) or `rfc` (RFC 6750 / RFC 6749).
     #[arg(long, env = "DEMO_STYLE", value_enum, default_value_t = Style::Seed)]
     pub style: Style,
@@ -58,6 +63,30 @@ impl std::str::FromStr for SecretKey {
 
     fn from_str(secret: &str) -> Result<Self, Self::Err> {
         Ok(SecretKey(secret.to_owned()))
+    }
+}
+
+/// A database URL; its `Debug` leaves out a password it may hold.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(pub String);
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.split_once('@') {
+            Some((credentials, host)) if credentials.contains(':') && credentials.contains("://") => {
+                let (scheme, _) = credentials.split_once("://").unwrap_or_default();
+                write!(f, "DatabaseUrl({scheme}://<redacted>@{host})")
+            }
+            _ => write!(f, "DatabaseUrl({})", self.0),
+        }
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        Ok(DatabaseUrl(url.to_owned()))
     }
 }
 
@@ -147,6 +176,11 @@ pub enum Command {
     Openapi,
     /// Print every route with its method, path and effective requirement (a scope audit), and exit.
     Routes,
+    /// Manage the users in the database (`--database-url`), also while the server runs.
+    Users {
+        #[command(subcommand)]
+        command: crate::cli::UsersCommand,
+    },
 }
 
 impl Config {
@@ -173,6 +207,13 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("a-very-secret"), "{printed}");
         assert!(printed.contains("<redacted>"));
+    }
+
+    #[test]
+    fn a_database_password_never_shows_in_debug() {
+        let config = Config::parse_from(["demo", "--database-url", "postgres://app:hunter2@db:5432/users"]);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2") && printed.contains("postgres://<redacted>@db:5432/users"), "{printed}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use scopes_runtime::style::RequestParsing;
 use scopes_runtime::{Authority, KeyError, PasswordPolicy, ResponseStyle, ThrottlePolicy, TokenEndpoint};
 
 pub mod auth;
+pub mod cli;
 pub mod compat;
 pub mod config;
 pub mod docs;
@@ -87,9 +88,14 @@ impl AppState {
         Ok(Self::with_authority(Authority::hs256(secret)?.with_response_style(style).with_request_parsing(parsing)))
     }
 
-    /// The seed's users, with tokens issued and verified by `authority`.
+    /// The seed's users, in memory, with tokens issued and verified by `authority`.
     pub fn with_authority(authority: Authority) -> Self {
-        let users = users::UserStore::seed();
+        Self::with_users(authority, users::UserStore::seed())
+    }
+
+    /// The users of `users`, with tokens issued and verified by `authority`. Makes the stand-in hash for
+    /// unknown users under the store's password policy: build it at start-up.
+    pub fn with_users(authority: Authority, users: users::UserStore) -> Self {
         let tokens =
             TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY).with_password_policy(users.password_policy());
         AppState(Arc::new(Services { authority, accounts: Accounts::Local { tokens, users } }))
@@ -104,8 +110,9 @@ impl AppState {
         AppState(Arc::new(Services { authority, accounts: Accounts::Provider { resource, docs_client_id } }))
     }
 
-    /// The same app, checking passwords under `policy` instead of the store's: for tests that make many
-    /// logins, with a cheap bcrypt cost.
+    /// The same app, hashing passwords under `policy` instead of the store's: for tests that make many
+    /// logins, with cheap parameters (the seed's cost-12 hashes are replaced by cheap ones at each user's
+    /// first login).
     pub fn with_password_policy(self, policy: PasswordPolicy) -> Self {
         self.with_token_endpoint(|tokens| tokens.with_password_policy(policy))
     }

@@ -1,23 +1,41 @@
 //! `cargo run -p demo`: serve the seed app; `cargo run -p demo -- routes`: print who may call each route;
 //! `cargo run -p demo -- --issuer URL --audience AUD`: serve it as a resource server for an identity
-//! provider's tokens. `--help` lists the flags.
+//! provider's tokens; `cargo run -p demo -- users ...`: manage the users. `--help` lists the flags.
 
 use std::time::Duration;
 
 use clap::Parser;
+use std::io::IsTerminal;
+
 use demo::AppState;
+use demo::cli::PasswordSource;
 use demo::config::{Command, Config};
 use demo::routes::TokenSource;
+use demo::users::UserStore;
 use scopes_runtime::{Authority, Provider};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
     let config = Config::parse();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
+    if let Some(Command::Users { command }) = &config.command {
+        // Standard output is the command's answer, for scripts to read: the log goes to standard error.
+        logs.with_writer(std::io::stderr).init();
+        let stdin = std::io::stdin();
+        let mut lines = stdin.lock();
+        let password =
+            if std::io::stdin().is_terminal() { PasswordSource::Terminal } else { PasswordSource::Lines(&mut lines) };
+        let mut out = std::io::stdout();
+        if let Err(error) = demo::cli::run(command.clone(), &config.database_url.0, password, &mut out).await {
+            eprintln!("demo users: {error}");
+            std::process::exit(error.exit_code());
+        }
+        return Ok(());
+    }
+    logs.init();
     if let Some(command @ (Command::Openapi | Command::Routes)) = &config.command {
         // Describing the API needs no token endpoint (nor its stand-in hash): only a provider's metadata.
         let source = match &config.provider.issuer {
@@ -37,7 +55,7 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let state = match &config.provider.issuer {
         Some(issuer) => provider_state(&config, issuer, listener.local_addr()?).await,
-        None => own_state(&config),
+        None => own_state(&config).await,
     };
     let app = demo::router(state).layer(TraceLayer::new_for_http());
     // The address comes last: tests and scripts read it from the end of this line.
@@ -45,8 +63,9 @@ async fn main() -> std::io::Result<()> {
     demo::serve::serve(listener, app, config.limits.serve_limits(), shutdown_signal()).await
 }
 
-/// The seed's app: its own users, tokens signed with the configured (or a random) secret.
-fn own_state(config: &Config) -> AppState {
+/// The seed's app: its own users, in the configured database, tokens signed with the configured (or a
+/// random) secret.
+async fn own_state(config: &Config) -> AppState {
     let (secret, generated) = config.secret_or_random();
     if generated {
         tracing::warn!(
@@ -59,18 +78,21 @@ fn own_state(config: &Config) -> AppState {
     } else {
         Authority::hs256(secret.as_bytes())
     };
-    match authority {
-        // Building the state makes the stand-in hash for unknown users, before the first login.
-        Ok(authority) => AppState::with_authority(
-            authority
-                .with_response_style(config.style.response_style())
-                .with_request_parsing(config.style.request_parsing()),
-        ),
+    let authority = match authority {
+        Ok(authority) => authority
+            .with_response_style(config.style.response_style())
+            .with_request_parsing(config.style.request_parsing()),
         Err(error) => refuse_to_start(&format!(
             "{error} (give --secret-key or DEMO_SECRET_KEY, e.g. `openssl rand -hex 32`; \
              --allow-published-secret accepts the tutorial's for a throwaway development run)"
         )),
-    }
+    };
+    let users = match UserStore::open(&config.database_url.0).await {
+        Ok(users) => users,
+        Err(error) => refuse_to_start(&format!("--database-url {:?}: {error}", config.database_url)),
+    };
+    // Building the state makes the stand-in hash for unknown users, before the first login.
+    AppState::with_users(authority, users)
 }
 
 /// A resource server for the provider at `issuer`: its keys by discovery, no users of its own.

@@ -13,8 +13,8 @@ use axum::{Json, Router};
 use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
 use scopes_runtime::routing::{RouteTable, SecureRouter, get, post};
 use scopes_runtime::{
-    ClientAddress, PasswordRequestForm, ProtectedResourceMetadata, ProviderMetadata, ResponseStyle, TokenResponse,
-    public, requires,
+    AuthError, ClientAddress, PasswordRequestForm, ProtectedResourceMetadata, ProviderMetadata, ResponseStyle,
+    TokenResponse, public, requires,
 };
 use serde::Serialize;
 use utoipa::openapi::OpenApi as OpenApiDocument;
@@ -38,7 +38,7 @@ use crate::{AppState, docs};
         (status = 413, description = "Request body too large", body = ErrorDetail),
         (status = 422, description = "Validation Error (seed style)", body = ValidationErrorBody),
         (status = 429, description = "Too many failed logins; see `Retry-After`", body = ErrorDetail),
-        (status = 503, description = "Too many logins waiting for a password check; see `Retry-After`", body = ErrorDetail),
+        (status = 503, description = "Too many logins waiting for a password check, or the user database is unavailable; see `Retry-After`", body = ErrorDetail),
     )
 )]
 #[public]
@@ -51,11 +51,7 @@ pub async fn login_for_access_token(
         // Not routed when users come from a provider; answered as any unknown path would be.
         return crate::compat::not_found();
     };
-    // The seed's users live in memory: the lookup cannot fail.
-    let find = |username: String| async move {
-        Ok::<_, std::convert::Infallible>(users.get(&username).map(|record| record.account()))
-    };
-    tokens.grant(client, form, find).await
+    tokens.grant(client, form, users).await
 }
 
 /// `GET /users/me/`: the current active user (scope `me`, through the guard).
@@ -125,8 +121,11 @@ pub async fn read_system_status(_user: User) -> Json<Status> {
         (status = 400, description = "Inactive user", body = ErrorDetail),
     )
 )]
-pub async fn read_all_users(_admin: ActiveUser, State(state): State<AppState>) -> Json<Vec<String>> {
-    Json(state.users().map(|users| users.usernames()).unwrap_or_default())
+pub async fn read_all_users(_admin: ActiveUser, State(state): State<AppState>) -> Result<Json<Vec<String>>, AuthError> {
+    match state.users() {
+        Some(users) => Ok(Json(users.usernames().await?)),
+        None => Ok(Json(Vec::new())),
+    }
 }
 
 /// A usage report.
@@ -145,9 +144,12 @@ pub struct ItemReport {
     summary = "Read Item Report",
     responses((status = 200, description = "Successful Response", body = ItemReport))
 )]
-pub async fn read_item_report(_user: User, State(state): State<AppState>) -> Json<ItemReport> {
-    let users = state.users().map_or(0, |users| users.usernames().len());
-    Json(ItemReport { users, items: users })
+pub async fn read_item_report(_user: User, State(state): State<AppState>) -> Result<Json<ItemReport>, AuthError> {
+    let users = match state.users() {
+        Some(users) => users.usernames().await?.len(),
+        None => 0,
+    };
+    Ok(Json(ItemReport { users, items: users }))
 }
 
 #[derive(OpenApi)]

@@ -1,8 +1,8 @@
-//! The seed's user database: two users, one of them disabled, with cost-12 bcrypt hashes.
+//! The demo's users: the seed's two (one of them disabled, with the seed's cost-12 bcrypt hashes), kept in
+//! SQLite (the default: a file, created, migrated and seeded on first start), PostgreSQL (several
+//! instances sharing users), or memory (tests).
 
-use std::collections::HashMap;
-
-use scopes_runtime::{Account, PasswordPolicy};
+use scopes_runtime::{Account, AccountStore, MemoryStore, PasswordPolicy, SqlOptions, SqlStore, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -15,89 +15,97 @@ pub struct User {
     pub disabled: Option<bool>,
 }
 
-/// A stored user: what the API shows, the password hash, and the scopes the user may be granted. Its
-/// `Debug` leaves the hash out.
-#[derive(Clone)]
-pub struct UserRecord {
-    pub user: User,
-    pub hashed_password: String,
-    pub allowed_scopes: Vec<String>,
-}
-
-impl std::fmt::Debug for UserRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserRecord")
-            .field("user", &self.user)
-            .field("hashed_password", &"<redacted>")
-            .field("allowed_scopes", &self.allowed_scopes)
-            .finish()
-    }
-}
-
-impl UserRecord {
-    /// What the token endpoint needs to know of this user.
-    pub fn account(&self) -> Account {
-        Account {
-            subject: self.user.username.clone(),
-            password_hash: self.hashed_password.clone(),
-            allowed_scopes: self.allowed_scopes.clone(),
+impl From<Account> for User {
+    fn from(account: Account) -> Self {
+        User {
+            username: account.username,
+            email: account.email,
+            full_name: account.full_name,
+            disabled: Some(account.disabled),
         }
     }
 }
 
-/// Users by username.
-#[derive(Debug, Clone, Default)]
-pub struct UserStore {
-    by_name: HashMap<String, UserRecord>,
+/// The seed's users: `johndoe` (password `secret`) and the disabled `alice` (password `secretalice`),
+/// each allowed every scope the app declares, as the seed's users may ask for any.
+pub fn seed_accounts() -> Vec<Account> {
+    let every_scope = || crate::SCOPE_REGISTRY.scopes().iter().map(|scope| scope.name);
+    vec![
+        Account {
+            full_name: Some("John Doe".into()),
+            email: Some("johndoe@example.com".into()),
+            ..Account::new("johndoe", "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW")
+                .with_scopes(every_scope())
+        },
+        Account {
+            full_name: Some("Alice Chains".into()),
+            email: Some("alicechains@example.com".into()),
+            disabled: true,
+            ..Account::new("alice", "$2b$12$gSvqqUPvlXP2tfVFaWK1Be7DlH.PKZbv5H8KnzzVgXXbVxpva.pFm")
+                .with_scopes(every_scope())
+        },
+    ]
 }
 
+/// Where the demo's users are kept.
+#[derive(Debug, Clone)]
+pub enum UserStore {
+    /// In memory: gone with the process (tests).
+    Memory(MemoryStore),
+    /// SQLite or PostgreSQL.
+    Sql(SqlStore),
+}
+
+/// The default `--database-url`: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://demo.db";
+
 impl UserStore {
-    /// `johndoe` (password `secret`) and the disabled `alice` (password `secretalice`).
+    /// The seed's users, in memory.
     pub fn seed() -> Self {
-        let mut store = UserStore::default();
-        store.insert(
-            User {
-                username: "johndoe".into(),
-                email: Some("johndoe@example.com".into()),
-                full_name: Some("John Doe".into()),
-                disabled: Some(false),
-            },
-            "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
-        );
-        store.insert(
-            User {
-                username: "alice".into(),
-                email: Some("alicechains@example.com".into()),
-                full_name: Some("Alice Chains".into()),
-                disabled: Some(true),
-            },
-            "$2b$12$gSvqqUPvlXP2tfVFaWK1Be7DlH.PKZbv5H8KnzzVgXXbVxpva.pFm",
-        );
-        store
+        UserStore::Memory(MemoryStore::new(seed_accounts()))
     }
 
-    /// Adds `user`, allowed every scope the app declares (as the seed's users are).
-    pub fn insert(&mut self, user: User, hashed_password: &str) {
-        let allowed_scopes = crate::SCOPE_REGISTRY.scopes().iter().map(|scope| scope.name.to_owned()).collect();
-        let record = UserRecord { user, hashed_password: hashed_password.into(), allowed_scopes };
-        self.by_name.insert(record.user.username.clone(), record);
+    /// The database at `url`, its schema created or updated, and seeded with the seed's users when it was
+    /// created now (instances starting together on one new database seed it once between them).
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = SqlStore::connect_with(url, SqlOptions::default()).await?;
+        if store.migrate().await?.fresh {
+            for account in seed_accounts() {
+                store.add_if_absent(&account).await?;
+            }
+            tracing::info!(database = store.kind(), "created the user database with the seed's users");
+        }
+        Ok(UserStore::Sql(store))
     }
 
-    /// How the store's passwords are hashed: bcrypt at cost 12, as the seed's are. The token endpoint
-    /// checks unknown users at the same cost, so their logins take as long.
+    /// How new passwords are hashed: Argon2id with OWASP's parameters. The seed's bcrypt hashes still
+    /// verify, and each is replaced by an Argon2id one at its owner's first successful login.
     pub fn password_policy(&self) -> PasswordPolicy {
         PasswordPolicy::default()
     }
 
-    pub fn get(&self, username: &str) -> Option<&UserRecord> {
-        self.by_name.get(username)
+    /// Every username, sorted.
+    pub async fn usernames(&self) -> Result<Vec<String>, StoreError> {
+        match self {
+            UserStore::Memory(store) => Ok(store.usernames()),
+            UserStore::Sql(store) => Ok(store.list().await?.into_iter().map(|account| account.username).collect()),
+        }
+    }
+}
+
+impl AccountStore for UserStore {
+    async fn find(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        match self {
+            UserStore::Memory(store) => store.find(username).await,
+            UserStore::Sql(store) => store.find(username).await,
+        }
     }
 
-    /// Every username, sorted.
-    pub fn usernames(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.by_name.keys().cloned().collect();
-        names.sort();
-        names
+    async fn replace_password_hash(&self, username: &str, current: &str, new: &str) -> Result<bool, StoreError> {
+        match self {
+            UserStore::Memory(store) => store.replace_password_hash(username, current, new).await,
+            UserStore::Sql(store) => store.replace_password_hash(username, current, new).await,
+        }
     }
 }
 
@@ -107,7 +115,19 @@ mod tests {
 
     #[test]
     fn no_hash_shows_in_debug() {
-        let printed = format!("{:?}", UserStore::seed());
+        let printed = format!("{:?}", seed_accounts());
         assert!(printed.contains("johndoe") && !printed.contains("$2b$"), "{printed}");
+    }
+
+    #[tokio::test]
+    async fn a_fresh_database_is_seeded_once_and_a_reopened_one_is_left_as_it_is() {
+        let url = "sqlite::memory:";
+        let store = UserStore::open(url).await.unwrap();
+        assert_eq!(store.usernames().await.unwrap(), ["alice", "johndoe"]);
+        let UserStore::Sql(sql) = &store else { unreachable!("opened from a URL") };
+        sql.remove("alice").await.unwrap();
+        // Migrating again (a restart) neither re-creates nor re-seeds.
+        assert!(!sql.migrate().await.unwrap().fresh);
+        assert_eq!(store.usernames().await.unwrap(), ["johndoe"]);
     }
 }

@@ -59,8 +59,9 @@ macro_rules! for_each_tuple {
     };
 }
 
-// The tree reads as the design: a request's token is verified, the scopes of its guard chain checked,
+// The tree reads as the design: accounts are kept, a request's token is verified, the scopes of its guard chain checked,
 // tokens issued at the token endpoint, the API described, and refusals answered.
+mod accounts;
 mod answering;
 mod describing;
 mod guard;
@@ -80,6 +81,9 @@ pub use verifying::bearer;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use accounts::{Account, AccountStore, MemoryStore, StoreError};
+#[cfg(feature = "sql")]
+pub use accounts::{Migrated, SqlOptions, SqlStore};
 pub use answering::error::{AuthError, Challenge, ValidationIssue};
 pub use describing::protected_resource::ProtectedResourceMetadata;
 pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternatives_of};
@@ -87,7 +91,7 @@ pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternat
 pub use guard::{AuthorityIn, RequiresHandler};
 pub use issuing::form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm};
 pub use issuing::{
-    Account, ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
+    ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
 };
 pub use registry::{Registry, Scope};
 /// Requires a verified bearer token, and the listed scopes, before an axum handler runs.

@@ -34,6 +34,8 @@ pub struct RunningDemo {
     pub base: String,
     /// What it logged up to its "listening" line.
     pub log: Vec<String>,
+    /// Where its default database is; removed after the process is gone (fields drop after `drop`).
+    _database: tempfile::TempDir,
 }
 
 impl Drop for RunningDemo {
@@ -52,21 +54,24 @@ pub fn start_demo_with(secret: Option<&str>, args: &[&str]) -> RunningDemo {
     start_demo_at("127.0.0.1:0", secret, args)
 }
 
-/// The demo bound to `bind`, with `args`.
+/// The demo bound to `bind`, with `args`. Its users are in a fresh SQLite database of its own (removed
+/// with it), unless `args` name one with `--database-url`.
 pub fn start_demo_at(bind: &str, secret: Option<&str>, args: &[&str]) -> RunningDemo {
+    let database = tempfile::tempdir().expect("a temporary directory");
     let mut command = Command::new(demo_binary());
     command
         .args(["--bind", bind])
         .args(args)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
+        .env("DEMO_DATABASE_URL", format!("sqlite://{}/demo.db", database.path().display()))
         .env_remove("DEMO_SECRET_KEY");
     if let Some(secret) = secret {
         command.env("DEMO_SECRET_KEY", secret);
     }
     let child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("the demo starts");
     // Owned by the guard from here on, so any failure below still kills the process.
-    let mut demo = RunningDemo { child, base: String::new(), log: Vec::new() };
+    let mut demo = RunningDemo { child, base: String::new(), log: Vec::new(), _database: database };
     let stdout = demo.child.stdout.take().expect("piped stdout");
     let (lines_tx, lines) = mpsc::channel();
     std::thread::spawn(move || {

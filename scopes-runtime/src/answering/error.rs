@@ -74,8 +74,8 @@ pub enum AuthError {
         /// The first undeclared scope requested.
         scope: String,
     },
-    /// The password is longer than bcrypt's 72 bytes; refused rather than silently truncated.
-    #[error("password longer than 72 bytes")]
+    /// The password is longer than [`MAX_PASSWORD_BYTES`](crate::MAX_PASSWORD_BYTES).
+    #[error("password longer than {} bytes", crate::MAX_PASSWORD_BYTES)]
     PasswordTooLong,
     /// The request body is larger than the endpoint accepts.
     #[error("request body too large")]

@@ -18,7 +18,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::{AuthError, Challenge};
+use crate::{AuthError, Challenge, MAX_PASSWORD_BYTES};
 
 /// Renders an [`AuthError`] as the app's own response.
 pub type RenderFn = dyn Fn(&AuthError) -> Response + Send + Sync;
@@ -263,7 +263,9 @@ fn render_seed(error: &AuthError, attributes: &[(&str, &str)]) -> Response {
         AuthError::InvalidForm(issues) => respond(StatusCode::UNPROCESSABLE_ENTITY, json!({ "detail": issues }), None),
         AuthError::UnsupportedGrantType => detail(StatusCode::BAD_REQUEST, "Unsupported grant type"),
         AuthError::InvalidScope { .. } => detail(StatusCode::BAD_REQUEST, "Invalid scope"),
-        AuthError::PasswordTooLong => detail(StatusCode::BAD_REQUEST, "Password longer than 72 bytes"),
+        AuthError::PasswordTooLong => {
+            detail(StatusCode::BAD_REQUEST, &format!("Password longer than {MAX_PASSWORD_BYTES} bytes"))
+        }
         AuthError::PayloadTooLarge => detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
         AuthError::TooManyRequests { .. } => {
             detail(StatusCode::TOO_MANY_REQUESTS, "Too many failed login attempts; try again later")
@@ -355,7 +357,8 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)]) -> Respons
             oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &format!("scope `{scope}` is not declared"))
         }
         AuthError::PasswordTooLong => {
-            oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "the password is longer than 72 bytes")
+            let description = format!("the password is longer than {MAX_PASSWORD_BYTES} bytes");
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &description)
         }
         AuthError::PayloadTooLarge => {
             oauth_error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "the request body is too large")

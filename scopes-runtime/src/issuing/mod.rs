@@ -4,24 +4,24 @@
 //!   buy extra guesses; a failing (account, client) pair is locked, the account only slowed down;
 //! - [`queue`]: password checks run a few at a time, the waiting ones served fairly across clients and
 //!   bounded in number and time;
-//! - [`password`]: bcrypt on the blocking pool, under the store's [`PasswordPolicy`], with a stand-in hash
-//!   made at start-up so an unknown user costs exactly what a known one does.
+//! - [`password`]: Argon2id (bcrypt hashes still verified, and replaced on a successful login) on the
+//!   blocking pool, under the [`PasswordPolicy`], with a stand-in hash made at start-up so an unknown user
+//!   costs exactly what a known one does.
 //!
-//! A token carries only scopes that are declared and that the user is allowed.
+//! A token carries only scopes that are declared and that the user's [`Account`] allows.
 
 use std::fmt;
-use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+use crate::accounts::STORE_RETRY_AFTER;
 use crate::guard::unique_in_order;
-use crate::{AuthError, Authority, PasswordRequestForm, Registry, TokenResponse};
+use crate::{Account, AccountStore, AuthError, Authority, PasswordRequestForm, Registry, TokenResponse};
 use form::no_store;
 
 pub(crate) mod form;
@@ -35,36 +35,8 @@ pub use password::{PasswordPolicy, PasswordPolicyError};
 pub use queue::PasswordCheckLimits;
 pub use throttle::ThrottlePolicy;
 
-use password::{CheckError, PasswordChecker};
+use password::{CheckError, PasswordChecker, Verdict};
 use throttle::{LoginThrottle, client_bucket};
-
-/// What the token endpoint needs to know of a user. Its `Debug` leaves the hash out.
-///
-/// ```
-/// use scopes_runtime::Account;
-/// let account = Account { subject: "johndoe".into(), password_hash: "$2b$12$...".into(), allowed_scopes: vec![] };
-/// assert!(!format!("{account:?}").contains("$2b$"));
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct Account {
-    /// The token's `sub`.
-    pub subject: String,
-    /// The user's bcrypt hash.
-    pub password_hash: String,
-    /// The scopes this user may be granted, and (through the registry's hierarchy) every scope they
-    /// imply; a request for others is granted without them.
-    pub allowed_scopes: Vec<String>,
-}
-
-impl fmt::Debug for Account {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Account")
-            .field("subject", &self.subject)
-            .field("password_hash", &"<redacted>")
-            .field("allowed_scopes", &self.allowed_scopes)
-            .finish()
-    }
-}
 
 /// The client's IP address, when the server was started with connection info
 /// (`into_make_service_with_connect_info::<SocketAddr>()`); `None` otherwise, and then every client
@@ -107,7 +79,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 /// use axum::extract::{FromRef, State};
 /// use axum::response::Response;
 /// use axum::{Router, routing::post};
-/// use scopes_runtime::{Account, Authority, ClientAddress, PasswordRequestForm, TokenEndpoint};
+/// use scopes_runtime::{Account, Authority, ClientAddress, MemoryStore, PasswordRequestForm, TokenEndpoint};
 ///
 /// scopes_runtime::registry! {
 ///     scheme = "OAuth2PasswordBearer",
@@ -116,23 +88,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 /// }
 ///
 /// #[derive(Clone, FromRef)]
-/// struct AppState { authority: Authority, tokens: TokenEndpoint }
+/// struct AppState { authority: Authority, tokens: TokenEndpoint, users: MemoryStore }
 ///
 /// async fn token(State(state): State<AppState>, client: ClientAddress, form: PasswordRequestForm) -> Response {
-///     // The lookup may fail (a database outage): the login is then answered 503 and counts for nothing.
-///     state.tokens.grant(client, form, |username| async move {
-///         Ok::<_, std::convert::Infallible>((username == "johndoe").then(|| Account {
-///             subject: username,
-///             password_hash: "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW".into(),
-///             allowed_scopes: vec!["me".into()],
-///         }))
-///     }).await
+///     // A store that cannot answer (a database outage) makes the login 503, counted for nothing.
+///     state.tokens.grant(client, form, &state.users).await
 /// }
 ///
 /// # fn main() {
 /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+/// let johndoe = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
+/// let users = MemoryStore::new([Account::new("johndoe", johndoe).with_scopes(["me"])]);
 /// let tokens = TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY);
-/// let app: Router = Router::new().route("/token", post(token)).with_state(AppState { authority, tokens });
+/// let app: Router = Router::new().route("/token", post(token)).with_state(AppState { authority, tokens, users });
 /// # }
 /// ```
 #[derive(Clone)]
@@ -153,12 +121,9 @@ impl fmt::Debug for TokenEndpoint {
     }
 }
 
-/// How long a client is told to wait when the account store is unavailable.
-const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
-
 impl TokenEndpoint {
     /// Issues tokens with `authority` for the scopes declared in `registry`, with the default
-    /// [`ThrottlePolicy`], [`PasswordPolicy`] (bcrypt cost 12) and [`PasswordCheckLimits`].
+    /// [`ThrottlePolicy`], [`PasswordPolicy`] (Argon2id, OWASP's parameters) and [`PasswordCheckLimits`].
     pub fn new(authority: Authority, registry: &'static Registry) -> Self {
         TokenEndpoint {
             authority,
@@ -185,8 +150,8 @@ impl TokenEndpoint {
         self
     }
 
-    /// Checks passwords under `policy`, the one the account store hashes with, so an unknown user's login
-    /// costs what a known one's does.
+    /// Hashes passwords under `policy`: a successful login with a hash it does not make replaces the hash,
+    /// and an unknown user's login costs what a known one's does under it.
     pub fn with_password_policy(mut self, policy: PasswordPolicy) -> Self {
         self.passwords = Arc::new(PasswordChecker::new(policy, self.passwords.limits()));
         self
@@ -209,35 +174,31 @@ impl TokenEndpoint {
         self.throttle.tracked()
     }
 
-    /// Runs the grant for `form`.
+    /// Runs the grant for `form`, finding the user in `store`.
     ///
-    /// `find` looks the username up: `Ok(None)` for an unknown user, `Err` when the store cannot answer,
-    /// which is logged and answered 503 with `Retry-After`, and counts as no attempt. It is not called
-    /// while the attempt is refused by the throttle.
-    pub async fn grant<F, Fut, E>(&self, client: ClientAddress, form: PasswordRequestForm, find: F) -> Response
-    where
-        F: FnOnce(String) -> Fut,
-        Fut: Future<Output = Result<Option<Account>, E>>,
-        E: fmt::Display,
-    {
-        let response = match self.try_grant(client, form, find).await {
+    /// A store that cannot answer is logged and answered 503 with `Retry-After`, and counts as no
+    /// attempt; it is not asked while the attempt is refused by the throttle. After a successful login
+    /// with a hash the policy no longer makes (bcrypt, or other Argon2id parameters), the hash is replaced
+    /// in the store; a failure to replace it is logged and the login still succeeds.
+    pub async fn grant<S: AccountStore>(
+        &self,
+        client: ClientAddress,
+        form: PasswordRequestForm,
+        store: &S,
+    ) -> Response {
+        let response = match self.try_grant(client, form, store).await {
             Ok(token) => Json(token).into_response(),
             Err(error) => self.authority.refuse(&error),
         };
         no_store(response)
     }
 
-    async fn try_grant<F, Fut, E>(
+    async fn try_grant<S: AccountStore>(
         &self,
         client: ClientAddress,
         form: PasswordRequestForm,
-        find: F,
-    ) -> Result<TokenResponse, AuthError>
-    where
-        F: FnOnce(String) -> Fut,
-        Fut: Future<Output = Result<Option<Account>, E>>,
-        E: fmt::Display,
-    {
+        store: &S,
+    ) -> Result<TokenResponse, AuthError> {
         let requested = self.declared_scopes(&form)?;
         // Reserved before anything is checked: however many attempts arrive at once, no more are evaluated
         // than the policy allows.
@@ -248,17 +209,17 @@ impl TokenEndpoint {
         if !reservation.delay.is_zero() {
             tokio::time::sleep(reservation.delay).await;
         }
-        let account = match find(form.username.clone()).await {
+        let account = match store.find(&form.username).await {
             Ok(account) => account,
             Err(error) => {
-                tracing::error!(%error, "the account store is unavailable; answering 503");
+                tracing::error!(%error, "answering 503 to a login");
                 reservation.withdrawn();
                 return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER });
             }
         };
         let hash = account.as_ref().map(|account| account.password_hash.clone());
-        let password_ok = match self.passwords.verify(client.bucket(), form.password.clone(), hash).await {
-            Ok(ok) => ok,
+        let verdict = match self.passwords.verify(client.bucket(), form.password.clone(), hash).await {
+            Ok(verdict) => verdict,
             Err(CheckError::Busy(busy)) => {
                 reservation.withdrawn();
                 return Err(AuthError::ServiceUnavailable { retry_after: busy.retry_after });
@@ -268,17 +229,21 @@ impl TokenEndpoint {
                 return Err(AuthError::Internal(reason));
             }
         };
-        let Some(account) = account.filter(|_| password_ok) else {
+        let Verdict { matched, rehashed } = verdict;
+        let Some(account) = account.filter(|_| matched) else {
             reservation.failed();
             return Err(AuthError::IncorrectCredentials);
         };
         reservation.succeeded();
+        if let Some(rehashed) = rehashed {
+            replace_outdated_hash(store, &account, &rehashed).await;
+        }
 
         let granted: Vec<&str> = requested
             .into_iter()
             .filter(|scope| self.registry.scope(scope).is_some_and(|scope| scope.is_held_by(&account.allowed_scopes)))
             .collect();
-        let access_token = self.authority.issue(&account.subject, &granted)?;
+        let access_token = self.authority.issue(&account.username, &granted)?;
         Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted))
     }
 
@@ -293,5 +258,15 @@ impl TokenEndpoint {
             return Err(AuthError::InvalidScope { scope: (*undeclared).to_owned() });
         }
         Ok(unique_in_order(requested.into_iter().filter(is_declared)))
+    }
+}
+
+/// Stores the hash that replaces `account`'s outdated one, unless it changed meanwhile. The login has
+/// succeeded either way: a store that cannot take the new hash now will be asked again at the next one.
+async fn replace_outdated_hash<S: AccountStore>(store: &S, account: &Account, rehashed: &str) {
+    match store.replace_password_hash(&account.username, &account.password_hash, rehashed).await {
+        Ok(true) => tracing::info!(user = %account.username, "password hash replaced under the current policy"),
+        Ok(false) => tracing::info!(user = %account.username, "password changed meanwhile; its new hash is kept"),
+        Err(error) => tracing::warn!(%error, user = %account.username, "outdated password hash not replaced"),
     }
 }

@@ -1,60 +1,136 @@
-//! Password checks with bcrypt: run on tokio's blocking pool, behind the fair queue, so a login never
-//! stalls the async workers and a flood cannot starve other logins; an unknown user costs exactly the
-//! work of a known one.
+//! Password hashing and checks: Argon2id for new hashes (OWASP's parameters by default), bcrypt hashes
+//! (`$2a$`, `$2b$`, `$2y$`) still verified and replaced after a successful login. Checks run on tokio's
+//! blocking pool, behind the fair queue, so a login never stalls the async workers and a flood cannot
+//! starve other logins; an unknown user costs exactly the work of a known one.
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Params, Version};
+
 use super::queue::{Busy, CheckQueue, PasswordCheckLimits};
 
-/// How passwords are hashed: what the stored hashes were made with, and so what an unknown user's login
-/// must cost for its timing to tell nothing.
+/// How new passwords are hashed, and so which stored hashes are outdated: a successful login with one is
+/// followed by its replacement. Whatever the policy, hashes of both schemes verify.
+///
+/// The default is Argon2id with OWASP's parameters (19 MiB of memory, 2 passes, 1 lane). bcrypt remains
+/// for stores that must keep making bcrypt hashes; it reads at most 72 bytes of a password, so under it a
+/// longer password cannot be hashed (and is refused rather than silently cut).
 ///
 /// ```
 /// use scopes_runtime::PasswordPolicy;
 ///
-/// let policy = PasswordPolicy::bcrypt(4).unwrap();
+/// // Cheap parameters, for a test; keep the default in production.
+/// let policy = PasswordPolicy::argon2id(1024, 1, 1).unwrap();
 /// let hash = policy.hash("secret").unwrap();
-/// assert!(hash.starts_with("$2b$04$"));
+/// assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+/// assert!(PasswordPolicy::verify("secret", &hash));
+/// assert!(policy.is_current(&hash));
+///
+/// // A bcrypt hash still verifies, and is outdated under an Argon2id policy.
+/// let old = PasswordPolicy::bcrypt(4).unwrap().hash("secret").unwrap();
+/// assert!(PasswordPolicy::verify("secret", &old));
+/// assert!(!policy.is_current(&old));
 /// assert!(PasswordPolicy::bcrypt(3).is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PasswordPolicy {
-    cost: u32,
+    scheme: Scheme,
 }
 
-/// A bcrypt cost outside 4..=31, or a hash that could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Scheme {
+    Bcrypt { cost: u32 },
+    Argon2id { memory_kib: u32, iterations: u32, parallelism: u32 },
+}
+
+/// Parameters out of range, or a hash that could not be made.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct PasswordPolicyError(String);
 
 impl PasswordPolicy {
+    /// OWASP's recommended Argon2id parameters: 19 MiB of memory, 2 passes, 1 lane (the default).
+    pub const OWASP_ARGON2ID: PasswordPolicy =
+        PasswordPolicy { scheme: Scheme::Argon2id { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 } };
+
+    /// Argon2id with `memory_kib` KiB of memory, `iterations` passes and `parallelism` lanes, within the
+    /// `argon2` crate's bounds (memory at least 8 KiB per lane, at least one pass and one lane).
+    pub fn argon2id(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, PasswordPolicyError> {
+        Params::new(memory_kib, iterations, parallelism, None)
+            .map_err(|error| PasswordPolicyError(format!("Argon2id parameters: {error}")))?;
+        Ok(PasswordPolicy { scheme: Scheme::Argon2id { memory_kib, iterations, parallelism } })
+    }
+
     /// bcrypt at `cost` (4 to 31; every step doubles the work).
     pub fn bcrypt(cost: u32) -> Result<Self, PasswordPolicyError> {
         if (4..=31).contains(&cost) {
-            Ok(PasswordPolicy { cost })
+            Ok(PasswordPolicy { scheme: Scheme::Bcrypt { cost } })
         } else {
             Err(PasswordPolicyError(format!("bcrypt cost {cost} is outside 4..=31")))
         }
     }
 
-    /// The bcrypt cost.
-    pub fn cost(&self) -> u32 {
-        self.cost
+    /// Hashes `password` under this policy, with a random salt. It takes the full work of a check: call
+    /// it from blocking code (a CLI, a test), or through `tokio::task::spawn_blocking`.
+    pub fn hash(&self, password: &str) -> Result<String, PasswordPolicyError> {
+        match self.scheme {
+            Scheme::Bcrypt { cost } => bcrypt::non_truncating_hash(password, cost).map_err(|error| match error {
+                bcrypt::BcryptError::Truncation(_) => {
+                    PasswordPolicyError("bcrypt cannot hash a password longer than 72 bytes".to_owned())
+                }
+                error => PasswordPolicyError(error.to_string()),
+            }),
+            Scheme::Argon2id { memory_kib, iterations, parallelism } => {
+                let params = Params::new(memory_kib, iterations, parallelism, None)
+                    .map_err(|error| PasswordPolicyError(format!("Argon2id parameters: {error}")))?;
+                let salt = SaltString::generate(&mut OsRng);
+                let hash =
+                    Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password(password.as_bytes(), &salt);
+                hash.map(|hash| hash.to_string()).map_err(|error| PasswordPolicyError(error.to_string()))
+            }
+        }
     }
 
-    /// Hashes `password` under this policy, with a random salt. It takes the full bcrypt work: call it
-    /// from blocking code (a CLI, a test), or through `tokio::task::spawn_blocking`.
-    pub fn hash(&self, password: &str) -> Result<String, PasswordPolicyError> {
-        bcrypt::hash(password, self.cost).map_err(|error| PasswordPolicyError(error.to_string()))
+    /// Whether `password` matches `hash`, of either scheme. A malformed hash, or one of another scheme,
+    /// matches nothing. A bcrypt hash is checked as bcrypt made it: against the password's first 72 bytes.
+    pub fn verify(password: &str, hash: &str) -> bool {
+        if is_bcrypt(hash) {
+            return bcrypt::verify(password, hash).unwrap_or(false);
+        }
+        // The parameters are the hash's own: each hash verifies whatever the current policy is.
+        PasswordHash::new(hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    }
+
+    /// Whether `hash` is what this policy makes now: same scheme, same parameters. One that is not is
+    /// replaced after its owner's next successful login.
+    pub fn is_current(&self, hash: &str) -> bool {
+        match self.scheme {
+            Scheme::Bcrypt { cost } => {
+                is_bcrypt(hash) && hash.get(4..6).and_then(|c| c.parse::<u32>().ok()) == Some(cost)
+            }
+            Scheme::Argon2id { memory_kib, iterations, parallelism } => {
+                let Ok(parsed) = PasswordHash::new(hash) else { return false };
+                let Ok(params) = Params::try_from(&parsed) else { return false };
+                parsed.algorithm == argon2::ARGON2ID_IDENT
+                    && parsed.version == Some(Version::V0x13.into())
+                    && (params.m_cost(), params.t_cost(), params.p_cost()) == (memory_kib, iterations, parallelism)
+            }
+        }
     }
 }
 
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"].iter().any(|prefix| hash.starts_with(prefix))
+}
+
 impl Default for PasswordPolicy {
-    /// bcrypt at cost 12, as FastAPI's tutorial hashes.
+    /// [`PasswordPolicy::OWASP_ARGON2ID`].
     fn default() -> Self {
-        PasswordPolicy { cost: 12 }
+        Self::OWASP_ARGON2ID
     }
 }
 
@@ -65,6 +141,14 @@ pub(crate) enum CheckError {
     Busy(Busy),
     /// The blocking pool is gone.
     Internal(String),
+}
+
+/// What a check found: whether the password matched, and, when it did against an outdated hash, the
+/// hash that replaces it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub(crate) matched: bool,
+    pub(crate) rehashed: Option<String>,
 }
 
 /// Checks passwords under one policy, through one queue.
@@ -103,36 +187,46 @@ impl PasswordChecker {
         self.queue.limits()
     }
 
-    /// Checks `password` against `hash`, for `client` (bucketed as the throttle buckets it).
+    /// Checks `password` against `hash`, for `client` (bucketed as the throttle buckets it); when it
+    /// matches a hash the policy no longer makes, hashes it anew, in the same place in the queue.
     ///
     /// `hash` is `None` when the username is unknown: the password is checked against the stand-in hash
-    /// and the answer is `false`. A malformed stored hash also answers `false`, and is logged.
+    /// and does not match. A malformed stored hash matches nothing, and is logged.
     pub(crate) async fn verify(
         &self,
         client: Option<IpAddr>,
         password: String,
         hash: Option<String>,
-    ) -> Result<bool, CheckError> {
+    ) -> Result<Verdict, CheckError> {
         let slot = self.queue.admit(client).await.map_err(CheckError::Busy)?;
         let stand_in = self.stand_in.clone();
-        let cost = self.policy.cost;
+        let policy = self.policy;
         // The slot goes with the work: the next login starts when this check ends, even if the request
         // that asked for it is gone by then.
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
+            let no_match = Verdict { matched: false, rehashed: None };
             match (hash, stand_in) {
-                (Some(hash), _) => bcrypt::verify(&password, &hash).unwrap_or_else(|error| {
-                    tracing::warn!(%error, "a stored password hash is malformed; answering as a wrong password");
-                    false
-                }),
+                (Some(hash), _) => {
+                    if !PasswordPolicy::verify(&password, &hash) {
+                        if !is_bcrypt(&hash) && PasswordHash::new(&hash).is_err() {
+                            tracing::warn!("a stored password hash is malformed; answering as a wrong password");
+                        }
+                        return no_match;
+                    }
+                    let rehashed = (!policy.is_current(&hash)).then(|| policy.hash(&password)).and_then(|made| {
+                        made.map_err(|error| tracing::warn!(%error, "an outdated hash could not be replaced")).ok()
+                    });
+                    Verdict { matched: true, rehashed }
+                }
                 (None, Some(stand_in)) => {
-                    let _ = bcrypt::verify(&password, &stand_in);
-                    false
+                    let _ = PasswordPolicy::verify(&password, &stand_in);
+                    no_match
                 }
                 // No stand-in could be made: hashing the password costs the same work.
                 (None, None) => {
-                    let _ = bcrypt::hash(&password, cost);
-                    false
+                    let _ = policy.hash(&password);
+                    no_match
                 }
             }
         })
@@ -141,19 +235,19 @@ impl PasswordChecker {
     }
 }
 
-/// The stand-in hash for `policy` and how long making it took, made once per cost in the process (tests
+/// The stand-in hash for `policy` and how long making it took, made once per policy in the process (tests
 /// build many endpoints).
 fn stand_in_hash(policy: PasswordPolicy) -> Option<(Arc<str>, Duration)> {
-    static MADE: Mutex<Vec<(u32, Arc<str>, Duration)>> = Mutex::new(Vec::new());
+    static MADE: Mutex<Vec<(PasswordPolicy, Arc<str>, Duration)>> = Mutex::new(Vec::new());
     let mut made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, hash, took)) = made.iter().find(|(cost, _, _)| *cost == policy.cost) {
+    if let Some((_, hash, took)) = made.iter().find(|(made_under, _, _)| *made_under == policy) {
         return Some((hash.clone(), *took));
     }
     let started = Instant::now();
     match policy.hash("stand-in for unknown users") {
         Ok(hash) => {
             let (hash, took): (Arc<str>, _) = (hash.into(), started.elapsed());
-            made.push((policy.cost, hash.clone(), took));
+            made.push((policy, hash.clone(), took));
             Some((hash, took))
         }
         Err(error) => {
@@ -167,21 +261,71 @@ fn stand_in_hash(policy: PasswordPolicy) -> Option<(Arc<str>, Duration)> {
 mod tests {
     use super::*;
 
+    fn cheap_argon2id() -> PasswordPolicy {
+        PasswordPolicy::argon2id(1024, 1, 1).unwrap()
+    }
+
     #[tokio::test]
     async fn known_unknown_and_malformed() {
-        let policy = PasswordPolicy::bcrypt(4).unwrap();
+        let policy = cheap_argon2id();
         let checker = PasswordChecker::new(policy, PasswordCheckLimits::default());
         let hash = policy.hash("secret").unwrap();
-        assert!(checker.verify(None, "secret".into(), Some(hash.clone())).await.unwrap());
-        assert!(!checker.verify(None, "wrong".into(), Some(hash)).await.unwrap());
-        assert!(!checker.verify(None, "secret".into(), None).await.unwrap());
-        assert!(!checker.verify(None, "secret".into(), Some("not a hash".into())).await.unwrap());
+        let matched = Verdict { matched: true, rehashed: None };
+        assert_eq!(checker.verify(None, "secret".into(), Some(hash.clone())).await.unwrap(), matched);
+        assert!(!checker.verify(None, "wrong".into(), Some(hash)).await.unwrap().matched);
+        assert!(!checker.verify(None, "secret".into(), None).await.unwrap().matched);
+        assert!(!checker.verify(None, "secret".into(), Some("not a hash".into())).await.unwrap().matched);
+    }
+
+    #[tokio::test]
+    async fn an_outdated_hash_is_replaced_only_when_the_password_matches() {
+        let policy = cheap_argon2id();
+        let checker = PasswordChecker::new(policy, PasswordCheckLimits::default());
+        for outdated in [
+            PasswordPolicy::bcrypt(4).unwrap().hash("secret").unwrap(),
+            PasswordPolicy::argon2id(2048, 1, 1).unwrap().hash("secret").unwrap(),
+        ] {
+            let verdict = checker.verify(None, "secret".into(), Some(outdated.clone())).await.unwrap();
+            let rehashed = verdict.rehashed.expect("a new hash");
+            assert!(policy.is_current(&rehashed) && PasswordPolicy::verify("secret", &rehashed), "{rehashed}");
+            let wrong = checker.verify(None, "wrong".into(), Some(outdated)).await.unwrap();
+            assert_eq!(wrong, Verdict { matched: false, rehashed: None });
+        }
     }
 
     #[test]
-    fn the_stand_in_has_the_policys_cost_and_is_made_up_front() {
-        let policy = PasswordPolicy::bcrypt(5).unwrap();
-        let checker = PasswordChecker::new(policy, PasswordCheckLimits::default());
+    fn the_seeds_bcrypt_hash_verifies_and_is_outdated_by_default() {
+        let johndoe = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
+        assert!(PasswordPolicy::verify("secret", johndoe));
+        assert!(!PasswordPolicy::verify("Secret", johndoe));
+        assert!(!PasswordPolicy::default().is_current(johndoe));
+        assert!(PasswordPolicy::bcrypt(12).unwrap().is_current(johndoe));
+        assert!(!PasswordPolicy::bcrypt(11).unwrap().is_current(johndoe));
+    }
+
+    #[test]
+    fn long_passwords_count_whole_under_argon2id_and_are_refused_by_bcrypt() {
+        let policy = cheap_argon2id();
+        let long = "x".repeat(100);
+        let hash = policy.hash(&long).unwrap();
+        assert!(PasswordPolicy::verify(&long, &hash));
+        assert!(!PasswordPolicy::verify(&"x".repeat(99), &hash), "the 100th byte counts");
+        let refused = PasswordPolicy::bcrypt(4).unwrap().hash(&long).unwrap_err();
+        assert!(refused.to_string().contains("72 bytes"), "{refused}");
+    }
+
+    #[test]
+    fn out_of_range_parameters_are_refused() {
+        assert!(PasswordPolicy::argon2id(4, 1, 1).is_err());
+        assert!(PasswordPolicy::argon2id(1024, 0, 1).is_err());
+        assert!(PasswordPolicy::argon2id(1024, 1, 0).is_err());
+    }
+
+    #[test]
+    fn the_stand_in_follows_the_policy_and_is_made_up_front() {
+        let checker = PasswordChecker::new(PasswordPolicy::bcrypt(5).unwrap(), PasswordCheckLimits::default());
         assert!(checker.stand_in.as_deref().unwrap().starts_with("$2b$05$"));
+        let checker = PasswordChecker::new(cheap_argon2id(), PasswordCheckLimits::default());
+        assert!(checker.stand_in.as_deref().unwrap().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
     }
 }

@@ -1,0 +1,285 @@
+//! `demo users ...`: manage the users of the database the server uses, while it runs (SQLite in WAL mode,
+//! or PostgreSQL; the server looks users up on every request, so a change shows at once).
+//!
+//! A password is never an argument (it would show in `ps` and shell history): it is read from standard
+//! input, one line, when that is not a terminal, and prompted for without echo, twice, when it is. Every
+//! check (the scopes against the registry, the password's length) is made before anything is written,
+//! and every change is one statement or one transaction: a refused command writes nothing.
+
+use std::io::{BufRead, Write};
+
+use clap::Subcommand;
+use scopes_runtime::{Account, AccountStore, MAX_PASSWORD_BYTES, PasswordPolicy, SqlStore, StoreError};
+
+use crate::users::UserStore;
+
+/// The `demo users` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user. The password is read from standard input (one line), or prompted for on a terminal.
+    Add {
+        name: String,
+        /// The user's full name.
+        #[arg(long)]
+        full_name: Option<String>,
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// The scopes the user may be granted, comma-separated (e.g. `me,items`); none when left out.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// Add the user disabled: they may log in, but `/users/me/` answers "Inactive user".
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// List every user.
+    List,
+    /// Show one user (never the password hash: only its scheme).
+    Show { name: String },
+    /// Disable a user.
+    Disable { name: String },
+    /// Enable a disabled user.
+    Enable { name: String },
+    /// Allow a user more scopes.
+    Grant {
+        name: String,
+        #[arg(required = true)]
+        scopes: Vec<String>,
+    },
+    /// Allow a user fewer scopes.
+    Revoke {
+        name: String,
+        #[arg(required = true)]
+        scopes: Vec<String>,
+    },
+    /// Set a user's password, read as `add` reads it.
+    Passwd { name: String },
+    /// Remove a user.
+    Remove { name: String },
+}
+
+/// Why a command failed, and its exit status: 2 for a mistake in the command (an unknown scope or user,
+/// a taken name, an unusable password), 1 when the database could not do it.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Refused(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::UnknownUser(_) | StoreError::DuplicateUser(_) => CliError::Refused(error.to_string()),
+            error => CliError::Failed(error.to_string()),
+        }
+    }
+}
+
+/// Where a command reads a password from.
+pub enum PasswordSource<'a> {
+    /// Standard input that is not a terminal: its first line.
+    Lines(&'a mut dyn BufRead),
+    /// A terminal: prompted for without echo, twice.
+    Terminal,
+}
+
+/// Runs `command` against the database at `database_url` (created, migrated and seeded when new, as the
+/// server does), writing what it has to say to `out`.
+pub async fn run(
+    command: UsersCommand,
+    database_url: &str,
+    password: PasswordSource<'_>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    // Checked before the database is touched: a refused command leaves even a new database uncreated.
+    match &command {
+        UsersCommand::Add { scopes, .. } | UsersCommand::Grant { scopes, .. } => check_scopes(scopes)?,
+        UsersCommand::Revoke { scopes, .. } => check_scopes(scopes)?,
+        _ => {}
+    }
+    let store = match UserStore::open(database_url).await? {
+        UserStore::Sql(store) => store,
+        UserStore::Memory(_) => return Err(CliError::Failed("not a database".to_owned())),
+    };
+    let result = execute(&store, command, password, out).await;
+    store.close().await;
+    result
+}
+
+async fn execute(
+    store: &SqlStore,
+    command: UsersCommand,
+    password: PasswordSource<'_>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let policy = PasswordPolicy::default();
+    let said = match command {
+        UsersCommand::Add { name, full_name, email, scopes, disabled } => {
+            check_name(&name)?;
+            if store.find(&name).await?.is_some() {
+                return Err(StoreError::DuplicateUser(name).into());
+            }
+            let hash = hash_password(&policy, read_password(password, &name)?)?;
+            let account = Account { full_name, email, disabled, ..Account::new(&name, hash).with_scopes(scopes) };
+            store.add(&account).await?;
+            format!("added {name}{}", scope_list(&store.find(&name).await?.unwrap_or(account).allowed_scopes))
+        }
+        UsersCommand::List => {
+            let accounts = store.list().await?;
+            let rows: Vec<[String; 5]> = accounts
+                .iter()
+                .map(|account| {
+                    [
+                        account.username.clone(),
+                        if account.disabled { "yes" } else { "no" }.to_owned(),
+                        account.allowed_scopes.join(" "),
+                        account.full_name.clone().unwrap_or_default(),
+                        account.email.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            table(["USERNAME", "DISABLED", "SCOPES", "FULL NAME", "EMAIL"], &rows)
+        }
+        UsersCommand::Show { name } => {
+            let account = found(store, &name).await?;
+            let scheme = if policy.is_current(&account.password_hash) {
+                "current (Argon2id)"
+            } else {
+                "outdated (replaced at the next successful login)"
+            };
+            [
+                format!("username:  {}", account.username),
+                format!("full name: {}", account.full_name.unwrap_or_default()),
+                format!("email:     {}", account.email.unwrap_or_default()),
+                format!("disabled:  {}", if account.disabled { "yes" } else { "no" }),
+                format!("scopes:    {}", account.allowed_scopes.join(" ")),
+                format!("password:  {scheme}"),
+            ]
+            .join("\n")
+        }
+        UsersCommand::Disable { name } => {
+            store.set_disabled(&name, true).await?;
+            format!("disabled {name}")
+        }
+        UsersCommand::Enable { name } => {
+            store.set_disabled(&name, false).await?;
+            format!("enabled {name}")
+        }
+        UsersCommand::Grant { name, scopes } => {
+            store.grant(&name, &scopes).await?;
+            format!("{name}{}", scope_list(&found(store, &name).await?.allowed_scopes))
+        }
+        UsersCommand::Revoke { name, scopes } => {
+            store.revoke(&name, &scopes).await?;
+            format!("{name}{}", scope_list(&found(store, &name).await?.allowed_scopes))
+        }
+        UsersCommand::Passwd { name } => {
+            found(store, &name).await?;
+            let hash = hash_password(&policy, read_password(password, &name)?)?;
+            store.set_password_hash(&name, &hash).await?;
+            format!("changed the password of {name}")
+        }
+        UsersCommand::Remove { name } => {
+            store.remove(&name).await?;
+            format!("removed {name}")
+        }
+    };
+    writeln!(out, "{said}").map_err(|error| CliError::Failed(format!("writing the output: {error}")))
+}
+
+async fn found(store: &SqlStore, name: &str) -> Result<Account, CliError> {
+    store.find(name).await?.ok_or_else(|| StoreError::UnknownUser(name.to_owned()).into())
+}
+
+/// Every scope must be declared in the registry; the message lists those that are not, and those that are.
+fn check_scopes(scopes: &[String]) -> Result<(), CliError> {
+    let unknown: Vec<&str> =
+        scopes.iter().map(String::as_str).filter(|scope| crate::SCOPE_REGISTRY.scope(scope).is_none()).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let declared: Vec<&str> = crate::SCOPE_REGISTRY.scopes().iter().map(|scope| scope.name).collect();
+    Err(CliError::Refused(format!(
+        "unknown scope{} {}; the declared scopes are {}",
+        if unknown.len() == 1 { "" } else { "s" },
+        unknown.iter().map(|scope| format!("`{scope}`")).collect::<Vec<_>>().join(", "),
+        declared.join(", ")
+    )))
+}
+
+/// A username the token endpoint can be asked for: not empty, at most its limit, no surrounding space.
+fn check_name(name: &str) -> Result<(), CliError> {
+    if name.is_empty() || name.trim() != name || name.len() > scopes_runtime::MAX_USERNAME_BYTES {
+        return Err(CliError::Refused(format!(
+            "`{name}` cannot be a username: it must be 1 to {} bytes, with no surrounding spaces",
+            scopes_runtime::MAX_USERNAME_BYTES
+        )));
+    }
+    Ok(())
+}
+
+fn read_password(source: PasswordSource<'_>, name: &str) -> Result<String, CliError> {
+    let password = match source {
+        PasswordSource::Lines(input) => {
+            let mut line = String::new();
+            input
+                .read_line(&mut line)
+                .map_err(|error| CliError::Failed(format!("reading the password from standard input: {error}")))?;
+            line.strip_suffix('\n').map(|line| line.strip_suffix('\r').unwrap_or(line)).unwrap_or(&line).to_owned()
+        }
+        PasswordSource::Terminal => {
+            let prompt = |text: &str| {
+                rpassword::prompt_password(text)
+                    .map_err(|error| CliError::Failed(format!("reading the password: {error}")))
+            };
+            let first = prompt(&format!("password for {name}: "))?;
+            if prompt("again: ")? != first {
+                return Err(CliError::Refused("the passwords differ; nothing was changed".to_owned()));
+            }
+            first
+        }
+    };
+    if password.is_empty() {
+        return Err(CliError::Refused("the password is empty (it is read from standard input, one line)".to_owned()));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(CliError::Refused(format!("the password is longer than {MAX_PASSWORD_BYTES} bytes")));
+    }
+    Ok(password)
+}
+
+fn hash_password(policy: &PasswordPolicy, password: String) -> Result<String, CliError> {
+    policy.hash(&password).map_err(|error| CliError::Failed(format!("hashing the password: {error}")))
+}
+
+fn scope_list(scopes: &[String]) -> String {
+    if scopes.is_empty() { ", allowed no scope".to_owned() } else { format!(", allowed {}", scopes.join(" ")) }
+}
+
+/// Left-aligned columns, two spaces apart.
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells.iter().zip(widths).map(|(cell, width)| format!("{cell:width$}")).collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let mut lines = vec![line(header.to_vec())];
+    lines.extend(rows.iter().map(|row| line(row.iter().map(String::as_str).collect())));
+    lines.join("\n")
+}

@@ -1,0 +1,139 @@
+//! Accounts: where the token endpoint finds a user's password hash and allowed scopes, and where an app's
+//! [`Principal`](crate::Principal) loads the user a token names.
+//!
+//! [`AccountStore`] is what both need; every call returns `Result`, so an outage is an error (answered
+//! 503, never "Incorrect username or password", and never counted as a failed login), not a missing user.
+//! [`MemoryStore`] keeps accounts in memory (tests, examples); [`SqlStore`] (feature `sql`) in SQLite or
+//! PostgreSQL, with one schema whose migrations are embedded in the binary.
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+mod memory;
+#[cfg(feature = "sql")]
+mod sql;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "sql")]
+pub use sql::{Migrated, SqlOptions, SqlStore};
+
+use crate::AuthError;
+
+/// A user as a store keeps it. Its `Debug` leaves the hash out.
+///
+/// ```
+/// use scopes_runtime::Account;
+/// let account = Account::new("johndoe", "$2b$12$...").with_scopes(["me", "items"]);
+/// assert!(!format!("{account:?}").contains("$2b$"));
+/// assert_eq!(account.allowed_scopes, ["me", "items"]);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The login name, and the token's `sub`.
+    pub username: String,
+    /// The password hash: Argon2id (`$argon2id$...`) or bcrypt (`$2b$...`).
+    pub password_hash: String,
+    /// The scopes this user may be granted, and (through the registry's hierarchy) every scope they imply;
+    /// a request for others is granted without them. Sorted, each once, in what a store returns.
+    pub allowed_scopes: Vec<String>,
+    /// A disabled user may still log in (as in FastAPI's tutorial); the app's guards refuse them.
+    pub disabled: bool,
+    /// The user's full name, if known.
+    pub full_name: Option<String>,
+    /// The user's e-mail address, if known.
+    pub email: Option<String>,
+}
+
+impl Account {
+    /// An enabled account with no scopes and no profile.
+    pub fn new(username: impl Into<String>, password_hash: impl Into<String>) -> Self {
+        Account {
+            username: username.into(),
+            password_hash: password_hash.into(),
+            allowed_scopes: Vec::new(),
+            disabled: false,
+            full_name: None,
+            email: None,
+        }
+    }
+
+    /// The same account, allowed `scopes`.
+    pub fn with_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.allowed_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .field("allowed_scopes", &self.allowed_scopes)
+            .field("disabled", &self.disabled)
+            .field("full_name", &self.full_name)
+            .field("email", &self.email)
+            .finish()
+    }
+}
+
+/// Why a store could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The store did not answer (the database is down, or slower than the timeouts allow). Answered 503.
+    #[error("the account store is unavailable: {0}")]
+    Unavailable(String),
+    /// No account has this name.
+    #[error("no user named `{0}`")]
+    UnknownUser(String),
+    /// An account already has this name.
+    #[error("a user named `{0}` already exists")]
+    DuplicateUser(String),
+    /// The store's configuration or contents are wrong (a malformed URL, a failed migration).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<StoreError> for AuthError {
+    /// An outage is 503 with `Retry-After`; anything else an internal error. Both are logged.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => {
+                tracing::error!(%error, "answering 503");
+                AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER }
+            }
+            error => AuthError::Internal(error.to_string()),
+        }
+    }
+}
+
+/// How long a client is told to wait when the account store is unavailable.
+pub(crate) const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Where accounts are kept: what the token endpoint and principals need of them.
+///
+/// ```
+/// use scopes_runtime::{Account, AccountStore, MemoryStore};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let store = MemoryStore::new([Account::new("johndoe", "$2b$12$...").with_scopes(["me"])]);
+/// let johndoe = store.find("johndoe").await.unwrap().unwrap();
+/// assert_eq!(johndoe.allowed_scopes, ["me"]);
+/// assert!(store.find("nobody").await.unwrap().is_none());
+/// # }
+/// ```
+pub trait AccountStore: Send + Sync {
+    /// The account named `username`; `Ok(None)` when there is none, `Err` when the store cannot answer.
+    fn find(&self, username: &str) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+
+    /// Replaces `username`'s password hash `current` with `new`, and says whether it did: not when the hash
+    /// changed meanwhile (a password set since), which is kept. The token endpoint calls it after a
+    /// successful login with an outdated hash.
+    fn replace_password_hash(
+        &self,
+        username: &str,
+        current: &str,
+        new: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}

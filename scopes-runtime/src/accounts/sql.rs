@@ -1,0 +1,417 @@
+//! Accounts in SQLite (embedded: a file, created on first use) or PostgreSQL (several instances sharing
+//! users), through sqlx, with one schema (`migrations/`, embedded in the binary).
+//!
+//! Every operation is bounded in time: the pool waits at most `acquire_timeout` for a connection
+//! (establishing one included), and the whole operation at most `operation_timeout`, so a database that is
+//! down or stalled is [`StoreError::Unavailable`] within seconds. Every change is one statement or one
+//! transaction: none is ever half-written.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Error as SqlError, Row};
+
+use super::{Account, AccountStore, StoreError};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How many connections a [`SqlStore`] keeps and how long it waits.
+///
+/// ```
+/// use std::time::Duration;
+/// use scopes_runtime::SqlOptions;
+/// let options = SqlOptions { acquire_timeout: Duration::from_secs(1), ..SqlOptions::default() };
+/// assert!(options.operation_timeout > options.acquire_timeout);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqlOptions {
+    /// Connections in the pool at most.
+    pub max_connections: u32,
+    /// The longest an operation waits for a connection, establishing one included.
+    pub acquire_timeout: Duration,
+    /// The longest an operation takes in all; beyond it, the store is unavailable.
+    pub operation_timeout: Duration,
+}
+
+impl Default for SqlOptions {
+    /// 8 connections; 3 s to get one, 4 s in all: an outage is answered well within 5 s.
+    fn default() -> Self {
+        SqlOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(3),
+            operation_timeout: Duration::from_secs(4),
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool the store has: the same SQL serves both, as the
+/// schema does (parameters are written `$1`, which both read).
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($pool) => $store.timed(async { $body }).await,
+            Pool::Postgres($pool) => $store.timed(async { $body }).await,
+        }
+    };
+}
+
+/// Accounts in SQLite or PostgreSQL. Cheap to clone: clones share the pool. Its `Debug` names the
+/// database kind only (a URL may hold a password).
+///
+/// ```no_run
+/// use scopes_runtime::{Account, AccountStore, PasswordPolicy, SqlStore};
+///
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = SqlStore::connect("sqlite://accounts.db").await?; // created when missing
+/// store.migrate().await?;
+/// let hash = PasswordPolicy::default().hash("correct horse battery staple")?;
+/// store.add(&Account::new("alice", hash).with_scopes(["me"])).await?;
+/// assert!(store.find("alice").await?.is_some());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: Pool,
+    options: SqlOptions,
+}
+
+impl fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore").field("database", &self.kind()).field("options", &self.options).finish()
+    }
+}
+
+/// What [`SqlStore::migrate`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migrated {
+    /// The schema was created now: the database had none of it (an app may seed it).
+    pub fresh: bool,
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://FILE`, created when missing, or `postgres://...`) with the default
+    /// [`SqlOptions`].
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, SqlOptions::default()).await
+    }
+
+    /// Connects to `url` with `options`. A SQLite file is opened in WAL mode, so other processes (the
+    /// user CLI) can write while a server reads; `sqlite::memory:` is one connection's database, so its
+    /// pool keeps one.
+    pub async fn connect_with(url: &str, options: SqlOptions) -> Result<Self, StoreError> {
+        let invalid = |error: SqlError| StoreError::Invalid(format!("database URL: {error}"));
+        let pool = if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)
+                .map_err(invalid)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(options.acquire_timeout)
+                .foreign_keys(true);
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let max_connections = if in_memory { 1 } else { options.max_connections };
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect);
+            Pool::Sqlite(bounded(options, pool).await?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url).map_err(invalid)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect);
+            Pool::Postgres(bounded(options, pool).await?)
+        } else {
+            return Err(StoreError::Invalid(format!(
+                "database URL `{}`: expected `sqlite://FILE` or `postgres://...`",
+                url.split(['?', '@']).next().unwrap_or_default()
+            )));
+        };
+        Ok(SqlStore { pool, options })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn kind(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Creates or updates the schema (safe to run from several instances at once: sqlx takes a lock).
+    pub async fn migrate(&self) -> Result<Migrated, StoreError> {
+        let failed = |error: sqlx::migrate::MigrateError| match error {
+            sqlx::migrate::MigrateError::Execute(error) => unavailable_or(error, "migration failed"),
+            error => StoreError::Invalid(format!("migration failed: {error}")),
+        };
+        on_pool!(self, pool => {
+            // No table of migrations yet: the schema is made now.
+            let applied = sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(pool).await;
+            let fresh = applied.map(|row| row.try_get::<i64, _>(0).unwrap_or(0) == 0).unwrap_or(true);
+            MIGRATOR.run(pool).await.map_err(failed)?;
+            Ok(Migrated { fresh })
+        })
+    }
+
+    /// Adds `account`; [`StoreError::DuplicateUser`] when the name is taken, and then nothing is written.
+    pub async fn add(&self, account: &Account) -> Result<(), StoreError> {
+        match self.insert(account, false).await? {
+            true => Ok(()),
+            false => Err(StoreError::DuplicateUser(account.username.clone())),
+        }
+    }
+
+    /// Adds `account` unless the name is taken (then leaves the existing one as it is), and says whether it
+    /// did: for seeding a database that others may be seeding too.
+    pub async fn add_if_absent(&self, account: &Account) -> Result<bool, StoreError> {
+        self.insert(account, true).await
+    }
+
+    async fn insert(&self, account: &Account, if_absent: bool) -> Result<bool, StoreError> {
+        let statement = if if_absent {
+            "INSERT INTO accounts (username, password_hash, disabled, full_name, email) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (username) DO NOTHING"
+        } else {
+            "INSERT INTO accounts (username, password_hash, disabled, full_name, email) VALUES ($1, $2, $3, $4, $5)"
+        };
+        on_pool!(self, pool => {
+            let mut transaction = pool.begin().await.map_err(store_error)?;
+            let inserted = sqlx::query(statement)
+                .bind(&account.username)
+                .bind(&account.password_hash)
+                .bind(account.disabled)
+                .bind(&account.full_name)
+                .bind(&account.email)
+                .execute(&mut *transaction)
+                .await;
+            let inserted = match inserted {
+                Ok(done) => done.rows_affected() == 1,
+                Err(SqlError::Database(error)) if error.is_unique_violation() => false,
+                Err(error) => return Err(store_error(error)),
+            };
+            if inserted {
+                for scope in &account.allowed_scopes {
+                    sqlx::query("INSERT INTO account_scopes (username, scope) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                        .bind(&account.username)
+                        .bind(scope)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(store_error)?;
+                }
+            }
+            transaction.commit().await.map_err(store_error)?;
+            Ok(inserted)
+        })
+    }
+
+    /// Every account, by name.
+    pub async fn list(&self) -> Result<Vec<Account>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&format!("{SELECT_ACCOUNTS} ORDER BY a.username, s.scope"))
+                .fetch_all(pool)
+                .await
+                .map_err(store_error)?;
+            let mut accounts: Vec<Account> = Vec::new();
+            for row in &rows {
+                let username: String = row.try_get("username").map_err(store_error)?;
+                if accounts.last().is_none_or(|last| last.username != username) {
+                    accounts.push(account_of(row)?);
+                }
+                if let Some(scope) = row.try_get::<Option<String>, _>("scope").map_err(store_error)?
+                    && let Some(account) = accounts.last_mut()
+                {
+                    account.allowed_scopes.push(scope);
+                }
+            }
+            Ok(accounts)
+        })
+    }
+
+    /// Disables or enables `username`.
+    pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), StoreError> {
+        let statement = "UPDATE accounts SET disabled = $2 WHERE username = $1";
+        let changed = on_pool!(self, pool => {
+            let done = sqlx::query(statement).bind(username).bind(disabled).execute(pool).await;
+            done.map(|done| done.rows_affected()).map_err(store_error)
+        })?;
+        known(username, changed)
+    }
+
+    /// Sets `username`'s password hash.
+    pub async fn set_password_hash(&self, username: &str, hash: &str) -> Result<(), StoreError> {
+        let statement = "UPDATE accounts SET password_hash = $2 WHERE username = $1";
+        let changed = on_pool!(self, pool => {
+            let done = sqlx::query(statement).bind(username).bind(hash).execute(pool).await;
+            done.map(|done| done.rows_affected()).map_err(store_error)
+        })?;
+        known(username, changed)
+    }
+
+    /// Allows `username` `scopes` too (those already allowed stay, once).
+    pub async fn grant(&self, username: &str, scopes: &[String]) -> Result<(), StoreError> {
+        self.change_scopes(
+            username,
+            scopes,
+            "INSERT INTO account_scopes (username, scope) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .await
+    }
+
+    /// No longer allows `username` `scopes` (those not allowed are ignored).
+    pub async fn revoke(&self, username: &str, scopes: &[String]) -> Result<(), StoreError> {
+        self.change_scopes(username, scopes, "DELETE FROM account_scopes WHERE username = $1 AND scope = $2").await
+    }
+
+    /// Runs `statement` for each scope, in one transaction that first checks the user exists.
+    async fn change_scopes(&self, username: &str, scopes: &[String], statement: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut transaction = pool.begin().await.map_err(store_error)?;
+            let exists = sqlx::query("SELECT 1 FROM accounts WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(store_error)?;
+            if exists.is_none() {
+                return Err(StoreError::UnknownUser(username.to_owned()));
+            }
+            for scope in scopes {
+                sqlx::query(statement)
+                    .bind(username)
+                    .bind(scope)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(store_error)?;
+            }
+            transaction.commit().await.map_err(store_error)
+        })
+    }
+
+    /// Removes `username`, with their scopes.
+    pub async fn remove(&self, username: &str) -> Result<(), StoreError> {
+        let changed = on_pool!(self, pool => {
+            let done = sqlx::query("DELETE FROM accounts WHERE username = $1").bind(username).execute(pool).await;
+            done.map(|done| done.rows_affected()).map_err(store_error)
+        })?;
+        known(username, changed)
+    }
+
+    /// Closes the pool's connections (waiting for those in use).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    async fn timed<T>(&self, operation: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+        let limit = self.options.operation_timeout;
+        tokio::time::timeout(limit, operation)
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable(format!("no answer within {limit:?}"))))
+    }
+}
+
+impl AccountStore for SqlStore {
+    async fn find(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        on_pool!(self, pool => {
+            // One statement: the account and its scopes as of one moment.
+            let rows = sqlx::query(&format!("{SELECT_ACCOUNTS} WHERE a.username = $1 ORDER BY s.scope"))
+                .bind(username)
+                .fetch_all(pool)
+                .await
+                .map_err(store_error)?;
+            let Some(first) = rows.first() else { return Ok(None) };
+            let mut account = account_of(first)?;
+            for row in &rows {
+                if let Some(scope) = row.try_get::<Option<String>, _>("scope").map_err(store_error)? {
+                    account.allowed_scopes.push(scope);
+                }
+            }
+            Ok(Some(account))
+        })
+    }
+
+    async fn replace_password_hash(&self, username: &str, current: &str, new: &str) -> Result<bool, StoreError> {
+        let statement = "UPDATE accounts SET password_hash = $3 WHERE username = $1 AND password_hash = $2";
+        on_pool!(self, pool => {
+            let done = sqlx::query(statement).bind(username).bind(current).bind(new).execute(pool).await;
+            done.map(|done| done.rows_affected() == 1).map_err(store_error)
+        })
+    }
+}
+
+const SELECT_ACCOUNTS: &str = "SELECT a.username, a.password_hash, a.disabled, a.full_name, a.email, s.scope \
+                               FROM accounts a LEFT JOIN account_scopes s ON s.username = a.username";
+
+/// An account's columns, without its scopes.
+fn account_of<R: Row>(row: &R) -> Result<Account, StoreError>
+where
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    Ok(Account {
+        username: row.try_get("username").map_err(store_error)?,
+        password_hash: row.try_get("password_hash").map_err(store_error)?,
+        disabled: row.try_get("disabled").map_err(store_error)?,
+        full_name: row.try_get("full_name").map_err(store_error)?,
+        email: row.try_get("email").map_err(store_error)?,
+        allowed_scopes: Vec::new(),
+    })
+}
+
+fn known(username: &str, rows_changed: u64) -> Result<(), StoreError> {
+    if rows_changed == 0 { Err(StoreError::UnknownUser(username.to_owned())) } else { Ok(()) }
+}
+
+/// Connecting, bounded as every operation is: a server that accepts but never answers is an outage too.
+async fn bounded<P>(
+    options: SqlOptions,
+    connecting: impl Future<Output = Result<P, SqlError>>,
+) -> Result<P, StoreError> {
+    match tokio::time::timeout(options.operation_timeout, connecting).await {
+        Ok(connected) => connected.map_err(store_error),
+        Err(_) => Err(StoreError::Unavailable(format!("no connection within {:?}", options.operation_timeout))),
+    }
+}
+
+fn store_error(error: SqlError) -> StoreError {
+    unavailable_or(error, "database error")
+}
+
+/// An error that says the database cannot answer now (connection lost or refused, timed out, shutting
+/// down, busy) is [`StoreError::Unavailable`]; any other is [`StoreError::Invalid`].
+fn unavailable_or(error: SqlError, context: &str) -> StoreError {
+    let unavailable = match &error {
+        SqlError::Io(_) | SqlError::Tls(_) | SqlError::PoolTimedOut | SqlError::PoolClosed => true,
+        SqlError::WorkerCrashed | SqlError::Protocol(_) => true,
+        SqlError::Database(database) => {
+            let code = database.code().unwrap_or_default();
+            if database.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                // Connection exceptions (08), insufficient resources (53), operator intervention (57:
+                // shutting down, cannot connect now).
+                ["08", "53", "57"].iter().any(|class| code.starts_with(class))
+            } else {
+                // SQLite, by primary result code: busy, locked, I/O error, full, cannot open.
+                code.parse::<u32>().is_ok_and(|code| [5, 6, 10, 13, 14].contains(&(code & 0xff)))
+            }
+        }
+        _ => false,
+    };
+    if unavailable {
+        StoreError::Unavailable(error.to_string())
+    } else {
+        StoreError::Invalid(format!("{context}: {error}"))
+    }
+}
