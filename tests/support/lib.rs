@@ -6,6 +6,7 @@
 pub mod cases;
 pub mod logins;
 pub mod minimal;
+pub mod postgres;
 pub mod provider;
 pub mod server;
 pub mod tokens;

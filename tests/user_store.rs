@@ -1,0 +1,311 @@
+//! The demo's users in real databases: a fresh SQLite file and a fresh PostgreSQL database each answer as
+//! the seed; users managed with `demo users` while the server runs, and after a restart; a bcrypt hash
+//! upgraded at login; an outage answered 503 within 5 s and counted for nothing; every CLI subcommand and
+//! every way it refuses (exit 2, a message, nothing written).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::http::header;
+use scopes_runtime::{AccountStore, PasswordPolicy, ResponseStyle, SqlStore};
+use scopes_tests::cases::{bearer, form, run, seed_cases};
+use scopes_tests::postgres::{self, Cluster};
+use scopes_tests::server::{demo_binary, start_demo_with};
+use scopes_tests::transport::{InProcess, OverTcp, Transport};
+use scopes_tests::{SECRET, tokens};
+use serde_json::Value;
+
+/// A fresh SQLite database in a temporary directory (removed with the returned guard).
+fn sqlite() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}/users.db", dir.path().display());
+    (dir, url)
+}
+
+/// What `demo users ARGS --database-url URL` printed, and its exit status, with `stdin` as its input.
+struct Ran {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn users(url: &str, args: &[&str], stdin: &str) -> Ran {
+    let mut child = Command::new(demo_binary())
+        .arg("users")
+        .args(args)
+        .args(["--database-url", url])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the demo runs");
+    use std::io::Write;
+    child.stdin.take().expect("piped stdin").write_all(stdin.as_bytes()).expect("stdin written");
+    let output = child.wait_with_output().expect("the demo exits");
+    Ran {
+        status: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `demo users ...` succeeded; what it printed.
+fn ok(url: &str, args: &[&str], stdin: &str) -> String {
+    let ran = users(url, args, stdin);
+    assert_eq!(ran.status, 0, "demo users {args:?}: {}", ran.stderr);
+    ran.stdout
+}
+
+/// `demo users ...` refused with status 2 and a message containing `says`.
+fn refused(url: &str, args: &[&str], stdin: &str, says: &str) {
+    let ran = users(url, args, stdin);
+    assert_eq!(ran.status, 2, "demo users {args:?} should be refused: {} {}", ran.stdout, ran.stderr);
+    assert!(ran.stderr.contains(says), "demo users {args:?} said {:?}, not {says:?}", ran.stderr);
+}
+
+/// Logs in as `user`; the granted scopes, or the refusal's status and body.
+async fn login(
+    app: &impl Transport,
+    user: &str,
+    password: &str,
+    scope: &str,
+) -> Result<(Vec<String>, String), (u16, Value)> {
+    let response = app.send(form(&format!("username={user}&password={password}&scope={scope}"))).await;
+    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    if response.status != 200 {
+        return Err((response.status.as_u16(), body));
+    }
+    let token = body["access_token"].as_str().expect("a token").to_owned();
+    let scopes = tokens::payload(&token)["scopes"].as_array().cloned().unwrap_or_default();
+    Ok((scopes.iter().filter_map(|scope| scope.as_str().map(str::to_owned)).collect(), token))
+}
+
+fn granted(scopes: &[&str]) -> Vec<String> {
+    scopes.iter().map(|scope| scope.to_string()).collect()
+}
+
+/// The seed's parity suite against the demo binary on a database it creates and seeds itself.
+async fn answers_as_the_seed(url: &str) {
+    let demo = start_demo_with(Some(SECRET), &["--database-url", url]);
+    let failures = run(&OverTcp::new(demo.base.clone()), seed_cases()).await;
+    assert!(failures.is_empty(), "{} case(s) differ from the seed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_fresh_sqlite_database_answers_as_the_seed() {
+    let (_dir, url) = sqlite();
+    answers_as_the_seed(&url).await;
+}
+
+#[tokio::test]
+async fn a_fresh_postgres_database_answers_as_the_seed() {
+    answers_as_the_seed(&postgres::shared().fresh_database()).await;
+}
+
+/// Users added, granted, revoked, disabled, given a new password and removed with the CLI, while the
+/// demo binary serves from the same database; then the demo restarts and still knows them.
+async fn users_are_managed_while_the_server_runs(url: &str) {
+    let demo = start_demo_with(Some(SECRET), &["--database-url", url]);
+    let app = OverTcp::new(demo.base.clone());
+
+    let added = ok(url, &["add", "carol", "--scopes", "me", "--full-name", "Carol Cable"], "carol's password\n");
+    assert!(added.contains("added carol, allowed me"), "{added}");
+    let (scopes, token) = login(&app, "carol", "carol's password", "me items").await.expect("carol logs in");
+    assert_eq!(scopes, granted(&["me"]), "only what the store allows is granted");
+    let me = app.send(bearer("/users/me/", &token)).await;
+    assert_eq!(me.status, 200);
+    let me: Value = serde_json::from_slice(&me.body).unwrap();
+    assert_eq!(me["full_name"], "Carol Cable");
+
+    ok(url, &["grant", "carol", "items"], "");
+    assert_eq!(login(&app, "carol", "carol's password", "me items").await.unwrap().0, granted(&["me", "items"]));
+    ok(url, &["revoke", "carol", "me"], "");
+    assert_eq!(login(&app, "carol", "carol's password", "me items").await.unwrap().0, granted(&["items"]));
+
+    ok(url, &["grant", "carol", "me"], "");
+    ok(url, &["disable", "carol"], "");
+    let (_, token) = login(&app, "carol", "carol's password", "me").await.expect("a disabled user still logs in");
+    let inactive = app.send(bearer("/users/me/", &token)).await;
+    assert_eq!(
+        (inactive.status.as_u16(), inactive.body.as_slice()),
+        (400, br#"{"detail":"Inactive user"}"#.as_slice())
+    );
+    ok(url, &["enable", "carol"], "");
+    assert_eq!(app.send(bearer("/users/me/", &token)).await.status, 200, "the same token, once enabled again");
+
+    ok(url, &["passwd", "carol"], "a new password\n");
+    let (status, body) = login(&app, "carol", "carol's password", "me").await.unwrap_err();
+    assert_eq!((status, &body["detail"]), (400, &Value::from("Incorrect username or password")));
+
+    drop(demo);
+    let demo = start_demo_with(Some(SECRET), &["--database-url", url]);
+    let app = OverTcp::new(demo.base.clone());
+    assert_eq!(login(&app, "carol", "a new password", "me").await.unwrap().0, granted(&["me"]), "after a restart");
+
+    ok(url, &["remove", "carol"], "");
+    assert_eq!(login(&app, "carol", "a new password", "me").await.unwrap_err().0, 400);
+}
+
+#[tokio::test]
+async fn sqlite_users_are_managed_while_the_server_runs() {
+    let (_dir, url) = sqlite();
+    users_are_managed_while_the_server_runs(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_users_are_managed_while_the_server_runs() {
+    users_are_managed_while_the_server_runs(&postgres::shared().fresh_database()).await;
+}
+
+/// The seed's bcrypt hash verifies, and is an Argon2id one after johndoe's first successful login (a
+/// wrong password changes nothing).
+async fn a_bcrypt_hash_becomes_argon2id_at_login(url: &str) {
+    let users = demo::users::UserStore::open(url).await.unwrap();
+    let app = InProcess::new(demo::router(demo::AppState::with_users(authority(), users.clone())));
+    let hash =
+        |users: demo::users::UserStore| async move { users.find("johndoe").await.unwrap().unwrap().password_hash };
+    assert!(hash(users.clone()).await.starts_with("$2b$12$"));
+    assert_eq!(login(&app, "johndoe", "wrong", "me").await.unwrap_err().0, 400);
+    assert!(hash(users.clone()).await.starts_with("$2b$12$"), "a wrong password replaces nothing");
+    login(&app, "johndoe", "secret", "me").await.expect("johndoe logs in");
+    let upgraded = hash(users.clone()).await;
+    assert!(PasswordPolicy::default().is_current(&upgraded), "{upgraded}");
+    assert!(upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{upgraded}");
+    login(&app, "johndoe", "secret", "me").await.expect("and logs in with it");
+}
+
+fn authority() -> scopes_runtime::Authority {
+    let authority = scopes_runtime::Authority::hs256(SECRET.as_bytes()).unwrap();
+    authority
+        .with_response_style(ResponseStyle::Seed)
+        .with_request_parsing(demo::request_parsing_for(&ResponseStyle::Seed))
+}
+
+#[tokio::test]
+async fn a_sqlite_bcrypt_hash_becomes_argon2id_at_login() {
+    let (_dir, url) = sqlite();
+    a_bcrypt_hash_becomes_argon2id_at_login(&url).await;
+}
+
+#[tokio::test]
+async fn a_postgres_bcrypt_hash_becomes_argon2id_at_login() {
+    a_bcrypt_hash_becomes_argon2id_at_login(&postgres::shared().fresh_database()).await;
+}
+
+/// The database stops: logins and guarded requests are 503 with `Retry-After` within 5 s, nothing is
+/// counted against the user or the client, and all is well once it is back.
+#[tokio::test]
+async fn with_the_database_stopped_a_login_is_503_within_5_seconds_and_counts_nothing() {
+    let cluster = Cluster::start();
+    let url = cluster.fresh_database();
+    let users = demo::users::UserStore::open(&url).await.unwrap();
+    let state = demo::AppState::with_users(authority(), users);
+    let tokens = state.tokens().expect("the demo's own users").clone();
+    let app = InProcess::from_client(demo::router(state), "192.0.2.20:4000".parse().unwrap());
+    let token = scopes_tests::tokens::signed("johndoe", &["me"]);
+
+    cluster.stop();
+    for attempt in 0..3 {
+        let started = Instant::now();
+        let response = app.send(form("username=johndoe&password=secret&scope=me")).await;
+        let took = started.elapsed();
+        assert_eq!(response.status, 503, "attempt {attempt}: {}", String::from_utf8_lossy(&response.body));
+        assert!(took < Duration::from_secs(5), "attempt {attempt} took {took:?}");
+        assert_eq!(response.headers[header::RETRY_AFTER], "5");
+        let me = app.send(bearer("/users/me/", &token)).await;
+        assert_eq!(me.status, 503, "a guarded request cannot load its user either");
+    }
+    assert_eq!(tokens.throttle_entries(), 0, "the outage counted against nobody");
+
+    cluster.resume();
+    let back = login(&app, "johndoe", "secret", "me").await;
+    assert_eq!(back.map(|(scopes, _)| scopes), Ok(granted(&["me"])), "neither the user nor the client was locked");
+}
+
+/// Every subcommand, and every way each refuses: exit status 2, a message naming the problem, and the
+/// database exactly as it was.
+#[tokio::test]
+async fn the_user_cli_does_what_it_says_and_refuses_without_writing() {
+    let (_dir, url) = sqlite();
+    let store = SqlStore::connect(&url).await.unwrap();
+    let listed = ok(&url, &["list"], "");
+    assert!(listed.starts_with("USERNAME") && listed.contains("alice") && listed.contains("johndoe"), "{listed}");
+    store.migrate().await.unwrap();
+    let snapshot = || async { format!("{:?}", store.list().await.unwrap()) };
+
+    // add: the password from standard input; a taken name, an undeclared scope, an empty or too long
+    // password, an unusable name are refused.
+    let before = snapshot().await;
+    refused(&url, &["add", "johndoe"], "pw\n", "a user named `johndoe` already exists");
+    refused(&url, &["add", "dave", "--scopes", "me,itemz"], "pw\n", "unknown scope `itemz`");
+    refused(&url, &["add", "dave"], "\n", "the password is empty");
+    refused(&url, &["add", "dave"], &format!("{}\n", "p".repeat(1025)), "longer than 1024 bytes");
+    refused(&url, &["add", " dave"], "pw\n", "cannot be a username");
+    assert_eq!(snapshot().await, before, "nothing was written");
+    let added =
+        ok(&url, &["add", "dave", "--email", "dave@example.com", "--scopes", "me,items", "--disabled"], "pw\r\n");
+    assert_eq!(added.trim(), "added dave, allowed items me");
+    let dave = store.find("dave").await.unwrap().unwrap();
+    assert!(dave.disabled && dave.email.as_deref() == Some("dave@example.com"));
+    assert!(PasswordPolicy::verify("pw", &dave.password_hash), "the line's end is not part of the password");
+
+    // show
+    let shown = ok(&url, &["show", "dave"], "");
+    assert!(shown.contains("disabled:  yes") && shown.contains("scopes:    items me"), "{shown}");
+    assert!(shown.contains("password:  current (Argon2id)") && !shown.contains("$argon2"), "{shown}");
+    let johndoe = ok(&url, &["show", "johndoe"], "");
+    assert!(johndoe.contains("outdated"), "{johndoe}");
+    refused(&url, &["show", "nobody"], "", "no user named `nobody`");
+
+    // enable, disable
+    ok(&url, &["enable", "dave"], "");
+    assert!(!store.find("dave").await.unwrap().unwrap().disabled);
+    ok(&url, &["disable", "dave"], "");
+    assert!(store.find("dave").await.unwrap().unwrap().disabled);
+    refused(&url, &["enable", "nobody"], "", "no user named `nobody`");
+    refused(&url, &["disable", "nobody"], "", "no user named `nobody`");
+
+    // grant, revoke: an undeclared scope refuses the whole command.
+    let before = snapshot().await;
+    refused(&url, &["grant", "dave", "admin", "nope"], "", "unknown scope `nope`");
+    refused(&url, &["revoke", "dave", "me", "nope"], "", "unknown scope `nope`");
+    refused(&url, &["grant", "nobody", "me"], "", "no user named `nobody`");
+    refused(&url, &["revoke", "nobody", "me"], "", "no user named `nobody`");
+    assert_eq!(snapshot().await, before, "nothing was written");
+    assert_eq!(ok(&url, &["grant", "dave", "reports", "me"], "").trim(), "dave, allowed items me reports");
+    assert_eq!(ok(&url, &["revoke", "dave", "items", "admin"], "").trim(), "dave, allowed me reports");
+
+    // passwd
+    let before = snapshot().await;
+    refused(&url, &["passwd", "dave"], "", "the password is empty");
+    refused(&url, &["passwd", "nobody"], "pw\n", "no user named `nobody`");
+    assert_eq!(snapshot().await, before, "nothing was written");
+    ok(&url, &["passwd", "dave"], "another one\n");
+    assert!(PasswordPolicy::verify("another one", &store.find("dave").await.unwrap().unwrap().password_hash));
+
+    // remove
+    refused(&url, &["remove", "nobody"], "", "no user named `nobody`");
+    ok(&url, &["remove", "dave"], "");
+    assert!(store.find("dave").await.unwrap().is_none());
+    let listed = ok(&url, &["list"], "");
+    assert!(!listed.contains("dave"), "{listed}");
+
+    // A missing argument is clap's refusal, with the same status; a password is never an argument.
+    let ran = users(&url, &["grant", "johndoe"], "");
+    assert_eq!(ran.status, 2, "{}", ran.stderr);
+    let ran = users(&url, &["add", "erin", "--password", "pw"], "");
+    assert_eq!(ran.status, 2, "{}", ran.stderr);
+    assert!(store.find("erin").await.unwrap().is_none());
+}
+
+/// A database that cannot be reached is a message and status 1, within the store's timeouts.
+#[test]
+fn the_user_cli_reports_an_unreachable_database() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let started = Instant::now();
+    let ran = users(&format!("postgres://postgres@127.0.0.1:{port}/nothing"), &["list"], "");
+    assert_eq!(ran.status, 1, "{}", ran.stderr);
+    assert!(ran.stderr.contains("unavailable"), "{}", ran.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+}
