@@ -96,8 +96,9 @@ impl AppState {
     /// The users of `users`, with tokens issued and verified by `authority`. Makes the stand-in hash for
     /// unknown users under the store's password policy: build it at start-up.
     pub fn with_users(authority: Authority, users: users::UserStore) -> Self {
-        let tokens =
-            TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY).with_password_policy(users.password_policy());
+        let tokens = TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY)
+            .with_password_policy(users.password_policy())
+            .with_legacy_hashes(users::LEGACY_PASSWORD_POLICY);
         AppState(Arc::new(Services { authority, accounts: Accounts::Local { tokens, users } }))
     }
 
@@ -110,9 +111,9 @@ impl AppState {
         AppState(Arc::new(Services { authority, accounts: Accounts::Provider { resource, docs_client_id } }))
     }
 
-    /// The same app, hashing passwords under `policy` instead of the store's: for tests that make many
-    /// logins, with cheap parameters (the seed's cost-12 hashes are replaced by cheap ones at each user's
-    /// first login).
+    /// The same app, hashing passwords under `policy` instead of the store's, and not making failed logins
+    /// as slow as a legacy bcrypt check: for tests that make many logins, with cheap parameters (the seed's
+    /// cost-12 hashes are replaced by cheap ones at each user's first login).
     pub fn with_password_policy(self, policy: PasswordPolicy) -> Self {
         self.with_token_endpoint(|tokens| tokens.with_password_policy(policy))
     }

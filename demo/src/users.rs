@@ -56,6 +56,10 @@ pub enum UserStore {
     Sql(SqlStore),
 }
 
+/// What the seed's hashes were made with (bcrypt at cost 12): until every user has logged in since, a
+/// failed login takes as long as checking one, whoever it names (`TokenEndpoint::with_legacy_hashes`).
+pub const LEGACY_PASSWORD_POLICY: PasswordPolicy = PasswordPolicy::BCRYPT_12;
+
 /// The default `--database-url`: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://demo.db";
 

@@ -129,7 +129,7 @@ impl TokenEndpoint {
             authority,
             registry,
             throttle: LoginThrottle::default(),
-            passwords: Arc::new(PasswordChecker::new(PasswordPolicy::default(), PasswordCheckLimits::default())),
+            passwords: Arc::new(PasswordChecker::new(PasswordPolicy::default(), None, PasswordCheckLimits::default())),
         }
     }
 
@@ -151,15 +151,38 @@ impl TokenEndpoint {
     }
 
     /// Hashes passwords under `policy`: a successful login with a hash it does not make replaces the hash,
-    /// and an unknown user's login costs what a known one's does under it.
+    /// and an unknown user's login costs what a known one's does under it. Expects every stored hash to be
+    /// made under it; say otherwise with [`with_legacy_hashes`](Self::with_legacy_hashes), after this.
     pub fn with_password_policy(mut self, policy: PasswordPolicy) -> Self {
-        self.passwords = Arc::new(PasswordChecker::new(policy, self.passwords.limits()));
+        self.passwords = Arc::new(PasswordChecker::new(policy, None, self.passwords.limits()));
+        self
+    }
+
+    /// Says the store may still hold hashes made under `legacy` (the tutorial's bcrypt at cost 12, say),
+    /// each replaced at its owner's next successful login. Until then, every failed check takes at least as
+    /// long as checking such a hash (a quicker one waits out the difference, off the queue): without it,
+    /// a wrong password would answer sooner for an unknown user, or for one whose hash was already
+    /// upgraded, than for one whose hash was not, and tell them apart. Drop it once no legacy hash remains.
+    ///
+    /// ```
+    /// # scopes_runtime::registry! { scheme = "OAuth2PasswordBearer", token_url = "token", scopes = {} }
+    /// # fn main() {
+    /// use scopes_runtime::{Authority, PasswordPolicy, TokenEndpoint};
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+    /// let tokens = TokenEndpoint::new(authority, &SCOPE_REGISTRY).with_legacy_hashes(PasswordPolicy::bcrypt(4).unwrap());
+    /// # let _ = tokens;
+    /// # }
+    /// ```
+    pub fn with_legacy_hashes(mut self, legacy: PasswordPolicy) -> Self {
+        let (policy, limits) = (self.passwords.policy(), self.passwords.limits());
+        self.passwords = Arc::new(PasswordChecker::new(policy, Some(legacy), limits));
         self
     }
 
     /// Runs and queues password checks within `limits` instead.
     pub fn with_check_limits(mut self, limits: PasswordCheckLimits) -> Self {
-        self.passwords = Arc::new(PasswordChecker::new(self.passwords.policy(), limits));
+        let (policy, legacy) = (self.passwords.policy(), self.passwords.legacy());
+        self.passwords = Arc::new(PasswordChecker::new(policy, legacy, limits));
         self
     }
 

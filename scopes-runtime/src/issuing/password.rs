@@ -4,6 +4,7 @@
 //! starve other logins; an unknown user costs exactly the work of a known one.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -55,6 +56,9 @@ impl PasswordPolicy {
     /// OWASP's recommended Argon2id parameters: 19 MiB of memory, 2 passes, 1 lane (the default).
     pub const OWASP_ARGON2ID: PasswordPolicy =
         PasswordPolicy { scheme: Scheme::Argon2id { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 } };
+
+    /// bcrypt at cost 12: what FastAPI's tutorial (and passlib's default) hashed with.
+    pub const BCRYPT_12: PasswordPolicy = PasswordPolicy { scheme: Scheme::Bcrypt { cost: 12 } };
 
     /// Argon2id with `memory_kib` KiB of memory, `iterations` passes and `parallelism` lanes, within the
     /// `argon2` crate's bounds (memory at least 8 KiB per lane, at least one pass and one lane).
@@ -157,24 +161,42 @@ pub(crate) struct PasswordChecker {
     /// Checked when the username is unknown: made when the checker is, at start-up, so the first unknown
     /// user's login costs what every other does.
     stand_in: Option<Arc<str>>,
+    /// The policy older hashes in the store were made under, while some may remain.
+    legacy: Option<PasswordPolicy>,
+    /// With a legacy policy, the least time a failed check takes, in nanoseconds: what checking a legacy
+    /// hash takes (measured at start-up, then moved towards each legacy check's time). A quicker failed
+    /// check (an unknown user's, or one against a current hash) waits out the difference after giving its
+    /// place in the queue back, so neither whether a user exists nor whether their hash was upgraded shows
+    /// in the time a wrong password takes.
+    floor_nanos: AtomicU64,
     queue: Arc<CheckQueue>,
 }
 
 impl std::fmt::Debug for PasswordChecker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordChecker").field("policy", &self.policy).field("queue", &self.queue).finish()
+        f.debug_struct("PasswordChecker")
+            .field("policy", &self.policy)
+            .field("legacy", &self.legacy)
+            .field("queue", &self.queue)
+            .finish()
     }
 }
 
 impl PasswordChecker {
-    pub(crate) fn new(policy: PasswordPolicy, limits: PasswordCheckLimits) -> Self {
+    /// Checks under `policy`; with `legacy`, the store may still hold hashes made under it (a legacy
+    /// stand-in is timed at start-up, so the floor holds from the first login).
+    pub(crate) fn new(policy: PasswordPolicy, legacy: Option<PasswordPolicy>, limits: PasswordCheckLimits) -> Self {
         let stand_in = stand_in_hash(policy);
+        let legacy = legacy.filter(|legacy| *legacy != policy);
+        let floor = legacy.and_then(stand_in_hash).map_or(Duration::ZERO, |(_, took)| took);
         // Making the stand-in took one check's work: the queue's first estimate of how long a check takes, so
         // it turns away at once, from the very first flood, the logins it could not start in time.
         let check_time = stand_in.as_ref().map(|(_, took)| *took);
         PasswordChecker {
             policy,
             stand_in: stand_in.map(|(hash, _)| hash),
+            legacy,
+            floor_nanos: AtomicU64::new(nanos(floor)),
             queue: Arc::new(CheckQueue::new(limits, check_time)),
         }
     }
@@ -183,8 +205,22 @@ impl PasswordChecker {
         self.policy
     }
 
+    pub(crate) fn legacy(&self) -> Option<PasswordPolicy> {
+        self.legacy
+    }
+
     pub(crate) fn limits(&self) -> PasswordCheckLimits {
         self.queue.limits()
+    }
+
+    fn floor(&self) -> Duration {
+        Duration::from_nanos(self.floor_nanos.load(Ordering::Relaxed))
+    }
+
+    /// Moves the floor an eighth of the way to a legacy check's measured time.
+    fn timed_legacy_check(&self, took: Duration) {
+        let floor = self.floor_nanos.load(Ordering::Relaxed);
+        self.floor_nanos.store(floor - floor / 8 + nanos(took) / 8, Ordering::Relaxed);
     }
 
     /// Checks `password` against `hash`, for `client` (bucketed as the throttle buckets it); when it
@@ -199,40 +235,62 @@ impl PasswordChecker {
         hash: Option<String>,
     ) -> Result<Verdict, CheckError> {
         let slot = self.queue.admit(client).await.map_err(CheckError::Busy)?;
-        let stand_in = self.stand_in.clone();
-        let policy = self.policy;
+        let (stand_in, policy) = (self.stand_in.clone(), self.policy);
+        let checks_legacy = self.legacy.zip(hash.as_deref()).is_some_and(|(legacy, hash)| legacy.is_current(hash));
         // The slot goes with the work: the next login starts when this check ends, even if the request
         // that asked for it is gone by then.
-        tokio::task::spawn_blocking(move || {
+        let checked = tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            let no_match = Verdict { matched: false, rehashed: None };
-            match (hash, stand_in) {
-                (Some(hash), _) => {
-                    if !PasswordPolicy::verify(&password, &hash) {
-                        if !is_bcrypt(&hash) && PasswordHash::new(&hash).is_err() {
-                            tracing::warn!("a stored password hash is malformed; answering as a wrong password");
-                        }
-                        return no_match;
-                    }
-                    let rehashed = (!policy.is_current(&hash)).then(|| policy.hash(&password)).and_then(|made| {
-                        made.map_err(|error| tracing::warn!(%error, "an outdated hash could not be replaced")).ok()
-                    });
-                    Verdict { matched: true, rehashed }
-                }
-                (None, Some(stand_in)) => {
-                    let _ = PasswordPolicy::verify(&password, &stand_in);
-                    no_match
-                }
-                // No stand-in could be made: hashing the password costs the same work.
-                (None, None) => {
-                    let _ = policy.hash(&password);
-                    no_match
-                }
-            }
+            let started = Instant::now();
+            let verdict = check(policy, stand_in.as_deref(), &password, hash.as_deref());
+            (verdict, started.elapsed())
         })
-        .await
-        .map_err(|error| CheckError::Internal(format!("password check did not finish: {error}")))
+        .await;
+        let (verdict, took) =
+            checked.map_err(|error| CheckError::Internal(format!("password check did not finish: {error}")))?;
+        if self.legacy.is_some() {
+            if checks_legacy {
+                self.timed_legacy_check(took);
+            } else if !verdict.matched {
+                // As long as a legacy hash's check would have taken. A match has nothing left to hide.
+                tokio::time::sleep(self.floor().saturating_sub(took)).await;
+            }
+        }
+        Ok(verdict)
     }
+}
+
+/// The check itself, on the blocking pool: `hash` (or the stand-in, for an unknown user) against
+/// `password`, and the replacement of a matching hash that `policy` no longer makes.
+fn check(policy: PasswordPolicy, stand_in: Option<&str>, password: &str, hash: Option<&str>) -> Verdict {
+    let no_match = Verdict { matched: false, rehashed: None };
+    match (hash, stand_in) {
+        (Some(hash), _) => {
+            if !PasswordPolicy::verify(password, hash) {
+                if !is_bcrypt(hash) && PasswordHash::new(hash).is_err() {
+                    tracing::warn!("a stored password hash is malformed; answering as a wrong password");
+                }
+                return no_match;
+            }
+            let rehashed = (!policy.is_current(hash)).then(|| policy.hash(password)).and_then(|made| {
+                made.map_err(|error| tracing::warn!(%error, "an outdated hash could not be replaced")).ok()
+            });
+            Verdict { matched: true, rehashed }
+        }
+        (None, Some(stand_in)) => {
+            let _ = PasswordPolicy::verify(password, stand_in);
+            no_match
+        }
+        // No stand-in could be made: hashing the password costs the same work.
+        (None, None) => {
+            let _ = policy.hash(password);
+            no_match
+        }
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The stand-in hash for `policy` and how long making it took, made once per policy in the process (tests
@@ -268,7 +326,7 @@ mod tests {
     #[tokio::test]
     async fn known_unknown_and_malformed() {
         let policy = cheap_argon2id();
-        let checker = PasswordChecker::new(policy, PasswordCheckLimits::default());
+        let checker = PasswordChecker::new(policy, None, PasswordCheckLimits::default());
         let hash = policy.hash("secret").unwrap();
         let matched = Verdict { matched: true, rehashed: None };
         assert_eq!(checker.verify(None, "secret".into(), Some(hash.clone())).await.unwrap(), matched);
@@ -280,7 +338,7 @@ mod tests {
     #[tokio::test]
     async fn an_outdated_hash_is_replaced_only_when_the_password_matches() {
         let policy = cheap_argon2id();
-        let checker = PasswordChecker::new(policy, PasswordCheckLimits::default());
+        let checker = PasswordChecker::new(policy, None, PasswordCheckLimits::default());
         for outdated in [
             PasswordPolicy::bcrypt(4).unwrap().hash("secret").unwrap(),
             PasswordPolicy::argon2id(2048, 1, 1).unwrap().hash("secret").unwrap(),
@@ -323,9 +381,31 @@ mod tests {
 
     #[test]
     fn the_stand_in_follows_the_policy_and_is_made_up_front() {
-        let checker = PasswordChecker::new(PasswordPolicy::bcrypt(5).unwrap(), PasswordCheckLimits::default());
+        let checker = PasswordChecker::new(PasswordPolicy::bcrypt(5).unwrap(), None, PasswordCheckLimits::default());
         assert!(checker.stand_in.as_deref().unwrap().starts_with("$2b$05$"));
-        let checker = PasswordChecker::new(cheap_argon2id(), PasswordCheckLimits::default());
+        let checker = PasswordChecker::new(cheap_argon2id(), None, PasswordCheckLimits::default());
         assert!(checker.stand_in.as_deref().unwrap().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+    }
+
+    #[tokio::test]
+    async fn with_legacy_hashes_a_failed_check_takes_at_least_a_legacy_checks_time() {
+        let legacy = PasswordPolicy::bcrypt(8).unwrap();
+        let checker = PasswordChecker::new(cheap_argon2id(), Some(legacy), PasswordCheckLimits::default());
+        let floor = checker.floor();
+        assert!(floor > Duration::ZERO, "timed at start-up");
+        let current = cheap_argon2id().hash("secret").unwrap();
+        for hash in [None, Some(current.clone())] {
+            let started = Instant::now();
+            assert!(!checker.verify(None, "wrong".into(), hash).await.unwrap().matched);
+            assert!(started.elapsed() >= floor, "{:?} < {floor:?}", started.elapsed());
+        }
+        // A legacy check moves the floor towards its own time; a match is not held back.
+        let old = legacy.hash("secret").unwrap();
+        assert!(checker.verify(None, "wrong".into(), Some(old.clone())).await.unwrap().rehashed.is_none());
+        assert!(checker.verify(None, "secret".into(), Some(old)).await.unwrap().rehashed.is_some());
+        assert!(checker.verify(None, "secret".into(), Some(current)).await.unwrap().matched);
+        // Without legacy hashes, nothing waits.
+        let plain = PasswordChecker::new(cheap_argon2id(), Some(cheap_argon2id()), PasswordCheckLimits::default());
+        assert_eq!((plain.legacy(), plain.floor()), (None, Duration::ZERO));
     }
 }
