@@ -110,7 +110,11 @@ pub async fn run(
     }
     let store = match UserStore::open(database_url).await? {
         UserStore::Sql(store) => store,
-        UserStore::Memory(_) => return Err(CliError::Failed("not a database".to_owned())),
+        UserStore::Memory(_) => {
+            return Err(CliError::Refused(
+                "`memory:` is no database to manage: give a sqlite:// or postgres:// URL".into(),
+            ));
+        }
     };
     let result = execute(&store, command, password, out).await;
     store.close().await;

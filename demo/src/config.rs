@@ -30,7 +30,8 @@ pub struct Config {
     pub allow_published_secret: bool,
 
     /// Where the users are kept: `sqlite://FILE` (created, migrated and seeded with the seed's users when
-    /// missing) or `postgres://USER@HOST:PORT/DATABASE` (likewise). The server and `demo users` share it.
+    /// missing) or `postgres://USER@HOST:PORT/DATABASE` (likewise); the server and `demo users` share it.
+    /// `memory:` keeps the seed's users in memory, gone with the process.
     #[arg(long, env = "DEMO_DATABASE_URL", default_value = crate::users::DEFAULT_DATABASE_URL, global = true)]
     pub database_url: DatabaseUrl,
 

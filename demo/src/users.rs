@@ -60,6 +60,10 @@ pub enum UserStore {
 /// failed login takes as long as checking one, whoever it names (`TokenEndpoint::with_legacy_hashes`).
 pub const LEGACY_PASSWORD_POLICY: PasswordPolicy = PasswordPolicy::BCRYPT_12;
 
+/// The `--database-url` that keeps the seed's users in memory, gone with the process: for throwaway runs
+/// and for benchmarks of the framework rather than of a database.
+pub const MEMORY_URL: &str = "memory:";
+
 /// The default `--database-url`: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://demo.db";
 
@@ -70,8 +74,12 @@ impl UserStore {
     }
 
     /// The database at `url`, its schema created or updated, and seeded with the seed's users when it was
-    /// created now (instances starting together on one new database seed it once between them).
+    /// created now (instances starting together on one new database seed it once between them); or, for
+    /// [`MEMORY_URL`], the seed's users in memory.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        if url == MEMORY_URL {
+            return Ok(Self::seed());
+        }
         let store = SqlStore::connect_with(url, SqlOptions::default()).await?;
         if store.migrate().await?.fresh {
             for account in seed_accounts() {
