@@ -242,6 +242,7 @@ async fn the_user_cli_does_what_it_says_and_refuses_without_writing() {
     refused(&url, &["add", "dave"], "\n", "the password is empty");
     refused(&url, &["add", "dave"], &format!("{}\n", "p".repeat(1025)), "longer than 1024 bytes");
     refused(&url, &["add", " dave"], "pw\n", "cannot be a username");
+    refused(&url, &["add", "dave", "--email", "dave at example.com"], "pw\n", "is not an e-mail address");
     assert_eq!(snapshot().await, before, "nothing was written");
     let added =
         ok(&url, &["add", "dave", "--email", "dave@example.com", "--scopes", "me,items", "--disabled"], "pw\r\n");

@@ -131,6 +131,9 @@ async fn execute(
     let said = match command {
         UsersCommand::Add { name, full_name, email, scopes, disabled } => {
             check_name(&name)?;
+            if let Some(email) = &email {
+                check_email(email)?;
+            }
             if store.find(&name).await?.is_some() {
                 return Err(StoreError::DuplicateUser(name).into());
             }
@@ -231,6 +234,19 @@ fn check_name(name: &str) -> Result<(), CliError> {
         )));
     }
     Ok(())
+}
+
+/// An address of the shape `local@domain`: one `@`, something on each side, no spaces. (Whether it
+/// reaches anyone is the mail system's to say.)
+fn check_email(email: &str) -> Result<(), CliError> {
+    let shaped = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !email.contains(char::is_whitespace)
+    });
+    if shaped {
+        Ok(())
+    } else {
+        Err(CliError::Refused(format!("`{email}` is not an e-mail address (expected `name@domain`)")))
+    }
 }
 
 fn read_password(source: PasswordSource<'_>, name: &str) -> Result<String, CliError> {
