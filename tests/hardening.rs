@@ -452,11 +452,11 @@ async fn an_unavailable_account_store_is_a_503_that_counts_nothing() {
         }
     }
     impl AccountStore for Flaky {
-        async fn find(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        async fn find(&self, username: &str) -> Result<Option<Arc<Account>>, StoreError> {
             if self.down.load(Ordering::SeqCst) {
                 return Err(StoreError::Unavailable("connection refused".into()));
             }
-            Ok((username == "johndoe").then(|| Account::new(username, &self.hash)))
+            Ok((username == "johndoe").then(|| Arc::new(Account::new(username, &self.hash))))
         }
         async fn replace_password_hash(&self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
             Ok(false)

@@ -163,8 +163,9 @@ async fn postgres_users_are_managed_while_the_server_runs() {
 async fn a_bcrypt_hash_becomes_argon2id_at_login(url: &str) {
     let users = demo::users::UserStore::open(url).await.unwrap();
     let app = InProcess::new(demo::router(demo::AppState::with_users(authority(), users.clone())));
-    let hash =
-        |users: demo::users::UserStore| async move { users.find("johndoe").await.unwrap().unwrap().password_hash };
+    let hash = |users: demo::users::UserStore| async move {
+        users.find("johndoe").await.unwrap().unwrap().password_hash.clone()
+    };
     assert!(hash(users.clone()).await.starts_with("$2b$12$"));
     assert_eq!(login(&app, "johndoe", "wrong", "me").await.unwrap_err().0, 400);
     assert!(hash(users.clone()).await.starts_with("$2b$12$"), "a wrong password replaces nothing");

@@ -14,7 +14,9 @@ use crate::users::User;
 impl Principal<AppState> for User {
     async fn from_claims(claims: &Claims, state: &AppState) -> Result<Self, AuthError> {
         match state.users() {
-            Some(users) => users.find(&claims.sub).await?.map(User::from).ok_or_else(AuthError::invalid_token),
+            Some(users) => {
+                users.find(&claims.sub).await?.map(|account| User::from(&*account)).ok_or_else(AuthError::invalid_token)
+            }
             None => Ok(User {
                 username: claims.sub.clone(),
                 // A claim of another type than the OpenID Connect standard's is left out, not an error.

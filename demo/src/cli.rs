@@ -140,7 +140,8 @@ async fn execute(
             let hash = hash_password(&policy, read_password(password, &name)?)?;
             let account = Account { full_name, email, disabled, ..Account::new(&name, hash).with_scopes(scopes) };
             store.add(&account).await?;
-            format!("added {name}{}", scope_list(&store.find(&name).await?.unwrap_or(account).allowed_scopes))
+            let stored = store.find(&name).await?;
+            format!("added {name}{}", scope_list(&stored.map_or(account.allowed_scopes, |a| a.allowed_scopes.clone())))
         }
         UsersCommand::List => {
             let accounts = store.list().await?;
@@ -206,7 +207,11 @@ async fn execute(
 }
 
 async fn found(store: &SqlStore, name: &str) -> Result<Account, CliError> {
-    store.find(name).await?.ok_or_else(|| StoreError::UnknownUser(name.to_owned()).into())
+    store
+        .find(name)
+        .await?
+        .map(std::sync::Arc::unwrap_or_clone)
+        .ok_or_else(|| StoreError::UnknownUser(name.to_owned()).into())
 }
 
 /// Every scope must be declared in the registry; the message lists those that are not, and those that are.

@@ -15,12 +15,12 @@ pub struct User {
     pub disabled: Option<bool>,
 }
 
-impl From<Account> for User {
-    fn from(account: Account) -> Self {
+impl From<&Account> for User {
+    fn from(account: &Account) -> Self {
         User {
-            username: account.username,
-            email: account.email,
-            full_name: account.full_name,
+            username: account.username.clone(),
+            email: account.email.clone(),
+            full_name: account.full_name.clone(),
             disabled: Some(account.disabled),
         }
     }
@@ -106,7 +106,7 @@ impl UserStore {
 }
 
 impl AccountStore for UserStore {
-    async fn find(&self, username: &str) -> Result<Option<Account>, StoreError> {
+    async fn find(&self, username: &str) -> Result<Option<std::sync::Arc<Account>>, StoreError> {
         match self {
             UserStore::Memory(store) => store.find(username).await,
             UserStore::Sql(store) => store.find(username).await,

@@ -15,7 +15,7 @@ use super::{Account, AccountStore, StoreError};
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    accounts: Arc<RwLock<HashMap<String, Account>>>,
+    accounts: Arc<RwLock<HashMap<String, Arc<Account>>>>,
 }
 
 impl MemoryStore {
@@ -31,7 +31,7 @@ impl MemoryStore {
     /// Adds `account`, or replaces the one of the same name.
     pub fn insert(&self, account: Account) {
         let mut accounts = self.accounts.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        accounts.insert(account.username.clone(), account);
+        accounts.insert(account.username.clone(), Arc::new(account));
     }
 
     /// Every username, sorted.
@@ -42,13 +42,13 @@ impl MemoryStore {
         names
     }
 
-    fn get(&self, username: &str) -> Option<Account> {
+    fn get(&self, username: &str) -> Option<Arc<Account>> {
         self.accounts.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(username).cloned()
     }
 }
 
 impl AccountStore for MemoryStore {
-    async fn find(&self, username: &str) -> Result<Option<Account>, StoreError> {
+    async fn find(&self, username: &str) -> Result<Option<Arc<Account>>, StoreError> {
         Ok(self.get(username))
     }
 
@@ -56,7 +56,7 @@ impl AccountStore for MemoryStore {
         let mut accounts = self.accounts.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         match accounts.get_mut(username) {
             Some(account) if account.password_hash == current => {
-                account.password_hash = new.to_owned();
+                Arc::make_mut(account).password_hash = new.to_owned();
                 Ok(true)
             }
             _ => Ok(false),

@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 mod memory;
@@ -125,7 +126,9 @@ pub(crate) const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// ```
 pub trait AccountStore: Send + Sync {
     /// The account named `username`; `Ok(None)` when there is none, `Err` when the store cannot answer.
-    fn find(&self, username: &str) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+    /// Shared rather than owned: a store that keeps accounts in memory hands out a reference count, not a
+    /// copy of every scope, on each request that loads a principal.
+    fn find(&self, username: &str) -> impl Future<Output = Result<Option<Arc<Account>>, StoreError>> + Send;
 
     /// Replaces `username`'s password hash `current` with `new`, and says whether it did: not when the hash
     /// changed meanwhile (a password set since), which is kept. The token endpoint calls it after a

@@ -322,7 +322,7 @@ impl SqlStore {
 }
 
 impl AccountStore for SqlStore {
-    async fn find(&self, username: &str) -> Result<Option<Account>, StoreError> {
+    async fn find(&self, username: &str) -> Result<Option<std::sync::Arc<Account>>, StoreError> {
         on_pool!(self, pool => {
             // One statement: the account and its scopes as of one moment.
             let rows = sqlx::query(&format!("{SELECT_ACCOUNTS} WHERE a.username = $1 ORDER BY s.scope"))
@@ -337,7 +337,7 @@ impl AccountStore for SqlStore {
                     account.allowed_scopes.push(scope);
                 }
             }
-            Ok(Some(account))
+            Ok(Some(std::sync::Arc::new(account)))
         })
     }
 
