@@ -104,8 +104,9 @@ pub async fn run(
 ) -> Result<(), CliError> {
     // Checked before the database is touched: a refused command leaves even a new database uncreated.
     match &command {
-        UsersCommand::Add { scopes, .. } | UsersCommand::Grant { scopes, .. } => check_scopes(scopes)?,
-        UsersCommand::Revoke { scopes, .. } => check_scopes(scopes)?,
+        UsersCommand::Add { scopes, .. } | UsersCommand::Grant { scopes, .. } | UsersCommand::Revoke { scopes, .. } => {
+            check_scopes(scopes)?
+        }
         _ => {}
     }
     let store = match UserStore::open(database_url).await? {
