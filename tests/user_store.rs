@@ -305,6 +305,7 @@ async fn the_user_cli_does_what_it_says_and_refuses_without_writing() {
 #[test]
 fn the_user_cli_reports_an_unreachable_database() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    demo_binary(); // built (if it must be) before the clock starts
     let started = Instant::now();
     let ran = users(&format!("postgres://postgres@127.0.0.1:{port}/nothing"), &["list"], "");
     assert_eq!(ran.status, 1, "{}", ran.stderr);

@@ -104,9 +104,14 @@ pub async fn run(
 ) -> Result<(), CliError> {
     // Checked before the database is touched: a refused command leaves even a new database uncreated.
     match &command {
-        UsersCommand::Add { scopes, .. } | UsersCommand::Grant { scopes, .. } | UsersCommand::Revoke { scopes, .. } => {
+        UsersCommand::Add { name, email, scopes, .. } => {
+            check_name(name)?;
+            if let Some(email) = email {
+                check_email(email)?;
+            }
             check_scopes(scopes)?
         }
+        UsersCommand::Grant { scopes, .. } | UsersCommand::Revoke { scopes, .. } => check_scopes(scopes)?,
         _ => {}
     }
     let store = match UserStore::open(database_url).await? {
@@ -131,10 +136,6 @@ async fn execute(
     let policy = PasswordPolicy::default();
     let said = match command {
         UsersCommand::Add { name, full_name, email, scopes, disabled } => {
-            check_name(&name)?;
-            if let Some(email) = &email {
-                check_email(email)?;
-            }
             if store.find(&name).await?.is_some() {
                 return Err(StoreError::DuplicateUser(name).into());
             }
