@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use std::future::Future;
+
+use tokio::sync::oneshot;
+
 use super::queue::{Busy, CheckQueue, PasswordCheckLimits};
 
 /// How new passwords are hashed, and so which stored hashes are outdated: a successful login with one is
@@ -170,6 +174,7 @@ pub(crate) struct PasswordChecker {
     /// in the time a wrong password takes.
     floor_nanos: AtomicU64,
     queue: Arc<CheckQueue>,
+    workers: CheckWorkers,
 }
 
 impl std::fmt::Debug for PasswordChecker {
@@ -197,6 +202,7 @@ impl PasswordChecker {
             stand_in: stand_in.map(|(hash, _)| hash),
             legacy,
             floor_nanos: AtomicU64::new(nanos(floor)),
+            workers: CheckWorkers::start(limits.concurrent.max(1)),
             queue: Arc::new(CheckQueue::new(limits, check_time)),
         }
     }
@@ -239,15 +245,15 @@ impl PasswordChecker {
         let checks_legacy = self.legacy.zip(hash.as_deref()).is_some_and(|(legacy, hash)| legacy.is_current(hash));
         // The slot goes with the work: the next login starts when this check ends, even if the request
         // that asked for it is gone by then.
-        let checked = tokio::task::spawn_blocking(move || {
+        let checked = self.workers.run(move || {
             let _slot = slot;
             let started = Instant::now();
             let verdict = check(policy, stand_in.as_deref(), &password, hash.as_deref());
             (verdict, started.elapsed())
-        })
-        .await;
-        let (verdict, took) =
-            checked.map_err(|error| CheckError::Internal(format!("password check did not finish: {error}")))?;
+        });
+        let (verdict, took) = checked
+            .await
+            .map_err(|_| CheckError::Internal("password check did not finish: its worker is gone".to_owned()))?;
         if self.legacy.is_some() {
             if checks_legacy {
                 self.timed_legacy_check(took);
@@ -260,7 +266,58 @@ impl PasswordChecker {
     }
 }
 
-/// The check itself, on the blocking pool: `hash` (or the stand-in, for an unknown user) against
+/// The threads password checks run on: as many as the queue lets run at once, kept for the checker's life.
+///
+/// Not tokio's blocking pool: a check allocates its whole Argon2 memory (19 MiB by default) on the thread
+/// that runs it, the allocator keeps freed memory in each thread's arena, and the blocking pool spreads
+/// checks over as many threads as it has (kept 10 s when idle), so the process grew by 19 MiB per thread it
+/// ever used (467 MiB under the login bench). On a fixed set it stays at one check's memory per thread.
+struct CheckWorkers {
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl CheckWorkers {
+    fn start(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..threads {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new().name(format!("password-check-{index}")).spawn(move || {
+                loop {
+                    // Each job's place in the queue was taken before it was sent, so none waits here long.
+                    let job = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+                    match job {
+                        // A panicking check loses its result (its caller answers 500), not the thread.
+                        Ok(job) => drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))),
+                        // The checker is gone.
+                        Err(_) => return,
+                    }
+                }
+            });
+            if let Err(error) = spawned {
+                tracing::error!(%error, "a password-check thread could not start");
+            }
+        }
+        CheckWorkers { jobs }
+    }
+
+    /// Runs `work` on a worker; its result, or an error when no worker is left to run it.
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = Result<T, oneshot::error::RecvError>> {
+        let (done, result) = oneshot::channel();
+        let job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        // A send fails only when every worker is gone; the dropped job then drops `done`, and the receiver
+        // reports it.
+        let _ = self.jobs.send(job);
+        result
+    }
+}
+
+/// The check itself, on a check worker: `hash` (or the stand-in, for an unknown user) against
 /// `password`, and the replacement of a matching hash that `policy` no longer makes.
 fn check(policy: PasswordPolicy, stand_in: Option<&str>, password: &str, hash: Option<&str>) -> Verdict {
     let no_match = Verdict { matched: false, rehashed: None };
