@@ -33,7 +33,13 @@ pub struct Config {
     /// missing) or `postgres://USER@HOST:PORT/DATABASE` (likewise); the server and `demo users` share it.
     /// `memory:` keeps the seed's users in memory, gone with the process.
     #[arg(long, env = "DEMO_DATABASE_URL", default_value = crate::users::DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: DatabaseUrl,
+    pub database_url: ServiceUrl,
+
+    /// Keep the login throttle's counts in Redis (`redis://HOST:PORT/`), so that every replica sharing
+    /// it enforces one policy. While Redis cannot be reached, logins are answered 503. Without it, each
+    /// process counts on its own.
+    #[arg(long, env = "DEMO_REDIS_URL")]
+    pub redis_url: Option<ServiceUrl>,
 
     /// How refusals are answered: `seed` (exactly as FastAPI's tutorial) or `rfc` (RFC 6750 / RFC 6749).
     #[arg(long, env = "DEMO_STYLE", value_enum, default_value_t = Style::Seed)]
@@ -67,27 +73,27 @@ impl std::str::FromStr for SecretKey {
     }
 }
 
-/// A database URL; its `Debug` leaves out a password it may hold.
+/// A database's or Redis' URL; its `Debug` leaves out a password it may hold.
 #[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(pub String);
+pub struct ServiceUrl(pub String);
 
-impl fmt::Debug for DatabaseUrl {
+impl fmt::Debug for ServiceUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.split_once('@') {
             Some((credentials, host)) if credentials.contains(':') && credentials.contains("://") => {
                 let (scheme, _) = credentials.split_once("://").unwrap_or_default();
-                write!(f, "DatabaseUrl({scheme}://<redacted>@{host})")
+                write!(f, "ServiceUrl({scheme}://<redacted>@{host})")
             }
-            _ => write!(f, "DatabaseUrl({})", self.0),
+            _ => write!(f, "ServiceUrl({})", self.0),
         }
     }
 }
 
-impl std::str::FromStr for DatabaseUrl {
+impl std::str::FromStr for ServiceUrl {
     type Err = std::convert::Infallible;
 
     fn from_str(url: &str) -> Result<Self, Self::Err> {
-        Ok(DatabaseUrl(url.to_owned()))
+        Ok(ServiceUrl(url.to_owned()))
     }
 }
 
@@ -215,6 +221,9 @@ mod tests {
         let config = Config::parse_from(["demo", "--database-url", "postgres://app:hunter2@db:5432/users"]);
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2") && printed.contains("postgres://<redacted>@db:5432/users"), "{printed}");
+        let config = Config::parse_from(["demo", "--redis-url", "redis://:hunter2@cache:6379/"]);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2") && printed.contains("redis://<redacted>@cache:6379/"), "{printed}");
     }
 
     #[test]

@@ -118,6 +118,11 @@ impl AppState {
         self.with_token_endpoint(|tokens| tokens.with_password_policy(policy))
     }
 
+    /// The same app, keeping the login throttle's counts in `redis`, shared with every replica using it.
+    pub fn with_redis_throttle(self, redis: scopes_runtime::RedisThrottle) -> Self {
+        self.with_token_endpoint(|tokens| tokens.with_redis_throttle(redis))
+    }
+
     /// The same app, throttling failed logins with `policy` instead of the default.
     pub fn with_throttle(self, policy: ThrottlePolicy) -> Self {
         self.with_token_endpoint(|tokens| tokens.with_throttle(policy))

@@ -9,10 +9,10 @@ use std::io::IsTerminal;
 
 use demo::AppState;
 use demo::cli::PasswordSource;
-use demo::config::{Command, Config};
+use demo::config::{Command, Config, ServiceUrl};
 use demo::routes::TokenSource;
 use demo::users::UserStore;
-use scopes_runtime::{Authority, Provider};
+use scopes_runtime::{Authority, Provider, RedisThrottle};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
@@ -92,7 +92,28 @@ async fn own_state(config: &Config) -> AppState {
         Err(error) => refuse_to_start(&format!("--database-url {:?}: {error}", config.database_url)),
     };
     // Building the state makes the stand-in hash for unknown users, before the first login.
-    AppState::with_users(authority, users)
+    let state = AppState::with_users(authority, users);
+    match &config.redis_url {
+        Some(url) => state.with_redis_throttle(shared_throttle(url).await),
+        None => state,
+    }
+}
+
+/// The login throttle in Redis at `url`. Redis that is down now does not stop the start: logins are
+/// answered 503 until it answers.
+async fn shared_throttle(url: &ServiceUrl) -> RedisThrottle {
+    let throttle = match RedisThrottle::open(&url.0) {
+        Ok(throttle) => throttle,
+        Err(error) => refuse_to_start(&format!("--redis-url {url:?}: {error}")),
+    };
+    match throttle.ping().await {
+        Ok(()) => tracing::info!("the login throttle's counts are kept in Redis, shared by every replica using it"),
+        Err(error) => tracing::error!(
+            %error,
+            "--redis-url {url:?}: Redis cannot be reached; logins are answered 503 until it can"
+        ),
+    }
+    throttle
 }
 
 /// A resource server for the provider at `issuer`: its keys by discovery, no users of its own.

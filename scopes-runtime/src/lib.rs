@@ -93,6 +93,8 @@ pub use issuing::form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, 
 pub use issuing::{
     ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
 };
+#[cfg(feature = "redis")]
+pub use issuing::{RedisThrottle, RedisThrottleError};
 pub use registry::{Registry, Scope};
 /// Requires a verified bearer token, and the listed scopes, before an axum handler runs.
 ///

@@ -8,6 +8,7 @@ pub mod logins;
 pub mod minimal;
 pub mod postgres;
 pub mod provider;
+pub mod redis;
 pub mod server;
 pub mod tokens;
 pub mod transport;

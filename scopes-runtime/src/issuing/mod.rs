@@ -34,9 +34,11 @@ mod throttle;
 pub use password::{PasswordPolicy, PasswordPolicyError};
 pub use queue::PasswordCheckLimits;
 pub use throttle::ThrottlePolicy;
+#[cfg(feature = "redis")]
+pub use throttle::{RedisThrottle, RedisThrottleError};
 
 use password::{CheckError, PasswordChecker, Verdict};
-use throttle::{LoginThrottle, client_bucket};
+use throttle::{LoginThrottle, Refusal, client_bucket};
 
 /// The client's IP address, when the server was started with connection info
 /// (`into_make_service_with_connect_info::<SocketAddr>()`); `None` otherwise, and then every client
@@ -146,7 +148,17 @@ impl TokenEndpoint {
     /// # }
     /// ```
     pub fn with_throttle(mut self, policy: ThrottlePolicy) -> Self {
-        self.throttle = LoginThrottle::new(policy);
+        self.throttle = self.throttle.with_policy(policy);
+        self
+    }
+
+    /// Keeps the throttle's counts in Redis, under the policy set so far (or later, by
+    /// [`with_throttle`](Self::with_throttle)), so that every replica sharing it enforces one policy: the
+    /// attempts a pair is allowed are allowed in all, not once per replica. While Redis cannot be
+    /// reached, logins are answered 503 and no password is checked.
+    #[cfg(feature = "redis")]
+    pub fn with_redis_throttle(mut self, redis: RedisThrottle) -> Self {
+        self.throttle = LoginThrottle::Redis(redis.with_policy(*self.throttle.policy()));
         self
     }
 
@@ -225,10 +237,13 @@ impl TokenEndpoint {
         let requested = self.declared_scopes(&form)?;
         // Reserved before anything is checked: however many attempts arrive at once, no more are evaluated
         // than the policy allows.
-        let reservation = self
-            .throttle
-            .reserve(&form.username, client.0)
-            .map_err(|retry_after| AuthError::TooManyRequests { retry_after })?;
+        let reservation = match self.throttle.reserve(&form.username, client.0).await {
+            Ok(reservation) => reservation,
+            Err(Refusal::TooMany(retry_after)) => return Err(AuthError::TooManyRequests { retry_after }),
+            Err(Refusal::Unavailable) => {
+                return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER });
+            }
+        };
         if !reservation.delay.is_zero() {
             tokio::time::sleep(reservation.delay).await;
         }
@@ -236,7 +251,7 @@ impl TokenEndpoint {
             Ok(account) => account,
             Err(error) => {
                 tracing::error!(%error, "answering 503 to a login");
-                reservation.withdrawn();
+                reservation.withdrawn().await;
                 return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER });
             }
         };
@@ -244,20 +259,20 @@ impl TokenEndpoint {
         let verdict = match self.passwords.verify(client.bucket(), form.password.clone(), hash).await {
             Ok(verdict) => verdict,
             Err(CheckError::Busy(busy)) => {
-                reservation.withdrawn();
+                reservation.withdrawn().await;
                 return Err(AuthError::ServiceUnavailable { retry_after: busy.retry_after });
             }
             Err(CheckError::Internal(reason)) => {
-                reservation.withdrawn();
+                reservation.withdrawn().await;
                 return Err(AuthError::Internal(reason));
             }
         };
         let Verdict { matched, rehashed } = verdict;
         let Some(account) = account.filter(|_| matched) else {
-            reservation.failed();
+            reservation.failed().await;
             return Err(AuthError::IncorrectCredentials);
         };
-        reservation.succeeded();
+        reservation.succeeded().await;
         if let Some(rehashed) = rehashed {
             replace_outdated_hash(store, &account, &rehashed).await;
         }
