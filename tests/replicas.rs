@@ -1,17 +1,21 @@
 //! Several replicas of the demo, one policy: two demo processes on two ports share a real PostgreSQL
-//! database (the users) and a real Redis (the login throttle's counts), as replicas behind a load balancer
-//! do. Failing logins spread across them are throttled as one; Redis going away fails logins closed.
+//! database (the users and the signing keys) and a real Redis (the login throttle's counts), as replicas
+//! behind a load balancer do. Failing logins spread across them are throttled as one; Redis going away
+//! fails logins closed; a token either signs is accepted by both, across a key rotation, and by a third
+//! demo verifying them through OpenID Connect discovery.
 //!
 //! The tests share the machine's two cores with the servers' password checks, so they run one at a time.
 
+use std::process::Command;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use scopes_tests::logins::{LoginAnswer, client_at, login};
 use scopes_tests::redis::{self, RedisServer};
-use scopes_tests::server::{RunningDemo, start_demo_with};
-use scopes_tests::{SECRET, postgres};
+use scopes_tests::server::{RunningDemo, demo_binary, start_demo_at, start_demo_with};
+use scopes_tests::{SECRET, postgres, tokens};
+use serde_json::Value;
 
 /// One test at a time: each runs several servers' password checks on two cores.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -117,5 +121,184 @@ fn logins_fail_closed_while_redis_is_down_and_recover_when_it_is_back() {
             answer = login(&client, &second.base, "johndoe", "secret").await;
         }
         assert_eq!(answer.status, 200, "logins resume once Redis is back: {answer:?}");
+    });
+}
+
+/// Two replicas signing with the database's ES256 keys (reloading them every second), as one issuer: both
+/// name the first's URL as theirs, as replicas behind one public URL do; and the database's URL.
+fn issuing_replicas() -> ([RunningDemo; 2], String) {
+    let database = postgres::shared().fresh_database();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let args = [
+        "--database-url",
+        database.as_str(),
+        "--signing-alg",
+        "ES256",
+        "--public-url",
+        public_url.as_str(),
+        "--key-reload-secs",
+        "1",
+    ];
+    let first = start_demo_at(&format!("127.0.0.1:{port}"), None, &args);
+    let second = start_demo_with(None, &args);
+    ([first, second], database)
+}
+
+/// A password-grant token for johndoe from the demo at `base`.
+async fn token_from(base: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/token"))
+        .form(&[("username", "johndoe"), ("password", "secret"), ("scope", "me items")])
+        .send()
+        .await
+        .expect("the replica answers");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("a JSON body");
+    body["access_token"].as_str().expect("an access token").to_owned()
+}
+
+/// The `kid` of `token`'s header.
+fn kid(token: &str) -> String {
+    let header = jsonwebtoken::decode_header(token).expect("a JWT header");
+    header.kid.expect("a kid")
+}
+
+/// The status `GET /users/me/` with `token` is answered with at `base`.
+async fn me_status(base: &str, token: &str) -> u16 {
+    let response = reqwest::Client::new()
+        .get(format!("{base}/users/me/"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the demo answers");
+    response.status().as_u16()
+}
+
+async fn get_json(url: &str) -> Value {
+    let response = reqwest::get(url).await.expect("the demo answers");
+    assert_eq!(response.status(), 200, "{url}");
+    response.json().await.expect("a JSON body")
+}
+
+/// `demo keys ARGS --database-url DATABASE`: its exit status and standard output.
+fn keys(database: &str, args: &[&str]) -> (i32, String) {
+    let output = Command::new(demo_binary())
+        .arg("keys")
+        .args(args)
+        .args(["--database-url", database])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the demo runs");
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_across_a_rotation() {
+    run(async || {
+        let ([first, second], database) = issuing_replicas();
+        let before = token_from(&first.base).await;
+        let claims = tokens::payload(&before);
+        assert_eq!(claims["iss"], first.base.as_str());
+        assert_eq!(claims["aud"], first.base.as_str());
+        assert!(claims["jti"].is_string() && claims["iat"].is_u64(), "{claims}");
+        assert_eq!(claims["scope"], "me items");
+        let old_kid = kid(&before);
+        assert_eq!(kid(&token_from(&second.base).await), old_kid, "one current key, shared through the database");
+        assert_eq!(me_status(&second.base, &before).await, 200, "a token from one replica is good at the other");
+
+        let (status, said) = keys(&database, &["rotate"]);
+        assert_eq!(status, 0, "{said}");
+        // Each replica signs with the new key from its next reload (every second here).
+        let mut after = (String::new(), String::new());
+        let started = Instant::now();
+        while after.0.is_empty() || kid(&after.0) == old_kid || kid(&after.1) == old_kid {
+            assert!(started.elapsed() < Duration::from_secs(10), "both replicas sign with the new key within 10 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            after = (token_from(&first.base).await, token_from(&second.base).await);
+        }
+        let new_kid = kid(&after.0);
+        assert_eq!(kid(&after.1), new_kid);
+        assert!(said.contains(&new_kid) && said.contains(&old_kid), "{said}");
+
+        // Tokens signed before the rotation still verify at both, as do the new ones.
+        for replica in [&first, &second] {
+            for token in [&before, &after.0, &after.1] {
+                assert_eq!(me_status(&replica.base, token).await, 200, "{}", replica.base);
+            }
+        }
+        // Both keys are published until the old key's tokens have expired; `demo keys list` says so.
+        let published = get_json(&format!("{}/.well-known/jwks.json", second.base)).await;
+        let kids: Vec<&str> =
+            published["keys"].as_array().unwrap().iter().filter_map(|key| key["kid"].as_str()).collect();
+        assert_eq!(kids, [old_kid.as_str(), new_kid.as_str()]);
+        let (status, listed) = keys(&database, &["list"]);
+        assert_eq!(status, 0);
+        let line = |kid: &str| listed.lines().find(|line| line.starts_with(kid)).unwrap_or_default().to_owned();
+        assert!(line(&old_kid).contains("published until"), "{listed}");
+        assert!(line(&new_kid).contains("current"), "{listed}");
+
+        // A third demo, a resource server finding the keys through the first's discovery document.
+        let issuer = start_demo_with(None, &["--issuer", &first.base, "--audience", &first.base]);
+        for token in [&before, &after.0, &after.1] {
+            assert_eq!(me_status(&issuer.base, token).await, 200, "the issuer-mode demo accepts {}", kid(token));
+        }
+        // A token of another issuer's key, or with the kid forged, is refused everywhere.
+        let mut forged = after.0.clone();
+        forged.replace_range(forged.len() - 4.., "AAAA");
+        for base in [&first.base, &second.base, &issuer.base] {
+            assert_eq!(me_status(base, &forged).await, 401, "{base}");
+        }
+    });
+}
+
+#[test]
+fn the_discovery_document_and_key_set_follow_the_openid_connect_discovery_rules() {
+    run(async || {
+        let ([first, _second], _database) = issuing_replicas();
+        let configuration_url = format!("{}/.well-known/openid-configuration", first.base);
+        let document = get_json(&configuration_url).await;
+        // OpenID Connect Discovery 1.0 §3 and §4.3: the issuer is the URL the document was fetched under, minus
+        // the well-known suffix; an http(s) URL with no query or fragment.
+        let issuer = document["issuer"].as_str().expect("issuer");
+        assert_eq!(format!("{issuer}/.well-known/openid-configuration"), configuration_url);
+        assert!(!issuer.contains(['?', '#']), "{issuer}");
+        for required in ["authorization_endpoint", "token_endpoint", "jwks_uri"] {
+            let url = document[required].as_str().unwrap_or_else(|| panic!("{required} is required"));
+            assert!(url.starts_with(issuer) && !url.contains('#'), "{required}: {url}");
+        }
+        for required in ["response_types_supported", "subject_types_supported", "id_token_signing_alg_values_supported"]
+        {
+            assert!(document[required].is_array(), "{required} is a required array: {document}");
+        }
+        let subject_types = document["subject_types_supported"].as_array().unwrap();
+        assert!(!subject_types.is_empty() && subject_types.iter().all(|t| t == "public" || t == "pairwise"));
+        let algorithms = document["id_token_signing_alg_values_supported"].as_array().unwrap();
+        assert_eq!(algorithms, &[Value::from("ES256")], "the signing key's algorithm, never `none`");
+        assert_eq!(document["scopes_supported"], serde_json::json!(["me", "items", "items:write", "reports", "admin"]));
+        assert_eq!(document["grant_types_supported"], serde_json::json!(["password"]));
+        assert_eq!(document["token_endpoint"].as_str(), Some(format!("{issuer}/token").as_str()));
+
+        // The key set (RFC 7517): public members only, each key with a unique kid, `use` sig and its `alg`.
+        let key_set = get_json(document["jwks_uri"].as_str().unwrap()).await;
+        let keys = key_set["keys"].as_array().expect("a `keys` array");
+        assert!(!keys.is_empty());
+        for key in keys {
+            assert_eq!(key["use"], "sig", "{key}");
+            assert_eq!(key["alg"], "ES256", "{key}");
+            assert_eq!((key["kty"].as_str(), key["crv"].as_str()), (Some("EC"), Some("P-256")), "{key}");
+            for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+                assert!(key.get(private).is_none(), "a published key has no `{private}`: {key}");
+            }
+        }
+        let mut kids: Vec<&str> = keys.iter().filter_map(|key| key["kid"].as_str()).collect();
+        kids.dedup();
+        assert_eq!(kids.len(), keys.len(), "unique kids");
+
+        // The named authorization endpoint exists, and says this issuer has no interactive login.
+        let authorize = reqwest::get(document["authorization_endpoint"].as_str().unwrap()).await.unwrap();
+        assert_eq!(authorize.status(), 400);
+        let body: Value = authorize.json().await.unwrap();
+        assert_eq!(body["error"], "unsupported_response_type");
     });
 }

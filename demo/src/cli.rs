@@ -1,5 +1,6 @@
 //! `demo users ...`: manage the users of the database the server uses, while it runs (SQLite in WAL mode,
-//! or PostgreSQL; the server looks users up on every request, so a change shows at once).
+//! or PostgreSQL; the server looks users up on every request, so a change shows at once). `demo keys ...`:
+//! rotate and list the signing keys every replica shares through it.
 //!
 //! A password is never an argument (it would show in `ps` and shell history): it is read from standard
 //! input, one line, when that is not a terminal, and prompted for without echo, twice, when it is. Every
@@ -9,7 +10,10 @@
 use std::io::{BufRead, Write};
 
 use clap::Subcommand;
-use scopes_runtime::{Account, AccountStore, MAX_PASSWORD_BYTES, PasswordPolicy, SqlStore, StoreError};
+use scopes_runtime::{
+    Account, AccountStore, Authority, MAX_PASSWORD_BYTES, PasswordPolicy, SigningAlgorithm, SigningKey, SqlStore,
+    StoreError,
+};
 
 use crate::users::UserStore;
 
@@ -56,6 +60,21 @@ pub enum UsersCommand {
     Passwd { name: String },
     /// Remove a user.
     Remove { name: String },
+}
+
+/// The `demo keys` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Sign with a new key from now on. The current key's private half is erased; its public half stays
+    /// published (`/.well-known/jwks.json`) until every token it signed has expired. Replicas start
+    /// signing with the new key at their next reload (`--key-reload-secs`).
+    Rotate {
+        /// The new key's algorithm; the current key's when left out.
+        #[arg(long)]
+        alg: Option<SigningAlgorithm>,
+    },
+    /// List every signing key: the current one, those still published, and those retired.
+    List,
 }
 
 /// Why a command failed, and its exit status: 2 for a mistake in the command (an unknown scope or user,
@@ -114,17 +133,80 @@ pub async fn run(
         UsersCommand::Grant { scopes, .. } | UsersCommand::Revoke { scopes, .. } => check_scopes(scopes)?,
         _ => {}
     }
-    let store = match UserStore::open(database_url).await? {
-        UserStore::Sql(store) => store,
-        UserStore::Memory(_) => {
-            return Err(CliError::Refused(
-                "`memory:` is no database to manage: give a sqlite:// or postgres:// URL".into(),
-            ));
-        }
-    };
+    let store = open(database_url).await?;
     let result = execute(&store, command, password, out).await;
     store.close().await;
     result
+}
+
+/// Runs `demo keys` `command` against the database at `database_url`, as [`run`] runs `demo users`.
+pub async fn run_keys(command: KeysCommand, database_url: &str, out: &mut dyn Write) -> Result<(), CliError> {
+    let store = open(database_url).await?;
+    let result = execute_keys(&store, command, out).await;
+    store.close().await;
+    result
+}
+
+/// The database at `database_url`, created, migrated and seeded when new, as the server opens it.
+async fn open(database_url: &str) -> Result<SqlStore, CliError> {
+    match UserStore::open(database_url).await? {
+        UserStore::Sql(store) => Ok(store),
+        UserStore::Memory(_) => {
+            Err(CliError::Refused("`memory:` is no database to manage: give a sqlite:// or postgres:// URL".into()))
+        }
+    }
+}
+
+async fn execute_keys(store: &SqlStore, command: KeysCommand, out: &mut dyn Write) -> Result<(), CliError> {
+    let keys = store.signing_keys().await?;
+    let said = match command {
+        KeysCommand::Rotate { alg } => {
+            let current = keys.iter().find(|key| key.is_current());
+            let Some(algorithm) = alg.or(current.map(SigningKey::algorithm)) else {
+                return Err(CliError::Refused(
+                    "there is no signing key yet to rotate from: give --alg ES256, EdDSA or RS256 \
+                     (or start the server with --signing-alg, which makes the first)"
+                        .into(),
+                ));
+            };
+            let new = store.rotate_signing_key(algorithm).await?;
+            match current {
+                Some(old) => format!(
+                    "rotated: {algorithm} key {} signs from now on; {} stays published until {}",
+                    new.kid(),
+                    old.kid(),
+                    date(new.created_at() + published_for().as_secs())
+                ),
+                None => format!("{algorithm} key {} signs from now on", new.kid()),
+            }
+        }
+        KeysCommand::List => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let rows: Vec<[String; 4]> = keys
+                .iter()
+                .map(|key| {
+                    let state = match key.published_until(Authority::DEFAULT_TOKEN_LIFETIME) {
+                        None => "current: signs and is published".to_owned(),
+                        Some(until) if now < until => format!("published until {}", date(until)),
+                        Some(until) => format!("retired {}", date(until)),
+                    };
+                    [key.kid().to_owned(), key.algorithm().to_string(), date(key.created_at()), state]
+                })
+                .collect();
+            table(["KID", "ALG", "CREATED", "STATE"], &rows)
+        }
+    };
+    writeln!(out, "{said}").map_err(|error| CliError::Failed(format!("writing the output: {error}")))
+}
+
+/// How long a superseded key stays published: the demo's tokens live the default lifetime.
+fn published_for() -> std::time::Duration {
+    Authority::DEFAULT_TOKEN_LIFETIME + scopes_runtime::ROTATION_GRACE
+}
+
+/// Unix seconds as an HTTP date (`Tue, 24 Nov 2026 10:00:00 GMT`).
+fn date(unix_seconds: u64) -> String {
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds))
 }
 
 async fn execute(

@@ -24,6 +24,26 @@ pub struct Config {
     #[arg(long, env = "DEMO_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<SecretKey>,
 
+    /// Sign tokens with a key pair instead of the secret: `ES256`, `EdDSA` or `RS256`. The key is made at the
+    /// first start and kept in the database (`--database-url`), shared by every replica using it, and
+    /// rotated with `demo keys rotate`; the public keys are served at `/.well-known/jwks.json`, found
+    /// through `/.well-known/openid-configuration`. Tokens then carry `kid`, `iss` and `aud` (both
+    /// `--public-url`), `jti`, `iat`, and their scopes in `scope`.
+    #[arg(long, env = "DEMO_SIGNING_ALG")]
+    pub signing_alg: Option<scopes_runtime::SigningAlgorithm>,
+
+    /// This server's public base URL, as clients reach it: the issuer (`iss`) of the tokens it signs with
+    /// `--signing-alg`, or with `--issuer`, the `resource` of its protected-resource metadata (RFC 9728).
+    /// Defaults to `http://` and the bound address.
+    #[arg(long, env = "DEMO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// With `--signing-alg`: seconds between reloads of the signing keys from the database, which is when
+    /// a rotation made elsewhere (`demo keys rotate`) starts signing here. A token signed with a key not
+    /// yet loaded prompts a reload at once.
+    #[arg(long, env = "DEMO_KEY_RELOAD_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub key_reload_secs: u64,
+
     /// Accept the signing secret printed in FastAPI's tutorial, which anyone can read and forge tokens
     /// with: for a throwaway development run only. Without it the demo refuses to start with that secret.
     #[arg(long, env = "DEMO_ALLOW_PUBLISHED_SECRET")]
@@ -114,10 +134,6 @@ pub struct ProviderFlags {
     /// The OAuth client id Swagger UI logs in with at the provider (authorization code with PKCE).
     #[arg(long, env = "DEMO_DOCS_CLIENT_ID", requires = "issuer")]
     pub docs_client_id: Option<String>,
-    /// This API's public base URL, as clients reach it: the `resource` of its protected-resource metadata
-    /// (RFC 9728). Defaults to `http://` and the bound address.
-    #[arg(long, env = "DEMO_PUBLIC_URL")]
-    pub public_url: Option<String>,
 }
 
 /// The connection limits (`serve::ServeLimits`), in whole seconds and counts.
@@ -187,6 +203,11 @@ pub enum Command {
     Users {
         #[command(subcommand)]
         command: crate::cli::UsersCommand,
+    },
+    /// Rotate and list the signing keys in the database (`--database-url`), also while servers run.
+    Keys {
+        #[command(subcommand)]
+        command: crate::cli::KeysCommand,
     },
 }
 

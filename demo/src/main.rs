@@ -1,6 +1,8 @@
 //! `cargo run -p demo`: serve the seed app; `cargo run -p demo -- routes`: print who may call each route;
 //! `cargo run -p demo -- --issuer URL --audience AUD`: serve it as a resource server for an identity
-//! provider's tokens; `cargo run -p demo -- users ...`: manage the users. `--help` lists the flags.
+//! provider's tokens; `cargo run -p demo -- --signing-alg ES256`: sign with rotating key pairs, as an
+//! OpenID issuer; `cargo run -p demo -- users ...` / `keys ...`: manage the users / the signing keys.
+//! `--help` lists the flags.
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use demo::cli::PasswordSource;
 use demo::config::{Command, Config, ServiceUrl};
 use demo::routes::TokenSource;
 use demo::users::UserStore;
-use scopes_runtime::{Authority, Provider, RedisThrottle};
+use scopes_runtime::{Authority, IssuerMetadata, KeyRing, Provider, RedisThrottle, SigningAlgorithm};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
@@ -21,16 +23,28 @@ async fn main() -> std::io::Result<()> {
     let config = Config::parse();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
-    if let Some(Command::Users { command }) = &config.command {
+    if let Some(Command::Users { .. } | Command::Keys { .. }) = &config.command {
         // Standard output is the command's answer, for scripts to read: the log goes to standard error.
         logs.with_writer(std::io::stderr).init();
-        let stdin = std::io::stdin();
-        let mut lines = stdin.lock();
-        let password =
-            if std::io::stdin().is_terminal() { PasswordSource::Terminal } else { PasswordSource::Lines(&mut lines) };
         let mut out = std::io::stdout();
-        if let Err(error) = demo::cli::run(command.clone(), &config.database_url.0, password, &mut out).await {
-            eprintln!("demo users: {error}");
+        let (name, done) = match &config.command {
+            Some(Command::Users { command }) => {
+                let stdin = std::io::stdin();
+                let mut lines = stdin.lock();
+                let password = if std::io::stdin().is_terminal() {
+                    PasswordSource::Terminal
+                } else {
+                    PasswordSource::Lines(&mut lines)
+                };
+                ("users", demo::cli::run(command.clone(), &config.database_url.0, password, &mut out).await)
+            }
+            Some(Command::Keys { command }) => {
+                ("keys", demo::cli::run_keys(command.clone(), &config.database_url.0, &mut out).await)
+            }
+            _ => unreachable!("matched above"),
+        };
+        if let Err(error) = done {
+            eprintln!("demo {name}: {error}");
             std::process::exit(error.exit_code());
         }
         return Ok(());
@@ -55,7 +69,7 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let state = match &config.provider.issuer {
         Some(issuer) => provider_state(&config, issuer, listener.local_addr()?).await,
-        None => own_state(&config).await,
+        None => own_state(&config, listener.local_addr()?).await,
     };
     let app = demo::router(state).layer(TraceLayer::new_for_http());
     // The address comes last: tests and scripts read it from the end of this line.
@@ -64,8 +78,29 @@ async fn main() -> std::io::Result<()> {
 }
 
 /// The seed's app: its own users, in the configured database, tokens signed with the configured (or a
-/// random) secret.
-async fn own_state(config: &Config) -> AppState {
+/// random) secret, or with `--signing-alg`, with the database's key pairs.
+async fn own_state(config: &Config, bound: std::net::SocketAddr) -> AppState {
+    let users = match UserStore::open(&config.database_url.0).await {
+        Ok(users) => users,
+        Err(error) => refuse_to_start(&format!("--database-url {:?}: {error}", config.database_url)),
+    };
+    let authority = match config.signing_alg {
+        Some(algorithm) => issuer_authority(config, algorithm, &users, bound).await,
+        None => secret_authority(config),
+    };
+    let authority = authority
+        .with_response_style(config.style.response_style())
+        .with_request_parsing(config.style.request_parsing());
+    // Building the state makes the stand-in hash for unknown users, before the first login.
+    let state = AppState::with_users(authority, users);
+    match &config.redis_url {
+        Some(url) => state.with_redis_throttle(shared_throttle(url).await),
+        None => state,
+    }
+}
+
+/// The seed's HS256 authority, with the configured (or a random) secret.
+fn secret_authority(config: &Config) -> Authority {
     let (secret, generated) = config.secret_or_random();
     if generated {
         tracing::warn!(
@@ -78,25 +113,58 @@ async fn own_state(config: &Config) -> AppState {
     } else {
         Authority::hs256(secret.as_bytes())
     };
-    let authority = match authority {
-        Ok(authority) => authority
-            .with_response_style(config.style.response_style())
-            .with_request_parsing(config.style.request_parsing()),
-        Err(error) => refuse_to_start(&format!(
+    authority.unwrap_or_else(|error| {
+        refuse_to_start(&format!(
             "{error} (give --secret-key or DEMO_SECRET_KEY, e.g. `openssl rand -hex 32`; \
              --allow-published-secret accepts the tutorial's for a throwaway development run)"
-        )),
+        ))
+    })
+}
+
+/// An issuer's authority: the database's current key pair signs (made now with `algorithm` when there is
+/// none), every published one verifies; `iss` and `aud` are the public URL.
+async fn issuer_authority(
+    config: &Config,
+    algorithm: SigningAlgorithm,
+    users: &UserStore,
+    bound: std::net::SocketAddr,
+) -> Authority {
+    let UserStore::Sql(store) = users else {
+        refuse_to_start(
+            "--signing-alg keeps the keys in the database, for every replica to share: \
+             give a sqlite:// or postgres:// --database-url, not memory:",
+        )
     };
-    let users = match UserStore::open(&config.database_url.0).await {
-        Ok(users) => users,
-        Err(error) => refuse_to_start(&format!("--database-url {:?}: {error}", config.database_url)),
+    let current = match store.current_signing_key_or_generate(algorithm).await {
+        Ok(current) => current,
+        Err(error) => refuse_to_start(&format!("--signing-alg: the signing key: {error}")),
     };
-    // Building the state makes the stand-in hash for unknown users, before the first login.
-    let state = AppState::with_users(authority, users);
-    match &config.redis_url {
-        Some(url) => state.with_redis_throttle(shared_throttle(url).await),
-        None => state,
+    if current.algorithm() != algorithm {
+        refuse_to_start(&format!(
+            "--signing-alg {algorithm}: the database's current signing key `{}` is {}; every replica signs with \
+             it. Start with --signing-alg {}, or rotate to {algorithm} with `demo keys rotate --alg {algorithm}`",
+            current.kid(),
+            current.algorithm(),
+            current.algorithm(),
+        ));
     }
+    let reload = Duration::from_secs(config.key_reload_secs);
+    let ring = match KeyRing::from_store(store.clone(), Authority::DEFAULT_TOKEN_LIFETIME, reload).await {
+        Ok(ring) => ring,
+        Err(error) => refuse_to_start(&format!("--signing-alg: loading the signing keys: {error}")),
+    };
+    let issuer = public_url(config, bound);
+    tracing::info!(
+        kid = current.kid(),
+        "signing tokens with {algorithm} as {issuer}; its keys are published at {issuer}{}",
+        IssuerMetadata::JWKS_PATH
+    );
+    Authority::from_key_ring(ring, &issuer, &issuer)
+}
+
+/// `--public-url`, or `http://` and the bound address; without a trailing slash.
+fn public_url(config: &Config, bound: std::net::SocketAddr) -> String {
+    config.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
 }
 
 /// The login throttle in Redis at `url`. Redis that is down now does not stop the start: logins are
@@ -131,7 +199,7 @@ async fn provider_state(config: &Config, issuer: &str, bound: std::net::SocketAd
     if !authority.wait_for_keys(STARTUP_DISCOVERY_WAIT).await {
         tracing::warn!(%issuer, "the identity provider is not reachable yet; its tokens are answered 503 until it is");
     }
-    let resource = config.provider.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    let resource = public_url(config, bound);
     AppState::for_provider(authority, &resource, config.provider.docs_client_id.clone())
 }
 

@@ -7,14 +7,15 @@
 //! document, refusing to start if a guarded route is missing from it.
 
 use axum::extract::State;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::{Json, Router};
 use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
 use scopes_runtime::routing::{RouteTable, SecureRouter, get, post};
 use scopes_runtime::{
-    AuthError, ClientAddress, PasswordRequestForm, ProtectedResourceMetadata, ProviderMetadata, ResponseStyle,
-    TokenResponse, public, requires,
+    AuthError, ClientAddress, IssuerMetadata, PasswordRequestForm, ProtectedResourceMetadata, ProviderMetadata,
+    ResponseStyle, TokenResponse, public, requires,
 };
 use serde::Serialize;
 use utoipa::openapi::OpenApi as OpenApiDocument;
@@ -172,12 +173,45 @@ pub async fn protected_resource_metadata(State(state): State<AppState>) -> Respo
     }
 }
 
+/// `GET /.well-known/jwks.json`: the public keys of the issuer's key ring (`--signing-alg`), every one
+/// still published; cacheable for a minute (a verifier meeting a new `kid` fetches again).
+#[public]
+pub async fn json_web_key_set(State(state): State<AppState>) -> Response {
+    match state.authority.key_ring() {
+        Some(ring) => ([(header::CACHE_CONTROL, "public, max-age=60")], Json(ring.jwks())).into_response(),
+        None => crate::compat::not_found(),
+    }
+}
+
+/// `GET /.well-known/openid-configuration`: the issuer's discovery document (`--signing-alg`).
+#[public]
+pub async fn openid_configuration(State(state): State<AppState>) -> Response {
+    match IssuerMetadata::new(&state.authority, &crate::SCOPE_REGISTRY) {
+        Some(metadata) => ([(header::CACHE_CONTROL, "public, max-age=60")], Json(metadata)).into_response(),
+        None => crate::compat::not_found(),
+    }
+}
+
+/// `/authorize`: named by the discovery document, as OpenID Connect Discovery requires, but this issuer
+/// has no interactive login: every request is refused (RFC 6749 §4.1.2.1; with no registered redirect
+/// URI, the error is answered here rather than redirected).
+#[public]
+pub async fn authorize() -> Response {
+    let body = serde_json::json!({
+        "error": "unsupported_response_type",
+        "error_description": "this issuer has no interactive login: get tokens at /token with the password grant",
+    });
+    (StatusCode::BAD_REQUEST, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
 /// Where the API's tokens come from, for its routes and documentation.
 #[derive(Debug, Clone, Default)]
 pub enum TokenSource {
     /// Its own `/token`, the seed's password grant.
     #[default]
     Own,
+    /// Its own `/token`, signing with key pairs it publishes, with its discovery document (`--signing-alg`).
+    OwnKeys,
     /// An identity provider: no `/token`; the security scheme at the provider's endpoints; the
     /// protected-resource metadata served; Swagger UI logging in at the provider as `docs_client_id`.
     Provider { issuer: String, metadata: Option<ProviderMetadata>, docs_client_id: Option<String> },
@@ -187,6 +221,7 @@ impl TokenSource {
     /// Where `state`'s tokens come from, with its providers' metadata as last discovered.
     pub fn of(state: &AppState) -> Self {
         match &state.accounts {
+            crate::Accounts::Local { .. } if state.authority.key_ring().is_some() => TokenSource::OwnKeys,
             crate::Accounts::Local { .. } => TokenSource::Own,
             crate::Accounts::Provider { docs_client_id, .. } => TokenSource::Provider {
                 issuer: state
@@ -212,6 +247,11 @@ pub fn secure_routes() -> SecureRouter<AppState> {
 pub fn secure_routes_for(source: &TokenSource) -> SecureRouter<AppState> {
     let routes = match source {
         TokenSource::Own => SecureRouter::new().route("/token", post(login_for_access_token)),
+        TokenSource::OwnKeys => SecureRouter::new()
+            .route("/token", post(login_for_access_token))
+            .route(IssuerMetadata::JWKS_PATH, get(json_web_key_set))
+            .route(IssuerMetadata::PATH, get(openid_configuration))
+            .route(IssuerMetadata::AUTHORIZATION_PATH, get(authorize).post(authorize)),
         TokenSource::Provider { .. } => {
             SecureRouter::new().route(ProtectedResourceMetadata::PATH, get(protected_resource_metadata))
         }

@@ -59,14 +59,14 @@ macro_rules! for_each_tuple {
     };
 }
 
-// The tree reads as the design: accounts are kept, a request's token is verified, the scopes of its guard chain checked,
+// The tree reads as the design: accounts and keys are stored, a request's token is verified, the scopes of its guard chain checked,
 // tokens issued at the token endpoint, the API described, and refusals answered.
-mod accounts;
 mod answering;
 mod describing;
 mod guard;
 mod issuing;
 mod registry;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod verifying;
@@ -81,17 +81,16 @@ pub use verifying::bearer;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use accounts::{Account, AccountStore, MemoryStore, StoreError};
-#[cfg(feature = "sql")]
-pub use accounts::{Migrated, SqlOptions, SqlStore};
 pub use answering::error::{AuthError, Challenge, ValidationIssue};
+pub use describing::issuer_metadata::IssuerMetadata;
 pub use describing::protected_resource::ProtectedResourceMetadata;
 pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternatives_of};
 #[doc(hidden)]
 pub use guard::{AuthorityIn, RequiresHandler};
 pub use issuing::form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm};
 pub use issuing::{
-    ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
+    ClientAddress, KeyRing, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ROTATION_GRACE, SigningAlgorithm,
+    SigningKey, SigningKeyError, ThrottlePolicy, TokenEndpoint, UnknownAlgorithm,
 };
 #[cfg(feature = "redis")]
 pub use issuing::{RedisThrottle, RedisThrottleError};
@@ -203,6 +202,9 @@ pub use registry::{Registry, Scope};
 /// [`macro@public`] and [`registry!`] alike: `#[my_scopes::requires(crate = my_scopes, scopes = ["me"])]`.
 /// `tests/renamed` is such an app.
 pub use scopes_macros::requires;
+pub use store::{Account, AccountStore, MemoryStore, StoreError};
+#[cfg(feature = "sql")]
+pub use store::{Migrated, SqlOptions, SqlStore};
 pub use style::ResponseStyle;
 
 /// Marks an axum handler as served to anyone: what a [`SecureRouter`](routing::SecureRouter) demands of

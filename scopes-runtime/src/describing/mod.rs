@@ -1,6 +1,8 @@
 //! Describing the API: routers that know who may call each route ([`routing`]), the OpenAPI document's
-//! security ([`openapi`]), and RFC 9728 protected-resource metadata ([`protected_resource`]).
+//! security ([`openapi`]), RFC 9728 protected-resource metadata ([`protected_resource`]), and an
+//! issuer's discovery document ([`issuer_metadata`]).
 
+pub(crate) mod issuer_metadata;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub(crate) mod protected_resource;

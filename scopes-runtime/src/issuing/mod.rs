@@ -19,20 +19,24 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use crate::accounts::STORE_RETRY_AFTER;
 use crate::guard::unique_in_order;
+use crate::store::STORE_RETRY_AFTER;
 use crate::{Account, AccountStore, AuthError, Authority, PasswordRequestForm, Registry, TokenResponse};
 use form::no_store;
 
 pub(crate) mod form;
+mod key_ring;
 mod password;
 mod queue;
 pub(crate) mod response;
 mod signing;
+pub(crate) mod signing_keys;
 mod throttle;
 
+pub use key_ring::KeyRing;
 pub use password::{PasswordPolicy, PasswordPolicyError};
 pub use queue::PasswordCheckLimits;
+pub use signing_keys::{ROTATION_GRACE, SigningAlgorithm, SigningKey, SigningKeyError, UnknownAlgorithm};
 pub use throttle::ThrottlePolicy;
 #[cfg(feature = "redis")]
 pub use throttle::{RedisThrottle, RedisThrottleError};

@@ -1,4 +1,5 @@
-//! Signing tokens with an authority's shared secret: the seed's HS256 access tokens.
+//! Signing tokens with an authority's key: the seed's HS256 access tokens under a shared secret, or an
+//! issuer's tokens under the current key of its [`KeyRing`](crate::KeyRing), with `kid`, `iat` and `jti`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,12 +23,19 @@ struct SignedClaims<'a> {
     iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aud: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
     #[serde(flatten)]
     extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The claims `SignedClaims` writes itself, which an extra claim of the same name must not repeat.
 const WRITTEN_CLAIMS: [&str; 7] = ["sub", "scopes", "scope", "exp", "nbf", "iss", "aud"];
+
+/// The claims it also writes for an authority that stamps its tokens.
+const STAMPED_CLAIMS: [&str; 2] = ["iat", "jti"];
 
 impl Authority {
     /// Sets how long issued tokens stay valid.
@@ -59,6 +67,7 @@ impl Authority {
     /// chosen `exp`, `nbf` and other claims.
     pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
         let (claim_format, issuer, audience) = self.issued_claims();
+        let stamped = self.stamps_tokens();
         let (scopes, scope) = match claim_format {
             ClaimFormat::ScopesList => (Some(claims.scopes.as_slice()), None),
             ClaimFormat::ScopeString => (None, Some(claims.scopes.join(" "))),
@@ -71,17 +80,34 @@ impl Authority {
             nbf: claims.nbf,
             iss: issuer,
             aud: audience,
+            iat: stamped.then(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |now| now.as_secs())),
+            jti: if stamped { Some(token_id()?) } else { None },
             extra: claims
                 .extra
                 .iter()
                 .filter(|(name, _)| !WRITTEN_CLAIMS.contains(&name.as_str()))
+                .filter(|(name, _)| !(stamped && STAMPED_CLAIMS.contains(&name.as_str())))
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect(),
         };
-        let Some((encoding, algorithm)) = self.signing_key() else {
-            return Err(AuthError::Internal("this authority verifies a provider's tokens and signs none".into()));
-        };
-        jsonwebtoken::encode(&Header::new(algorithm), &wire, encoding)
-            .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
+        let signed = self.with_signing_key(|encoding, algorithm, kid| {
+            let header = Header { kid: kid.map(str::to_owned), ..Header::new(algorithm) };
+            jsonwebtoken::encode(&header, &wire, encoding)
+                .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
+        });
+        signed.unwrap_or_else(|| {
+            Err(AuthError::Internal("this authority has no signing key: it verifies another issuer's tokens".into()))
+        })
     }
+}
+
+/// A random token id (`jti`, RFC 7519 §4.1.7): 128 bits, so no two tokens share one.
+fn token_id() -> Result<String, AuthError> {
+    use aws_lc_rs::rand::SecureRandom;
+    use base64::Engine;
+    let mut id = [0u8; 16];
+    aws_lc_rs::rand::SystemRandom::new()
+        .fill(&mut id)
+        .map_err(|_| AuthError::Internal("no randomness for a jti".into()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id))
 }

@@ -13,11 +13,12 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 
 use super::claims::ClaimFormat;
 use super::providers::ProviderKeys;
+use super::ring_keys::RingKeys;
 use super::shared_secret::SharedSecret;
 use super::static_keys::StaticKeys;
 use super::verifier::{Policy, TokenError, Verifier, Verifying};
 use crate::style::RequestParsing;
-use crate::{AuthError, Claims, KeySet, Provider, ProviderError, ProviderMetadata, ResponseStyle, ScopeClaim};
+use crate::{AuthError, Claims, KeyRing, KeySet, Provider, ProviderError, ProviderMetadata, ResponseStyle, ScopeClaim};
 
 /// The secret is unusable for signing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +76,9 @@ struct Keys {
     token_lifetime: Duration,
     issuer: Option<String>,
     audience: Option<String>,
+    /// Whether issued tokens carry `iat` and a `jti` (an issuer's, for its clients and verifiers); the
+    /// seed's tokens carry neither.
+    stamped: bool,
     response_style: ResponseStyle,
     request_parsing: RequestParsing,
 }
@@ -88,6 +92,8 @@ enum Verification {
     KeySet(StaticKeys),
     /// Providers whose keys are fetched, each token checked against the one its `iss` names.
     Providers(ProviderKeys),
+    /// The issuer's own key pairs, shared by its replicas through the store: the current one signs.
+    Ring(RingKeys),
 }
 
 impl Keys {
@@ -112,6 +118,7 @@ impl Keys {
             token_lifetime: Authority::DEFAULT_TOKEN_LIFETIME,
             issuer: None,
             audience: None,
+            stamped: false,
             response_style: ResponseStyle::default(),
             request_parsing: RequestParsing::default(),
         };
@@ -127,6 +134,7 @@ impl Keys {
             Verification::Secret(secret) => secret.adopt(base),
             Verification::KeySet(keys) => keys.adopt(base),
             Verification::Providers(providers) => providers.adopt(base),
+            Verification::Ring(ring) => ring.adopt(base),
         }
     }
 }
@@ -141,6 +149,7 @@ impl std::fmt::Debug for Authority {
             Verification::Providers(providers) => {
                 debug.field("providers", &providers.providers().collect::<Vec<&Provider>>())
             }
+            Verification::Ring(ring) => debug.field("key_ring", &ring.ring),
         };
         debug
             .field("token_type", &self.keys.policy.token_type)
@@ -308,6 +317,38 @@ impl Authority {
         let providers = ProviderKeys::start(providers.into_iter().collect(), &runtime)?;
         let keys = Keys::new(None, Verification::Providers(providers), Algorithm::RS256, 60);
         Ok(Authority { keys: Arc::new(keys) }.with_audience(audience))
+    }
+
+    /// An issuer's authority: it signs with the current key of `ring` (its `kid` in the header) and verifies
+    /// with every key the ring publishes, so every replica sharing the ring's store accepts the tokens of
+    /// every other, across rotations. Tokens carry `iss` = `issuer`, `aud` = `audience`, `iat`, a random
+    /// `jti`, and their scopes in `scope` (space-separated, RFC 9068), and live the ring's token lifetime;
+    /// a token without this `iss` and `aud` is refused. The clock leeway is 60 s, as between machines.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scopes_runtime::{Authority, KeyRing, SigningAlgorithm, SigningKey};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let stored = vec![SigningKey::generate(SigningAlgorithm::EdDsa).unwrap()];
+    /// let load = move || { let keys = stored.clone(); async move { Ok(keys) } };
+    /// let ring = KeyRing::load(load, Duration::from_secs(1800), Duration::from_secs(10)).await.unwrap();
+    /// let authority = Authority::from_key_ring(ring, "https://auth.example", "https://api.example");
+    /// let token = authority.issue("johndoe", &["me"]).unwrap();
+    /// let claims = authority.verify(&token).unwrap();
+    /// assert_eq!((claims.sub.as_str(), claims.scopes.as_slice()), ("johndoe", &["me".to_owned()][..]));
+    /// assert!(claims.extra.contains_key("jti") && claims.extra.contains_key("iat"));
+    /// # }
+    /// ```
+    pub fn from_key_ring(ring: KeyRing, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        let lifetime = ring.token_lifetime();
+        let verification = Verification::Ring(RingKeys::new(ring, ScopeClaim::Scope));
+        let mut keys = Keys::new(None, verification, Algorithm::ES256, 60);
+        keys.policy.claim_format = ClaimFormat::ScopeString;
+        keys.token_lifetime = lifetime;
+        keys.stamped = true;
+        Authority { keys: Arc::new(keys) }.with_issuer(issuer).with_audience(audience)
     }
 
     /// The providers' metadata from their last successful discovery, in the order they were given; a
@@ -504,6 +545,7 @@ impl Authority {
             Verification::Secret(secret) => secret.verify_now(token, policy),
             Verification::KeySet(keys) => keys.verify_now(token, policy),
             Verification::Providers(providers) => providers.verify_now(token, policy),
+            Verification::Ring(ring) => ring.verify_now(token, policy),
         }
     }
 
@@ -533,17 +575,42 @@ impl Authority {
             Verification::Secret(secret) => secret.start_verifying(token, policy),
             Verification::KeySet(keys) => keys.start_verifying(token, policy),
             Verification::Providers(providers) => providers.start_verifying(token, policy),
+            Verification::Ring(ring) => ring.start_verifying(token, policy),
         }
     }
 
-    /// The key that signs and its algorithm, unless this authority only verifies.
-    pub(crate) fn signing_key(&self) -> Option<(&EncodingKey, Algorithm)> {
-        self.keys.encoding.as_ref().map(|(key, algorithm)| (key, *algorithm))
+    /// Runs `sign` with the key that signs now, its algorithm and its `kid` (a ring's current key), unless
+    /// this authority only verifies (or its ring has no current key).
+    pub(crate) fn with_signing_key<R>(
+        &self,
+        sign: impl FnOnce(&EncodingKey, Algorithm, Option<&str>) -> R,
+    ) -> Option<R> {
+        match (&self.keys.encoding, &self.keys.verification) {
+            (Some((key, algorithm)), _) => Some(sign(key, *algorithm, None)),
+            (None, Verification::Ring(ring)) => {
+                let ring = ring.ring.ring();
+                ring.signer.as_ref().map(|signer| sign(&signer.key, signer.algorithm, Some(&signer.kid)))
+            }
+            (None, _) => None,
+        }
     }
 
     /// How issued tokens write their scopes, and the `iss` and `aud` they carry.
     pub(crate) fn issued_claims(&self) -> (ClaimFormat, Option<&str>, Option<&str>) {
         (self.keys.policy.claim_format, self.keys.issuer.as_deref(), self.keys.audience.as_deref())
+    }
+
+    /// Whether issued tokens carry `iat` and `jti`.
+    pub(crate) fn stamps_tokens(&self) -> bool {
+        self.keys.stamped
+    }
+
+    /// The issuer's key ring, for an authority made with [`from_key_ring`](Self::from_key_ring).
+    pub fn key_ring(&self) -> Option<&KeyRing> {
+        match &self.keys.verification {
+            Verification::Ring(ring) => Some(&ring.ring),
+            _ => None,
+        }
     }
 
     pub(crate) fn set_token_lifetime(&mut self, lifetime: Duration) {

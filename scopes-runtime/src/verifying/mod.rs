@@ -12,6 +12,7 @@ mod keys;
 pub(crate) mod live_keys;
 mod provider;
 mod providers;
+mod ring_keys;
 mod scope_claim;
 mod shared_secret;
 mod static_keys;

@@ -1,5 +1,6 @@
-//! Accounts: where the token endpoint finds a user's password hash and allowed scopes, and where an app's
-//! [`Principal`](crate::Principal) loads the user a token names.
+//! What an issuer keeps: accounts, where the token endpoint finds a user's password hash and allowed scopes
+//! and an app's [`Principal`](crate::Principal) loads the user a token names; and, in a [`SqlStore`], the
+//! signing keys every replica signs and verifies with.
 //!
 //! [`AccountStore`] is what both need; every call returns `Result`, so an outage is an error (answered
 //! 503, never "Incorrect username or password", and never counted as a failed login), not a missing user.
@@ -83,7 +84,7 @@ impl fmt::Debug for Account {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The store did not answer (the database is down, or slower than the timeouts allow). Answered 503.
-    #[error("the account store is unavailable: {0}")]
+    #[error("the store is unavailable: {0}")]
     Unavailable(String),
     /// No account has this name.
     #[error("no user named `{0}`")]

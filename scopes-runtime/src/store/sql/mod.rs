@@ -65,6 +65,8 @@ macro_rules! on_pool {
     };
 }
 
+mod signing_keys;
+
 /// Accounts in SQLite or PostgreSQL. Cheap to clone: clones share the pool. Its `Debug` names the
 /// database kind only (a URL may hold a password).
 ///

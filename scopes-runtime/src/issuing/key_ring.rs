@@ -1,0 +1,297 @@
+//! An issuer's signing keys as each replica holds them: the current key signs, every published key
+//! verifies, and the JWK Set document is ready to serve. Swapped in whole (arc-swap), so signing and
+//! verifying take no lock; reloaded from the store in the background, and at once (one reload at a time, at
+//! most once a second) when a token names a `kid` the ring lacks: another replica rotated first.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use jsonwebtoken::{Algorithm, EncodingKey};
+use tokio::time::Instant;
+
+use super::signing_keys::{SigningKey, unix_now};
+use crate::{KeySet, SigningAlgorithm, StoreError};
+
+/// How soon after one reload a token with an unknown `kid` may prompt another: forged `kid`s cost the
+/// store at most one read a second.
+const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(1);
+
+type Loading = Pin<Box<dyn Future<Output = Result<Vec<SigningKey>, StoreError>> + Send>>;
+
+/// An issuer's signing keys, loaded from a store and kept fresh: give it to
+/// [`Authority::from_key_ring`](crate::Authority::from_key_ring), and serve its [`jwks`](Self::jwks).
+///
+/// Every replica loads the same keys from the shared store: the current key signs (its `kid` in each
+/// token's header), and every key still published verifies, so a token signed by any replica, before or
+/// after a rotation, verifies at every replica until it expires. A rotation (a new current key in the
+/// store) reaches a replica at its next reload, or at once when it meets a token signed with the new key.
+///
+/// ```
+/// use std::time::Duration;
+/// use scopes_runtime::{KeyRing, SigningAlgorithm, SigningKey};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let key = SigningKey::generate(SigningAlgorithm::Es256).unwrap();
+/// let stored = vec![key.clone()];
+/// let ring = KeyRing::load(move || { let keys = stored.clone(); async move { Ok(keys) } }, Duration::from_secs(1800), Duration::from_secs(10))
+///     .await
+///     .unwrap();
+/// assert_eq!(ring.current_kid().as_deref(), Some(key.kid()));
+/// assert_eq!(ring.jwks()["keys"][0]["kid"], key.kid());
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct KeyRing {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    ring: ArcSwap<Ring>,
+    load: Box<dyn Fn() -> Loading + Send + Sync>,
+    token_lifetime: Duration,
+    /// When the last reload for an unknown `kid` started; held while one runs, so others wait for it.
+    reloading: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// The keys as of one load.
+pub(crate) struct Ring {
+    /// The current key, when its private half is in hand.
+    pub(crate) signer: Option<Signer>,
+    /// Every published key; `None` when there is none.
+    pub(crate) verifying: Option<KeySet>,
+    jwks: serde_json::Value,
+}
+
+/// The key that signs now.
+pub(crate) struct Signer {
+    pub(crate) kid: String,
+    signing_algorithm: SigningAlgorithm,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) key: EncodingKey,
+}
+
+impl fmt::Debug for KeyRing {
+    /// The `kid`s it signs and verifies with; never key material.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ring = self.shared.ring.load();
+        f.debug_struct("KeyRing")
+            .field("signing", &ring.signer.as_ref().map(|signer| &signer.kid))
+            .field("verifying", &ring.verifying)
+            .field("token_lifetime", &self.shared.token_lifetime)
+            .finish()
+    }
+}
+
+impl KeyRing {
+    /// Loads the keys `load` reads from the store, for tokens living `token_lifetime`, and reloads them
+    /// every `reload_every` for as long as a clone of the ring lives (in the background: call it inside a
+    /// Tokio runtime). Fails when the first load does.
+    pub async fn load<F, L>(load: F, token_lifetime: Duration, reload_every: Duration) -> Result<Self, StoreError>
+    where
+        F: Fn() -> L + Send + Sync + 'static,
+        L: Future<Output = Result<Vec<SigningKey>, StoreError>> + Send + 'static,
+    {
+        let load: Box<dyn Fn() -> Loading + Send + Sync> = Box::new(move || Box::pin(load()));
+        let ring = Ring::of(load().await?, token_lifetime)?;
+        let shared = Arc::new(Shared {
+            ring: ArcSwap::from_pointee(ring),
+            load,
+            token_lifetime,
+            reloading: tokio::sync::Mutex::new(None),
+        });
+        tokio::spawn(keep_fresh(Arc::downgrade(&shared), reload_every.max(Duration::from_millis(100))));
+        Ok(KeyRing { shared })
+    }
+
+    /// The keys of `store`, as [`load`](Self::load) loads them.
+    #[cfg(feature = "sql")]
+    pub async fn from_store(
+        store: crate::SqlStore,
+        token_lifetime: Duration,
+        reload_every: Duration,
+    ) -> Result<Self, StoreError> {
+        Self::load(
+            move || {
+                let store = store.clone();
+                async move { store.signing_keys().await }
+            },
+            token_lifetime,
+            reload_every,
+        )
+        .await
+    }
+
+    /// Reads the keys from the store again now.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let ring = Ring::of((self.shared.load)().await?, self.shared.token_lifetime)?;
+        self.shared.ring.store(Arc::new(ring));
+        Ok(())
+    }
+
+    /// The JWK Set of every published key, as `/.well-known/jwks.json` serves it.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.shared.ring.load().jwks.clone()
+    }
+
+    /// The `kid` of the key that signs now.
+    pub fn current_kid(&self) -> Option<String> {
+        self.shared.ring.load().signer.as_ref().map(|signer| signer.kid.clone())
+    }
+
+    /// The algorithm of the key that signs now.
+    pub fn current_algorithm(&self) -> Option<SigningAlgorithm> {
+        self.shared.ring.load().signer.as_ref().map(|signer| signer.signing_algorithm)
+    }
+
+    /// How long the tokens signed with these keys live: superseded keys stay published that long.
+    pub fn token_lifetime(&self) -> Duration {
+        self.shared.token_lifetime
+    }
+
+    /// The keys as of the last load. Lock-free.
+    pub(crate) fn ring(&self) -> arc_swap::Guard<Arc<Ring>> {
+        self.shared.ring.load()
+    }
+
+    /// Reloads for a token whose `kid` the ring lacked, unless a reload ran within the cooldown; waits for
+    /// one already running instead of starting another.
+    pub(crate) async fn reload_for_unknown_kid(&self) {
+        let mut last = self.shared.reloading.lock().await;
+        if last.is_some_and(|last| last.elapsed() < UNKNOWN_KID_COOLDOWN) {
+            return;
+        }
+        *last = Some(Instant::now());
+        if let Err(error) = self.reload().await {
+            tracing::warn!(%error, "reloading the signing keys for an unknown kid failed; keeping those in hand");
+        }
+    }
+}
+
+impl Ring {
+    fn of(keys: Vec<SigningKey>, token_lifetime: Duration) -> Result<Self, StoreError> {
+        let now = unix_now();
+        let invalid = |error: &dyn fmt::Display| StoreError::Invalid(error.to_string());
+        let published: Vec<&SigningKey> = keys.iter().filter(|key| key.is_published(token_lifetime, now)).collect();
+        let jwks = serde_json::json!({ "keys": published.iter().map(|key| key.public_jwk()).collect::<Vec<_>>() });
+        let verifying = match published.is_empty() {
+            true => None,
+            false => Some(KeySet::from_jwks(&jwks.to_string()).map_err(|error| invalid(&error))?),
+        };
+        let mut signer = None;
+        if let Some(current) = keys.iter().find(|key| key.is_current())
+            && let Some(key) = current.encoding_key().map_err(|error| invalid(&error))?
+        {
+            let signing_algorithm = current.algorithm();
+            signer = Some(Signer {
+                kid: current.kid().to_owned(),
+                signing_algorithm,
+                algorithm: signing_algorithm.jwt(),
+                key,
+            });
+        }
+        Ok(Ring { signer, verifying, jwks })
+    }
+}
+
+/// Reloads the ring every `every` while it lives; a failed reload keeps the keys in hand.
+async fn keep_fresh(shared: Weak<Shared>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(shared) = shared.upgrade() else { return };
+        if let Err(error) = (KeyRing { shared }).reload().await {
+            tracing::warn!(%error, "reloading the signing keys failed; keeping those in hand");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Authority, TokenError};
+
+    async fn ring_of(keys: Vec<SigningKey>) -> KeyRing {
+        let load = move || {
+            let keys = keys.clone();
+            async move { Ok(keys) }
+        };
+        KeyRing::load(load, Duration::from_secs(1800), Duration::from_secs(60)).await.unwrap()
+    }
+
+    /// `key` as the store keeps it once a newer key superseded it at `superseded_at`.
+    fn superseded(key: &SigningKey, superseded_at: u64) -> SigningKey {
+        let jwk = key.public_jwk().to_string();
+        let at = i64::try_from(superseded_at).unwrap();
+        SigningKey::from_stored(key.kid().into(), key.algorithm().name(), None, &jwk, 0, Some(at)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_superseded_key_verifies_until_its_tokens_have_expired_then_drops_out() {
+        let old = SigningKey::generate(SigningAlgorithm::Es256).unwrap();
+        let signed_before = Authority::from_key_ring(ring_of(vec![old.clone()]).await, "https://a.example", "api")
+            .issue("johndoe", &["me"])
+            .unwrap();
+        let new = SigningKey::generate(SigningAlgorithm::EdDsa).unwrap();
+
+        let just_rotated = ring_of(vec![superseded(&old, unix_now()), new.clone()]).await;
+        assert_eq!(just_rotated.current_kid().as_deref(), Some(new.kid()));
+        assert_eq!(just_rotated.jwks()["keys"].as_array().unwrap().len(), 2);
+        let authority = Authority::from_key_ring(just_rotated, "https://a.example", "api");
+        assert!(authority.verify(&signed_before).is_ok(), "published while its tokens may live");
+        let signed_after = authority.issue("johndoe", &["me"]).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&signed_after).unwrap().kid.as_deref(), Some(new.kid()));
+
+        let lifetime_ago = unix_now() - 1800 - crate::ROTATION_GRACE.as_secs() - 1;
+        let long_after = ring_of(vec![superseded(&old, lifetime_ago), new]).await;
+        assert_eq!(long_after.jwks()["keys"].as_array().unwrap().len(), 1, "the old key dropped out");
+        let authority = Authority::from_key_ring(long_after, "https://a.example", "api");
+        assert_eq!(authority.verify(&signed_before).unwrap_err(), TokenError::UnknownKey);
+        assert!(authority.verify(&signed_after).is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_kid_prompts_a_reload_and_forged_ones_at_most_one_a_second() {
+        let first = SigningKey::generate(SigningAlgorithm::Es256).unwrap();
+        let stored = Arc::new(std::sync::Mutex::new(vec![first.clone()]));
+        let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (keys, counted) = (stored.clone(), loads.clone());
+        let load = move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let keys = keys.lock().unwrap().clone();
+            async move { Ok(keys) }
+        };
+        let ring = KeyRing::load(load, Duration::from_secs(1800), Duration::from_secs(3600)).await.unwrap();
+        let verifier = Authority::from_key_ring(ring, "https://a.example", "api");
+
+        // Another replica rotated: its token names a key this one has not loaded.
+        let second = SigningKey::generate(SigningAlgorithm::Es256).unwrap();
+        *stored.lock().unwrap() = vec![superseded(&first, unix_now()), second.clone()];
+        let elsewhere = Authority::from_key_ring(ring_of(vec![second]).await, "https://a.example", "api");
+        let token = elsewhere.issue("johndoe", &["me"]).unwrap();
+        assert!(verifier.verify(&token).is_err(), "not in hand yet");
+        assert!(verifier.verify_async(&token).await.is_ok(), "reloaded for it");
+
+        let before = loads.load(std::sync::atomic::Ordering::SeqCst);
+        let forged = |n: usize| {
+            let header = jsonwebtoken::Header {
+                kid: Some(format!("forged-{n}")),
+                ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256)
+            };
+            format!(
+                "{}.e30.AAAA",
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    serde_json::to_vec(&header).unwrap()
+                )
+            )
+        };
+        for n in 0..20 {
+            assert!(verifier.verify_async(&forged(n)).await.is_err());
+        }
+        assert!(loads.load(std::sync::atomic::Ordering::SeqCst) - before <= 1, "one reload per second at most");
+    }
+}
