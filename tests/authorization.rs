@@ -203,16 +203,23 @@ async fn every_route_is_enforced_as_the_report_says() {
     }
 }
 
-/// The same report from the binary, as a reviewer runs it.
+/// The same report from the binary, as a reviewer runs it: with the default database, which keeps refresh
+/// tokens (so `/revoke` is routed), and with the seed's users in memory (the seed's routes).
 #[test]
 fn demo_routes_prints_the_report() {
+    use demo::routes::{IssuerFeatures, TokenSource};
     let demo = scopes_tests::server::demo_binary();
-    let output = std::process::Command::new(demo).arg("routes").output().expect("runs demo");
-    assert!(output.status.success(), "{output:?}");
-    assert_eq!(
-        String::from_utf8(output.stdout).unwrap(),
-        demo::routes::route_table(&demo::routes::TokenSource::Own).to_string()
-    );
+    let database = tempfile::tempdir().expect("a temporary directory");
+    let default_database = format!("sqlite://{}/demo.db", database.path().display());
+    let with_refresh = TokenSource::own(IssuerFeatures { refresh_tokens: true, published_keys: false });
+    for (database_url, source) in [(default_database.as_str(), with_refresh), ("memory:", TokenSource::Own)] {
+        let output = std::process::Command::new(&demo)
+            .args(["routes", "--database-url", database_url])
+            .output()
+            .expect("runs demo");
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), demo::routes::route_table(&source).to_string());
+    }
 }
 
 /// The extractor `#[requires]` generates holds the guard chain's future once, plus the mapping of its

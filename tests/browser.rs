@@ -182,6 +182,14 @@ async fn swagger_ui_logs_in_with_scopes_and_tries_the_items_endpoint() {
     let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("JSON body, got {body:?}"));
     assert_eq!(body, json!([{"item_id": "Foo", "owner": "johndoe"}]));
 
+    // The database keeps refresh tokens: the page shows the revocation endpoint, and the token request's
+    // refresh-token grant.
+    let revoke = text_of(&client, "#operations-default-revoke_token .opblock-summary").await;
+    assert!(revoke.contains("/revoke") && revoke.contains("Revoke Token"), "{revoke}");
+    find(&client, "#operations-default-login_for_access_token .opblock-summary").await.click().await.expect("expand");
+    let token = text_of(&client, "#operations-default-login_for_access_token .opblock-body").await;
+    assert!(token.contains("refresh_token") && token.contains("grant_type"), "{token}");
+
     let (_, status, body) = authorize_and_read_items(&client, &demo.base, &["me"]).await;
     save_screenshot(&client, "browser-items-401.png").await.expect("screenshot");
     assert!(status.trim().starts_with("401"), "status {status:?}, body {body:?}");

@@ -220,7 +220,7 @@ fn rfc_token_cases() -> Vec<Case> {
             "rfc: another grant type",
             form("grant_type=client_credentials&username=johndoe&password=secret"),
             400,
-            oauth_error("unsupported_grant_type", "only the password grant is supported"),
+            oauth_error("unsupported_grant_type", "this grant type is not served here"),
         )),
         no_store(Case::new(
             "rfc: wrong password",

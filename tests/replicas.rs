@@ -276,7 +276,8 @@ fn the_discovery_document_and_key_set_follow_the_openid_connect_discovery_rules(
         let algorithms = document["id_token_signing_alg_values_supported"].as_array().unwrap();
         assert_eq!(algorithms, &[Value::from("ES256")], "the signing key's algorithm, never `none`");
         assert_eq!(document["scopes_supported"], serde_json::json!(["me", "items", "items:write", "reports", "admin"]));
-        assert_eq!(document["grant_types_supported"], serde_json::json!(["password"]));
+        assert_eq!(document["grant_types_supported"], serde_json::json!(["password", "refresh_token"]));
+        assert_eq!(document["revocation_endpoint"].as_str(), Some(format!("{issuer}/revoke").as_str()));
         assert_eq!(document["token_endpoint"].as_str(), Some(format!("{issuer}/token").as_str()));
 
         // The key set (RFC 7517): public members only, each key with a unique kid, `use` sig and its `alg`.
@@ -300,5 +301,40 @@ fn the_discovery_document_and_key_set_follow_the_openid_connect_discovery_rules(
         assert_eq!(authorize.status(), 400);
         let body: Value = authorize.json().await.unwrap();
         assert_eq!(body["error"], "unsupported_response_type");
+    });
+}
+
+#[test]
+fn a_refresh_token_rotated_at_one_replica_is_rotated_for_both_and_its_reuse_at_the_other_revokes_the_family() {
+    run(async || {
+        let [first, second] = replicas(&redis::shared().fresh_url());
+        let client = reqwest::Client::new();
+        let token_request = async |base: &str, fields: &[(&str, &str)]| {
+            let response = client.post(format!("{base}/token")).form(fields).send().await.expect("an answer");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        };
+        let login = [("username", "johndoe"), ("password", "secret"), ("scope", "me")];
+        let (status, body) = token_request(&first.base, &login).await;
+        assert_eq!(status, 200, "{body}");
+        let issued = body["refresh_token"].as_str().expect("a refresh token").to_owned();
+
+        // Used at the second replica: rotated there, and so for the first too.
+        let (status, body) =
+            token_request(&second.base, &[("grant_type", "refresh_token"), ("refresh_token", &issued)]).await;
+        assert_eq!(status, 200, "{body}");
+        let rotated = body["refresh_token"].as_str().expect("a new refresh token").to_owned();
+        let (status, body) =
+            token_request(&first.base, &[("grant_type", "refresh_token"), ("refresh_token", &rotated)]).await;
+        assert_eq!(status, 200, "the first replica takes the token the second issued: {body}");
+        let latest = body["refresh_token"].as_str().expect("a newer refresh token").to_owned();
+
+        // The first token again, at the first replica: a reuse, which revokes the family at both.
+        let (status, _) =
+            token_request(&first.base, &[("grant_type", "refresh_token"), ("refresh_token", &issued)]).await;
+        assert_eq!(status, 400);
+        let (status, body) =
+            token_request(&second.base, &[("grant_type", "refresh_token"), ("refresh_token", &latest)]).await;
+        assert_eq!(status, 400, "the family is revoked for every replica: {body}");
     });
 }

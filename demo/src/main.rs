@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 use demo::AppState;
 use demo::cli::PasswordSource;
 use demo::config::{Command, Config, ServiceUrl};
-use demo::routes::TokenSource;
+use demo::routes::{IssuerFeatures, TokenSource};
 use demo::users::UserStore;
 use scopes_runtime::{Authority, IssuerMetadata, KeyRing, Provider, RedisThrottle, SigningAlgorithm};
 use tower_http::trace::TraceLayer;
@@ -54,7 +54,10 @@ async fn main() -> std::io::Result<()> {
         // Describing the API needs no token endpoint (nor its stand-in hash): only a provider's metadata.
         let source = match &config.provider.issuer {
             Some(issuer) => TokenSource::of(&provider_state(&config, issuer, config.bind).await),
-            None => TokenSource::Own,
+            None => TokenSource::own(IssuerFeatures {
+                refresh_tokens: config.database_url.0 != demo::users::MEMORY_URL,
+                published_keys: config.signing_alg.is_some(),
+            }),
         };
         if let Command::Openapi = command {
             let document = demo::routes::openapi(&config.style.response_style(), &source)

@@ -14,8 +14,8 @@ use axum::{Json, Router};
 use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
 use scopes_runtime::routing::{RouteTable, SecureRouter, get, post};
 use scopes_runtime::{
-    AuthError, ClientAddress, IssuerMetadata, PasswordRequestForm, ProtectedResourceMetadata, ProviderMetadata,
-    ResponseStyle, TokenResponse, public, requires,
+    AccountStore, AuthError, ClientAddress, IssuerMetadata, PasswordRequestForm, ProtectedResourceMetadata,
+    ProviderMetadata, ResponseStyle, RevocationRequest, TokenRequest, TokenResponse, public, requires,
 };
 use serde::Serialize;
 use utoipa::openapi::OpenApi as OpenApiDocument;
@@ -26,8 +26,8 @@ use crate::compat::FastApiCompat;
 use crate::users::User;
 use crate::{AppState, docs};
 
-/// `POST /token`: the password grant. Grants the requested scopes that are declared and that the user is
-/// allowed; throttles repeated failures.
+/// `POST /token`: the password grant, and with a database the refresh-token grant. Grants the requested
+/// scopes that are declared and that the user is allowed; throttles repeated failed logins.
 #[utoipa::path(
     post,
     path = "/token",
@@ -35,7 +35,7 @@ use crate::{AppState, docs};
     request_body(content = PasswordRequestForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Successful Response", body = TokenResponse),
-        (status = 400, description = "Incorrect username or password; in the RFC style any RFC 6749 §5.2 error", body = ErrorDetail),
+        (status = 400, description = "Incorrect username or password, or an invalid refresh token; in the RFC style any RFC 6749 §5.2 error", body = ErrorDetail),
         (status = 413, description = "Request body too large", body = ErrorDetail),
         (status = 422, description = "Validation Error (seed style)", body = ValidationErrorBody),
         (status = 429, description = "Too many failed logins; see `Retry-After`", body = ErrorDetail),
@@ -46,13 +46,74 @@ use crate::{AppState, docs};
 pub async fn login_for_access_token(
     State(state): State<AppState>,
     client: ClientAddress,
-    form: PasswordRequestForm,
+    request: TokenRequest,
 ) -> Response {
     let (Some(tokens), Some(users)) = (state.tokens(), state.users()) else {
         // Not routed when users come from a provider; answered as any unknown path would be.
         return crate::compat::not_found();
     };
-    tokens.grant(client, form, users).await
+    tokens.grant(client, request, users).await
+}
+
+/// The fields of a token request, for either grant, as the document shows them when refresh tokens are
+/// issued (the seed's `TokenRequest` shows the password grant's alone).
+#[derive(ToSchema)]
+#[schema(as = TokenRequest, description = "A token request: the password grant (RFC 6749 §4.3) or the refresh-token grant (§6).")]
+pub struct RefreshableTokenRequest {
+    /// `password` (the default) or `refresh_token`.
+    #[schema(pattern = "^(password|refresh_token)$")]
+    pub grant_type: Option<String>,
+    /// The password grant's username.
+    #[schema(min_length = 1, max_length = 256)]
+    pub username: Option<String>,
+    /// The password grant's password.
+    #[schema(format = Password, min_length = 1)]
+    pub password: Option<String>,
+    /// The refresh-token grant's refresh token, as the last answer gave it.
+    #[schema(min_length = 1, max_length = 512)]
+    pub refresh_token: Option<String>,
+    /// The requested scopes, space-separated; with a refresh token, a subset of those first granted.
+    #[schema(default = "", required = false)]
+    pub scope: String,
+    /// The client identifier, if the client sends one.
+    pub client_id: Option<String>,
+    /// The client secret, if the client sends one.
+    #[schema(format = Password)]
+    pub client_secret: Option<String>,
+}
+
+/// The fields of a revocation request (RFC 7009 §2.1).
+#[derive(ToSchema)]
+#[schema(as = RevocationRequest)]
+pub struct RevocationFields {
+    /// The refresh token to revoke, with its whole family.
+    #[schema(min_length = 1)]
+    pub token: String,
+    /// `refresh_token` or `access_token`.
+    pub token_type_hint: Option<String>,
+}
+
+/// `POST /revoke`: revokes a refresh token and every token rotated from the same login (RFC 7009). An
+/// unknown token is answered 200 too, as the RFC says; an access token lives until it expires.
+#[utoipa::path(
+    post,
+    path = "/revoke",
+    summary = "Revoke Token",
+    request_body(content = RevocationFields, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or not a refresh token this server knows", body = Object),
+        (status = 400, description = "No `token`, or a repeated field (RFC style)", body = ErrorDetail),
+        (status = 413, description = "Request body too large", body = ErrorDetail),
+        (status = 422, description = "Validation Error (seed style)", body = ValidationErrorBody),
+        (status = 503, description = "The database is unavailable; see `Retry-After`", body = ErrorDetail),
+    )
+)]
+#[public]
+pub async fn revoke_token(State(state): State<AppState>, request: RevocationRequest) -> Response {
+    match (state.tokens(), state.users()) {
+        (Some(tokens), Some(users)) if users.keeps_refresh_tokens() => tokens.revoke(request, users).await,
+        _ => crate::compat::not_found(),
+    }
 }
 
 /// `GET /users/me/`: the current active user (scope `me`, through the guard).
@@ -156,7 +217,15 @@ pub async fn read_item_report(_user: User, State(state): State<AppState>) -> Res
 #[derive(OpenApi)]
 #[openapi(
     info(title = "scopes demo", description = "FastAPI's OAuth2-scopes tutorial app, on the scopes framework."),
-    paths(login_for_access_token, read_users_me, read_own_items, read_system_status, read_all_users, read_item_report)
+    paths(
+        login_for_access_token,
+        revoke_token,
+        read_users_me,
+        read_own_items,
+        read_system_status,
+        read_all_users,
+        read_item_report
+    )
 )]
 struct ApiDoc;
 
@@ -183,13 +252,17 @@ pub async fn json_web_key_set(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /.well-known/openid-configuration`: the issuer's discovery document (`--signing-alg`).
+/// `GET /.well-known/openid-configuration`: the issuer's discovery document (`--signing-alg`), naming
+/// `/revoke` and the refresh-token grant when the database keeps refresh tokens.
 #[public]
 pub async fn openid_configuration(State(state): State<AppState>) -> Response {
-    match IssuerMetadata::new(&state.authority, &crate::SCOPE_REGISTRY) {
-        Some(metadata) => ([(header::CACHE_CONTROL, "public, max-age=60")], Json(metadata)).into_response(),
-        None => crate::compat::not_found(),
+    let Some(mut metadata) = IssuerMetadata::new(&state.authority, &crate::SCOPE_REGISTRY) else {
+        return crate::compat::not_found();
+    };
+    if state.users().is_some_and(|users| users.keeps_refresh_tokens()) {
+        metadata = metadata.with_revocation("/revoke", &["password", "refresh_token"]);
     }
+    ([(header::CACHE_CONTROL, "public, max-age=60")], Json(metadata)).into_response()
 }
 
 /// `/authorize`: named by the discovery document, as OpenID Connect Discovery requires, but this issuer
@@ -207,22 +280,38 @@ pub async fn authorize() -> Response {
 /// Where the API's tokens come from, for its routes and documentation.
 #[derive(Debug, Clone, Default)]
 pub enum TokenSource {
-    /// Its own `/token`, the seed's password grant.
+    /// Its own `/token`, the seed's password grant alone.
     #[default]
     Own,
-    /// Its own `/token`, signing with key pairs it publishes, with its discovery document (`--signing-alg`).
-    OwnKeys,
+    /// Its own `/token`, with more than the seed's.
+    Issuer(IssuerFeatures),
     /// An identity provider: no `/token`; the security scheme at the provider's endpoints; the
     /// protected-resource metadata served; Swagger UI logging in at the provider as `docs_client_id`.
     Provider { issuer: String, metadata: Option<ProviderMetadata>, docs_client_id: Option<String> },
 }
 
+/// What the demo's own token endpoint does beyond the seed's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IssuerFeatures {
+    /// The database keeps refresh tokens: `/token` serves the refresh-token grant, `/revoke` is routed.
+    pub refresh_tokens: bool,
+    /// Tokens are signed with published key pairs (`--signing-alg`): the key set and discovery are served.
+    pub published_keys: bool,
+}
+
 impl TokenSource {
+    /// The demo's own tokens with `features`: the seed's source when it has none.
+    pub fn own(features: IssuerFeatures) -> Self {
+        if features == IssuerFeatures::default() { TokenSource::Own } else { TokenSource::Issuer(features) }
+    }
+
     /// Where `state`'s tokens come from, with its providers' metadata as last discovered.
     pub fn of(state: &AppState) -> Self {
         match &state.accounts {
-            crate::Accounts::Local { .. } if state.authority.key_ring().is_some() => TokenSource::OwnKeys,
-            crate::Accounts::Local { .. } => TokenSource::Own,
+            crate::Accounts::Local { users, .. } => TokenSource::own(IssuerFeatures {
+                refresh_tokens: users.keeps_refresh_tokens(),
+                published_keys: state.authority.key_ring().is_some(),
+            }),
             crate::Accounts::Provider { docs_client_id, .. } => TokenSource::Provider {
                 issuer: state
                     .authority
@@ -242,16 +331,24 @@ pub fn secure_routes() -> SecureRouter<AppState> {
     secure_routes_for(&TokenSource::Own)
 }
 
-/// The API's routes for tokens from `source`: `/token` for its own, the protected-resource metadata for
-/// a provider's.
+/// The API's routes for tokens from `source`: `/token` for its own (with `/revoke`, the key set and
+/// discovery as its features say), the protected-resource metadata for a provider's.
 pub fn secure_routes_for(source: &TokenSource) -> SecureRouter<AppState> {
     let routes = match source {
         TokenSource::Own => SecureRouter::new().route("/token", post(login_for_access_token)),
-        TokenSource::OwnKeys => SecureRouter::new()
-            .route("/token", post(login_for_access_token))
-            .route(IssuerMetadata::JWKS_PATH, get(json_web_key_set))
-            .route(IssuerMetadata::PATH, get(openid_configuration))
-            .route(IssuerMetadata::AUTHORIZATION_PATH, get(authorize).post(authorize)),
+        TokenSource::Issuer(features) => {
+            let mut routes = SecureRouter::new().route("/token", post(login_for_access_token));
+            if features.refresh_tokens {
+                routes = routes.route("/revoke", post(revoke_token));
+            }
+            if features.published_keys {
+                routes = routes
+                    .route(IssuerMetadata::JWKS_PATH, get(json_web_key_set))
+                    .route(IssuerMetadata::PATH, get(openid_configuration))
+                    .route(IssuerMetadata::AUTHORIZATION_PATH, get(authorize).post(authorize));
+            }
+            routes
+        }
         TokenSource::Provider { .. } => {
             SecureRouter::new().route(ProtectedResourceMetadata::PATH, get(protected_resource_metadata))
         }
@@ -274,6 +371,18 @@ pub fn api(style: &ResponseStyle, source: &TokenSource) -> (Router<AppState>, Op
     let (api, api_table) = secure_routes_for(source).into_parts();
     let mut document = ApiDoc::openapi();
     let mut login = docs::SwaggerLogin::default();
+    let refresh_tokens = matches!(source, TokenSource::Issuer(IssuerFeatures { refresh_tokens: true, .. }));
+    if !refresh_tokens {
+        // The seed's document: the password grant alone.
+        document.paths.paths.remove("/revoke");
+        if let Some(components) = document.components.as_mut() {
+            components.schemas.remove("RevocationRequest");
+        }
+    } else if let Some(components) = document.components.as_mut() {
+        let (name, schema) =
+            (RefreshableTokenRequest::name(), <RefreshableTokenRequest as utoipa::PartialSchema>::schema());
+        components.schemas.insert(name.into_owned(), schema);
+    }
     if let TokenSource::Provider { issuer, metadata, docs_client_id } = source {
         // Tokens come from the provider: the document has no `/token`, and its scheme is the provider's.
         document.paths.paths.remove("/token");
@@ -287,6 +396,18 @@ pub fn api(style: &ResponseStyle, source: &TokenSource) -> (Router<AppState>, Op
     }
     if let Err(unlinked) = scopes_runtime::openapi::secure(&mut document, &crate::SCOPE_REGISTRY, style, &api_table) {
         panic!("{unlinked}");
+    }
+    if refresh_tokens {
+        // Swagger UI's password flow learns where tokens are refreshed.
+        let scheme =
+            document.components.as_mut().and_then(|c| c.security_schemes.get_mut(crate::SCOPE_REGISTRY.scheme()));
+        if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::security::SecurityScheme::OAuth2(oauth2))) = scheme {
+            for flow in oauth2.flows.values_mut() {
+                if let utoipa::openapi::security::Flow::Password(password) = flow {
+                    password.refresh_url = Some(crate::SCOPE_REGISTRY.token_url().to_owned());
+                }
+            }
+        }
     }
     if let Some(scheme) = login.scheme.clone() {
         let components = document.components.get_or_insert_with(Default::default);

@@ -2,7 +2,12 @@
 //! SQLite (the default: a file, created, migrated and seeded on first start), PostgreSQL (several
 //! instances sharing users), or memory (tests).
 
-use scopes_runtime::{Account, AccountStore, MemoryStore, PasswordPolicy, SqlOptions, SqlStore, StoreError};
+use std::time::Duration;
+
+use scopes_runtime::{
+    Account, AccountStore, MemoryStore, NewRefreshToken, PasswordPolicy, RefreshOutcome, SqlOptions, SqlStore,
+    StoreError,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -117,6 +122,43 @@ impl AccountStore for UserStore {
         match self {
             UserStore::Memory(store) => store.replace_password_hash(username, current, new).await,
             UserStore::Sql(store) => store.replace_password_hash(username, current, new).await,
+        }
+    }
+
+    // Refresh tokens are kept in a database only: the memory store issues none.
+    fn keeps_refresh_tokens(&self) -> bool {
+        matches!(self, UserStore::Sql(_))
+    }
+
+    async fn add_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StoreError> {
+        self.database()?.add_refresh_token(token).await
+    }
+
+    async fn refresh_token_scopes(&self, hash: &str, now: u64) -> Result<Option<Vec<String>>, StoreError> {
+        self.database()?.refresh_token_scopes(hash, now).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        hash: &str,
+        replacement_hash: &str,
+        now: u64,
+        lifetime: Duration,
+    ) -> Result<RefreshOutcome, StoreError> {
+        self.database()?.rotate_refresh_token(hash, replacement_hash, now, lifetime).await
+    }
+
+    async fn revoke_refresh_family(&self, hash: &str, now: u64) -> Result<bool, StoreError> {
+        self.database()?.revoke_refresh_family(hash, now).await
+    }
+}
+
+impl UserStore {
+    /// The database, for what only a database keeps.
+    fn database(&self) -> Result<&SqlStore, StoreError> {
+        match self {
+            UserStore::Sql(store) => Ok(store),
+            UserStore::Memory(_) => Err(StoreError::Invalid("the memory store keeps no refresh tokens".into())),
         }
     }
 }

@@ -87,7 +87,10 @@ pub use describing::protected_resource::ProtectedResourceMetadata;
 pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternatives_of};
 #[doc(hidden)]
 pub use guard::{AuthorityIn, RequiresHandler};
-pub use issuing::form::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm};
+pub use issuing::form::{
+    MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm,
+    RefreshRequestForm, RevocationRequest, TokenRequest,
+};
 pub use issuing::{
     ClientAddress, KeyRing, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ROTATION_GRACE, SigningAlgorithm,
     SigningKey, SigningKeyError, ThrottlePolicy, TokenEndpoint, UnknownAlgorithm,
@@ -202,7 +205,7 @@ pub use registry::{Registry, Scope};
 /// [`macro@public`] and [`registry!`] alike: `#[my_scopes::requires(crate = my_scopes, scopes = ["me"])]`.
 /// `tests/renamed` is such an app.
 pub use scopes_macros::requires;
-pub use store::{Account, AccountStore, MemoryStore, StoreError};
+pub use store::{Account, AccountStore, MemoryStore, NewRefreshToken, RefreshOutcome, RefreshPolicy, StoreError};
 #[cfg(feature = "sql")]
 pub use store::{Migrated, SqlOptions, SqlStore};
 pub use style::ResponseStyle;

@@ -18,7 +18,8 @@ pub enum Body {
     /// No body at all.
     Empty,
     /// `{"access_token": <JWT>, "token_type": "bearer", "expires_in": 1800, "scope": "..."}` whose token
-    /// carries `sub` and `scopes` and expires in 30 minutes.
+    /// carries `sub` and `scopes` and expires in 30 minutes; and a `refresh_token` when the store keeps them
+    /// (a database does, the memory store does not).
     IssuedToken { sub: &'static str, scopes: Vec<&'static str> },
 }
 
@@ -491,13 +492,15 @@ fn check_issued_token(body: &[u8], sub: &str, scopes: &[&str]) -> Vec<String> {
         return vec!["token response is not JSON".into()];
     };
     let mut problems = Vec::new();
-    if body.as_object().map(|o| o.len()) != Some(4)
+    let refresh_members =
+        usize::from(body.get("refresh_token").is_some_and(|token| token.as_str().is_some_and(|t| t.len() == 43)));
+    if body.as_object().map(|o| o.len()) != Some(4 + refresh_members)
         || body["token_type"] != "bearer"
         || body["expires_in"] != 1800
         || body["scope"] != scopes.join(" ")
     {
         problems.push(format!(
-            "token response {body} is not {{access_token, token_type: bearer, expires_in: 1800, scope}}"
+            "token response {body} is not {{access_token, token_type: bearer, expires_in: 1800, scope[, refresh_token]}}"
         ));
     }
     let Some(token) = body["access_token"].as_str() else {

@@ -62,10 +62,22 @@ pub enum AuthError {
     /// The token endpoint was given a wrong username or password.
     #[error("incorrect username or password")]
     IncorrectCredentials,
+    /// The refresh token is unknown, expired, revoked, or was used already (then its whole family is
+    /// revoked), or its user is disabled or gone (RFC 6749 §5.2 `invalid_grant`).
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// A refresh asked for a scope the refresh token was not granted (RFC 6749 §6: a refresh may narrow
+    /// the scopes, never widen them).
+    #[error("scope `{scope}` was not granted to this refresh token")]
+    ScopeNotGranted {
+        /// The first requested scope beyond the grant.
+        scope: String,
+    },
     /// The token endpoint's form failed validation.
     #[error("invalid form: {} issue(s)", .0.len())]
     InvalidForm(Vec<ValidationIssue>),
-    /// The token endpoint was asked for a grant type other than `password`.
+    /// The token endpoint was asked for a grant type it does not serve (`refresh_token` without a store
+    /// that keeps refresh tokens, or any but `password` and `refresh_token`).
     #[error("unsupported grant type")]
     UnsupportedGrantType,
     /// The token endpoint was asked for a scope that is not declared.

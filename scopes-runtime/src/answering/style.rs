@@ -260,6 +260,8 @@ fn render_seed(error: &AuthError, attributes: &[(&str, &str)]) -> Response {
         ),
         AuthError::InactiveUser => detail(StatusCode::BAD_REQUEST, "Inactive user"),
         AuthError::IncorrectCredentials => detail(StatusCode::BAD_REQUEST, "Incorrect username or password"),
+        AuthError::InvalidRefreshToken => detail(StatusCode::BAD_REQUEST, "Invalid refresh token"),
+        AuthError::ScopeNotGranted { .. } => detail(StatusCode::BAD_REQUEST, "Scope not granted to this refresh token"),
         AuthError::InvalidForm(issues) => respond(StatusCode::UNPROCESSABLE_ENTITY, json!({ "detail": issues }), None),
         AuthError::UnsupportedGrantType => detail(StatusCode::BAD_REQUEST, "Unsupported grant type"),
         AuthError::InvalidScope { .. } => detail(StatusCode::BAD_REQUEST, "Invalid scope"),
@@ -339,6 +341,16 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)]) -> Respons
         AuthError::IncorrectCredentials => {
             oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "incorrect username or password")
         }
+        AuthError::InvalidRefreshToken => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the refresh token is invalid, expired, revoked or used already",
+        ),
+        AuthError::ScopeNotGranted { scope } => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            &format!("scope `{scope}` was not granted to this refresh token"),
+        ),
         AuthError::InvalidForm(issues) => {
             let fields: Vec<String> =
                 issues.iter().map(|issue| issue.loc.last().cloned().unwrap_or_default()).collect();
@@ -351,7 +363,7 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)]) -> Respons
             oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &format!("{what}: {}", fields.join(", ")))
         }
         AuthError::UnsupportedGrantType => {
-            oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only the password grant is supported")
+            oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "this grant type is not served here")
         }
         AuthError::InvalidScope { scope } => {
             oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &format!("scope `{scope}` is not declared"))

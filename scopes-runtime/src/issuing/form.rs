@@ -1,4 +1,5 @@
-//! The token endpoint's request form (RFC 6749 §4.3, as FastAPI's `OAuth2PasswordRequestForm` reads it).
+//! The token endpoint's request forms: the password grant (RFC 6749 §4.3, as FastAPI's
+//! `OAuth2PasswordRequestForm` reads it), the refresh-token grant (§6), and revocation (RFC 7009).
 
 use axum::extract::{FromRef, FromRequest, Multipart, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -92,40 +93,10 @@ impl PasswordRequestForm {
         fields: impl IntoIterator<Item = (K, V)>,
         strict: bool,
     ) -> Result<Self, AuthError> {
-        let mut raw = RawFields::default();
-        let mut repeated: Vec<&'static str> = Vec::new();
-        for (name, value) in fields {
-            let value = value.into();
-            let (field, slot) = match name.as_ref() {
-                "grant_type" => ("grant_type", &mut raw.grant_type),
-                "username" => ("username", &mut raw.username),
-                "password" => ("password", &mut raw.password),
-                "scope" => ("scope", &mut raw.scope),
-                "client_id" => ("client_id", &mut raw.client_id),
-                "client_secret" => ("client_secret", &mut raw.client_secret),
-                _ => continue,
-            };
-            if slot.replace(value).is_some() && !repeated.contains(&field) {
-                repeated.push(field);
-            }
-        }
-        // RFC 6749 §3.2: parameters must not be included more than once. FastAPI reads the last.
-        if strict && !repeated.is_empty() {
-            return Err(AuthError::InvalidForm(repeated.into_iter().map(ValidationIssue::repeated).collect()));
-        }
-        // An empty value counts as absent.
-        for slot in [
-            &mut raw.grant_type,
-            &mut raw.username,
-            &mut raw.password,
-            &mut raw.scope,
-            &mut raw.client_id,
-            &mut raw.client_secret,
-        ] {
-            if slot.as_deref() == Some("") {
-                *slot = None;
-            }
-        }
+        let fields = fields.into_iter().map(|(name, value)| (name.as_ref().to_owned(), value.into()));
+        let names = ["grant_type", "username", "password", "scope", "client_id", "client_secret"];
+        let [grant_type, username, password, scope, client_id, client_secret] = read_named(fields, strict, names)?;
+        let raw = RawFields { grant_type, username, password, scope, client_id, client_secret };
 
         // Issues are listed in the order of the form's fields, as FastAPI does.
         let mut issues = Vec::new();
@@ -192,23 +163,182 @@ pub(crate) fn no_store(mut response: Response) -> Response {
     response
 }
 
-impl<S> FromRequest<S> for PasswordRequestForm
-where
-    S: Send + Sync,
-    Authority: FromRef<S>,
-{
-    /// The refusal, in the authority's [`ResponseStyle`](crate::ResponseStyle), marked `no-store`.
-    type Rejection = Response;
+/// Implements `FromRequest` for a form read from the body's fields by `$parse(fields, strict)`, refused in
+/// the authority's [`ResponseStyle`](crate::ResponseStyle), marked `no-store`.
+macro_rules! form_from_request {
+    ($form:ty, $parse:path) => {
+        impl<S> FromRequest<S> for $form
+        where
+            S: Send + Sync,
+            Authority: FromRef<S>,
+        {
+            /// The refusal, in the authority's [`ResponseStyle`](crate::ResponseStyle), marked `no-store`.
+            type Rejection = Response;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let authority = Authority::from_ref(state);
-        let read = async {
-            let fields = read_fields(request).await?;
-            Self::from_fields(fields, authority.request_parsing().is_strict())
-        };
-        read.await.map_err(|error| no_store(authority.refuse(&error)))
+            async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+                let authority = Authority::from_ref(state);
+                let read = async {
+                    let fields = read_fields(request).await?;
+                    $parse(fields, authority.request_parsing().is_strict())
+                };
+                read.await.map_err(|error| no_store(authority.refuse(&error)))
+            }
+        }
+    };
+}
+
+form_from_request!(PasswordRequestForm, PasswordRequestForm::from_fields);
+form_from_request!(TokenRequest, TokenRequest::from_fields);
+form_from_request!(RevocationRequest, RevocationRequest::from_fields);
+
+/// A token request: the password grant, or the refresh-token grant (RFC 6749 §6), told apart by
+/// `grant_type`. Read as [`PasswordRequestForm`] is, from the same bodies.
+///
+/// ```
+/// use scopes_runtime::TokenRequest;
+/// let refresh = TokenRequest::from_fields([("grant_type", "refresh_token"), ("refresh_token", "abc")], true).unwrap();
+/// assert!(matches!(refresh, TokenRequest::Refresh(form) if form.refresh_token == "abc" && form.scope.is_none()));
+/// let password = TokenRequest::from_fields([("username", "johndoe"), ("password", "secret")], false).unwrap();
+/// assert!(matches!(password, TokenRequest::Password(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenRequest {
+    /// `grant_type=password` (or none, read leniently).
+    Password(PasswordRequestForm),
+    /// `grant_type=refresh_token`.
+    Refresh(RefreshRequestForm),
+}
+
+impl From<PasswordRequestForm> for TokenRequest {
+    fn from(form: PasswordRequestForm) -> Self {
+        TokenRequest::Password(form)
     }
 }
+
+impl TokenRequest {
+    /// Reads decoded `(name, value)` pairs: a refresh-token grant when `grant_type` is `refresh_token`,
+    /// otherwise a password grant as [`PasswordRequestForm::from_fields`] reads it.
+    pub fn from_fields<K: AsRef<str>, V: Into<String>>(
+        fields: impl IntoIterator<Item = (K, V)>,
+        strict: bool,
+    ) -> Result<Self, AuthError> {
+        let fields: Vec<(String, String)> =
+            fields.into_iter().map(|(name, value)| (name.as_ref().to_owned(), value.into())).collect();
+        let grant_type = fields.iter().rev().find(|(name, _)| name == "grant_type").map(|(_, value)| value.as_str());
+        if grant_type != Some("refresh_token") {
+            return PasswordRequestForm::from_fields(fields, strict).map(TokenRequest::Password);
+        }
+        let [grant_type, refresh_token, scope, client_id] =
+            read_named(fields, strict, ["grant_type", "refresh_token", "scope", "client_id"])?;
+        let Some(refresh_token) = refresh_token else {
+            return Err(AuthError::InvalidForm(vec![ValidationIssue::missing("refresh_token")]));
+        };
+        if refresh_token.len() > MAX_REFRESH_TOKEN_BYTES {
+            return Err(AuthError::InvalidForm(vec![ValidationIssue::too_long(
+                "refresh_token",
+                MAX_REFRESH_TOKEN_BYTES,
+            )]));
+        }
+        debug_assert_eq!(grant_type.as_deref(), Some("refresh_token"));
+        Ok(TokenRequest::Refresh(RefreshRequestForm { refresh_token, scope, client_id }))
+    }
+}
+
+/// The fields of a refresh-token grant (RFC 6749 §6). Its `Debug` leaves the token out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshRequestForm {
+    /// The refresh token.
+    pub refresh_token: String,
+    /// The scopes asked for, space-separated: a subset of those granted with the refresh token. When
+    /// absent, the same scopes as before.
+    pub scope: Option<String>,
+    /// The client identifier, if the client sent one.
+    pub client_id: Option<String>,
+}
+
+impl std::fmt::Debug for RefreshRequestForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshRequestForm")
+            .field("refresh_token", &"<redacted>")
+            .field("scope", &self.scope)
+            .field("client_id", &self.client_id)
+            .finish()
+    }
+}
+
+impl RefreshRequestForm {
+    /// The scopes asked for, split on whitespace; `None` when the request names none.
+    pub fn scopes(&self) -> Option<Vec<&str>> {
+        self.scope.as_deref().map(|scope| scope.split_whitespace().collect())
+    }
+}
+
+/// A token revocation request (RFC 7009 §2.1): `token`, and optionally `token_type_hint`. Its `Debug`
+/// leaves the token out.
+///
+/// ```
+/// use scopes_runtime::RevocationRequest;
+/// let request = RevocationRequest::from_fields([("token", "abc"), ("token_type_hint", "refresh_token")], true).unwrap();
+/// assert_eq!(request.token, "abc");
+/// assert!(RevocationRequest::from_fields([("token_type_hint", "refresh_token")], true).is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct RevocationRequest {
+    /// The token to revoke.
+    pub token: String,
+    /// What the client says the token is: `refresh_token` or `access_token`.
+    pub token_type_hint: Option<String>,
+}
+
+impl std::fmt::Debug for RevocationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevocationRequest")
+            .field("token", &"<redacted>")
+            .field("token_type_hint", &self.token_type_hint)
+            .finish()
+    }
+}
+
+impl RevocationRequest {
+    /// Reads decoded `(name, value)` pairs; `token` is required (RFC 7009 §2.1), and, read strictly, no
+    /// field may repeat.
+    pub fn from_fields<K: AsRef<str>, V: Into<String>>(
+        fields: impl IntoIterator<Item = (K, V)>,
+        strict: bool,
+    ) -> Result<Self, AuthError> {
+        let fields = fields.into_iter().map(|(name, value)| (name.as_ref().to_owned(), value.into()));
+        let [token, token_type_hint] = read_named(fields, strict, ["token", "token_type_hint"])?;
+        // Any length the body allows: an access token may be a long JWT.
+        match token {
+            Some(token) => Ok(RevocationRequest { token, token_type_hint }),
+            None => Err(AuthError::InvalidForm(vec![ValidationIssue::missing("token")])),
+        }
+    }
+}
+
+/// The values of the fields `names` (the last of each, an empty one as absent), others ignored; read
+/// strictly, a repeated field is refused (RFC 6749 §3.2).
+fn read_named<const N: usize>(
+    fields: impl IntoIterator<Item = (String, String)>,
+    strict: bool,
+    names: [&'static str; N],
+) -> Result<[Option<String>; N], AuthError> {
+    let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
+    let mut repeated: Vec<&'static str> = Vec::new();
+    for (name, value) in fields {
+        let Some(index) = names.iter().position(|known| *known == name) else { continue };
+        if values[index].replace(value).is_some() && !repeated.contains(&names[index]) {
+            repeated.push(names[index]);
+        }
+    }
+    if strict && !repeated.is_empty() {
+        return Err(AuthError::InvalidForm(repeated.into_iter().map(ValidationIssue::repeated).collect()));
+    }
+    Ok(values.map(|value| value.filter(|value| !value.is_empty())))
+}
+
+/// The longest refresh token read; the tokens this crate issues are 43 characters.
+pub const MAX_REFRESH_TOKEN_BYTES: usize = 512;
 
 async fn read_fields(request: Request) -> Result<Vec<(String, String)>, AuthError> {
     let media_type = request

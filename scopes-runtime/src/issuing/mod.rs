@@ -21,13 +21,18 @@ use axum::response::{IntoResponse, Response};
 
 use crate::guard::unique_in_order;
 use crate::store::STORE_RETRY_AFTER;
-use crate::{Account, AccountStore, AuthError, Authority, PasswordRequestForm, Registry, TokenResponse};
+use crate::{
+    Account, AccountStore, AuthError, Authority, PasswordRequestForm, RefreshPolicy, Registry, TokenRequest,
+    TokenResponse,
+};
 use form::no_store;
 
 pub(crate) mod form;
 mod key_ring;
 mod password;
 mod queue;
+mod random;
+mod refresh;
 pub(crate) mod response;
 mod signing;
 pub(crate) mod signing_keys;
@@ -115,6 +120,7 @@ pub struct TokenEndpoint {
     registry: &'static Registry,
     throttle: LoginThrottle,
     passwords: Arc<PasswordChecker>,
+    refresh: RefreshPolicy,
 }
 
 impl fmt::Debug for TokenEndpoint {
@@ -136,6 +142,7 @@ impl TokenEndpoint {
             registry,
             throttle: LoginThrottle::default(),
             passwords: Arc::new(PasswordChecker::new(PasswordPolicy::default(), None, PasswordCheckLimits::default())),
+            refresh: RefreshPolicy::default(),
         }
     }
 
@@ -202,6 +209,12 @@ impl TokenEndpoint {
         self
     }
 
+    /// Issues refresh tokens living as `policy` says (with a store that keeps them).
+    pub fn with_refresh_policy(mut self, policy: RefreshPolicy) -> Self {
+        self.refresh = policy;
+        self
+    }
+
     /// The throttle's policy.
     pub fn throttle_policy(&self) -> &ThrottlePolicy {
         self.throttle.policy()
@@ -213,19 +226,29 @@ impl TokenEndpoint {
         self.throttle.tracked()
     }
 
-    /// Runs the grant for `form`, finding the user in `store`.
+    /// Runs the grant `request` asks for (a [`PasswordRequestForm`], or a [`TokenRequest`] for either
+    /// grant), finding the user in `store`.
     ///
-    /// A store that cannot answer is logged and answered 503 with `Retry-After`, and counts as no
-    /// attempt; it is not asked while the attempt is refused by the throttle. After a successful login
-    /// with a hash the policy no longer makes (bcrypt, or other Argon2id parameters), the hash is replaced
-    /// in the store; a failure to replace it is logged and the login still succeeds.
+    /// The password grant: a store that cannot answer is logged and answered 503 with `Retry-After`, and
+    /// counts as no attempt; it is not asked while the attempt is refused by the throttle. After a
+    /// successful login with a hash the policy no longer makes (bcrypt, or other Argon2id parameters), the
+    /// hash is replaced in the store; a failure to replace it is logged and the login still succeeds. When
+    /// the store [keeps refresh tokens](AccountStore::keeps_refresh_tokens), the answer carries one (not
+    /// for a disabled user).
+    ///
+    /// The refresh-token grant (only with such a store; otherwise `unsupported_grant_type`): see
+    /// [`RefreshPolicy`] and the crate's README. It is not throttled: a refresh token is 256 random bits.
     pub async fn grant<S: AccountStore>(
         &self,
         client: ClientAddress,
-        form: PasswordRequestForm,
+        request: impl Into<TokenRequest>,
         store: &S,
     ) -> Response {
-        let response = match self.try_grant(client, form, store).await {
+        let answered = match request.into() {
+            TokenRequest::Password(form) => self.try_grant(client, form, store).await,
+            TokenRequest::Refresh(form) => self.try_refresh(form, store).await,
+        };
+        let response = match answered {
             Ok(token) => Json(token).into_response(),
             Err(error) => self.authority.refuse(&error),
         };
@@ -286,13 +309,22 @@ impl TokenEndpoint {
             .filter(|scope| self.registry.scope(scope).is_some_and(|scope| scope.is_held_by(&account.allowed_scopes)))
             .collect();
         let access_token = self.authority.issue(&account.username, &granted)?;
-        Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted))
+        let response = TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted);
+        if store.keeps_refresh_tokens() && !account.disabled {
+            let refresh_token = self.start_refresh_family(store, &account.username, &granted).await?;
+            return Ok(response.with_refresh_token(refresh_token));
+        }
+        Ok(response)
     }
 
     /// The requested scopes that are declared, each once, in the order asked. Read strictly, an undeclared
     /// scope is [`AuthError::InvalidScope`]; read leniently (as FastAPI does), it is left out.
     fn declared_scopes<'f>(&self, form: &'f PasswordRequestForm) -> Result<Vec<&'f str>, AuthError> {
-        let requested = form.scopes();
+        self.declared(form.scopes())
+    }
+
+    /// `requested`, read as [`declared_scopes`](Self::declared_scopes) reads a form's.
+    fn declared<'f>(&self, requested: Vec<&'f str>) -> Result<Vec<&'f str>, AuthError> {
         let is_declared = |scope: &&str| self.registry.description(scope).is_some();
         if self.authority.request_parsing().is_strict()
             && let Some(undeclared) = requested.iter().find(|scope| !is_declared(scope))

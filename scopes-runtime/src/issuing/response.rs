@@ -23,10 +23,13 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// The granted scopes, space-separated: they may be fewer than those requested.
     pub scope: String,
+    /// A refresh token (RFC 6749 §6), when the store keeps them: opaque, used once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {
-    /// Every field but the token itself, which shows as `<redacted>`.
+    /// Every field but the tokens themselves, which show as `<redacted>`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -40,6 +43,7 @@ impl std::fmt::Debug for TokenResponse {
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -48,6 +52,18 @@ impl TokenResponse {
     /// A bearer token response for a token that lives `lifetime` and grants `scopes`.
     pub fn bearer<T: AsRef<str>>(access_token: String, lifetime: Duration, scopes: &[T]) -> Self {
         let scope = scopes.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" ");
-        TokenResponse { access_token, token_type: "bearer".into(), expires_in: lifetime.as_secs(), scope }
+        TokenResponse {
+            access_token,
+            token_type: "bearer".into(),
+            expires_in: lifetime.as_secs(),
+            scope,
+            refresh_token: None,
+        }
+    }
+
+    /// The same response, with `refresh_token`.
+    pub fn with_refresh_token(mut self, refresh_token: String) -> Self {
+        self.refresh_token = Some(refresh_token);
+        self
     }
 }

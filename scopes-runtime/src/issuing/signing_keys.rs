@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -130,9 +130,8 @@ impl SigningKey {
     pub fn generate(algorithm: SigningAlgorithm) -> Result<Self, SigningKeyError> {
         let random = SystemRandom::new();
         let failed = |what: &str| SigningKeyError(format!("generating an {algorithm} key failed ({what})"));
-        let mut id = [0u8; 12];
-        random.fill(&mut id).map_err(|_| failed("random"))?;
-        let kid = format!("{}-{}", algorithm.name().to_ascii_lowercase(), URL_SAFE_NO_PAD.encode(id));
+        let id = super::random::random_text::<12>().ok_or_else(|| failed("random"))?;
+        let kid = format!("{}-{id}", algorithm.name().to_ascii_lowercase());
         let pkcs8 = match algorithm {
             SigningAlgorithm::Es256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random)
                 .map_err(|_| failed("P-256"))?

@@ -13,10 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod memory;
+mod refresh;
 #[cfg(feature = "sql")]
 mod sql;
 
 pub use memory::MemoryStore;
+pub use refresh::{NewRefreshToken, RefreshOutcome, RefreshPolicy};
 #[cfg(feature = "sql")]
 pub use sql::{Migrated, SqlOptions, SqlStore};
 
@@ -140,4 +142,54 @@ pub trait AccountStore: Send + Sync {
         current: &str,
         new: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Whether it keeps refresh tokens: then a login's answer carries one, and the refresh-token grant and
+    /// revocation are served. The methods below are asked only of a store that says so; by default it
+    /// does not, and they fail.
+    fn keeps_refresh_tokens(&self) -> bool {
+        false
+    }
+
+    /// Adds `token`, the first of a new family (a login).
+    fn add_refresh_token(&self, token: &NewRefreshToken) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = token;
+        std::future::ready(Err(no_refresh_tokens()))
+    }
+
+    /// The scopes of the refresh token whose hash is `hash`, if it is current (not used, revoked or expired
+    /// at `now`, Unix seconds): read before [`rotate_refresh_token`](Self::rotate_refresh_token), so that
+    /// a request for more scopes is refused before the token is used up.
+    fn refresh_token_scopes(
+        &self,
+        hash: &str,
+        now: u64,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, StoreError>> + Send {
+        let _ = (hash, now);
+        std::future::ready(Err(no_refresh_tokens()))
+    }
+
+    /// Uses the refresh token whose hash is `hash`, in one atomic step: when it is current, marks it used and
+    /// stores `replacement_hash` in its family (same user and scopes, expiring after `lifetime` or with its
+    /// family, whichever is first); when it was used already, revokes its whole family. Of two uses at once,
+    /// one rotates and the other finds it used.
+    fn rotate_refresh_token(
+        &self,
+        hash: &str,
+        replacement_hash: &str,
+        now: u64,
+        lifetime: Duration,
+    ) -> impl Future<Output = Result<RefreshOutcome, StoreError>> + Send {
+        let _ = (hash, replacement_hash, now, lifetime);
+        std::future::ready(Err(no_refresh_tokens()))
+    }
+
+    /// Revokes the family of the refresh token whose hash is `hash`, and says whether there was one.
+    fn revoke_refresh_family(&self, hash: &str, now: u64) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (hash, now);
+        std::future::ready(Err(no_refresh_tokens()))
+    }
+}
+
+fn no_refresh_tokens() -> StoreError {
+    StoreError::Invalid("this store keeps no refresh tokens".into())
 }

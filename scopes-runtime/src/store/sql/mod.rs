@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Error as SqlError, Row};
 
-use super::{Account, AccountStore, StoreError};
+use super::{Account, AccountStore, NewRefreshToken, RefreshOutcome, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -65,6 +65,7 @@ macro_rules! on_pool {
     };
 }
 
+mod refresh_tokens;
 mod signing_keys;
 
 /// Accounts in SQLite or PostgreSQL. Cheap to clone: clones share the pool. Its `Debug` names the
@@ -239,12 +240,20 @@ impl SqlStore {
         })
     }
 
-    /// Disables or enables `username`.
+    /// Disables or enables `username`. Disabling revokes their refresh tokens, in the same transaction.
     pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), StoreError> {
         let statement = "UPDATE accounts SET disabled = $2 WHERE username = $1";
+        let revoke = "UPDATE refresh_tokens SET revoked_at = $2 WHERE username = $1 AND revoked_at IS NULL";
+        let now = i64::try_from(crate::issuing::signing_keys::unix_now()).unwrap_or(i64::MAX);
         let changed = on_pool!(self, pool => {
-            let done = sqlx::query(statement).bind(username).bind(disabled).execute(pool).await;
-            done.map(|done| done.rows_affected()).map_err(store_error)
+            let mut transaction = pool.begin().await.map_err(store_error)?;
+            let done = sqlx::query(statement).bind(username).bind(disabled).execute(&mut *transaction).await;
+            let changed = done.map(|done| done.rows_affected()).map_err(store_error)?;
+            if disabled {
+                sqlx::query(revoke).bind(username).bind(now).execute(&mut *transaction).await.map_err(store_error)?;
+            }
+            transaction.commit().await.map_err(store_error)?;
+            Ok(changed)
         })?;
         known(username, changed)
     }
@@ -298,7 +307,7 @@ impl SqlStore {
         })
     }
 
-    /// Removes `username`, with their scopes.
+    /// Removes `username`, with their scopes and refresh tokens.
     pub async fn remove(&self, username: &str) -> Result<(), StoreError> {
         let changed = on_pool!(self, pool => {
             let done = sqlx::query("DELETE FROM accounts WHERE username = $1").bind(username).execute(pool).await;
@@ -349,6 +358,32 @@ impl AccountStore for SqlStore {
             let done = sqlx::query(statement).bind(username).bind(current).bind(new).execute(pool).await;
             done.map(|done| done.rows_affected() == 1).map_err(store_error)
         })
+    }
+
+    fn keeps_refresh_tokens(&self) -> bool {
+        true
+    }
+
+    async fn add_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StoreError> {
+        self.insert_refresh_token(token).await
+    }
+
+    async fn refresh_token_scopes(&self, hash: &str, now: u64) -> Result<Option<Vec<String>>, StoreError> {
+        self.current_refresh_scopes(hash, now).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        hash: &str,
+        replacement_hash: &str,
+        now: u64,
+        lifetime: Duration,
+    ) -> Result<RefreshOutcome, StoreError> {
+        self.use_refresh_token(hash, replacement_hash, now, lifetime).await
+    }
+
+    async fn revoke_refresh_family(&self, hash: &str, now: u64) -> Result<bool, StoreError> {
+        self.revoke_family_of(hash, now).await
     }
 }
 

@@ -1,0 +1,214 @@
+//! Refresh tokens and revocation over HTTP, against the demo binary with its users in a fresh SQLite
+//! database: rotation on every use, narrowing but never widening, reuse detection revoking the family, RFC
+//! 7009 revocation, disabled and removed users, and simultaneous uses of one token.
+
+use std::process::Command;
+
+use futures_util::future::join_all;
+use scopes_tests::SECRET;
+use scopes_tests::server::{RunningDemo, demo_binary, start_demo_with};
+use serde_json::Value;
+
+/// A demo answering in the RFC style, its users in a fresh SQLite file; and that file's URL.
+fn demo() -> (RunningDemo, tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}/users.db", dir.path().display());
+    let demo = start_demo_with(Some(SECRET), &["--style", "rfc", "--database-url", &url]);
+    (demo, dir, url)
+}
+
+/// A token endpoint answer: its status and body.
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+impl Answer {
+    fn refresh_token(&self) -> String {
+        self.body["refresh_token"].as_str().unwrap_or_else(|| panic!("a refresh token in {}", self.body)).to_owned()
+    }
+
+    fn access_token(&self) -> String {
+        self.body["access_token"].as_str().unwrap_or_else(|| panic!("an access token in {}", self.body)).to_owned()
+    }
+
+    fn error(&self) -> &str {
+        self.body["error"].as_str().unwrap_or_default()
+    }
+}
+
+async fn post(base: &str, path: &str, fields: &[(&str, &str)]) -> Answer {
+    let response =
+        reqwest::Client::new().post(format!("{base}{path}")).form(fields).send().await.expect("the demo answers");
+    let status = response.status().as_u16();
+    let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(cache, "no-store", "{path} answers are never cached");
+    let body = response.json().await.unwrap_or(Value::Null);
+    Answer { status, body }
+}
+
+async fn login(base: &str, username: &str, password: &str, scope: &str) -> Answer {
+    let fields = [("grant_type", "password"), ("username", username), ("password", password), ("scope", scope)];
+    post(base, "/token", &fields).await
+}
+
+async fn refresh(base: &str, refresh_token: &str, scope: Option<&str>) -> Answer {
+    let mut fields = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+    if let Some(scope) = scope {
+        fields.push(("scope", scope));
+    }
+    post(base, "/token", &fields).await
+}
+
+async fn status_of(base: &str, path: &str, access_token: &str) -> u16 {
+    let response = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .expect("the demo answers");
+    response.status().as_u16()
+}
+
+fn users(url: &str, args: &[&str]) {
+    let output =
+        Command::new(demo_binary()).arg("users").args(args).args(["--database-url", url]).output().expect("runs");
+    assert!(output.status.success(), "demo users {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime")
+}
+
+#[test]
+fn every_refresh_rotates_the_token_and_keeps_the_grant() {
+    let (demo, _dir, _url) = demo();
+    runtime().block_on(async {
+        let first = login(&demo.base, "johndoe", "secret", "me items").await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        let mut current = first.refresh_token();
+        for round in 0..3 {
+            let next = refresh(&demo.base, &current, None).await;
+            assert_eq!(next.status, 200, "round {round}: {}", next.body);
+            assert_eq!(next.body["scope"], "me items", "the same scopes as the login");
+            assert_eq!(next.body["token_type"], "bearer");
+            assert_ne!(next.refresh_token(), current, "a new refresh token every time");
+            assert_eq!(status_of(&demo.base, "/users/me/items/", &next.access_token()).await, 200);
+            current = next.refresh_token();
+        }
+    });
+}
+
+#[test]
+fn a_refresh_may_narrow_the_scopes_but_never_widen_them() {
+    let (demo, _dir, _url) = demo();
+    runtime().block_on(async {
+        let login = login(&demo.base, "johndoe", "secret", "me items").await;
+        let narrowed = refresh(&demo.base, &login.refresh_token(), Some("me")).await;
+        assert_eq!((narrowed.status, narrowed.body["scope"].as_str()), (200, Some("me")), "{}", narrowed.body);
+        assert_eq!(status_of(&demo.base, "/users/me/", &narrowed.access_token()).await, 200);
+        assert_eq!(status_of(&demo.base, "/users/me/items/", &narrowed.access_token()).await, 403);
+
+        // Wider than the login's grant (johndoe may hold `admin`, but did not ask for it then): refused, and
+        // the refresh token is not used up by the refusal.
+        let current = narrowed.refresh_token();
+        let widened = refresh(&demo.base, &current, Some("me admin")).await;
+        assert_eq!((widened.status, widened.error()), (400, "invalid_scope"), "{}", widened.body);
+        // Narrowing once does not narrow the grant: without `scope`, the login's scopes again.
+        let again = refresh(&demo.base, &current, None).await;
+        assert_eq!((again.status, again.body["scope"].as_str()), (200, Some("me items")), "{}", again.body);
+    });
+}
+
+#[test]
+fn reusing_a_rotated_token_revokes_its_whole_family() {
+    let (demo, _dir, _url) = demo();
+    runtime().block_on(async {
+        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        let stolen = login.refresh_token();
+        let rotated = refresh(&demo.base, &stolen, None).await;
+        assert_eq!(rotated.status, 200);
+        // The thief replays the token the client already used: refused, and the family is revoked, so the
+        // client's current token stops working too.
+        let replay = refresh(&demo.base, &stolen, None).await;
+        assert_eq!((replay.status, replay.error()), (400, "invalid_grant"), "{}", replay.body);
+        let client = refresh(&demo.base, &rotated.refresh_token(), None).await;
+        assert_eq!((client.status, client.error()), (400, "invalid_grant"), "{}", client.body);
+        // Another login is another family, untouched.
+        let other = self::login(&demo.base, "johndoe", "secret", "me").await;
+        assert_eq!(refresh(&demo.base, &other.refresh_token(), None).await.status, 200);
+    });
+}
+
+#[test]
+fn simultaneous_uses_of_one_token_rotate_it_at_most_once() {
+    let (demo, _dir, _url) = demo();
+    runtime().block_on(async {
+        let token = login(&demo.base, "johndoe", "secret", "me").await.refresh_token();
+        let uses: Vec<_> = (0..12).map(|_| refresh(&demo.base, &token, None)).collect();
+        let answers = join_all(uses).await;
+        let won: Vec<&Answer> = answers.iter().filter(|answer| answer.status == 200).collect();
+        assert!(won.len() <= 1, "{} of 12 simultaneous uses rotated the token", won.len());
+        assert!(answers.iter().all(|answer| answer.status == 200 || answer.error() == "invalid_grant"));
+        // The others were reuses: the family is revoked, the winner's new token with it.
+        if let Some(winner) = won.first() {
+            assert_eq!(refresh(&demo.base, &winner.refresh_token(), None).await.status, 400);
+        }
+    });
+}
+
+#[test]
+fn revocation_follows_rfc_7009() {
+    let (demo, _dir, _url) = demo();
+    runtime().block_on(async {
+        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        let rotated = refresh(&demo.base, &login.refresh_token(), None).await.refresh_token();
+        let revoked = post(&demo.base, "/revoke", &[("token", &rotated), ("token_type_hint", "refresh_token")]).await;
+        assert_eq!(revoked.status, 200, "{}", revoked.body);
+        let after = refresh(&demo.base, &rotated, None).await;
+        assert_eq!((after.status, after.error()), (400, "invalid_grant"));
+
+        // An unknown token, or an access token, is answered 200 as well (§2.2); a missing one is a bad request.
+        assert_eq!(post(&demo.base, "/revoke", &[("token", "not-a-token")]).await.status, 200);
+        assert_eq!(post(&demo.base, "/revoke", &[("token", &login.access_token())]).await.status, 200);
+        let missing = post(&demo.base, "/revoke", &[("token_type_hint", "refresh_token")]).await;
+        assert_eq!((missing.status, missing.error()), (400, "invalid_request"), "{}", missing.body);
+    });
+}
+
+#[test]
+fn disabling_or_removing_a_user_revokes_their_refresh_tokens() {
+    let (demo, _dir, url) = demo();
+    runtime().block_on(async {
+        let johndoe = login(&demo.base, "johndoe", "secret", "me").await.refresh_token();
+        users(&url, &["disable", "johndoe"]);
+        let refused = refresh(&demo.base, &johndoe, None).await;
+        assert_eq!((refused.status, refused.error()), (400, "invalid_grant"), "{}", refused.body);
+        // Enabled again, the revoked tokens stay revoked: a new login is needed.
+        users(&url, &["enable", "johndoe"]);
+        assert_eq!(refresh(&demo.base, &johndoe, None).await.status, 400);
+
+        // A disabled user may log in (the seed's way) but gets no refresh token.
+        let alice = login(&demo.base, "alice", "secretalice", "me").await;
+        assert_eq!(alice.status, 200);
+        assert!(alice.body.get("refresh_token").is_none(), "{}", alice.body);
+
+        let again = login(&demo.base, "johndoe", "secret", "me").await.refresh_token();
+        users(&url, &["remove", "johndoe"]);
+        assert_eq!(refresh(&demo.base, &again, None).await.error(), "invalid_grant");
+    });
+}
+
+#[test]
+fn without_a_database_there_is_no_refresh_grant() {
+    let demo = start_demo_with(Some(SECRET), &["--style", "rfc", "--database-url", "memory:"]);
+    runtime().block_on(async {
+        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        assert_eq!(login.status, 200);
+        assert!(login.body.get("refresh_token").is_none(), "{}", login.body);
+        let refused = refresh(&demo.base, "anything", None).await;
+        assert_eq!((refused.status, refused.error()), (400, "unsupported_grant_type"), "{}", refused.body);
+        let revoke = reqwest::Client::new().post(format!("{}/revoke", demo.base)).form(&[("token", "x")]).send().await;
+        assert_eq!(revoke.unwrap().status(), 404, "no /revoke without refresh tokens");
+    });
+}
