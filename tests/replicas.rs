@@ -338,3 +338,97 @@ fn a_refresh_token_rotated_at_one_replica_is_rotated_for_both_and_its_reuse_at_t
         assert_eq!(status, 400, "the family is revoked for every replica: {body}");
     });
 }
+
+/// The policy the in-process throttle's unit tests check, held by Redis instead: the pair locked after its
+/// attempts, the owner elsewhere let through, a client failing across accounts locked, a success clearing
+/// the pair's failures only. Two token endpoints stand for two replicas.
+#[test]
+fn the_redis_throttle_holds_the_policy_across_endpoints() {
+    use scopes_runtime::{
+        Account, Authority, ClientAddress, MemoryStore, PasswordPolicy, PasswordRequestForm, RedisThrottle,
+        ThrottlePolicy, TokenEndpoint,
+    };
+    run(async || {
+        let policy = ThrottlePolicy {
+            attempts_per_pair: 3,
+            attempts_per_client: 5,
+            account_free_failures: 2,
+            first_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(300),
+            ..ThrottlePolicy::default()
+        };
+        let cheap = PasswordPolicy::argon2id(64, 1, 1).unwrap();
+        let hash = cheap.hash("secret").unwrap();
+        let users = MemoryStore::new(["johndoe", "a", "b", "c", "d", "e", "f"].map(|name| Account::new(name, &hash)));
+        let redis = RedisThrottle::open(&redis::shared().fresh_url()).unwrap();
+        let authority = Authority::hs256(SECRET).unwrap();
+        let endpoint = || {
+            TokenEndpoint::new(authority.clone(), &demo::SCOPE_REGISTRY)
+                .with_password_policy(cheap)
+                .with_redis_throttle(redis.clone())
+                .with_throttle(policy)
+        };
+        let replicas = [endpoint(), endpoint()];
+        let attempt = async |replica: usize, username: &str, password: &str, client: &str| {
+            let form =
+                PasswordRequestForm::from_fields([("username", username), ("password", password)], false).unwrap();
+            let client = ClientAddress(Some(client.parse().unwrap()));
+            let started = Instant::now();
+            let status = replicas[replica].grant(client, form, &users).await.status().as_u16();
+            (status, started.elapsed())
+        };
+
+        for round in 0..3 {
+            assert_eq!(attempt(round % 2, "johndoe", "wrong", "192.0.2.1").await.0, 400);
+        }
+        assert_eq!(attempt(1, "johndoe", "secret", "192.0.2.1").await.0, 429, "the pair is locked at both");
+        // The owner elsewhere: slowed down (three failures, two free: 200 ms), not locked out.
+        let (status, took) = attempt(0, "johndoe", "secret", "198.51.100.9").await;
+        assert_eq!(status, 200);
+        assert!(took >= Duration::from_millis(200), "slowed down by the account's failures: {took:?}");
+
+        // A client failing across accounts is locked for all of them, at both replicas.
+        for (round, name) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+            assert_eq!(attempt(round % 2, name, "wrong", "203.0.113.7").await.0, 400);
+        }
+        assert_eq!(attempt(0, "f", "secret", "203.0.113.7").await.0, 429);
+        assert_eq!(attempt(1, "f", "secret", "203.0.113.8").await.0, 200, "another client is not");
+
+        // A success clears the pair's failures, not the account's.
+        for _ in 0..2 {
+            assert_eq!(attempt(0, "a", "wrong", "192.0.2.50").await.0, 400);
+        }
+        assert_eq!(attempt(1, "a", "secret", "192.0.2.50").await.0, 200);
+        for _ in 0..3 {
+            assert_eq!(attempt(0, "a", "wrong", "192.0.2.50").await.0, 400, "the pair counts afresh");
+        }
+        assert_eq!(attempt(1, "a", "secret", "192.0.2.50").await.0, 429);
+    });
+}
+
+/// `--signing-alg` keeps its keys in the database: with the memory store, or against a database whose
+/// current key is of another algorithm, the demo refuses to start and says what to do.
+#[test]
+fn a_replica_that_cannot_share_the_signing_keys_refuses_to_start() {
+    let refused = |args: &[&str]| {
+        let output = Command::new(demo_binary())
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the demo runs");
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let log = refused(&["--signing-alg", "ES256", "--database-url", "memory:"]);
+    assert!(log.contains("refusing to start") && log.contains("not memory:"), "{log}");
+
+    let dir = tempfile::tempdir().expect("a directory");
+    let database = format!("sqlite://{}/keys.db", dir.path().display());
+    let (status, said) = keys(&database, &["rotate", "--alg", "EdDSA"]);
+    assert_eq!(status, 0, "{said}");
+    let log = refused(&["--signing-alg", "ES256", "--database-url", &database]);
+    assert!(log.contains("is EdDSA") && log.contains("demo keys rotate --alg ES256"), "{log}");
+    let (status, _) = keys(&database, &["rotate", "--alg", "HS256"]);
+    assert_eq!(status, 2, "a shared secret is no key pair");
+}
