@@ -207,18 +207,35 @@ fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_acr
         assert_eq!(kid(&token_from(&second.base).await), old_kid, "one current key, shared through the database");
         assert_eq!(me_status(&second.base, &before).await, 200, "a token from one replica is good at the other");
 
-        let (status, said) = keys(&database, &["rotate"]);
+        // The new key is published at once and signs two seconds later, at both replicas.
+        let (status, said) = keys(&database, &["rotate", "--activate-in", "2"]);
         assert_eq!(status, 0, "{said}");
-        // Each replica signs with the new key from its next reload (every second here).
-        let mut after = (String::new(), String::new());
+        let published_kids = async |base: &str| {
+            let set = get_json(&format!("{base}/.well-known/jwks.json")).await;
+            set["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|key| key["kid"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        };
         let started = Instant::now();
+        while published_kids(&second.base).await.len() < 2 {
+            assert!(started.elapsed() < Duration::from_secs(5), "the new key is published within a reload");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let new_kid = published_kids(&second.base).await.into_iter().find(|kid| *kid != old_kid).unwrap();
+        let still_old = token_from(&second.base).await;
+        if started.elapsed() < Duration::from_millis(1500) {
+            assert_eq!(kid(&still_old), old_kid, "published ahead: the old key still signs");
+        }
+        let mut after = (String::new(), String::new());
         while after.0.is_empty() || kid(&after.0) == old_kid || kid(&after.1) == old_kid {
             assert!(started.elapsed() < Duration::from_secs(10), "both replicas sign with the new key within 10 s");
             tokio::time::sleep(Duration::from_millis(200)).await;
             after = (token_from(&first.base).await, token_from(&second.base).await);
         }
-        let new_kid = kid(&after.0);
-        assert_eq!(kid(&after.1), new_kid);
+        assert_eq!((kid(&after.0), kid(&after.1)), (new_kid.clone(), new_kid.clone()));
         assert!(said.contains(&new_kid) && said.contains(&old_kid), "{said}");
 
         // Tokens signed before the rotation still verify at both, as do the new ones.

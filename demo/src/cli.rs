@@ -65,17 +65,26 @@ pub enum UsersCommand {
 /// The `demo keys` subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum KeysCommand {
-    /// Sign with a new key from now on. The current key's private half is erased; its public half stays
-    /// published (`/.well-known/jwks.json`) until every token it signed has expired. Replicas start
-    /// signing with the new key at their next reload (`--key-reload-secs`).
+    /// Add a new signing key, published at once (`/.well-known/jwks.json`) and signing from
+    /// `--activate-in` seconds on, when the current key stops signing. The old key's private half is then
+    /// erased; its public half stays published until every token it signed has expired.
     Rotate {
         /// The new key's algorithm; the current key's when left out.
         #[arg(long)]
         alg: Option<SigningAlgorithm>,
+        /// Seconds until the new key signs: verifiers that cache the key set (a minute, as it is served)
+        /// fetch it before its first token. 0 switches at once and erases the old private half now, for a
+        /// key that may have leaked. Replicas must have reloaded the keys (`--key-reload-secs`) by then.
+        #[arg(long, default_value_t = DEFAULT_ACTIVATION_SECS)]
+        activate_in: u64,
     },
     /// List every signing key: the current one, those still published, and those retired.
     List,
 }
+
+/// How long after `demo keys rotate` the new key signs, by default: twice as long as the key set may be
+/// cached.
+pub const DEFAULT_ACTIVATION_SECS: u64 = 120;
 
 /// Why a command failed, and its exit status: 2 for a mistake in the command (an unknown scope or user,
 /// a taken name, an unusable password), 1 when the database could not do it.
@@ -160,7 +169,7 @@ async fn open(database_url: &str) -> Result<SqlStore, CliError> {
 async fn execute_keys(store: &SqlStore, command: KeysCommand, out: &mut dyn Write) -> Result<(), CliError> {
     let keys = store.signing_keys().await?;
     let said = match command {
-        KeysCommand::Rotate { alg } => {
+        KeysCommand::Rotate { alg, activate_in } => {
             let current = keys.iter().find(|key| key.is_current());
             let Some(algorithm) = alg.or(current.map(SigningKey::algorithm)) else {
                 return Err(CliError::Refused(
@@ -169,15 +178,17 @@ async fn execute_keys(store: &SqlStore, command: KeysCommand, out: &mut dyn Writ
                         .into(),
                 ));
             };
-            let new = store.rotate_signing_key(algorithm).await?;
+            let new = store.rotate_signing_key(algorithm, std::time::Duration::from_secs(activate_in)).await?;
+            let from = if activate_in == 0 { "now".to_owned() } else { date(new.activates_at()) };
             match current {
                 Some(old) => format!(
-                    "rotated: {algorithm} key {} signs from now on; {} stays published until {}",
+                    "rotated: {algorithm} key {} is published and signs from {from}; {} signs until then and \
+                     stays published until {}",
                     new.kid(),
                     old.kid(),
-                    date(new.created_at() + published_for().as_secs())
+                    date(new.activates_at() + published_for().as_secs())
                 ),
-                None => format!("{algorithm} key {} signs from now on", new.kid()),
+                None => format!("{algorithm} key {} is published and signs from {from}", new.kid()),
             }
         }
         KeysCommand::List => {
@@ -185,10 +196,15 @@ async fn execute_keys(store: &SqlStore, command: KeysCommand, out: &mut dyn Writ
             let rows: Vec<[String; 4]> = keys
                 .iter()
                 .map(|key| {
-                    let state = match key.published_until(Authority::DEFAULT_TOKEN_LIFETIME) {
-                        None => "current: signs and is published".to_owned(),
-                        Some(until) if now < until => format!("published until {}", date(until)),
-                        Some(until) => format!("retired {}", date(until)),
+                    let published_until = key.published_until(Authority::DEFAULT_TOKEN_LIFETIME);
+                    let state = match (key.activates_at(), key.superseded_at(), published_until) {
+                        (activates, _, _) if now < activates => format!("published; signs from {}", date(activates)),
+                        (_, None, _) => "current: signs and is published".to_owned(),
+                        (_, Some(superseded), Some(until)) if now < superseded => {
+                            format!("signs until {}; published until {}", date(superseded), date(until))
+                        }
+                        (_, _, Some(until)) if now < until => format!("published until {}", date(until)),
+                        (_, _, until) => format!("retired {}", until.map(date).unwrap_or_default()),
                     };
                     [key.kid().to_owned(), key.algorithm().to_string(), date(key.created_at()), state]
                 })

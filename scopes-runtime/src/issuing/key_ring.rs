@@ -60,19 +60,33 @@ struct Shared {
 
 /// The keys as of one load.
 pub(crate) struct Ring {
-    /// The current key, when its private half is in hand.
-    pub(crate) signer: Option<Signer>,
+    /// The keys whose private half is in hand, each to sign in its own time: a rotation published ahead
+    /// takes over at its activation on every replica that loaded it, without waiting for a reload.
+    signers: Vec<Signer>,
     /// Every published key; `None` when there is none.
     pub(crate) verifying: Option<KeySet>,
     jwks: serde_json::Value,
 }
 
-/// The key that signs now.
+/// A key that signs, from `activates_at` until `superseded_at` (Unix seconds).
 pub(crate) struct Signer {
     pub(crate) kid: String,
     signing_algorithm: SigningAlgorithm,
     pub(crate) algorithm: Algorithm,
     pub(crate) key: EncodingKey,
+    activates_at: u64,
+    superseded_at: Option<u64>,
+}
+
+impl Ring {
+    /// The key that signs now, if its private half is in hand.
+    pub(crate) fn signer(&self) -> Option<&Signer> {
+        let now = unix_now();
+        self.signers
+            .iter()
+            .rev()
+            .find(|signer| signer.activates_at <= now && signer.superseded_at.is_none_or(|superseded| now < superseded))
+    }
 }
 
 impl fmt::Debug for KeyRing {
@@ -80,7 +94,7 @@ impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ring = self.shared.ring.load();
         f.debug_struct("KeyRing")
-            .field("signing", &ring.signer.as_ref().map(|signer| &signer.kid))
+            .field("signing", &ring.signer().map(|signer| &signer.kid))
             .field("verifying", &ring.verifying)
             .field("token_lifetime", &self.shared.token_lifetime)
             .finish()
@@ -108,7 +122,8 @@ impl KeyRing {
         Ok(KeyRing { shared })
     }
 
-    /// The keys of `store`, as [`load`](Self::load) loads them.
+    /// The keys of `store`, as [`load`](Self::load) loads them, erasing first the private half of every
+    /// key that no longer signs ([`SqlStore::erase_retired_private_keys`](crate::SqlStore::erase_retired_private_keys)).
     #[cfg(feature = "sql")]
     pub async fn from_store(
         store: crate::SqlStore,
@@ -118,7 +133,11 @@ impl KeyRing {
         Self::load(
             move || {
                 let store = store.clone();
-                async move { store.signing_keys().await }
+                async move {
+                    // Whichever replica loads first after a key stops signing erases its private half.
+                    store.erase_retired_private_keys().await?;
+                    store.signing_keys().await
+                }
             },
             token_lifetime,
             reload_every,
@@ -140,12 +159,12 @@ impl KeyRing {
 
     /// The `kid` of the key that signs now.
     pub fn current_kid(&self) -> Option<String> {
-        self.shared.ring.load().signer.as_ref().map(|signer| signer.kid.clone())
+        self.shared.ring.load().signer().map(|signer| signer.kid.clone())
     }
 
     /// The algorithm of the key that signs now.
     pub fn current_algorithm(&self) -> Option<SigningAlgorithm> {
-        self.shared.ring.load().signer.as_ref().map(|signer| signer.signing_algorithm)
+        self.shared.ring.load().signer().map(|signer| signer.signing_algorithm)
     }
 
     /// How long the tokens signed with these keys live: superseded keys stay published that long.
@@ -182,19 +201,20 @@ impl Ring {
             true => None,
             false => Some(KeySet::from_jwks(&jwks.to_string()).map_err(|error| invalid(&error))?),
         };
-        let mut signer = None;
-        if let Some(current) = keys.iter().find(|key| key.is_current())
-            && let Some(key) = current.encoding_key().map_err(|error| invalid(&error))?
-        {
-            let signing_algorithm = current.algorithm();
-            signer = Some(Signer {
-                kid: current.kid().to_owned(),
-                signing_algorithm,
-                algorithm: signing_algorithm.jwt(),
-                key,
-            });
+        let mut signers = Vec::new();
+        for key in keys.iter().filter(|key| key.superseded_at().is_none_or(|superseded| now < superseded)) {
+            if let Some(encoding) = key.encoding_key().map_err(|error| invalid(&error))? {
+                signers.push(Signer {
+                    kid: key.kid().to_owned(),
+                    signing_algorithm: key.algorithm(),
+                    algorithm: key.algorithm().jwt(),
+                    key: encoding,
+                    activates_at: key.activates_at(),
+                    superseded_at: key.superseded_at(),
+                });
+            }
         }
-        Ok(Ring { signer, verifying, jwks })
+        Ok(Ring { signers, verifying, jwks })
     }
 }
 
@@ -222,11 +242,44 @@ mod tests {
         KeyRing::load(load, Duration::from_secs(1800), Duration::from_secs(60)).await.unwrap()
     }
 
-    /// `key` as the store keeps it once a newer key superseded it at `superseded_at`.
+    /// `key` as the store keeps it once a newer key superseded it at `superseded_at`, its private half erased.
     fn superseded(key: &SigningKey, superseded_at: u64) -> SigningKey {
         let jwk = key.public_jwk().to_string();
-        let at = i64::try_from(superseded_at).unwrap();
-        SigningKey::from_stored(key.kid().into(), key.algorithm().name(), None, &jwk, 0, Some(at)).unwrap()
+        SigningKey::from_stored(crate::issuing::signing_keys::StoredKey {
+            kid: key.kid().into(),
+            algorithm: key.algorithm().name(),
+            private_key: None,
+            public_jwk: &jwk,
+            created_at: 0,
+            activates_at: 0,
+            superseded_at: Some(i64::try_from(superseded_at).unwrap()),
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_key_published_ahead_signs_only_from_its_activation_and_takes_over_without_a_reload() {
+        let now = unix_now();
+        let old = SigningKey::generate(SigningAlgorithm::Es256).unwrap();
+        let jwk = old.public_jwk().to_string();
+        let private = old.stored_private_key().unwrap();
+        // The old key still signs for two more seconds; the new one is published already.
+        let old_until_then = SigningKey::from_stored(crate::issuing::signing_keys::StoredKey {
+            kid: old.kid().into(),
+            algorithm: "ES256",
+            private_key: Some(&private),
+            public_jwk: &jwk,
+            created_at: 0,
+            activates_at: 0,
+            superseded_at: Some(i64::try_from(now + 2).unwrap()),
+        })
+        .unwrap();
+        let new = SigningKey::generate(SigningAlgorithm::EdDsa).unwrap().activating_at(now + 2);
+        let ring = ring_of(vec![old_until_then, new.clone()]).await;
+        assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 2, "both published");
+        assert_eq!(ring.current_kid().as_deref(), Some(old.kid()), "the old key signs until the new one activates");
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert_eq!(ring.current_kid().as_deref(), Some(new.kid()), "then the new one, with no reload");
     }
 
     #[tokio::test]

@@ -2,8 +2,10 @@
 //! crypto library jsonwebtoken signs with here), each with a random `kid`, a private half that never shows
 //! in `Debug` or a log, and a public JWK that verifiers fetch from the issuer's JWK Set.
 //!
-//! A key is *current* (it signs) until a newer one supersedes it; then its private half is erased, and its
-//! public half stays published until every token it signed has expired ([`SigningKey::published_until`]).
+//! A key is published from the moment it is made, signs from its activation until the next key's (a
+//! rotation publishes the new key ahead of its use, so verifiers that cache the key set have it before the
+//! first token it signs), then its private half is erased, and its public half stays published until every
+//! token it signed has expired ([`SigningKey::published_until`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -107,7 +109,21 @@ pub struct SigningKey {
     private_key: Option<PrivateKey>,
     public_jwk: serde_json::Value,
     created_at: u64,
+    activates_at: u64,
     superseded_at: Option<u64>,
+}
+
+/// A key's columns, as a store reads them.
+pub(crate) struct StoredKey<'a> {
+    pub(crate) kid: String,
+    pub(crate) algorithm: &'a str,
+    /// Base64 PKCS#8; `None` once erased.
+    pub(crate) private_key: Option<&'a str>,
+    /// JSON text.
+    pub(crate) public_jwk: &'a str,
+    pub(crate) created_at: i64,
+    pub(crate) activates_at: i64,
+    pub(crate) superseded_at: Option<i64>,
 }
 
 /// A private key's PKCS#8 DER, zeroed when dropped.
@@ -120,13 +136,14 @@ impl fmt::Debug for SigningKey {
             .field("algorithm", &self.algorithm)
             .field("private_key", &self.private_key.as_ref().map(|_| "<redacted>"))
             .field("created_at", &self.created_at)
+            .field("activates_at", &self.activates_at)
             .field("superseded_at", &self.superseded_at)
             .finish()
     }
 }
 
 impl SigningKey {
-    /// A new key pair for `algorithm`, current, made now.
+    /// A new key pair for `algorithm`, made now, signing from now (see [`activating_at`](Self::activating_at)).
     pub fn generate(algorithm: SigningAlgorithm) -> Result<Self, SigningKeyError> {
         let random = SystemRandom::new();
         let failed = |what: &str| SigningKeyError(format!("generating an {algorithm} key failed ({what})"));
@@ -149,26 +166,29 @@ impl SigningKey {
             }
         };
         let public_jwk = public_jwk(algorithm, &kid, &pkcs8)?;
+        let now = unix_now();
         Ok(SigningKey {
             kid,
             algorithm,
             private_key: Some(Zeroizing::new(pkcs8)),
             public_jwk,
-            created_at: unix_now(),
+            created_at: now,
+            activates_at: now,
             superseded_at: None,
         })
     }
 
-    /// A key as a store keeps it: the private half as base64 PKCS#8 (none once superseded), the public JWK
-    /// as JSON text.
-    pub(crate) fn from_stored(
-        kid: String,
-        algorithm: &str,
-        private_key: Option<&str>,
-        public_jwk: &str,
-        created_at: i64,
-        superseded_at: Option<i64>,
-    ) -> Result<Self, SigningKeyError> {
+    /// The same key, signing only from `activates_at` (Unix seconds): published before, so verifiers
+    /// caching the key set have it by then.
+    pub fn activating_at(mut self, activates_at: u64) -> Self {
+        self.activates_at = activates_at;
+        self
+    }
+
+    /// A key as a store keeps it: the private half as base64 PKCS#8 (none once erased), the public JWK as
+    /// JSON text.
+    pub(crate) fn from_stored(stored: StoredKey<'_>) -> Result<Self, SigningKeyError> {
+        let StoredKey { kid, algorithm, private_key, public_jwk, created_at, activates_at, superseded_at } = stored;
         let unreadable = |what: &str| SigningKeyError(format!("stored key `{kid}`: {what}"));
         let algorithm = algorithm.parse().map_err(|error: UnknownAlgorithm| unreadable(&error.to_string()))?;
         let private_key = match private_key {
@@ -178,11 +198,12 @@ impl SigningKey {
         let public_jwk = serde_json::from_str(public_jwk).map_err(|_| unreadable("public JWK"))?;
         let seconds = |time: i64| u64::try_from(time).unwrap_or(0);
         Ok(SigningKey {
-            kid: kid.clone(),
+            kid,
             algorithm,
             private_key,
             public_jwk,
             created_at: seconds(created_at),
+            activates_at: seconds(activates_at),
             superseded_at: superseded_at.map(seconds),
         })
     }
@@ -207,18 +228,28 @@ impl SigningKey {
         self.created_at
     }
 
-    /// When a newer key superseded it, in Unix seconds; `None` while it is current.
+    /// When it starts signing, in Unix seconds.
+    pub fn activates_at(&self) -> u64 {
+        self.activates_at
+    }
+
+    /// When the next key takes over from it, in Unix seconds; `None` for the newest key.
     pub fn superseded_at(&self) -> Option<u64> {
         self.superseded_at
     }
 
-    /// Whether it signs new tokens.
+    /// Whether it is the newest key: the one that signs now, or will once it activates.
     pub fn is_current(&self) -> bool {
         self.superseded_at.is_none()
     }
 
+    /// Whether it signs at `now` (Unix seconds): activated, and not yet superseded.
+    pub fn signs_at(&self, now: u64) -> bool {
+        self.activates_at <= now && self.superseded_at.is_none_or(|superseded| now < superseded)
+    }
+
     /// Until when (Unix seconds) its public half is published, for tokens that live `token_lifetime`: the
-    /// last token it signed expires by then. `None` while it is current (published for as long).
+    /// last token it signed expires by then. `None` for the newest key (published for as long).
     ///
     /// ```
     /// use std::time::Duration;
@@ -321,9 +352,20 @@ mod tests {
         let key = SigningKey::generate(SigningAlgorithm::Es256).unwrap();
         let stored = key.stored_private_key().unwrap();
         let jwk = key.public_jwk().to_string();
-        let read = SigningKey::from_stored(key.kid().into(), "ES256", Some(&stored), &jwk, 1, None).unwrap();
+        let stored_key = |private_key, superseded_at| StoredKey {
+            kid: key.kid().into(),
+            algorithm: "ES256",
+            private_key,
+            public_jwk: &jwk,
+            created_at: 1,
+            activates_at: 50,
+            superseded_at,
+        };
+        let read = SigningKey::from_stored(stored_key(Some(&stored), None)).unwrap();
         assert!(read.encoding_key().unwrap().is_some());
-        let superseded = SigningKey::from_stored(key.kid().into(), "ES256", None, &jwk, 1, Some(100)).unwrap();
+        assert!(!read.signs_at(49) && read.signs_at(50) && read.signs_at(u64::MAX), "from its activation on");
+        let superseded = SigningKey::from_stored(stored_key(None, Some(100))).unwrap();
+        assert!(superseded.signs_at(99) && !superseded.signs_at(100));
         assert!(superseded.encoding_key().unwrap().is_none());
         let lifetime = Duration::from_secs(1800);
         assert_eq!(superseded.published_until(lifetime), Some(100 + 1800 + ROTATION_GRACE.as_secs()));

@@ -589,7 +589,7 @@ impl Authority {
             (Some((key, algorithm)), _) => Some(sign(key, *algorithm, None)),
             (None, Verification::Ring(ring)) => {
                 let ring = ring.ring.ring();
-                ring.signer.as_ref().map(|signer| sign(&signer.key, signer.algorithm, Some(&signer.kid)))
+                ring.signer().map(|signer| sign(&signer.key, signer.algorithm, Some(&signer.kid)))
             }
             (None, _) => None,
         }

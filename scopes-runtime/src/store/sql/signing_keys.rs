@@ -1,15 +1,22 @@
-//! The issuer's signing keys in the [`SqlStore`]: one current key, superseded keys kept for their public
-//! half, every change one transaction, so replicas starting or rotating at once agree on one current key.
+//! The issuer's signing keys in the [`SqlStore`]: one newest key, older keys kept for their public half,
+//! every change one transaction, so replicas starting or rotating at once agree on one newest key.
+
+use std::time::Duration;
 
 use sqlx::Row;
 
 use super::{Pool, SqlStore, store_error};
+use crate::issuing::signing_keys::StoredKey;
 use crate::{SigningAlgorithm, SigningKey, StoreError};
 
-const SELECT_KEYS: &str = "SELECT kid, algorithm, private_key, public_jwk, created_at, superseded_at FROM signing_keys";
+const SELECT_KEYS: &str =
+    "SELECT kid, algorithm, private_key, public_jwk, created_at, activates_at, superseded_at FROM signing_keys";
+
+const INSERT_KEY: &str = "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at, activates_at) \
+                          VALUES ($1, $2, $3, $4, $5, $6)";
 
 impl SqlStore {
-    /// Every signing key, current or superseded, oldest first.
+    /// Every signing key, newest last.
     pub async fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
         on_pool!(self, pool => {
             let rows = sqlx::query(&format!("{SELECT_KEYS} ORDER BY created_at, kid"))
@@ -17,49 +24,69 @@ impl SqlStore {
                 .await
                 .map_err(store_error)?;
             rows.iter().map(|row| {
-                let read = SigningKey::from_stored(
-                    row.try_get("kid").map_err(store_error)?,
-                    &row.try_get::<String, _>("algorithm").map_err(store_error)?,
-                    row.try_get::<Option<String>, _>("private_key").map_err(store_error)?.as_deref(),
-                    &row.try_get::<String, _>("public_jwk").map_err(store_error)?,
-                    row.try_get("created_at").map_err(store_error)?,
-                    row.try_get("superseded_at").map_err(store_error)?,
-                );
+                let read = SigningKey::from_stored(StoredKey {
+                    kid: row.try_get("kid").map_err(store_error)?,
+                    algorithm: &row.try_get::<String, _>("algorithm").map_err(store_error)?,
+                    private_key: row.try_get::<Option<String>, _>("private_key").map_err(store_error)?.as_deref(),
+                    public_jwk: &row.try_get::<String, _>("public_jwk").map_err(store_error)?,
+                    created_at: row.try_get("created_at").map_err(store_error)?,
+                    activates_at: row.try_get("activates_at").map_err(store_error)?,
+                    superseded_at: row.try_get("superseded_at").map_err(store_error)?,
+                });
                 read.map_err(|error| StoreError::Invalid(error.to_string()))
             }).collect()
         })
     }
 
-    /// The current signing key; when there is none (a new store), a new one for `algorithm`. Replicas
-    /// starting together on a new store make one between them: the others' keys are never stored.
+    /// The newest signing key; when there is none (a new store), a new one for `algorithm`, signing at
+    /// once. Replicas starting together on a new store make one between them: the others' keys are never
+    /// stored.
     pub async fn current_signing_key_or_generate(&self, algorithm: SigningAlgorithm) -> Result<SigningKey, StoreError> {
         if let Some(current) = self.current_signing_key().await? {
             return Ok(current);
         }
         let key = generate(algorithm).await?;
-        let statement = "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+        let statement = format!("{INSERT_KEY} ON CONFLICT DO NOTHING");
         on_pool!(self, pool => {
-            bind_key(sqlx::query(statement), &key).execute(pool).await.map(drop).map_err(store_error)
+            bind_key(sqlx::query(&statement), &key).execute(pool).await.map(drop).map_err(store_error)
         })?;
         self.current_signing_key().await?.ok_or_else(|| StoreError::Invalid("no current signing key was stored".into()))
     }
 
-    /// Supersedes the current key with a new one for `algorithm`, erasing the old key's private half (its
-    /// public half stays published until its tokens have expired), in one transaction; the new key.
-    pub async fn rotate_signing_key(&self, algorithm: SigningAlgorithm) -> Result<SigningKey, StoreError> {
-        let key = generate(algorithm).await?;
-        let supersede = "UPDATE signing_keys SET superseded_at = $1, private_key = NULL WHERE superseded_at IS NULL";
-        let insert = "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at) \
-                      VALUES ($1, $2, $3, $4, $5)";
+    /// Adds a new key for `algorithm`, published at once and signing `activate_in` from now, when it
+    /// supersedes the newest key; in one transaction. Publishing it ahead of its first token lets verifiers
+    /// that cache the key set (for a minute, as the demo serves it) pick it up first. With no delay, the
+    /// superseded key's private half is erased at once (a key that may have leaked); otherwise at the first
+    /// [`erase_retired_private_keys`](Self::erase_retired_private_keys) after it stops signing. Its public
+    /// half stays published until its tokens have expired.
+    pub async fn rotate_signing_key(
+        &self,
+        algorithm: SigningAlgorithm,
+        activate_in: Duration,
+    ) -> Result<SigningKey, StoreError> {
+        let created = generate(algorithm).await?;
+        let activates_at = created.created_at().saturating_add(activate_in.as_secs());
+        let key = created.activating_at(activates_at);
+        let supersede = "UPDATE signing_keys SET superseded_at = $1 WHERE superseded_at IS NULL";
+        let erase = "UPDATE signing_keys SET private_key = NULL WHERE superseded_at <= $1 AND private_key IS NOT NULL";
         on_pool!(self, pool => {
             let mut transaction = pool.begin().await.map_err(store_error)?;
-            let now = i64::try_from(key.created_at()).unwrap_or(i64::MAX);
-            sqlx::query(supersede).bind(now).execute(&mut *transaction).await.map_err(store_error)?;
-            bind_key(sqlx::query(insert), &key).execute(&mut *transaction).await.map_err(store_error)?;
+            sqlx::query(supersede).bind(seconds(activates_at)).execute(&mut *transaction).await.map_err(store_error)?;
+            sqlx::query(erase).bind(seconds(key.created_at())).execute(&mut *transaction).await.map_err(store_error)?;
+            bind_key(sqlx::query(INSERT_KEY), &key).execute(&mut *transaction).await.map_err(store_error)?;
             transaction.commit().await.map_err(store_error)
         })?;
         Ok(key)
+    }
+
+    /// Erases the private half of every key that no longer signs: a key ring loading from the store calls
+    /// it first ([`KeyRing::from_store`](crate::KeyRing::from_store)).
+    pub async fn erase_retired_private_keys(&self) -> Result<(), StoreError> {
+        let erase = "UPDATE signing_keys SET private_key = NULL WHERE superseded_at <= $1 AND private_key IS NOT NULL";
+        let now = seconds(crate::issuing::signing_keys::unix_now());
+        on_pool!(self, pool => {
+            sqlx::query(erase).bind(now).execute(pool).await.map(drop).map_err(store_error)
+        })
     }
 
     async fn current_signing_key(&self) -> Result<Option<SigningKey>, StoreError> {
@@ -90,5 +117,11 @@ where
         .bind(key.algorithm().name().to_owned())
         .bind(key.stored_private_key())
         .bind(key.public_jwk().to_string())
-        .bind(i64::try_from(key.created_at()).unwrap_or(i64::MAX))
+        .bind(seconds(key.created_at()))
+        .bind(seconds(key.activates_at()))
+}
+
+/// Unix seconds as the schema's BIGINT.
+fn seconds(time: u64) -> i64 {
+    i64::try_from(time).unwrap_or(i64::MAX)
 }
