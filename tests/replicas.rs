@@ -207,17 +207,16 @@ fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_acr
         assert_eq!(kid(&token_from(&second.base).await), old_kid, "one current key, shared through the database");
         assert_eq!(me_status(&second.base, &before).await, 200, "a token from one replica is good at the other");
 
-        // The new key is published at once and signs two seconds later, at both replicas.
-        let (status, said) = keys(&database, &["rotate", "--activate-in", "2"]);
+        // The new key is published at once and signs three seconds later, at both replicas.
+        let unix_now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        // The key is made after this, in whole seconds: it cannot sign before `before.floor() + 3`.
+        let old_key_signs_until = unix_now().floor() + 3.0;
+        let (status, said) = keys(&database, &["rotate", "--activate-in", "3"]);
         assert_eq!(status, 0, "{said}");
         let published_kids = async |base: &str| {
             let set = get_json(&format!("{base}/.well-known/jwks.json")).await;
-            set["keys"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|key| key["kid"].as_str().map(str::to_owned))
-                .collect::<Vec<_>>()
+            let keys = set["keys"].as_array().unwrap().iter();
+            keys.filter_map(|key| key["kid"].as_str().map(str::to_owned)).collect::<Vec<_>>()
         };
         let started = Instant::now();
         while published_kids(&second.base).await.len() < 2 {
@@ -226,7 +225,7 @@ fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_acr
         }
         let new_kid = published_kids(&second.base).await.into_iter().find(|kid| *kid != old_kid).unwrap();
         let still_old = token_from(&second.base).await;
-        if started.elapsed() < Duration::from_millis(1500) {
+        if unix_now() < old_key_signs_until {
             assert_eq!(kid(&still_old), old_kid, "published ahead: the old key still signs");
         }
         let mut after = (String::new(), String::new());
@@ -448,4 +447,26 @@ fn a_replica_that_cannot_share_the_signing_keys_refuses_to_start() {
     assert!(log.contains("is EdDSA") && log.contains("demo keys rotate --alg ES256"), "{log}");
     let (status, _) = keys(&database, &["rotate", "--alg", "HS256"]);
     assert_eq!(status, 2, "a shared secret is no key pair");
+}
+
+/// Each `--signing-alg`: the demo signs with a key of that algorithm, publishes it with its `alg`, and
+/// accepts its own tokens, as does an issuer-mode demo pointed at it.
+#[test]
+fn every_signing_algorithm_issues_tokens_the_demo_and_an_issuer_mode_demo_accept() {
+    run(async || {
+        for algorithm in ["ES256", "EdDSA", "RS256"] {
+            let dir = tempfile::tempdir().expect("a directory");
+            let database = format!("sqlite://{}/keys.db", dir.path().display());
+            let issuer = start_demo_with(None, &["--signing-alg", algorithm, "--database-url", &database]);
+            let token = token_from(&issuer.base).await;
+            let header = jsonwebtoken::decode_header(&token).expect("a JWT");
+            assert_eq!(format!("{:?}", header.alg), algorithm);
+            let published = get_json(&format!("{}/.well-known/jwks.json", issuer.base)).await;
+            assert_eq!(published["keys"][0]["alg"], algorithm);
+            assert_eq!(published["keys"][0]["kid"].as_str(), header.kid.as_deref());
+            assert_eq!(me_status(&issuer.base, &token).await, 200, "{algorithm}");
+            let verifier = start_demo_with(None, &["--issuer", &issuer.base, "--audience", &issuer.base]);
+            assert_eq!(me_status(&verifier.base, &token).await, 200, "{algorithm} through discovery");
+        }
+    });
 }

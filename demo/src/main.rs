@@ -83,13 +83,16 @@ async fn main() -> std::io::Result<()> {
 /// The seed's app: its own users, in the configured database, tokens signed with the configured (or a
 /// random) secret, or with `--signing-alg`, with the database's key pairs.
 async fn own_state(config: &Config, bound: std::net::SocketAddr) -> AppState {
+    // A secret that cannot sign stops the start before the database is touched.
+    let secret = config.signing_alg.is_none().then(|| secret_authority(config));
     let users = match UserStore::open(&config.database_url.0).await {
         Ok(users) => users,
         Err(error) => refuse_to_start(&format!("--database-url {:?}: {error}", config.database_url)),
     };
-    let authority = match config.signing_alg {
-        Some(algorithm) => issuer_authority(config, algorithm, &users, bound).await,
-        None => secret_authority(config),
+    let authority = match (secret, config.signing_alg) {
+        (Some(secret), _) => secret,
+        (None, Some(algorithm)) => issuer_authority(config, algorithm, &users, bound).await,
+        (None, None) => unreachable!("a secret authority without --signing-alg"),
     };
     let authority = authority
         .with_response_style(config.style.response_style())
