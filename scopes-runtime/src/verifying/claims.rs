@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// [`extra`](Self::extra), readable typed through serde ([`claim`](Self::claim)).
 ///
 /// On the wire the scopes are the seed's `scopes` list or RFC 9068's `scope` string, as the
-/// [`ClaimFormat`] says (or a provider's claim, as its [`ScopeClaim`] says); a token without them grants
+/// [`ClaimFormat`] says (or a provider's claim, as its [`ScopeClaim`](crate::ScopeClaim) says); a token without them grants
 /// none.
 ///
 /// ```
@@ -36,7 +36,7 @@ pub struct Claims {
     pub nbf: Option<u64>,
     /// Every other claim, as the token carries it: `iss`, `aud`, `iat`, `jti`, `client_id`, a provider's
     /// `name` or `email`... (the claim the scopes were read from is in [`scopes`](Self::scopes)). Signed
-    /// along with the rest by [`Authority::sign`], except where it names a claim the authority writes.
+    /// along with the rest by [`Authority::sign`](crate::Authority::sign), except where it names a claim the authority writes.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }

@@ -1,5 +1,6 @@
-//! Accounts in SQLite (embedded: a file, created on first use) or PostgreSQL (several instances sharing
-//! users), through sqlx, with one schema (`migrations/`, embedded in the binary).
+//! Accounts, signing keys ([`signing_keys`]) and refresh tokens ([`refresh_tokens`]) in SQLite (embedded:
+//! a file, created on first use) or PostgreSQL (several instances sharing them), through sqlx, with one
+//! schema (`migrations/`, embedded in the binary).
 //!
 //! Every operation is bounded in time: the pool waits at most `acquire_timeout` for a connection
 //! (establishing one included), and the whole operation at most `operation_timeout`, so a database that is
@@ -68,7 +69,7 @@ macro_rules! on_pool {
 mod refresh_tokens;
 mod signing_keys;
 
-/// Accounts in SQLite or PostgreSQL. Cheap to clone: clones share the pool. Its `Debug` names the
+/// Accounts, and an issuer's signing keys and refresh tokens, in SQLite or PostgreSQL. Cheap to clone: clones share the pool. Its `Debug` names the
 /// database kind only (a URL may hold a password).
 ///
 /// ```no_run
