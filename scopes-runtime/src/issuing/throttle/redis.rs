@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
-use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use super::{Outcome, Refusal, ThrottlePolicy};
@@ -219,14 +218,14 @@ impl RedisThrottle {
     fn keys(&self, username: &str, client: Option<IpAddr>) -> Keys {
         let client = client.map_or_else(|| "none".to_owned(), |client| client.to_string());
         let entry = |parts: &[&str]| {
-            let mut hash = Sha256::new();
+            let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
             for part in parts {
                 // Length-prefixed, so no two lists of parts hash alike.
-                hash.update((part.len() as u64).to_be_bytes());
+                hash.update(&(part.len() as u64).to_be_bytes());
                 hash.update(part.as_bytes());
             }
-            let digest = hash.finalize();
-            let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
+            let digest = hash.finish();
+            let hex: String = digest.as_ref()[..16].iter().map(|byte| format!("{byte:02x}")).collect();
             format!("{}{hex}", self.shared.prefix)
         };
         let (pair, client, account) =
