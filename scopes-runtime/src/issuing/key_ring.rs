@@ -13,7 +13,7 @@ use arc_swap::ArcSwap;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use tokio::time::Instant;
 
-use super::signing_keys::{SigningKey, unix_now};
+use super::signing_keys::{SigningKey, signs_within, unix_now};
 use crate::{KeySet, SigningAlgorithm, StoreError};
 
 /// How soon after one reload a token with an unknown `kid` may prompt another: forged `kid`s cost the
@@ -82,10 +82,7 @@ impl Ring {
     /// The key that signs now, if its private half is in hand.
     pub(crate) fn signer(&self) -> Option<&Signer> {
         let now = unix_now();
-        self.signers
-            .iter()
-            .rev()
-            .find(|signer| signer.activates_at <= now && signer.superseded_at.is_none_or(|superseded| now < superseded))
+        self.signers.iter().rev().find(|signer| signs_within(signer.activates_at, signer.superseded_at, now))
     }
 }
 

@@ -261,7 +261,7 @@ impl TokenEndpoint {
         form: PasswordRequestForm,
         store: &S,
     ) -> Result<TokenResponse, AuthError> {
-        let requested = self.declared_scopes(&form)?;
+        let requested = self.declared(form.scopes())?;
         // Reserved before anything is checked: however many attempts arrive at once, no more are evaluated
         // than the policy allows.
         let reservation = match self.throttle.reserve(&form.username, client.0).await {
@@ -319,11 +319,6 @@ impl TokenEndpoint {
 
     /// The requested scopes that are declared, each once, in the order asked. Read strictly, an undeclared
     /// scope is [`AuthError::InvalidScope`]; read leniently (as FastAPI does), it is left out.
-    fn declared_scopes<'f>(&self, form: &'f PasswordRequestForm) -> Result<Vec<&'f str>, AuthError> {
-        self.declared(form.scopes())
-    }
-
-    /// `requested`, read as [`declared_scopes`](Self::declared_scopes) reads a form's.
     fn declared<'f>(&self, requested: Vec<&'f str>) -> Result<Vec<&'f str>, AuthError> {
         let is_declared = |scope: &&str| self.registry.description(scope).is_some();
         if self.authority.request_parsing().is_strict()

@@ -245,7 +245,7 @@ impl SigningKey {
 
     /// Whether it signs at `now` (Unix seconds): activated, and not yet superseded.
     pub fn signs_at(&self, now: u64) -> bool {
-        self.activates_at <= now && self.superseded_at.is_none_or(|superseded| now < superseded)
+        signs_within(self.activates_at, self.superseded_at, now)
     }
 
     /// Until when (Unix seconds) its public half is published, for tokens that live `token_lifetime`: the
@@ -314,6 +314,11 @@ fn public_jwk(algorithm: SigningAlgorithm, kid: &str, pkcs8: &[u8]) -> Result<se
     jwk["alg"] = json!(algorithm.name());
     jwk["use"] = json!("sig");
     Ok(jwk)
+}
+
+/// Whether a key active from `activates_at` until `superseded_at` (if ever) signs at `now`.
+pub(crate) fn signs_within(activates_at: u64, superseded_at: Option<u64>, now: u64) -> bool {
+    activates_at <= now && superseded_at.is_none_or(|superseded| now < superseded)
 }
 
 pub(crate) fn unix_now() -> u64 {
