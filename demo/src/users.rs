@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use scopes_runtime::{
-    Account, AccountStore, MemoryStore, NewRefreshToken, PasswordPolicy, RefreshOutcome, SqlOptions, SqlStore,
-    StoreError,
+    Account, AccountStore, MemoryStore, NewRefreshToken, PasswordPolicy, RefreshGrant, RefreshOutcome, SqlOptions,
+    SqlStore, StoreError,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -134,8 +134,8 @@ impl AccountStore for UserStore {
         self.database()?.add_refresh_token(token).await
     }
 
-    async fn refresh_token_scopes(&self, hash: &str, now: u64) -> Result<Option<Vec<String>>, StoreError> {
-        self.database()?.refresh_token_scopes(hash, now).await
+    async fn find_refresh_token(&self, hash: &str, now: u64) -> Result<Option<RefreshGrant>, StoreError> {
+        self.database()?.find_refresh_token(hash, now).await
     }
 
     async fn rotate_refresh_token(

@@ -205,7 +205,9 @@ pub use registry::{Registry, Scope};
 /// [`macro@public`] and [`registry!`] alike: `#[my_scopes::requires(crate = my_scopes, scopes = ["me"])]`.
 /// `tests/renamed` is such an app.
 pub use scopes_macros::requires;
-pub use store::{Account, AccountStore, MemoryStore, NewRefreshToken, RefreshOutcome, RefreshPolicy, StoreError};
+pub use store::{
+    Account, AccountStore, MemoryStore, NewRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy, StoreError,
+};
 #[cfg(feature = "sql")]
 pub use store::{Migrated, SqlOptions, SqlStore};
 pub use style::ResponseStyle;

@@ -61,9 +61,10 @@ impl TokenEndpoint {
         let requested = form.scopes().map(|scopes| self.declared(scopes)).transpose()?;
         let presented = token_hash(&form.refresh_token);
         let now = unix_now();
-        // Read before the token is used up, so that asking for more than was granted costs the client nothing.
-        let Some(granted_at_login) = store.refresh_token_scopes(&presented, now).await? else {
-            // Unknown, expired, revoked, or used: the rotation below tells a reuse apart and revokes its family.
+        // Everything that can refuse is checked before the token is used up, so a refusal (or an outage)
+        // costs the client nothing: the rotation is the last call to the store.
+        let Some(grant) = store.find_refresh_token(&presented, now).await? else {
+            // Unknown, expired, revoked, or used: the rotation tells a reuse apart and revokes its family.
             return match store.rotate_refresh_token(&presented, "", now, self.refresh.lifetime).await? {
                 RefreshOutcome::Reused => {
                     tracing::warn!("a used refresh token was presented again: its family is revoked");
@@ -74,27 +75,27 @@ impl TokenEndpoint {
             };
         };
         if let Some(beyond) =
-            requested.iter().flatten().find(|scope| !granted_at_login.iter().any(|granted| granted == *scope))
+            requested.iter().flatten().find(|scope| !grant.scopes.iter().any(|granted| granted == *scope))
         {
             return Err(AuthError::ScopeNotGranted { scope: (*beyond).to_owned() });
         }
-        let (token, replacement) = new_refresh_token()?;
-        let (username, scopes) =
-            match store.rotate_refresh_token(&presented, &replacement, now, self.refresh.lifetime).await? {
-                RefreshOutcome::Rotated { username, scopes } => (username, scopes),
-                RefreshOutcome::Reused => {
-                    tracing::warn!("a refresh token was used twice at once: its family is revoked");
-                    return Err(AuthError::InvalidRefreshToken);
-                }
-                RefreshOutcome::Invalid => return Err(AuthError::InvalidRefreshToken),
-            };
-        let account = match store.find(&username).await? {
+        let account = match store.find(&grant.username).await? {
             Some(account) if !account.disabled => account,
             _ => {
                 // Revoked with the user (or removed with them); revoking again makes sure.
-                store.revoke_refresh_family(&replacement, now).await?;
+                store.revoke_refresh_family(&presented, now).await?;
                 return Err(AuthError::InvalidRefreshToken);
             }
+        };
+        let (token, replacement) = new_refresh_token()?;
+        let scopes = match store.rotate_refresh_token(&presented, &replacement, now, self.refresh.lifetime).await? {
+            RefreshOutcome::Rotated { username, scopes } if username == account.username => scopes,
+            RefreshOutcome::Rotated { .. } => return Err(AuthError::Internal("a refresh token changed hands".into())),
+            RefreshOutcome::Reused => {
+                tracing::warn!("a refresh token was used twice at once: its family is revoked");
+                return Err(AuthError::InvalidRefreshToken);
+            }
+            RefreshOutcome::Invalid => return Err(AuthError::InvalidRefreshToken),
         };
         // The same scopes as before unless fewer were asked for, and never one the user has lost since.
         let asked: Vec<&str> = match &requested {

@@ -18,7 +18,7 @@ mod refresh;
 mod sql;
 
 pub use memory::MemoryStore;
-pub use refresh::{NewRefreshToken, RefreshOutcome, RefreshPolicy};
+pub use refresh::{NewRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy};
 #[cfg(feature = "sql")]
 pub use sql::{Migrated, SqlOptions, SqlStore};
 
@@ -156,14 +156,14 @@ pub trait AccountStore: Send + Sync {
         std::future::ready(Err(no_refresh_tokens()))
     }
 
-    /// The scopes of the refresh token whose hash is `hash`, if it is current (not used, revoked or expired
-    /// at `now`, Unix seconds): read before [`rotate_refresh_token`](Self::rotate_refresh_token), so that
-    /// a request for more scopes is refused before the token is used up.
-    fn refresh_token_scopes(
+    /// The grant of the refresh token whose hash is `hash`, if it is current (not used, revoked or expired
+    /// at `now`, Unix seconds): read before [`rotate_refresh_token`](Self::rotate_refresh_token), so that a
+    /// request for more scopes, or a disabled user, is refused before the token is used up.
+    fn find_refresh_token(
         &self,
         hash: &str,
         now: u64,
-    ) -> impl Future<Output = Result<Option<Vec<String>>, StoreError>> + Send {
+    ) -> impl Future<Output = Result<Option<RefreshGrant>, StoreError>> + Send {
         let _ = (hash, now);
         std::future::ready(Err(no_refresh_tokens()))
     }

@@ -20,6 +20,15 @@ pub struct NewRefreshToken {
     pub family_expires_at: u64,
 }
 
+/// A current refresh token's grant: whose it is and the scopes granted at login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    /// Whose it is.
+    pub username: String,
+    /// The scopes granted at login.
+    pub scopes: Vec<String>,
+}
+
 /// What presenting a refresh token came to, in one step the store makes atomic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshOutcome {

@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Error as SqlError, Row};
 
-use super::{Account, AccountStore, NewRefreshToken, RefreshOutcome, StoreError};
+use super::{Account, AccountStore, NewRefreshToken, RefreshGrant, RefreshOutcome, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -369,8 +369,8 @@ impl AccountStore for SqlStore {
         self.insert_refresh_token(token).await
     }
 
-    async fn refresh_token_scopes(&self, hash: &str, now: u64) -> Result<Option<Vec<String>>, StoreError> {
-        self.current_refresh_scopes(hash, now).await
+    async fn find_refresh_token(&self, hash: &str, now: u64) -> Result<Option<RefreshGrant>, StoreError> {
+        self.current_refresh_grant(hash, now).await
     }
 
     async fn rotate_refresh_token(

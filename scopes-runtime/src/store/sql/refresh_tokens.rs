@@ -6,7 +6,7 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::{Pool, SqlStore, store_error};
-use crate::{NewRefreshToken, RefreshOutcome, StoreError};
+use crate::{NewRefreshToken, RefreshGrant, RefreshOutcome, StoreError};
 
 /// Unix seconds as the schema's BIGINT.
 fn seconds(time: u64) -> i64 {
@@ -42,13 +42,16 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn current_refresh_scopes(&self, hash: &str, now: u64) -> Result<Option<Vec<String>>, StoreError> {
-        let select = "SELECT scopes FROM refresh_tokens \
+    pub(super) async fn current_refresh_grant(&self, hash: &str, now: u64) -> Result<Option<RefreshGrant>, StoreError> {
+        let select = "SELECT username, scopes FROM refresh_tokens \
                       WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2";
         on_pool!(self, pool => {
             let row = sqlx::query(select).bind(hash).bind(seconds(now)).fetch_optional(pool).await.map_err(store_error)?;
             match row {
-                Some(row) => Ok(Some(split_scopes(&row.try_get::<String, _>("scopes").map_err(store_error)?))),
+                Some(row) => Ok(Some(RefreshGrant {
+                    username: row.try_get("username").map_err(store_error)?,
+                    scopes: split_scopes(&row.try_get::<String, _>("scopes").map_err(store_error)?),
+                })),
                 None => Ok(None),
             }
         })
