@@ -71,7 +71,7 @@ impl TokenEndpoint {
                     Err(AuthError::InvalidRefreshToken)
                 }
                 RefreshOutcome::Invalid => Err(AuthError::InvalidRefreshToken),
-                RefreshOutcome::Rotated { .. } => Err(AuthError::Internal("a refresh token became current".into())),
+                RefreshOutcome::Rotated => Err(AuthError::Internal("a refresh token became current".into())),
             };
         };
         if let Some(beyond) =
@@ -88,15 +88,16 @@ impl TokenEndpoint {
             }
         };
         let (token, replacement) = new_refresh_token()?;
-        let scopes = match store.rotate_refresh_token(&presented, &replacement, now, self.refresh.lifetime).await? {
-            RefreshOutcome::Rotated { username, scopes } if username == account.username => scopes,
-            RefreshOutcome::Rotated { .. } => return Err(AuthError::Internal("a refresh token changed hands".into())),
+        match store.rotate_refresh_token(&presented, &replacement, now, self.refresh.lifetime).await? {
+            RefreshOutcome::Rotated => {}
             RefreshOutcome::Reused => {
                 tracing::warn!("a refresh token was used twice at once: its family is revoked");
                 return Err(AuthError::InvalidRefreshToken);
             }
             RefreshOutcome::Invalid => return Err(AuthError::InvalidRefreshToken),
-        };
+        }
+        // A family's user and scopes never change: what was read before the rotation is what it rotated.
+        let scopes = grant.scopes;
         // The same scopes as before unless fewer were asked for, and never one the user has lost since.
         let asked: Vec<&str> = match &requested {
             Some(requested) => requested.clone(),

@@ -32,13 +32,9 @@ pub struct RefreshGrant {
 /// What presenting a refresh token came to, in one step the store makes atomic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshOutcome {
-    /// It was current: it is used now, and its replacement is stored in its family, with its scopes.
-    Rotated {
-        /// Whose it is.
-        username: String,
-        /// The scopes granted at login.
-        scopes: Vec<String>,
-    },
+    /// It was current: it is used now, and its replacement is stored in its family, with its user and
+    /// scopes (those [`AccountStore::find_refresh_token`](crate::AccountStore::find_refresh_token) read).
+    Rotated,
     /// It was used already: someone replayed it, so its whole family is revoked now.
     Reused,
     /// It is unknown, expired or revoked.

@@ -97,7 +97,7 @@ impl SqlStore {
                     .execute(&mut *transaction)
                     .await
                     .map_err(store_error)?;
-                RefreshOutcome::Rotated { username, scopes: split_scopes(&scopes) }
+                RefreshOutcome::Rotated
             } else {
                 let found = sqlx::query(find).bind(hash).fetch_optional(&mut *transaction).await.map_err(store_error)?;
                 let mut outcome = RefreshOutcome::Invalid;
