@@ -1,11 +1,15 @@
 //! Refresh tokens and revocation over HTTP, against the demo binary with its users in a fresh SQLite
 //! database: rotation on every use, narrowing but never widening, reuse detection revoking the family, RFC
-//! 7009 revocation, disabled and removed users, and simultaneous uses of one token.
+//! 7009 revocation, disabled and removed users, and simultaneous uses of one token; sessions that end with
+//! a password change or a logout (the access tokens too), access tokens that follow account changes, and
+//! storage that stays bounded.
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use scopes_tests::SECRET;
+use scopes_tests::cli::users_ok;
 use scopes_tests::server::{RunningDemo, demo_binary, start_demo_with};
 use serde_json::Value;
 
@@ -71,6 +75,7 @@ async fn status_of(base: &str, path: &str, access_token: &str) -> u16 {
 }
 
 fn users(url: &str, args: &[&str]) {
+    // Without input: these subcommands read none.
     let output =
         Command::new(demo_binary()).arg("users").args(args).args(["--database-url", url]).output().expect("runs");
     assert!(output.status.success(), "demo users {args:?}: {}", String::from_utf8_lossy(&output.stderr));
@@ -210,5 +215,159 @@ fn without_a_database_there_is_no_refresh_grant() {
         assert_eq!((refused.status, refused.error()), (400, "unsupported_grant_type"), "{}", refused.body);
         let revoke = reqwest::Client::new().post(format!("{}/revoke", demo.base)).form(&[("token", "x")]).send().await;
         assert_eq!(revoke.unwrap().status(), 404, "no /revoke without refresh tokens");
+    });
+}
+
+/// The status `GET path` with `access_token` is answered with, once it is `expected`, polling for up to
+/// `within`; the last status seen otherwise.
+async fn status_within(base: &str, path: &str, access_token: &str, expected: u16, within: Duration) -> u16 {
+    let deadline = Instant::now() + within;
+    loop {
+        let status = status_of(base, path, access_token).await;
+        if status == expected || Instant::now() >= deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How long another process's change (the user CLI's) may take to reach the server: its reload interval.
+const RELOAD_BOUND: Duration = Duration::from_secs(6);
+
+#[test]
+fn a_password_change_ends_every_session_of_the_user() {
+    let (demo, _dir, url) = demo();
+    runtime().block_on(async {
+        let first = login(&demo.base, "johndoe", "secret", "me").await;
+        let second = login(&demo.base, "johndoe", "secret", "me").await;
+        let rotated = refresh(&demo.base, &second.refresh_token(), None).await;
+        assert_eq!(rotated.status, 200, "{}", rotated.body);
+        assert_eq!(status_of(&demo.base, "/users/me/", &rotated.access_token()).await, 200);
+
+        users_ok(&url, &["passwd", "johndoe"], "a new password\n");
+
+        // Every refresh family of the user is revoked, rotated or not...
+        for refresh_token in [first.refresh_token(), rotated.refresh_token()] {
+            let refused = refresh(&demo.base, &refresh_token, None).await;
+            assert_eq!((refused.status, refused.error()), (400, "invalid_grant"), "{}", refused.body);
+        }
+        // ...and with them the access tokens they issued, within the server's reload interval.
+        for access_token in [first.access_token(), second.access_token(), rotated.access_token()] {
+            assert_eq!(status_within(&demo.base, "/users/me/", &access_token, 401, RELOAD_BOUND).await, 401);
+        }
+        // The new password opens a new session; the old one nothing.
+        assert_eq!(login(&demo.base, "johndoe", "secret", "me").await.status, 400);
+        let again = login(&demo.base, "johndoe", "a new password", "me").await;
+        assert_eq!(status_of(&demo.base, "/users/me/", &again.access_token()).await, 200);
+        assert_eq!(refresh(&demo.base, &again.refresh_token(), None).await.status, 200);
+    });
+}
+
+#[test]
+fn revoking_an_access_token_or_its_family_refuses_the_access_token_at_once() {
+    let (demo, _dir, _url) = demo();
+    runtime().block_on(async {
+        // An access token, by its `jti`: refused at once; the session's refresh token still works.
+        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        assert_eq!(status_of(&demo.base, "/users/me/", &login.access_token()).await, 200);
+        let revoked = post(&demo.base, "/revoke", &[("token", &login.access_token())]).await;
+        assert_eq!(revoked.status, 200, "{}", revoked.body);
+        assert_eq!(status_of(&demo.base, "/users/me/", &login.access_token()).await, 401);
+        let refreshed = refresh(&demo.base, &login.refresh_token(), None).await;
+        assert_eq!(status_of(&demo.base, "/users/me/", &refreshed.access_token()).await, 200);
+
+        // A logout (the refresh token revoked): every access token of the family is refused at once, the
+        // login's and the refresh's.
+        let logout = post(&demo.base, "/revoke", &[("token", &refreshed.refresh_token())]).await;
+        assert_eq!(logout.status, 200, "{}", logout.body);
+        assert_eq!(status_of(&demo.base, "/users/me/", &refreshed.access_token()).await, 401);
+        assert_eq!(refresh(&demo.base, &refreshed.refresh_token(), None).await.error(), "invalid_grant");
+
+        // Revoking a refresh token the client already used ends the family as well.
+        let other = self::login(&demo.base, "johndoe", "secret", "me").await;
+        let next = refresh(&demo.base, &other.refresh_token(), None).await;
+        assert_eq!(post(&demo.base, "/revoke", &[("token", &other.refresh_token())]).await.status, 200);
+        assert_eq!(refresh(&demo.base, &next.refresh_token(), None).await.error(), "invalid_grant");
+        assert_eq!(status_of(&demo.base, "/users/me/", &next.access_token()).await, 401);
+
+        // A reuse revokes the access tokens too, and the log names whose family it was and from where.
+        let third = self::login(&demo.base, "johndoe", "secret", "me").await;
+        let stolen = third.refresh_token();
+        let owner = refresh(&demo.base, &stolen, None).await;
+        assert_eq!(refresh(&demo.base, &stolen, None).await.error(), "invalid_grant");
+        assert_eq!(status_of(&demo.base, "/users/me/", &owner.access_token()).await, 401);
+        let warning = demo.wait_for_log("no longer current", Duration::from_secs(5)).expect("a reuse is logged");
+        assert!(warning.contains("user=johndoe"), "{warning}");
+        assert!(warning.contains("family=") && warning.contains("client=127.0.0.1"), "{warning}");
+        assert!(!warning.contains(&stolen), "the token itself is never logged: {warning}");
+    });
+}
+
+#[test]
+fn an_access_token_holds_only_what_the_account_still_allows_and_dies_with_the_account() {
+    let (demo, _dir, url) = demo();
+    runtime().block_on(async {
+        users_ok(&url, &["add", "bob", "--scopes", "me,items"], "bob's password\n");
+        let bob = login(&demo.base, "bob", "bob's password", "me items").await;
+        assert_eq!(status_of(&demo.base, "/users/me/items/", &bob.access_token()).await, 200);
+
+        // A scope taken from the account stops working at once, refused as any missing scope is.
+        users_ok(&url, &["revoke", "bob", "items"], "");
+        assert_eq!(status_of(&demo.base, "/users/me/items/", &bob.access_token()).await, 403);
+        assert_eq!(status_of(&demo.base, "/users/me/", &bob.access_token()).await, 200);
+        users_ok(&url, &["grant", "bob", "items"], "");
+        assert_eq!(status_of(&demo.base, "/users/me/items/", &bob.access_token()).await, 200);
+
+        // The name removed and given to someone else: the first bob's token is not the second's.
+        std::thread::sleep(Duration::from_millis(1100)); // the new account is made a second later
+        users_ok(&url, &["remove", "bob"], "");
+        users_ok(&url, &["add", "bob", "--scopes", "me,items"], "the second bob\n");
+        assert_eq!(status_of(&demo.base, "/users/me/", &bob.access_token()).await, 401);
+        let second_bob = login(&demo.base, "bob", "the second bob", "me").await;
+        assert_eq!(status_of(&demo.base, "/users/me/", &second_bob.access_token()).await, 200);
+    });
+}
+
+/// The number of rows of `table` in the SQLite database at `url`.
+async fn rows(url: &str, table: &str) -> i64 {
+    use sqlx::Connection;
+    let mut connection = sqlx::SqliteConnection::connect(url).await.expect("the database opens");
+    let count: (i64,) =
+        sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&mut connection).await.expect("counted");
+    count.0
+}
+
+#[test]
+fn refresh_storage_stays_bounded_per_family_and_per_user() {
+    let (demo, _dir, url) = demo();
+    runtime().block_on(async {
+        // One row per family, however often it rotates; ten rotations a minute, then 429 with the token
+        // still current (used at once after the refusal, it is not a reuse).
+        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        let mut current = login.refresh_token();
+        for round in 0..10 {
+            let next = refresh(&demo.base, &current, None).await;
+            assert_eq!(next.status, 200, "rotation {round}: {}", next.body);
+            current = next.refresh_token();
+        }
+        assert_eq!(rows(&url, "refresh_families").await, 1);
+        let throttled = refresh(&demo.base, &current, None).await;
+        assert_eq!(throttled.status, 429, "{}", throttled.body);
+        assert_eq!(rows(&url, "refresh_families").await, 1);
+        assert_eq!(post(&demo.base, "/revoke", &[("token", &current)]).await.status, 200);
+
+        // Twenty live families per user: the 21st login revokes the oldest.
+        let mut statuses = Vec::new();
+        let mut sessions = Vec::new();
+        for _ in 0..21 {
+            sessions.push(self::login(&demo.base, "johndoe", "secret", "me").await.refresh_token());
+        }
+        for session in &sessions {
+            statuses.push(refresh(&demo.base, session, None).await.status);
+        }
+        let mut expected = vec![200; 21];
+        expected[0] = 400;
+        assert_eq!(statuses, expected, "the oldest family is revoked, the twenty newest live");
+        assert_eq!(rows(&url, "refresh_families").await, 22, "one row per family, revoked ones kept a day");
     });
 }

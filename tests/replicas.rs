@@ -355,6 +355,81 @@ fn a_refresh_token_rotated_at_one_replica_is_rotated_for_both_and_its_reuse_at_t
     });
 }
 
+/// What one refresh-token request at `base` came to: its status, and the new refresh and access tokens.
+async fn refresh_at(client: &reqwest::Client, base: &str, refresh_token: &str) -> (u16, Option<(String, String)>) {
+    let fields = [("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+    let response = client.post(format!("{base}/token")).form(&fields).send().await.expect("an answer");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let tokens = body["refresh_token"].as_str().zip(body["access_token"].as_str());
+    (status, tokens.map(|(refresh, access)| (refresh.to_owned(), access.to_owned())))
+}
+
+/// Whether the owner, learning of a theft, replays the stolen token (a reuse) or logs out with it.
+#[derive(Debug, Clone, Copy)]
+enum OwnerAction {
+    Replay,
+    Revoke,
+}
+
+/// A thief rotating a stolen refresh token as fast as the replicas answer, at one replica, while the owner
+/// replays the stolen token or revokes it at the other, on PostgreSQL: once the owner is answered, the
+/// family is revoked for good: the thief's latest refresh token is refused at both replicas, and so (within
+/// the reload interval) is the thief's latest access token. Many trials, the owner's moment varied.
+#[test]
+fn a_thief_rotating_while_the_owner_replays_or_revokes_never_keeps_the_family() {
+    run(async || {
+        let database = postgres::shared().fresh_database();
+        let args = ["--database-url", database.as_str(), "--key-reload-secs", "1"];
+        let [thiefs, owners] = [start_demo_with(Some(SECRET), &args), start_demo_with(Some(SECRET), &args)];
+        let client = reqwest::Client::new();
+        let login = [("username", "johndoe"), ("password", "secret"), ("scope", "me")];
+        let mut kept_access_tokens = Vec::new();
+        for trial in 0..60 {
+            let action = if trial % 2 == 0 { OwnerAction::Replay } else { OwnerAction::Revoke };
+            let response = client.post(format!("{}/token", thiefs.base)).form(&login).send().await.expect("an answer");
+            let body: Value = response.json().await.expect("a JSON body");
+            let stolen = body["refresh_token"].as_str().expect("a refresh token").to_owned();
+            // The thief uses it first, so the owner's copy is a used one.
+            let (status, tokens) = refresh_at(&client, &thiefs.base, &stolen).await;
+            let (mut latest, mut latest_access) = tokens.unwrap_or_else(|| panic!("trial {trial}: {status}"));
+            let thief = async {
+                // Nine more: the family's ten rotations a minute.
+                for _ in 0..9 {
+                    match refresh_at(&client, &thiefs.base, &latest).await {
+                        (200, Some((refresh, access))) => (latest, latest_access) = (refresh, access),
+                        _ => break,
+                    }
+                }
+            };
+            let owner = async {
+                tokio::time::sleep(Duration::from_millis((trial as u64 * 7) % 40)).await;
+                match action {
+                    OwnerAction::Replay => assert_eq!(refresh_at(&client, &owners.base, &stolen).await.0, 400),
+                    OwnerAction::Revoke => {
+                        let fields = [("token", stolen.as_str())];
+                        let response = client.post(format!("{}/revoke", owners.base)).form(&fields).send().await;
+                        assert_eq!(response.expect("an answer").status(), 200);
+                    }
+                }
+            };
+            tokio::join!(thief, owner);
+            for replica in [&thiefs, &owners] {
+                let (status, _) = refresh_at(&client, &replica.base, &latest).await;
+                assert_eq!(status, 400, "trial {trial} ({action:?}): the thief's latest token still refreshes");
+            }
+            kept_access_tokens.push(latest_access);
+        }
+        // The access tokens the thief got are refused too, at both replicas, after their reload.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        for (trial, access_token) in kept_access_tokens.iter().enumerate() {
+            for replica in [&thiefs, &owners] {
+                assert_eq!(me_status(&replica.base, access_token).await, 401, "trial {trial}");
+            }
+        }
+    });
+}
+
 /// The policy the in-process throttle's unit tests check, held by Redis instead: the pair locked after its
 /// attempts, the owner elsewhere let through, a client failing across accounts locked, a success clearing
 /// the pair's failures only. Two token endpoints stand for two replicas.

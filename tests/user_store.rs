@@ -3,12 +3,12 @@
 //! upgraded at login; an outage answered 503 within 5 s and counted for nothing; every CLI subcommand and
 //! every way it refuses (exit 2, a message, nothing written).
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::http::header;
 use scopes_runtime::{AccountStore, PasswordPolicy, ResponseStyle, SqlStore};
 use scopes_tests::cases::{bearer, form, run, seed_cases};
+use scopes_tests::cli::{users, users_ok};
 use scopes_tests::postgres::{self, Cluster};
 use scopes_tests::server::{demo_binary, start_demo_with};
 use scopes_tests::transport::{InProcess, OverTcp, Transport};
@@ -22,44 +22,9 @@ fn sqlite() -> (tempfile::TempDir, String) {
     (dir, url)
 }
 
-/// What `demo users ARGS --database-url URL` printed, and its exit status, with `stdin` as its input.
-struct Ran {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn users(url: &str, args: &[&str], stdin: &str) -> Ran {
-    let mut child = Command::new(demo_binary())
-        .arg("users")
-        .args(args)
-        .args(["--database-url", url])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the demo runs");
-    use std::io::Write;
-    match child.stdin.take().expect("piped stdin").write_all(stdin.as_bytes()) {
-        Ok(()) => {}
-        // A command refused before it reads its input may have closed the pipe already.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(error) => panic!("writing the command's standard input: {error}"),
-    }
-    let output = child.wait_with_output().expect("the demo exits");
-    Ran {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 /// `demo users ...` succeeded; what it printed.
 fn ok(url: &str, args: &[&str], stdin: &str) -> String {
-    let ran = users(url, args, stdin);
-    assert_eq!(ran.status, 0, "demo users {args:?}: {}", ran.stderr);
-    ran.stdout
+    users_ok(url, args, stdin)
 }
 
 /// `demo users ...` refused with status 2 and a message containing `says`.

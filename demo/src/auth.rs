@@ -7,7 +7,9 @@ use crate::users::User;
 
 /// The seed's `get_current_user`: the token's `sub` must name a known user, looked up in the store on
 /// every request (so a change made with `demo users` shows at once); a store that cannot answer is 503.
-/// Disabled users pass.
+/// Disabled users pass. Beyond the seed: a token issued before the account was made (its name removed and
+/// given to someone else since) is refused, and the token's scopes count only as far as the account still
+/// allows them (a scope revoked with `demo users revoke` stops working at once).
 ///
 /// With an identity provider, the user is who the token says: `username` is `sub`, `full_name` and
 /// `email` are the `name` and `email` claims when present, and the provider vouches the account is active.
@@ -15,7 +17,9 @@ impl Principal<AppState> for User {
     async fn from_claims(claims: &Claims, state: &AppState) -> Result<Self, AuthError> {
         match state.users() {
             Some(users) => {
-                users.find(&claims.sub).await?.map(|account| User::from(&*account)).ok_or_else(AuthError::invalid_token)
+                let account = users.find(&claims.sub).await?.ok_or_else(AuthError::invalid_token)?;
+                account.admits(claims)?;
+                Ok(User::from(&*account))
             }
             None => Ok(User {
                 username: claims.sub.clone(),
@@ -23,8 +27,13 @@ impl Principal<AppState> for User {
                 email: claims.claim::<String>("email").ok().flatten(),
                 full_name: claims.claim::<String>("name").ok().flatten(),
                 disabled: Some(false),
+                allowed_scopes: None,
             }),
         }
+    }
+
+    fn allowed_scopes(&self) -> Option<&[String]> {
+        self.allowed_scopes.as_deref()
     }
 }
 

@@ -14,7 +14,9 @@ use demo::cli::PasswordSource;
 use demo::config::{Command, Config, ServiceUrl};
 use demo::routes::{IssuerFeatures, TokenSource};
 use demo::users::UserStore;
-use scopes_runtime::{Authority, IssuerMetadata, KeyRing, Provider, RedisThrottle, SigningAlgorithm};
+use scopes_runtime::{
+    Authority, IssuerMetadata, KeyRing, Provider, RedisThrottle, Revocations, SigningAlgorithm, SqlStore,
+};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
@@ -97,6 +99,10 @@ async fn own_state(config: &Config, bound: std::net::SocketAddr) -> AppState {
     let authority = authority
         .with_response_style(config.style.response_style())
         .with_request_parsing(config.style.request_parsing());
+    let authority = match &users {
+        UserStore::Sql(store) => with_revocations(authority, store, config).await,
+        UserStore::Memory(_) => authority,
+    };
     // Building the state makes the stand-in hash for unknown users, before the first login.
     let state = AppState::with_users(authority, users);
     match &config.redis_url {
@@ -167,6 +173,21 @@ async fn issuer_authority(
     );
     Authority::from_key_ring(ring, &issuer, &issuer)
 }
+
+/// The authority refusing what the database says is revoked (access tokens by `jti`, and those of revoked
+/// refresh-token families by `sid`), reloaded as often as the keys, and at least every 5 s: a logout or a
+/// password change at one replica ends those tokens at every replica within that time. Its tokens carry the
+/// ids that takes.
+async fn with_revocations(authority: Authority, store: &SqlStore, config: &Config) -> Authority {
+    let reload = Duration::from_secs(config.key_reload_secs.min(MAX_REVOCATION_RELOAD_SECS));
+    match Revocations::from_store(store.clone(), authority.token_lifetime(), reload).await {
+        Ok(revocations) => authority.with_token_ids().with_revocations(revocations),
+        Err(error) => refuse_to_start(&format!("--database-url: reading the revoked tokens: {error}")),
+    }
+}
+
+/// The longest a replica takes to refuse a token another revoked.
+const MAX_REVOCATION_RELOAD_SECS: u64 = 5;
 
 /// `--public-url`, or `http://` and the bound address; without a trailing slash.
 fn public_url(config: &Config, bound: std::net::SocketAddr) -> String {

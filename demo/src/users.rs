@@ -2,11 +2,9 @@
 //! SQLite (the default: a file, created, migrated and seeded on first start), PostgreSQL (several
 //! instances sharing users), or memory (tests).
 
-use std::time::Duration;
-
 use scopes_runtime::{
-    Account, AccountStore, MemoryStore, NewRefreshToken, PasswordPolicy, RefreshGrant, RefreshOutcome, SqlOptions,
-    SqlStore, StoreError,
+    Account, AccountStore, MemoryStore, NewRefreshToken, PasswordPolicy, PresentedRefreshToken, RefreshGrant,
+    RefreshOutcome, RefreshPolicy, Revoked, SqlOptions, SqlStore, StoreError,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,6 +16,10 @@ pub struct User {
     pub email: Option<String>,
     pub full_name: Option<String>,
     pub disabled: Option<bool>,
+    /// The scopes the account allows now (the demo's own users), which a token's scopes count only as far
+    /// as; not shown.
+    #[serde(skip)]
+    pub allowed_scopes: Option<Vec<String>>,
 }
 
 impl From<&Account> for User {
@@ -27,6 +29,7 @@ impl From<&Account> for User {
             email: account.email.clone(),
             full_name: account.full_name.clone(),
             disabled: Some(account.disabled),
+            allowed_scopes: Some(account.allowed_scopes.clone()),
         }
     }
 }
@@ -130,8 +133,8 @@ impl AccountStore for UserStore {
         matches!(self, UserStore::Sql(_))
     }
 
-    async fn add_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StoreError> {
-        self.database()?.add_refresh_token(token).await
+    async fn add_refresh_token(&self, token: &NewRefreshToken, policy: &RefreshPolicy) -> Result<(), StoreError> {
+        self.database()?.add_refresh_token(token, policy).await
     }
 
     async fn find_refresh_token(&self, hash: &str, now: u64) -> Result<Option<RefreshGrant>, StoreError> {
@@ -140,16 +143,27 @@ impl AccountStore for UserStore {
 
     async fn rotate_refresh_token(
         &self,
-        hash: &str,
+        presented: &PresentedRefreshToken,
         replacement_hash: &str,
         now: u64,
-        lifetime: Duration,
+        policy: &RefreshPolicy,
     ) -> Result<RefreshOutcome, StoreError> {
-        self.database()?.rotate_refresh_token(hash, replacement_hash, now, lifetime).await
+        self.database()?.rotate_refresh_token(presented, replacement_hash, now, policy).await
     }
 
-    async fn revoke_refresh_family(&self, hash: &str, now: u64) -> Result<bool, StoreError> {
-        self.database()?.revoke_refresh_family(hash, now).await
+    async fn revoke_refresh_family(&self, presented: &PresentedRefreshToken, now: u64) -> Result<bool, StoreError> {
+        self.database()?.revoke_refresh_family(presented, now).await
+    }
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: u64) -> Result<(), StoreError> {
+        self.database()?.revoke_access_token(jti, expires_at).await
+    }
+
+    async fn revocations(&self, now: u64, families_since: u64) -> Result<Revoked, StoreError> {
+        match self {
+            UserStore::Sql(store) => store.revocations(now, families_since).await,
+            UserStore::Memory(_) => Ok(Revoked::default()),
+        }
     }
 }
 

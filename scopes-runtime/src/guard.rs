@@ -44,6 +44,33 @@ pub trait Principal<S>: Sized + Send {
     /// Loads the principal the token's claims name. Return [`AuthError::invalid_token`] when the subject
     /// is unknown; the framework adds the `WWW-Authenticate` challenge.
     fn from_claims(claims: &Claims, state: &S) -> impl Future<Output = Result<Self, AuthError>> + Send;
+
+    /// The scopes this principal may still exercise, when the app loads them with it (a user's allowed
+    /// scopes, from the store): a token's scope then counts only where these hold it too (each through the
+    /// registry's hierarchy), so a scope taken from a user stops working at once rather than when their
+    /// tokens expire; a requirement it no longer meets is refused as any missing scope is (403
+    /// `insufficient_scope`, or the seed's 401 "Not enough permissions"). `None`, the default: the
+    /// token's scopes count as they are.
+    ///
+    /// ```
+    /// use scopes_runtime::{AuthError, Claims, Principal};
+    ///
+    /// #[derive(Clone)]
+    /// struct AppState;
+    /// struct User { allowed: Vec<String> }
+    ///
+    /// impl Principal<AppState> for User {
+    ///     async fn from_claims(_claims: &Claims, _state: &AppState) -> Result<Self, AuthError> {
+    ///         Ok(User { allowed: vec!["me".into()] }) // loaded with the user
+    ///     }
+    ///     fn allowed_scopes(&self) -> Option<&[String]> {
+    ///         Some(&self.allowed)
+    ///     }
+    /// }
+    /// ```
+    fn allowed_scopes(&self) -> Option<&[String]> {
+        None
+    }
 }
 
 /// A check layered on a principal or on another guard, with scopes of its own (FastAPI's
@@ -138,7 +165,11 @@ where
         };
         let claims = claims.map_err(|reason| refused(reason, &requirement))?;
         let principal = P::from_claims(&claims, state).await.map_err(|e| e.challenged_by(&requirement))?;
-        if !requirement.is_met_by(&claims.scopes) {
+        let met = match principal.allowed_scopes() {
+            Some(allowed) => requirement.is_met_within(&claims.scopes, allowed),
+            None => requirement.is_met_by(&claims.scopes),
+        };
+        if !met {
             return Err(AuthError::InsufficientScope { challenge: Default::default() }.challenged_by(&requirement));
         }
         Ok(principal)
@@ -286,6 +317,24 @@ impl<'a> Requirement<'a> {
             .all(|layer| layer.own.iter().any(|alternative| alternative.iter().all(|scope| scope.is_held_by(granted))))
     }
 
+    /// Whether a token granted `granted`, of a principal still allowed `allowed`, meets every layer: a
+    /// scope counts when both hold it ([`Principal::allowed_scopes`]).
+    ///
+    /// ```
+    /// use scopes_runtime::{Requirement, Scope};
+    /// const ITEMS: Scope = Scope::new("items");
+    /// let requirement = Requirement::new(&[&[ITEMS]]);
+    /// assert!(requirement.is_met_within(&["items"], &["me", "items"]));
+    /// assert!(!requirement.is_met_within(&["items"], &["me"]));
+    /// ```
+    pub fn is_met_within<T: AsRef<str>, A: AsRef<str>>(&self, granted: &[T], allowed: &[A]) -> bool {
+        self.layers().all(|layer| {
+            layer.own.iter().any(|alternative| {
+                alternative.iter().all(|scope| scope.is_held_by(granted) && scope.is_held_by(allowed))
+            })
+        })
+    }
+
     /// The scope sets that would each meet the whole requirement, outermost layer first within each: see
     /// [`alternatives_of`].
     pub fn alternatives(&self) -> Vec<Vec<&'static str>> {
@@ -398,6 +447,17 @@ mod tests {
         assert!(requirement.is_met_by(&["admin"]));
         assert!(requirement.is_met_by(&["me"]));
         assert!(!requirement.is_met_by(&["items"]));
+    }
+
+    #[test]
+    fn within_allowed_scopes_a_scope_counts_only_when_both_hold_it() {
+        let requirement = Requirement::new(&[&[ME_UNDER_ADMIN]]);
+        // The token's `admin` holds `me`, and so does the account's `me`.
+        assert!(requirement.is_met_within(&["admin"], &["me"]));
+        // The account lost `me` (and `admin`): the token's `admin` no longer holds it.
+        assert!(!requirement.is_met_within(&["admin"], &["items"]));
+        // The account's `admin` holds `me`, which the token must still grant.
+        assert!(!requirement.is_met_within(&["items"], &["admin"]));
     }
 
     #[test]

@@ -206,7 +206,8 @@ pub use registry::{Registry, Scope};
 /// `tests/renamed` is such an app.
 pub use scopes_macros::requires;
 pub use store::{
-    Account, AccountStore, MemoryStore, NewRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy, StoreError,
+    Account, AccountStore, MemoryStore, NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome,
+    RefreshPolicy, Revoked, StoreError,
 };
 #[cfg(feature = "sql")]
 pub use store::{Migrated, SqlOptions, SqlStore};
@@ -279,4 +280,6 @@ pub use scopes_macros::registry;
 pub use verifying::authority::{Authority, KeyError};
 pub use verifying::claims::{ClaimFormat, Claims};
 pub use verifying::verifier::TokenError;
-pub use verifying::{KeyRefresh, KeySet, KeySetError, Provider, ProviderError, ProviderMetadata, ScopeClaim};
+pub use verifying::{
+    KeyRefresh, KeySet, KeySetError, Provider, ProviderError, ProviderMetadata, Revocations, ScopeClaim,
+};

@@ -4,6 +4,7 @@
 //! declare their own registry.
 
 pub mod cases;
+pub mod cli;
 pub mod logins;
 pub mod minimal;
 pub mod postgres;

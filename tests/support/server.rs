@@ -34,8 +34,27 @@ pub struct RunningDemo {
     pub base: String,
     /// What it logged up to its "listening" line.
     pub log: Vec<String>,
+    /// What it logs after.
+    later: std::sync::Mutex<mpsc::Receiver<String>>,
     /// Where its default database is; removed after the process is gone (fields drop after `drop`).
     _database: tempfile::TempDir,
+}
+
+impl RunningDemo {
+    /// The first line it logged after its "listening" line, and not read by an earlier call, that contains
+    /// `text`, waiting for it up to `timeout`.
+    pub fn wait_for_log(&self, text: &str, timeout: Duration) -> Option<String> {
+        let lines = self.later.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            match lines.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return Some(line),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
 }
 
 impl Drop for RunningDemo {
@@ -71,9 +90,10 @@ pub fn start_demo_at(bind: &str, secret: Option<&str>, args: &[&str]) -> Running
     }
     let child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("the demo starts");
     // Owned by the guard from here on, so any failure below still kills the process.
-    let mut demo = RunningDemo { child, base: String::new(), log: Vec::new(), _database: database };
-    let stdout = demo.child.stdout.take().expect("piped stdout");
     let (lines_tx, lines) = mpsc::channel();
+    let later = std::sync::Mutex::new(lines);
+    let mut demo = RunningDemo { child, base: String::new(), log: Vec::new(), later, _database: database };
+    let stdout = demo.child.stdout.take().expect("piped stdout");
     std::thread::spawn(move || {
         // Read to the end even when nobody listens any more: a full pipe would stall the demo's logging.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -81,7 +101,8 @@ pub fn start_demo_at(bind: &str, secret: Option<&str>, args: &[&str]) -> Running
         }
     });
     while demo.base.is_empty() {
-        let line = lines.recv_timeout(Duration::from_secs(30)).expect("the demo logs its address within 30 s");
+        let line = demo.later.lock().expect("one reader").recv_timeout(Duration::from_secs(30));
+        let line = line.expect("the demo logs its address within 30 s");
         if let Some(address) = line.split("listening on ").nth(1) {
             demo.base = address.trim().to_owned();
         }

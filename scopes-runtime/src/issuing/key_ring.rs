@@ -6,7 +6,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -115,7 +115,9 @@ impl KeyRing {
             token_lifetime,
             reloading: tokio::sync::Mutex::new(None),
         });
-        tokio::spawn(keep_fresh(Arc::downgrade(&shared), reload_every.max(Duration::from_millis(100))));
+        let reload = async |shared| KeyRing { shared }.reload().await;
+        let every = reload_every.max(Duration::from_millis(100));
+        tokio::spawn(crate::store::reload_while_held(Arc::downgrade(&shared), every, "the signing keys", reload));
         Ok(KeyRing { shared })
     }
 
@@ -212,17 +214,6 @@ impl Ring {
             }
         }
         Ok(Ring { signers, verifying, jwks })
-    }
-}
-
-/// Reloads the ring every `every` while it lives; a failed reload keeps the keys in hand.
-async fn keep_fresh(shared: Weak<Shared>, every: Duration) {
-    loop {
-        tokio::time::sleep(every).await;
-        let Some(shared) = shared.upgrade() else { return };
-        if let Err(error) = (KeyRing { shared }).reload().await {
-            tracing::warn!(%error, "reloading the signing keys failed; keeping those in hand");
-        }
     }
 }
 

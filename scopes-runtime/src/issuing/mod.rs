@@ -246,7 +246,7 @@ impl TokenEndpoint {
     ) -> Response {
         let answered = match request.into() {
             TokenRequest::Password(form) => self.try_grant(client, form, store).await,
-            TokenRequest::Refresh(form) => self.try_refresh(form, store).await,
+            TokenRequest::Refresh(form) => self.try_refresh(client, form, store).await,
         };
         let response = match answered {
             Ok(token) => Json(token).into_response(),
@@ -308,13 +308,15 @@ impl TokenEndpoint {
             .into_iter()
             .filter(|scope| self.registry.scope(scope).is_some_and(|scope| scope.is_held_by(&account.allowed_scopes)))
             .collect();
-        let access_token = self.authority.issue(&account.username, &granted)?;
-        let response = TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted);
         if store.keeps_refresh_tokens() && !account.disabled {
-            let refresh_token = self.start_refresh_family(store, &account.username, &granted).await?;
+            // The family first: the access token names it (`sid`), so that revoking it ends both.
+            let (refresh_token, family) = self.start_refresh_family(store, &account.username, &granted).await?;
+            let access_token = self.authority.issue_in_session(&account.username, &granted, Some(&family))?;
+            let response = TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted);
             return Ok(response.with_refresh_token(refresh_token));
         }
-        Ok(response)
+        let access_token = self.authority.issue(&account.username, &granted)?;
+        Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted))
     }
 
     /// The requested scopes that are declared, each once, in the order asked. Read strictly, an undeclared

@@ -9,49 +9,85 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::TokenEndpoint;
 use super::form::no_store;
-use super::random::{random_text, token_hash};
+use super::random::{digest_hex, random_bytes, token_hash};
 use super::signing_keys::unix_now;
+use super::{ClientAddress, TokenEndpoint};
 use crate::{
-    AccountStore, AuthError, NewRefreshToken, RefreshOutcome, RefreshRequestForm, RevocationRequest, TokenResponse,
+    AccountStore, AuthError, NewRefreshToken, PresentedRefreshToken, RefreshOutcome, RefreshRequestForm,
+    RevocationRequest, TokenResponse,
 };
 
-/// A new opaque refresh token and its hash.
-fn new_refresh_token() -> Result<(String, String), AuthError> {
-    let token = random_text::<32>().ok_or_else(|| AuthError::Internal("no randomness for a refresh token".into()))?;
-    let hash = token_hash(&token);
-    Ok((token, hash))
+/// Bytes of a refresh token: its family's id, then its own secret.
+const FAMILY_ID_BYTES: usize = 16;
+const TOKEN_BYTES: usize = 32;
+
+/// A refresh token: the family's id followed by 16 fresh random bytes, base64url (43 characters); and how
+/// the store knows it.
+fn new_refresh_token(family_id: &[u8; FAMILY_ID_BYTES]) -> Result<(String, PresentedRefreshToken), AuthError> {
+    let secret = random_bytes::<FAMILY_ID_BYTES>()
+        .ok_or_else(|| AuthError::Internal("no randomness for a refresh token".into()))?;
+    let mut bytes = [0u8; TOKEN_BYTES];
+    bytes[..FAMILY_ID_BYTES].copy_from_slice(family_id);
+    bytes[FAMILY_ID_BYTES..].copy_from_slice(&secret);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let known = presented(&token);
+    Ok((token, known))
+}
+
+/// A presented refresh token's hash and the key of the family it names (none for a token of another shape,
+/// which then matches no family).
+fn presented(token: &str) -> PresentedRefreshToken {
+    let decoded = URL_SAFE_NO_PAD.decode(token).ok().filter(|bytes| bytes.len() == TOKEN_BYTES);
+    let family = decoded.map(|bytes| digest_hex(&bytes[..FAMILY_ID_BYTES])).unwrap_or_default();
+    PresentedRefreshToken { hash: token_hash(token), family }
+}
+
+/// A family's key as logs show it: enough to tell families apart, not the whole key.
+fn family_in_logs(family: &str) -> &str {
+    family.get(..16).unwrap_or(family)
 }
 
 impl TokenEndpoint {
-    /// Starts a refresh-token family for `username`'s login granting `scopes`; the token to hand out.
+    /// Starts a refresh-token family for `username`'s login granting `scopes`; the token to hand out, and
+    /// the family's key (the access tokens issued from the family carry it as `sid`).
     pub(super) async fn start_refresh_family<S: AccountStore>(
         &self,
         store: &S,
         username: &str,
         scopes: &[&str],
-    ) -> Result<String, AuthError> {
-        let (token, hash) = new_refresh_token()?;
-        let family = random_text::<16>().ok_or_else(|| AuthError::Internal("no randomness for a family".into()))?;
+    ) -> Result<(String, String), AuthError> {
+        let family_id = random_bytes::<FAMILY_ID_BYTES>()
+            .ok_or_else(|| AuthError::Internal("no randomness for a family".into()))?;
+        let (token, known) = new_refresh_token(&family_id)?;
         let now = unix_now();
         let family_expires_at = now.saturating_add(self.refresh.family_lifetime.as_secs());
         let new = NewRefreshToken {
-            hash,
-            family,
+            hash: known.hash,
+            family: known.family.clone(),
             username: username.to_owned(),
             scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
             expires_at: now.saturating_add(self.refresh.lifetime.as_secs()).min(family_expires_at),
             family_expires_at,
         };
-        store.add_refresh_token(&new).await?;
-        Ok(token)
+        store.add_refresh_token(&new, &self.refresh).await?;
+        Ok((token, known.family))
+    }
+
+    /// Records that the family `family` is revoked, so that this replica refuses its access tokens at once.
+    fn family_revoked(&self, family: &str) {
+        if let Some(revocations) = self.authority.revocations() {
+            revocations.add_family(family);
+        }
     }
 
     /// The refresh-token grant.
     pub(super) async fn try_refresh<S: AccountStore>(
         &self,
+        client: ClientAddress,
         form: RefreshRequestForm,
         store: &S,
     ) -> Result<TokenResponse, AuthError> {
@@ -59,19 +95,31 @@ impl TokenEndpoint {
             return Err(AuthError::UnsupportedGrantType);
         }
         let requested = form.scopes().map(|scopes| self.declared(scopes)).transpose()?;
-        let presented = token_hash(&form.refresh_token);
+        let presented = presented(&form.refresh_token);
         let now = unix_now();
+        let client = client.0.map(|address| address.to_string()).unwrap_or_else(|| "unknown".into());
+        let replayed = |username: &str| {
+            self.family_revoked(&presented.family);
+            tracing::warn!(
+                user = %username,
+                family = %family_in_logs(&presented.family),
+                %client,
+                "a refresh token that is no longer current was presented: its family is revoked (a replay, or two \
+                 uses at once)"
+            );
+            AuthError::InvalidRefreshToken
+        };
         // Everything that can refuse is checked before the token is used up, so a refusal (or an outage)
         // costs the client nothing: the rotation is the last call to the store.
-        let Some(grant) = store.find_refresh_token(&presented, now).await? else {
-            // Unknown, expired, revoked, or used: the rotation tells a reuse apart and revokes its family.
-            return match store.rotate_refresh_token(&presented, "", now, self.refresh.lifetime).await? {
-                RefreshOutcome::Reused => {
-                    tracing::warn!("a used refresh token was presented again: its family is revoked");
-                    Err(AuthError::InvalidRefreshToken)
-                }
+        let Some(grant) = store.find_refresh_token(&presented.hash, now).await? else {
+            // Unknown, expired, revoked, or not the current one: the rotation tells a reuse apart and
+            // revokes its family.
+            return match store.rotate_refresh_token(&presented, "", now, &self.refresh).await? {
+                RefreshOutcome::Reused { username } => Err(replayed(&username)),
                 RefreshOutcome::Invalid => Err(AuthError::InvalidRefreshToken),
-                RefreshOutcome::Rotated => Err(AuthError::Internal("a refresh token became current".into())),
+                RefreshOutcome::Throttled | RefreshOutcome::Rotated => {
+                    Err(AuthError::Internal("a refresh token became current".into()))
+                }
             };
         };
         if let Some(beyond) =
@@ -84,20 +132,30 @@ impl TokenEndpoint {
             _ => {
                 // Revoked with the user (or removed with them); revoking again makes sure.
                 store.revoke_refresh_family(&presented, now).await?;
+                self.family_revoked(&grant.family);
                 return Err(AuthError::InvalidRefreshToken);
             }
         };
-        let (token, replacement) = new_refresh_token()?;
-        match store.rotate_refresh_token(&presented, &replacement, now, self.refresh.lifetime).await? {
-            RefreshOutcome::Rotated => {}
-            RefreshOutcome::Reused => {
-                tracing::warn!("a refresh token was used twice at once: its family is revoked");
-                return Err(AuthError::InvalidRefreshToken);
+        let family_id = URL_SAFE_NO_PAD
+            .decode(&form.refresh_token)
+            .ok()
+            .and_then(|bytes| <[u8; FAMILY_ID_BYTES]>::try_from(bytes.get(..FAMILY_ID_BYTES)?).ok());
+        // A family carried over from before tokens named their family gets an id now (its key stays).
+        let family_id = match family_id.filter(|_| presented.family == grant.family) {
+            Some(id) => id,
+            None => random_bytes::<FAMILY_ID_BYTES>().ok_or_else(|| AuthError::Internal("no randomness".into()))?,
+        };
+        let (token, replacement) = new_refresh_token(&family_id)?;
+        let scopes = match store.rotate_refresh_token(&presented, &replacement.hash, now, &self.refresh).await? {
+            // A family's user and scopes never change: what was read before the rotation is what it rotated.
+            RefreshOutcome::Rotated => grant.scopes,
+            RefreshOutcome::Reused { username } => return Err(replayed(&username)),
+            RefreshOutcome::Throttled => {
+                tracing::info!(user = %grant.username, family = %family_in_logs(&grant.family), %client, "refresh refused: the family's rotations this minute are used up");
+                return Err(AuthError::TooManyRequests { retry_after: std::time::Duration::from_secs(60) });
             }
             RefreshOutcome::Invalid => return Err(AuthError::InvalidRefreshToken),
-        }
-        // A family's user and scopes never change: what was read before the rotation is what it rotated.
-        let scopes = grant.scopes;
+        };
         // The same scopes as before unless fewer were asked for, and never one the user has lost since.
         let asked: Vec<&str> = match &requested {
             Some(requested) => requested.clone(),
@@ -108,23 +166,43 @@ impl TokenEndpoint {
             .filter(|scope| scopes.iter().any(|granted| granted == scope))
             .filter(|scope| self.registry.scope(scope).is_some_and(|scope| scope.is_held_by(&account.allowed_scopes)))
             .collect();
-        let access_token = self.authority.issue(&account.username, &granted)?;
+        let access_token = self.authority.issue_in_session(&account.username, &granted, Some(&grant.family))?;
         Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted).with_refresh_token(token))
     }
 
-    /// Revokes the refresh token of `request`, and its whole family (RFC 7009 §2). An unknown token, or an
-    /// access token (which lives until it expires: keep their lifetime short), is answered 200 as well, as
-    /// the RFC says; a store that cannot answer is 503. Answers in the authority's style, `no-store`.
+    /// Revokes the token of `request` (RFC 7009 §2): a refresh token's whole family, and with it the access
+    /// tokens issued from that family; an access token this authority issued with a `jti`
+    /// ([`Authority::with_token_ids`](crate::Authority::with_token_ids)), by that `jti`, until it expires.
+    /// Both are refused at once by this replica and, through the store, by the others at their next reload
+    /// of the authority's [`Revocations`](crate::Revocations). An unknown token is answered 200 as well,
+    /// as the RFC says; a store that cannot answer is 503. Answers in the authority's style, `no-store`.
     pub async fn revoke<S: AccountStore>(&self, request: RevocationRequest, store: &S) -> Response {
-        let revoked = if store.keeps_refresh_tokens() {
-            store.revoke_refresh_family(&token_hash(&request.token), unix_now()).await
-        } else {
-            Ok(false)
-        };
+        let revoked = if store.keeps_refresh_tokens() { self.try_revoke(&request.token, store).await } else { Ok(()) };
         let response = match revoked {
-            Ok(_) => (StatusCode::OK, Json(serde_json::json!({}))).into_response(),
+            Ok(()) => (StatusCode::OK, Json(serde_json::json!({}))).into_response(),
             Err(error) => self.authority.refuse(&AuthError::from(error)),
         };
         no_store(response)
+    }
+
+    async fn try_revoke<S: AccountStore>(&self, token: &str, store: &S) -> Result<(), crate::StoreError> {
+        // An access token is a JWT (three dot-separated parts); a refresh token never has a dot.
+        if token.contains('.') {
+            let Ok(claims) = self.authority.verify(token) else { return Ok(()) };
+            if let Ok(Some(jti)) = claims.claim::<String>("jti") {
+                store.revoke_access_token(&jti, claims.exp).await?;
+                if let Some(revocations) = self.authority.revocations() {
+                    revocations.add_access_token(&jti);
+                }
+                tracing::info!(user = %claims.sub, "an access token was revoked");
+            }
+            return Ok(());
+        }
+        let presented = presented(token);
+        if store.revoke_refresh_family(&presented, unix_now()).await? {
+            self.family_revoked(&presented.family);
+            tracing::info!(family = %family_in_logs(&presented.family), "a refresh-token family was revoked");
+        }
+        Ok(())
     }
 }

@@ -58,8 +58,23 @@ impl Authority {
 
     /// Issues a token for `subject` granting `scopes`, expiring after the token lifetime.
     pub fn issue<T: AsRef<str>>(&self, subject: &str, scopes: &[T]) -> Result<String, AuthError> {
+        self.issue_in_session(subject, scopes, None)
+    }
+
+    /// Issues a token as [`issue`](Self::issue) does, naming the refresh-token family it was issued from
+    /// (its key, as `sid`), so that revoking the family refuses it too.
+    pub(crate) fn issue_in_session<T: AsRef<str>>(
+        &self,
+        subject: &str,
+        scopes: &[T],
+        session: Option<&str>,
+    ) -> Result<String, AuthError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| AuthError::Internal(e.to_string()))?;
-        self.sign(&Claims::new(subject, scopes.iter().map(AsRef::as_ref), (now + self.lifetime()).as_secs()))
+        let mut claims = Claims::new(subject, scopes.iter().map(AsRef::as_ref), (now + self.lifetime()).as_secs());
+        if let Some(session) = session {
+            claims.extra.insert("sid".into(), session.into());
+        }
+        self.sign(&claims)
     }
 
     /// Signs arbitrary claims, in the configured claim format and with the configured `iss` and `aud`

@@ -18,7 +18,7 @@ mod refresh;
 mod sql;
 
 pub use memory::MemoryStore;
-pub use refresh::{NewRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy};
+pub use refresh::{NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy, Revoked};
 #[cfg(feature = "sql")]
 pub use sql::{Migrated, SqlOptions, SqlStore};
 
@@ -47,6 +47,9 @@ pub struct Account {
     pub full_name: Option<String>,
     /// The user's e-mail address, if known.
     pub email: Option<String>,
+    /// When the account was made, in Unix seconds (0 when unknown): a token issued before it was issued to
+    /// an earlier account of the same name, and [`admits`](Self::admits) refuses it.
+    pub created_at: u64,
 }
 
 impl Account {
@@ -59,6 +62,31 @@ impl Account {
             disabled: false,
             full_name: None,
             email: None,
+            created_at: 0,
+        }
+    }
+
+    /// Whether a verified token for this account is still good as the account is now: refused
+    /// ([`AuthError::invalid_token`]) when its `iat` is before the account was made (the name was removed
+    /// and given to someone else since). A token without `iat` (the seed's) cannot say, and passes.
+    ///
+    /// ```
+    /// use scopes_runtime::{Account, Claims};
+    /// let account = Account { created_at: 1_000, ..Account::new("x", "$argon2id$...") };
+    /// let mut claims = Claims::new("x", ["me"], 5_000);
+    /// claims.extra.insert("iat".into(), 999.into());
+    /// assert!(account.admits(&claims).is_err());
+    /// claims.extra.insert("iat".into(), 1_000.into());
+    /// assert!(account.admits(&claims).is_ok());
+    /// ```
+    pub fn admits(&self, claims: &crate::Claims) -> Result<(), AuthError> {
+        let issued_at = claims.extra.get("iat").and_then(serde_json::Value::as_f64);
+        match issued_at {
+            Some(issued_at) if issued_at < self.created_at as f64 => {
+                tracing::debug!(sub = %claims.sub, "a token issued before its account was made is refused");
+                Err(AuthError::invalid_token())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -78,6 +106,7 @@ impl fmt::Debug for Account {
             .field("disabled", &self.disabled)
             .field("full_name", &self.full_name)
             .field("email", &self.email)
+            .field("created_at", &self.created_at)
             .finish()
     }
 }
@@ -108,6 +137,22 @@ impl From<StoreError> for AuthError {
                 AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER }
             }
             error => AuthError::Internal(error.to_string()),
+        }
+    }
+}
+
+/// Runs `reload` on what `shared` points to every `every`, for as long as something else holds it; a failed
+/// reload is logged, naming `what`, and what is in hand is kept. How the key ring and the revocations stay
+/// as fresh as the store.
+pub(crate) async fn reload_while_held<T, R>(shared: std::sync::Weak<T>, every: Duration, what: &str, reload: R)
+where
+    R: AsyncFn(Arc<T>) -> Result<(), StoreError>,
+{
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(shared) = shared.upgrade() else { return };
+        if let Err(error) = reload(shared).await {
+            tracing::warn!(%error, "reloading {what} failed; keeping those in hand");
         }
     }
 }
@@ -150,15 +195,21 @@ pub trait AccountStore: Send + Sync {
         false
     }
 
-    /// Adds `token`, the first of a new family (a login).
-    fn add_refresh_token(&self, token: &NewRefreshToken) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = token;
+    /// Adds `token`, the first of a new family (a login), and revokes the user's oldest live families
+    /// beyond [`RefreshPolicy::families_per_user`].
+    fn add_refresh_token(
+        &self,
+        token: &NewRefreshToken,
+        policy: &RefreshPolicy,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (token, policy);
         std::future::ready(Err(no_refresh_tokens()))
     }
 
-    /// The grant of the refresh token whose hash is `hash`, if it is current (not used, revoked or expired
-    /// at `now`, Unix seconds): read before [`rotate_refresh_token`](Self::rotate_refresh_token), so that a
-    /// request for more scopes, or a disabled user, is refused before the token is used up.
+    /// The grant of the refresh token whose hash is `hash`, if it is current (its family's current token,
+    /// neither expired at `now`, Unix seconds, nor revoked): read before
+    /// [`rotate_refresh_token`](Self::rotate_refresh_token), so that a request for more scopes, or a
+    /// disabled user, is refused before the token is used up.
     fn find_refresh_token(
         &self,
         hash: &str,
@@ -168,25 +219,47 @@ pub trait AccountStore: Send + Sync {
         std::future::ready(Err(no_refresh_tokens()))
     }
 
-    /// Uses the refresh token whose hash is `hash`, in one atomic step: when it is current, marks it used and
-    /// stores `replacement_hash` in its family (same user and scopes, expiring after `lifetime` or with its
-    /// family, whichever is first); when it was used already, revokes its whole family. Of two uses at once,
-    /// one rotates and the other finds it used.
+    /// Uses the `presented` refresh token, in one atomic step that no revocation of its family can
+    /// interleave with: when it is its family's current token, replaces it with `replacement_hash`
+    /// (expiring after the policy's lifetime or with its family, whichever is first), unless the family
+    /// has rotated [`rotations_per_minute`](RefreshPolicy::rotations_per_minute) times this minute
+    /// ([`RefreshOutcome::Throttled`]); when it is another token of its family, revokes the family. Of
+    /// two uses at once, one rotates and the other is a reuse.
     fn rotate_refresh_token(
         &self,
-        hash: &str,
+        presented: &PresentedRefreshToken,
         replacement_hash: &str,
         now: u64,
-        lifetime: Duration,
+        policy: &RefreshPolicy,
     ) -> impl Future<Output = Result<RefreshOutcome, StoreError>> + Send {
-        let _ = (hash, replacement_hash, now, lifetime);
+        let _ = (presented, replacement_hash, now, policy);
         std::future::ready(Err(no_refresh_tokens()))
     }
 
-    /// Revokes the family of the refresh token whose hash is `hash`, and says whether there was one.
-    fn revoke_refresh_family(&self, hash: &str, now: u64) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let _ = (hash, now);
+    /// Revokes the family of the `presented` refresh token (current or not), and says whether there was a
+    /// live one. Atomic with respect to rotations: once it returns, no token of the family is current.
+    fn revoke_refresh_family(
+        &self,
+        presented: &PresentedRefreshToken,
+        now: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (presented, now);
         std::future::ready(Err(no_refresh_tokens()))
+    }
+
+    /// Remembers that the access token whose `jti` is `jti` is revoked, until it expires at `expires_at`
+    /// (Unix seconds), for every replica to refuse it ([`Revocations`](crate::Revocations)).
+    fn revoke_access_token(&self, jti: &str, expires_at: u64) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (jti, expires_at);
+        std::future::ready(Err(no_refresh_tokens()))
+    }
+
+    /// What is revoked as of `now`: the `jti` of every revoked access token not yet expired, and the key of
+    /// every refresh-token family revoked at or after `families_since` (the access tokens issued from it
+    /// name it as their `sid`). A store that keeps no refresh tokens has none.
+    fn revocations(&self, now: u64, families_since: u64) -> impl Future<Output = Result<Revoked, StoreError>> + Send {
+        let _ = (now, families_since);
+        std::future::ready(Ok(Revoked::default()))
     }
 }
 

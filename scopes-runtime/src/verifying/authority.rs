@@ -13,6 +13,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 
 use super::claims::ClaimFormat;
 use super::providers::ProviderKeys;
+use super::revocations::Revocations;
 use super::ring_keys::RingKeys;
 use super::shared_secret::SharedSecret;
 use super::static_keys::StaticKeys;
@@ -79,6 +80,8 @@ struct Keys {
     /// Whether issued tokens carry `iat` and a `jti` (an issuer's, for its clients and verifiers); the
     /// seed's tokens carry neither.
     stamped: bool,
+    /// Tokens refused although they verify: revoked ones, and those of revoked refresh-token families.
+    revocations: Option<Revocations>,
     response_style: ResponseStyle,
     request_parsing: RequestParsing,
 }
@@ -119,6 +122,7 @@ impl Keys {
             issuer: None,
             audience: None,
             stamped: false,
+            revocations: None,
             response_style: ResponseStyle::default(),
             request_parsing: RequestParsing::default(),
         };
@@ -159,6 +163,8 @@ impl std::fmt::Debug for Authority {
             .field("claim_format", &self.keys.policy.claim_format)
             .field("issuer", &self.keys.issuer)
             .field("audience", &self.keys.audience)
+            .field("stamped", &self.keys.stamped)
+            .field("revocations", &self.keys.revocations)
             .field("response_style", &self.keys.response_style)
             .field("request_parsing", &self.keys.request_parsing)
             .finish()
@@ -541,12 +547,13 @@ impl Authority {
     /// and one whose `kid` they lack is refused where [`verify_async`](Self::verify_async) would fetch.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let policy = &self.keys.policy;
-        match &self.keys.verification {
+        let verified = match &self.keys.verification {
             Verification::Secret(secret) => secret.verify_now(token, policy),
             Verification::KeySet(keys) => keys.verify_now(token, policy),
             Verification::Providers(providers) => providers.verify_now(token, policy),
             Verification::Ring(ring) => ring.verify_now(token, policy),
-        }
+        };
+        verified.and_then(|claims| self.admit(claims))
     }
 
     /// As [`verify`](Self::verify), but with [providers](Self::from_providers) a token whose `kid` the keys
@@ -571,12 +578,76 @@ impl Authority {
     /// Verifies `token` at once, or starts a verification that may wait for a provider's keys.
     pub(crate) fn start_verifying<'a>(&'a self, token: &'a str) -> Verifying<'a> {
         let policy = &self.keys.policy;
-        match &self.keys.verification {
+        let verifying = match &self.keys.verification {
             Verification::Secret(secret) => secret.start_verifying(token, policy),
             Verification::KeySet(keys) => keys.start_verifying(token, policy),
             Verification::Providers(providers) => providers.start_verifying(token, policy),
             Verification::Ring(ring) => ring.start_verifying(token, policy),
+        };
+        match verifying {
+            Verifying::Done(verified) => Verifying::Done(verified.and_then(|claims| self.admit(claims))),
+            Verifying::Fetching(verifying) => {
+                Verifying::Fetching(Box::pin(async move { verifying.await.and_then(|claims| self.admit(claims)) }))
+            }
         }
+    }
+
+    /// What every verified token is held to beyond its signature and claims: not revoked
+    /// ([`with_revocations`](Self::with_revocations)).
+    fn admit(&self, claims: Claims) -> Result<Claims, TokenError> {
+        if let Some(revocations) = &self.keys.revocations
+            && revocations.refuses(&claims)
+        {
+            return Err(TokenError::Revoked);
+        }
+        Ok(claims)
+    }
+
+    /// Refuses tokens that `revocations` holds revoked (by `jti`) or issued from a revoked refresh-token
+    /// family (by `sid`), although they verify: what makes `/revoke` and a password change end access
+    /// tokens before they expire. A [`TokenEndpoint`](crate::TokenEndpoint) built on this authority records
+    /// what it revokes in them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scopes_runtime::{Authority, Revocations, Revoked};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let revocations = Revocations::load(|_| async { Ok(Revoked::default()) }, Duration::from_secs(1800), Duration::from_secs(5))
+    ///     .await
+    ///     .unwrap();
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap()
+    ///     .with_token_ids()
+    ///     .with_revocations(revocations.clone());
+    /// let token = authority.issue("johndoe", &["me"]).unwrap();
+    /// let jti = authority.verify(&token).unwrap().claim::<String>("jti").unwrap().unwrap();
+    /// revocations.add_access_token(&jti);
+    /// assert!(authority.verify(&token).is_err());
+    /// # }
+    /// ```
+    pub fn with_revocations(mut self, revocations: Revocations) -> Self {
+        Arc::make_mut(&mut self.keys).revocations = Some(revocations);
+        self
+    }
+
+    /// The revocations this authority refuses tokens by, if any.
+    pub fn revocations(&self) -> Option<&Revocations> {
+        self.keys.revocations.as_ref()
+    }
+
+    /// Stamps issued tokens with `iat` and a random 128-bit `jti`, as an issuer's are
+    /// ([`from_key_ring`](Self::from_key_ring)): what lets one access token be revoked, and an account
+    /// refuse tokens issued before it was made ([`Account::admits`](crate::Account::admits)). The seed's
+    /// tokens carry neither, so an HS256 authority does not by default.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_token_ids();
+    /// let claims = authority.verify(&authority.issue("johndoe", &["me"]).unwrap()).unwrap();
+    /// assert!(claims.extra.contains_key("jti") && claims.extra.contains_key("iat"));
+    /// ```
+    pub fn with_token_ids(mut self) -> Self {
+        Arc::make_mut(&mut self.keys).stamped = true;
+        self
     }
 
     /// Runs `sign` with the key that signs now, its algorithm and its `kid` (a ring's current key), unless

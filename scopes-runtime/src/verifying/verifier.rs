@@ -51,6 +51,10 @@ pub enum TokenError {
     /// Not a JWT: wrong segment count, bad base64, non-JSON header or payload.
     #[error("malformed token: {0}")]
     Malformed(String),
+    /// The token verifies, but was revoked (by its `jti`), or issued from a refresh-token family that
+    /// was (by its `sid`): a logout, a replayed refresh token, a password change.
+    #[error("the token was revoked")]
+    Revoked,
 }
 
 impl From<jsonwebtoken::errors::Error> for TokenError {

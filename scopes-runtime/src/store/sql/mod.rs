@@ -16,7 +16,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Error as SqlError, Row};
 
-use super::{Account, AccountStore, NewRefreshToken, RefreshGrant, RefreshOutcome, StoreError};
+use super::{
+    Account, AccountStore, NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy,
+    Revoked, StoreError,
+};
+use refresh_tokens::seconds;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -183,11 +187,14 @@ impl SqlStore {
 
     async fn insert(&self, account: &Account, if_absent: bool) -> Result<bool, StoreError> {
         let statement = if if_absent {
-            "INSERT INTO accounts (username, password_hash, disabled, full_name, email) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (username) DO NOTHING"
+            "INSERT INTO accounts (username, password_hash, disabled, full_name, email, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING"
         } else {
-            "INSERT INTO accounts (username, password_hash, disabled, full_name, email) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO accounts (username, password_hash, disabled, full_name, email, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)"
         };
+        // When it was made: tokens issued earlier name someone else who had the name (`Account::admits`).
+        let created_at = seconds(crate::issuing::signing_keys::unix_now());
         on_pool!(self, pool => {
             let mut transaction = pool.begin().await.map_err(store_error)?;
             let inserted = sqlx::query(statement)
@@ -196,6 +203,7 @@ impl SqlStore {
                 .bind(account.disabled)
                 .bind(&account.full_name)
                 .bind(&account.email)
+                .bind(created_at)
                 .execute(&mut *transaction)
                 .await;
             let inserted = match inserted {
@@ -241,30 +249,47 @@ impl SqlStore {
         })
     }
 
-    /// Disables or enables `username`. Disabling revokes their refresh tokens, in the same transaction.
+    /// Disables or enables `username`. Disabling ends their sessions: their refresh-token families are
+    /// revoked in the same transaction, and with them the access tokens issued from those families.
     pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), StoreError> {
         let statement = "UPDATE accounts SET disabled = $2 WHERE username = $1";
-        let revoke = "UPDATE refresh_tokens SET revoked_at = $2 WHERE username = $1 AND revoked_at IS NULL";
-        let now = i64::try_from(crate::issuing::signing_keys::unix_now()).unwrap_or(i64::MAX);
+        self.change_account(username, statement, AccountChange::Disabled(disabled)).await
+    }
+
+    /// Sets `username`'s password hash (a password change or reset), and ends their sessions: their
+    /// refresh-token families are revoked in the same transaction, and with them the access tokens issued
+    /// from those families (OAuth 2.0 Security BCP §4.14.2). Not for rehashing the same password under a
+    /// newer policy: that is [`AccountStore::replace_password_hash`], which keeps sessions.
+    pub async fn set_password_hash(&self, username: &str, hash: &str) -> Result<(), StoreError> {
+        let statement = "UPDATE accounts SET password_hash = $2 WHERE username = $1";
+        self.change_account(username, statement, AccountChange::PasswordHash(hash)).await
+    }
+
+    /// Runs `statement` (`$1` the username, `$2` the changed value) and, when the change ends the user's
+    /// sessions, revokes their live refresh-token families, in one transaction.
+    async fn change_account(
+        &self,
+        username: &str,
+        statement: &str,
+        change: AccountChange<'_>,
+    ) -> Result<(), StoreError> {
+        let ends_sessions = !matches!(change, AccountChange::Disabled(false));
+        let revoke = "UPDATE refresh_families SET revoked_at = $2 WHERE username = $1 AND revoked_at IS NULL";
+        let now = seconds(crate::issuing::signing_keys::unix_now());
         let changed = on_pool!(self, pool => {
             let mut transaction = pool.begin().await.map_err(store_error)?;
-            let done = sqlx::query(statement).bind(username).bind(disabled).execute(&mut *transaction).await;
+            let query = sqlx::query(statement).bind(username);
+            let query = match change {
+                AccountChange::Disabled(disabled) => query.bind(disabled),
+                AccountChange::PasswordHash(hash) => query.bind(hash),
+            };
+            let done = query.execute(&mut *transaction).await;
             let changed = done.map(|done| done.rows_affected()).map_err(store_error)?;
-            if disabled {
+            if ends_sessions {
                 sqlx::query(revoke).bind(username).bind(now).execute(&mut *transaction).await.map_err(store_error)?;
             }
             transaction.commit().await.map_err(store_error)?;
             Ok(changed)
-        })?;
-        known(username, changed)
-    }
-
-    /// Sets `username`'s password hash.
-    pub async fn set_password_hash(&self, username: &str, hash: &str) -> Result<(), StoreError> {
-        let statement = "UPDATE accounts SET password_hash = $2 WHERE username = $1";
-        let changed = on_pool!(self, pool => {
-            let done = sqlx::query(statement).bind(username).bind(hash).execute(pool).await;
-            done.map(|done| done.rows_affected()).map_err(store_error)
         })?;
         known(username, changed)
     }
@@ -365,8 +390,8 @@ impl AccountStore for SqlStore {
         true
     }
 
-    async fn add_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StoreError> {
-        self.insert_refresh_token(token).await
+    async fn add_refresh_token(&self, token: &NewRefreshToken, policy: &RefreshPolicy) -> Result<(), StoreError> {
+        self.insert_refresh_family(token, policy).await
     }
 
     async fn find_refresh_token(&self, hash: &str, now: u64) -> Result<Option<RefreshGrant>, StoreError> {
@@ -375,20 +400,35 @@ impl AccountStore for SqlStore {
 
     async fn rotate_refresh_token(
         &self,
-        hash: &str,
+        presented: &PresentedRefreshToken,
         replacement_hash: &str,
         now: u64,
-        lifetime: Duration,
+        policy: &RefreshPolicy,
     ) -> Result<RefreshOutcome, StoreError> {
-        self.use_refresh_token(hash, replacement_hash, now, lifetime).await
+        self.rotate_refresh_family(presented, replacement_hash, now, policy).await
     }
 
-    async fn revoke_refresh_family(&self, hash: &str, now: u64) -> Result<bool, StoreError> {
-        self.revoke_family_of(hash, now).await
+    async fn revoke_refresh_family(&self, presented: &PresentedRefreshToken, now: u64) -> Result<bool, StoreError> {
+        self.revoke_refresh_family_of(presented, now).await
+    }
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: u64) -> Result<(), StoreError> {
+        self.revoke_access_token_by_id(jti, expires_at).await
+    }
+
+    async fn revocations(&self, now: u64, families_since: u64) -> Result<Revoked, StoreError> {
+        self.current_revocations(now, families_since).await
     }
 }
 
-const SELECT_ACCOUNTS: &str = "SELECT a.username, a.password_hash, a.disabled, a.full_name, a.email, s.scope \
+/// A change of one account column.
+#[derive(Clone, Copy)]
+enum AccountChange<'a> {
+    Disabled(bool),
+    PasswordHash(&'a str),
+}
+
+const SELECT_ACCOUNTS: &str = "SELECT a.username, a.password_hash, a.disabled, a.full_name, a.email, a.created_at, s.scope \
                                FROM accounts a LEFT JOIN account_scopes s ON s.username = a.username";
 
 /// An account's columns, without its scopes.
@@ -397,8 +437,10 @@ where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database>,
     for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'c> &'c str: sqlx::ColumnIndex<R>,
 {
+    let created_at: i64 = row.try_get("created_at").map_err(store_error)?;
     Ok(Account {
         username: row.try_get("username").map_err(store_error)?,
         password_hash: row.try_get("password_hash").map_err(store_error)?,
@@ -406,6 +448,7 @@ where
         full_name: row.try_get("full_name").map_err(store_error)?,
         email: row.try_get("email").map_err(store_error)?,
         allowed_scopes: Vec::new(),
+        created_at: u64::try_from(created_at).unwrap_or(0),
     })
 }
 
