@@ -251,7 +251,7 @@ fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_acr
         let (status, listed) = keys(&database, &["list"]);
         assert_eq!(status, 0);
         let line = |kid: &str| listed.lines().find(|line| line.starts_with(kid)).unwrap_or_default().to_owned();
-        assert!(line(&old_kid).contains("published until"), "{listed}");
+        assert!(line(&old_kid).contains("no longer signs; trusted until"), "{listed}");
         assert!(line(&new_kid).contains("current"), "{listed}");
 
         // A third demo, a resource server finding the keys through the first's discovery document.

@@ -73,8 +73,10 @@ pub enum KeysCommand {
         #[arg(long)]
         alg: Option<SigningAlgorithm>,
         /// Seconds until the new key signs: verifiers that cache the key set (a minute, as it is served)
-        /// fetch it before its first token. 0 switches at once and erases the old private half now, for a
-        /// key that may have leaked. Replicas must have reloaded the keys (`--key-reload-secs`) by then.
+        /// fetch it before its first token. 0 is for a key that may have leaked: the new key signs at once,
+        /// and the key that was signing (and any key that was to sign next) is revoked: unpublished, its
+        /// private half erased, and every token it signed refused by each replica at its next key reload
+        /// (`--key-reload-secs`), which logs everyone out.
         #[arg(long, default_value_t = DEFAULT_ACTIVATION_SECS)]
         activate_in: u64,
     },
@@ -180,6 +182,24 @@ async fn execute_keys(store: &SqlStore, command: KeysCommand, out: &mut dyn Writ
             };
             let new = store.rotate_signing_key(algorithm, std::time::Duration::from_secs(activate_in)).await?;
             let from = if activate_in == 0 { "now".to_owned() } else { date(new.activates_at()) };
+            if activate_in == 0 {
+                let revoked: Vec<&str> = keys
+                    .iter()
+                    .filter(|key| {
+                        key.revoked_at().is_none() && key.superseded_at().is_none_or(|at| at > new.created_at())
+                    })
+                    .map(SigningKey::kid)
+                    .collect();
+                let revoked = if revoked.is_empty() { "no key".to_owned() } else { revoked.join(", ") };
+                return writeln!(
+                    out,
+                    "emergency rotation: {algorithm} key {} signs from now; revoked {revoked}: no longer published, \
+                     and every token it signed is refused by each replica at its next key reload (everyone holding \
+                     one logs in again)",
+                    new.kid()
+                )
+                .map_err(|error| CliError::Failed(format!("writing the output: {error}")));
+            }
             match current {
                 Some(old) => format!(
                     "rotated: {algorithm} key {} is published and signs from {from}; {} signs until then and \
@@ -197,14 +217,22 @@ async fn execute_keys(store: &SqlStore, command: KeysCommand, out: &mut dyn Writ
                 .iter()
                 .map(|key| {
                     let published_until = key.published_until(Authority::DEFAULT_TOKEN_LIFETIME);
-                    let state = match (key.activates_at(), key.superseded_at(), published_until) {
-                        (activates, _, _) if now < activates => format!("published; signs from {}", date(activates)),
-                        (_, None, _) => "current: signs and is published".to_owned(),
-                        (_, Some(superseded), Some(until)) if now < superseded => {
-                            format!("signs until {}; published until {}", date(superseded), date(until))
+                    // What a verifier does with its tokens: trusted while it is published.
+                    let state = match (key.revoked_at(), key.activates_at(), key.superseded_at(), published_until) {
+                        (Some(revoked), ..) => {
+                            format!("revoked {}: not trusted, its tokens are refused", date(revoked))
                         }
-                        (_, _, Some(until)) if now < until => format!("published until {}", date(until)),
-                        (_, _, until) => format!("retired {}", until.map(date).unwrap_or_default()),
+                        (None, activates, _, _) if now < activates => {
+                            format!("published, trusted; signs from {}", date(activates))
+                        }
+                        (None, _, None, _) => "current: signs; trusted".to_owned(),
+                        (None, _, Some(superseded), Some(until)) if now < superseded => {
+                            format!("signs until {}; trusted until {}", date(superseded), date(until))
+                        }
+                        (None, _, _, Some(until)) if now < until => {
+                            format!("no longer signs; trusted until {} for its tokens", date(until))
+                        }
+                        (None, _, _, until) => format!("retired {}: not trusted", until.map(date).unwrap_or_default()),
                     };
                     [key.kid().to_owned(), key.algorithm().to_string(), date(key.created_at()), state]
                 })

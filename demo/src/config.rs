@@ -20,9 +20,14 @@ pub struct Config {
     pub bind: SocketAddr,
 
     /// Secret that signs and verifies tokens, at least 32 bytes. Without one, a random secret is generated
-    /// and tokens do not survive a restart.
+    /// and tokens do not survive a restart. Prefer `DEMO_SECRET_KEY` or `--secret-key-file`: a command
+    /// line is readable by every local user (`/proc/PID/cmdline`), so given here it is logged as a warning.
     #[arg(long, env = "DEMO_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<SecretKey>,
+
+    /// A file holding the secret (its first line; readable by the server's user only, ideally 0600).
+    #[arg(long, env = "DEMO_SECRET_KEY_FILE", conflicts_with = "secret_key")]
+    pub secret_key_file: Option<std::path::PathBuf>,
 
     /// Sign tokens with a key pair instead of the secret: `ES256`, `EdDSA` or `RS256`. The key is made at the
     /// first start and kept in the database (`--database-url`), shared by every replica using it, and
@@ -105,6 +110,16 @@ impl fmt::Debug for ServiceUrl {
                 write!(f, "ServiceUrl({scheme}://<redacted>@{host})")
             }
             _ => write!(f, "ServiceUrl({})", self.0),
+        }
+    }
+}
+
+impl ServiceUrl {
+    /// Whether it carries a password (`scheme://user:password@host`).
+    pub fn has_password(&self) -> bool {
+        match self.0.split_once("://").and_then(|(_, rest)| rest.split_once('@')) {
+            Some((credentials, _)) => credentials.contains(':'),
+            None => false,
         }
     }
 }
@@ -212,16 +227,56 @@ pub enum Command {
 }
 
 impl Config {
-    /// The configured secret, or a fresh random one (hex, 32 bytes of entropy) and `true`.
-    pub fn secret_or_random(&self) -> (String, bool) {
-        match &self.secret_key {
+    /// The flags of this process (its arguments and environment), and a warning for each secret given on
+    /// its command line, where every local user can read it: the signing secret, and a password inside
+    /// `--database-url` or `--redis-url`. Log them once logging is set up.
+    pub fn from_process() -> (Config, Vec<String>) {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Config::command().get_matches();
+        let config = Config::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+        let on_command_line = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        let mut warnings = Vec::new();
+        if on_command_line("secret_key") {
+            warnings.push(
+                "--secret-key on the command line is readable by every local user (/proc/PID/cmdline, ps): \
+                 give it in DEMO_SECRET_KEY or a file named by --secret-key-file"
+                    .to_owned(),
+            );
+        }
+        for (id, flag, variable, url) in [
+            ("database_url", "--database-url", "DEMO_DATABASE_URL", Some(&config.database_url)),
+            ("redis_url", "--redis-url", "DEMO_REDIS_URL", config.redis_url.as_ref()),
+        ] {
+            if on_command_line(id) && url.is_some_and(ServiceUrl::has_password) {
+                warnings.push(format!(
+                    "{flag} holds a password, which on the command line every local user can read \
+                     (/proc/PID/cmdline, ps): give the URL in {variable} instead"
+                ));
+            }
+        }
+        (config, warnings)
+    }
+
+    /// The configured secret (from `--secret-key`, `DEMO_SECRET_KEY` or the first line of
+    /// `--secret-key-file`), or a fresh random one (hex, 32 bytes of entropy) and `true`.
+    pub fn secret_or_random(&self) -> Result<(String, bool), String> {
+        if let Some(path) = &self.secret_key_file {
+            let read = std::fs::read_to_string(path)
+                .map_err(|error| format!("--secret-key-file {}: {error}", path.display()))?;
+            let secret = read.lines().next().unwrap_or_default().to_owned();
+            if secret.is_empty() {
+                return Err(format!("--secret-key-file {}: the first line is empty", path.display()));
+            }
+            return Ok((secret, false));
+        }
+        Ok(match &self.secret_key {
             Some(secret) => (secret.0.clone(), false),
             None => {
                 let mut bytes = [0u8; 32];
                 rand::rng().fill_bytes(&mut bytes);
                 (bytes.iter().map(|b| format!("{b:02x}")).collect(), true)
             }
-        }
+        })
     }
 }
 
@@ -245,6 +300,31 @@ mod tests {
         let config = Config::parse_from(["demo", "--redis-url", "redis://:hunter2@cache:6379/"]);
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2") && printed.contains("redis://<redacted>@cache:6379/"), "{printed}");
+    }
+
+    #[test]
+    fn a_secret_is_read_from_the_first_line_of_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "a-very-secret-signing-key-of-32-bytes\n").unwrap();
+        let config = Config::parse_from(["demo", "--secret-key-file", file.to_str().unwrap()]);
+        assert_eq!(config.secret_or_random().unwrap(), ("a-very-secret-signing-key-of-32-bytes".to_owned(), false));
+        std::fs::write(&file, "\n").unwrap();
+        assert!(config.secret_or_random().unwrap_err().contains("empty"));
+        let missing = Config::parse_from(["demo", "--secret-key-file", "/nonexistent/secret"]);
+        assert!(missing.secret_or_random().unwrap_err().contains("/nonexistent/secret"));
+        assert!(
+            Config::try_parse_from(["demo", "--secret-key", "x", "--secret-key-file", "f"]).is_err(),
+            "one or the other"
+        );
+    }
+
+    #[test]
+    fn a_url_with_a_password_is_told_apart() {
+        assert!(ServiceUrl("postgres://app:hunter2@db/users".into()).has_password());
+        assert!(ServiceUrl("redis://:hunter2@cache:6379/".into()).has_password());
+        assert!(!ServiceUrl("postgres://app@db/users".into()).has_password());
+        assert!(!ServiceUrl("sqlite://demo.db".into()).has_password());
     }
 
     #[test]

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use clap::Parser;
 use std::io::IsTerminal;
 
 use demo::AppState;
@@ -22,12 +21,13 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let config = Config::parse();
+    let (config, warnings) = Config::from_process();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
     if let Some(Command::Users { .. } | Command::Keys { .. }) = &config.command {
         // Standard output is the command's answer, for scripts to read: the log goes to standard error.
         logs.with_writer(std::io::stderr).init();
+        warnings.iter().for_each(|warning| tracing::warn!("{warning}"));
         let mut out = std::io::stdout();
         let (name, done) = match &config.command {
             Some(Command::Users { command }) => {
@@ -52,6 +52,7 @@ async fn main() -> std::io::Result<()> {
         return Ok(());
     }
     logs.init();
+    warnings.iter().for_each(|warning| tracing::warn!("{warning}"));
     if let Some(command @ (Command::Openapi | Command::Routes)) = &config.command {
         // Describing the API needs no token endpoint (nor its stand-in hash): only a provider's metadata.
         let source = match &config.provider.issuer {
@@ -113,10 +114,10 @@ async fn own_state(config: &Config, bound: std::net::SocketAddr) -> AppState {
 
 /// The seed's HS256 authority, with the configured (or a random) secret.
 fn secret_authority(config: &Config) -> Authority {
-    let (secret, generated) = config.secret_or_random();
+    let (secret, generated) = config.secret_or_random().unwrap_or_else(|error| refuse_to_start(&error));
     if generated {
         tracing::warn!(
-            "no --secret-key or DEMO_SECRET_KEY given: signing tokens with a random secret; \
+            "no --secret-key-file, DEMO_SECRET_KEY or --secret-key given: signing tokens with a random secret; \
              tokens will not survive a restart"
         );
     }

@@ -65,7 +65,16 @@ pub(crate) struct Ring {
     signers: Vec<Signer>,
     /// Every published key; `None` when there is none.
     pub(crate) verifying: Option<KeySet>,
+    /// When each published key signs, by `kid`: a token it verifies must have been issued then.
+    windows: Vec<SigningWindow>,
     jwks: serde_json::Value,
+}
+
+/// When one key signs: from `activates_at` until `superseded_at` (Unix seconds).
+pub(crate) struct SigningWindow {
+    kid: String,
+    activates_at: u64,
+    superseded_at: Option<u64>,
 }
 
 /// A key that signs, from `activates_at` until `superseded_at` (Unix seconds).
@@ -79,6 +88,16 @@ pub(crate) struct Signer {
 }
 
 impl Ring {
+    /// Whether a token that key `kid` verifies, issued at `issued_at` (Unix seconds, as its `iat` says),
+    /// was issued while that key signed, give or take `leeway` seconds of clock skew between replicas: a
+    /// token a superseded key verifies but dated after it stopped signing was not signed by this issuer.
+    pub(crate) fn signed_within_window(&self, kid: &str, issued_at: u64, leeway: u64) -> bool {
+        self.windows.iter().find(|window| window.kid == kid).is_some_and(|window| {
+            window.activates_at <= issued_at.saturating_add(leeway)
+                && window.superseded_at.is_none_or(|superseded| issued_at <= superseded.saturating_add(leeway))
+        })
+    }
+
     /// The key that signs now, if its private half is in hand.
     pub(crate) fn signer(&self) -> Option<&Signer> {
         let now = unix_now();
@@ -200,6 +219,14 @@ impl Ring {
             true => None,
             false => Some(KeySet::from_jwks(&jwks.to_string()).map_err(|error| invalid(&error))?),
         };
+        let windows = published
+            .iter()
+            .map(|key| SigningWindow {
+                kid: key.kid().to_owned(),
+                activates_at: key.activates_at(),
+                superseded_at: key.superseded_at(),
+            })
+            .collect();
         let mut signers = Vec::new();
         for key in keys.iter().filter(|key| key.superseded_at().is_none_or(|superseded| now < superseded)) {
             if let Some(encoding) = key.encoding_key().map_err(|error| invalid(&error))? {
@@ -213,7 +240,7 @@ impl Ring {
                 });
             }
         }
-        Ok(Ring { signers, verifying, jwks })
+        Ok(Ring { signers, verifying, windows, jwks })
     }
 }
 
@@ -241,6 +268,7 @@ mod tests {
             created_at: 0,
             activates_at: 0,
             superseded_at: Some(i64::try_from(superseded_at).unwrap()),
+            revoked_at: None,
         })
         .unwrap()
     }
@@ -260,6 +288,7 @@ mod tests {
             created_at: 0,
             activates_at: 0,
             superseded_at: Some(i64::try_from(now + 2).unwrap()),
+            revoked_at: None,
         })
         .unwrap();
         let new = SigningKey::generate(SigningAlgorithm::EdDsa).unwrap().activating_at(now + 2);

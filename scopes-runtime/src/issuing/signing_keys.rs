@@ -111,6 +111,8 @@ pub struct SigningKey {
     created_at: u64,
     activates_at: u64,
     superseded_at: Option<u64>,
+    /// When an emergency rotation revoked it: no longer published, its tokens refused.
+    revoked_at: Option<u64>,
 }
 
 /// A key's columns, as a store reads them.
@@ -124,6 +126,7 @@ pub(crate) struct StoredKey<'a> {
     pub(crate) created_at: i64,
     pub(crate) activates_at: i64,
     pub(crate) superseded_at: Option<i64>,
+    pub(crate) revoked_at: Option<i64>,
 }
 
 /// A private key's PKCS#8 DER, zeroed when dropped.
@@ -138,6 +141,7 @@ impl fmt::Debug for SigningKey {
             .field("created_at", &self.created_at)
             .field("activates_at", &self.activates_at)
             .field("superseded_at", &self.superseded_at)
+            .field("revoked_at", &self.revoked_at)
             .finish()
     }
 }
@@ -175,6 +179,7 @@ impl SigningKey {
             created_at: now,
             activates_at: now,
             superseded_at: None,
+            revoked_at: None,
         })
     }
 
@@ -188,7 +193,8 @@ impl SigningKey {
     /// A key as a store keeps it: the private half as base64 PKCS#8 (none once erased), the public JWK as
     /// JSON text.
     pub(crate) fn from_stored(stored: StoredKey<'_>) -> Result<Self, SigningKeyError> {
-        let StoredKey { kid, algorithm, private_key, public_jwk, created_at, activates_at, superseded_at } = stored;
+        let StoredKey { kid, algorithm, private_key, public_jwk, created_at, activates_at, superseded_at, revoked_at } =
+            stored;
         let unreadable = |what: &str| SigningKeyError(format!("stored key `{kid}`: {what}"));
         let algorithm = algorithm.parse().map_err(|error: UnknownAlgorithm| unreadable(&error.to_string()))?;
         let private_key = match private_key {
@@ -205,6 +211,7 @@ impl SigningKey {
             created_at: seconds(created_at),
             activates_at: seconds(activates_at),
             superseded_at: superseded_at.map(seconds),
+            revoked_at: revoked_at.map(seconds),
         })
     }
 
@@ -238,6 +245,12 @@ impl SigningKey {
         self.superseded_at
     }
 
+    /// When an emergency rotation revoked it (Unix seconds): from then on it is not published, and no token
+    /// it signed is accepted, whenever it was signed.
+    pub fn revoked_at(&self) -> Option<u64> {
+        self.revoked_at
+    }
+
     /// Whether it is the newest key: the one that signs now, or will once it activates.
     pub fn is_current(&self) -> bool {
         self.superseded_at.is_none()
@@ -263,7 +276,7 @@ impl SigningKey {
 
     /// Whether its public half is published at `now` (Unix seconds).
     pub(crate) fn is_published(&self, token_lifetime: Duration, now: u64) -> bool {
-        self.published_until(token_lifetime).is_none_or(|until| now < until)
+        self.revoked_at.is_none() && self.published_until(token_lifetime).is_none_or(|until| now < until)
     }
 
     /// The private half as base64 PKCS#8, for the store; `None` once superseded.
@@ -365,6 +378,7 @@ mod tests {
             created_at: 1,
             activates_at: 50,
             superseded_at,
+            revoked_at: None,
         };
         let read = SigningKey::from_stored(stored_key(Some(&stored), None)).unwrap();
         assert!(read.encoding_key().unwrap().is_some());
@@ -375,5 +389,8 @@ mod tests {
         let lifetime = Duration::from_secs(1800);
         assert_eq!(superseded.published_until(lifetime), Some(100 + 1800 + ROTATION_GRACE.as_secs()));
         assert!(superseded.is_published(lifetime, 101) && !superseded.is_published(lifetime, 100_000));
+        let revoked =
+            SigningKey::from_stored(StoredKey { revoked_at: Some(100), ..stored_key(None, Some(100)) }).unwrap();
+        assert!(!revoked.is_published(lifetime, 101), "a revoked key is not published");
     }
 }

@@ -29,7 +29,26 @@ impl Verifier for RingKeys {
         let keys = ring.verifying.as_ref().ok_or(TokenError::UnknownKey)?;
         // The algorithm a token is checked with is its key's, never its header's (`KeySet::select`).
         let key = &keys.keys()[keys.select(&header)?];
-        verify_with_key(token, key, &self.by_algorithm, &self.scope_claim)
+        let claims = verify_with_key(token, key, &self.by_algorithm, &self.scope_claim)?;
+        // This issuer's own tokens: dated (`iat`), issued while their key signed, and living no longer
+        // than it issues them for. A token forged with a superseded key's leaked private half fails here,
+        // whatever `exp` it claims.
+        let leeway = policy.validation.leeway;
+        let issued_at = claims
+            .extra
+            .get("iat")
+            .and_then(serde_json::Value::as_f64)
+            .map(|iat| iat.max(0.0) as u64)
+            .ok_or_else(|| TokenError::InvalidClaims("`iat` is missing".into()))?;
+        let kid = key.kid.as_deref().unwrap_or_default();
+        if !ring.signed_within_window(kid, issued_at, leeway) {
+            return Err(TokenError::InvalidClaims(format!("issued at {issued_at}, when key `{kid}` did not sign")));
+        }
+        let longest = self.ring.token_lifetime().as_secs().saturating_add(leeway);
+        if claims.exp.saturating_sub(issued_at) > longest {
+            return Err(TokenError::InvalidClaims(format!("lives longer than the {longest} s this issuer issues for")));
+        }
+        Ok(claims)
     }
 
     fn start_verifying<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {

@@ -124,8 +124,14 @@ impl SqlStore {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(options.acquire_timeout)
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Deleted and overwritten content (an erased private key, a replaced hash) is zeroed in
+                // the file rather than left in free space.
+                .pragma("secure_delete", "ON");
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            if !in_memory {
+                owner_only(connect.get_filename())?;
+            }
             let max_connections = if in_memory { 1 } else { options.max_connections };
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
@@ -454,6 +460,29 @@ where
 
 fn known(username: &str, rows_changed: u64) -> Result<(), StoreError> {
     if rows_changed == 0 { Err(StoreError::UnknownUser(username.to_owned())) } else { Ok(()) }
+}
+
+/// Makes the SQLite file at `path` readable and writable by its owner only (0600), creating it so when it
+/// is missing: it holds password hashes, refresh-token hashes and private signing keys. SQLite gives its
+/// `-wal` and `-shm` files the database file's mode; those left by an earlier run are tightened too.
+fn owner_only(path: &std::path::Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let failed = |error: std::io::Error| StoreError::Invalid(format!("database file {}: {error}", path.display()));
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).map_err(failed)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            let Ok(metadata) = std::fs::metadata(&file) else { continue };
+            if metadata.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(failed)?;
+                tracing::info!(file = %file.display(), "made the database file readable by its owner only (0600)");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Connecting, bounded as every operation is: a server that accepts but never answers is an outage too.

@@ -9,8 +9,8 @@ use super::{Pool, SqlStore, store_error};
 use crate::issuing::signing_keys::StoredKey;
 use crate::{SigningAlgorithm, SigningKey, StoreError};
 
-const SELECT_KEYS: &str =
-    "SELECT kid, algorithm, private_key, public_jwk, created_at, activates_at, superseded_at FROM signing_keys";
+const SELECT_KEYS: &str = "SELECT kid, algorithm, private_key, public_jwk, created_at, activates_at, superseded_at, \
+                           revoked_at FROM signing_keys";
 
 const INSERT_KEY: &str = "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at, activates_at) \
                           VALUES ($1, $2, $3, $4, $5, $6)";
@@ -32,6 +32,7 @@ impl SqlStore {
                     created_at: row.try_get("created_at").map_err(store_error)?,
                     activates_at: row.try_get("activates_at").map_err(store_error)?,
                     superseded_at: row.try_get("superseded_at").map_err(store_error)?,
+                    revoked_at: row.try_get("revoked_at").map_err(store_error)?,
                 });
                 read.map_err(|error| StoreError::Invalid(error.to_string()))
             }).collect()
@@ -55,27 +56,44 @@ impl SqlStore {
 
     /// Adds a new key for `algorithm`, published at once and signing `activate_in` from now, when it
     /// supersedes the newest key; in one transaction. Publishing it ahead of its first token lets verifiers
-    /// that cache the key set (for a minute, as the demo serves it) pick it up first. With no delay, the
-    /// superseded key's private half is erased at once (a key that may have leaked); otherwise at the first
-    /// [`erase_retired_private_keys`](Self::erase_retired_private_keys) after it stops signing. Its public
-    /// half stays published until its tokens have expired.
+    /// that cache the key set (for a minute, as the demo serves it) pick it up first. The superseded key's
+    /// private half is erased at the first [`erase_retired_private_keys`](Self::erase_retired_private_keys)
+    /// after it stops signing; its public half stays published until its tokens have expired.
+    ///
+    /// With no delay, the rotation is for a key that may have leaked: every key that signs now or was to
+    /// sign later (a rotation pending) is revoked (unpublished, and every token it signed refused by every
+    /// verifier that reloads the keys, which logs out everyone holding one), every private half but the new
+    /// key's is erased, and the new key signs at once.
     pub async fn rotate_signing_key(
         &self,
         algorithm: SigningAlgorithm,
         activate_in: Duration,
     ) -> Result<SigningKey, StoreError> {
         let created = generate(algorithm).await?;
-        let activates_at = created.created_at().saturating_add(activate_in.as_secs());
+        let now = created.created_at();
+        let activates_at = now.saturating_add(activate_in.as_secs());
         let key = created.activating_at(activates_at);
-        let supersede = "UPDATE signing_keys SET superseded_at = $1 WHERE superseded_at IS NULL";
+        let emergency = activate_in.is_zero();
+        // The keys that sign now or later: still holding a private half, and not superseded yet.
+        let revoke = "UPDATE signing_keys SET revoked_at = $1 \
+                      WHERE private_key IS NOT NULL AND (superseded_at IS NULL OR superseded_at > $1)";
+        let supersede = "UPDATE signing_keys SET superseded_at = $1 WHERE superseded_at IS NULL OR superseded_at > $1";
         let erase = "UPDATE signing_keys SET private_key = NULL WHERE superseded_at <= $1 AND private_key IS NOT NULL";
-        on_pool!(self, pool => {
+        let erased = on_pool!(self, pool => {
             let mut transaction = pool.begin().await.map_err(store_error)?;
-            sqlx::query(supersede).bind(seconds(activates_at)).execute(&mut *transaction).await.map_err(store_error)?;
-            sqlx::query(erase).bind(seconds(key.created_at())).execute(&mut *transaction).await.map_err(store_error)?;
+            if emergency {
+                sqlx::query(revoke).bind(seconds(now)).execute(&mut *transaction).await.map_err(store_error)?;
+                sqlx::query(supersede).bind(seconds(now)).execute(&mut *transaction).await.map_err(store_error)?;
+            } else {
+                let supersede = "UPDATE signing_keys SET superseded_at = $1 WHERE superseded_at IS NULL";
+                sqlx::query(supersede).bind(seconds(activates_at)).execute(&mut *transaction).await.map_err(store_error)?;
+            }
+            let erased = sqlx::query(erase).bind(seconds(now)).execute(&mut *transaction).await.map_err(store_error)?;
             bind_key(sqlx::query(INSERT_KEY), &key).execute(&mut *transaction).await.map_err(store_error)?;
-            transaction.commit().await.map_err(store_error)
+            transaction.commit().await.map_err(store_error)?;
+            Ok(erased.rows_affected())
         })?;
+        self.scrub_if(erased).await;
         Ok(key)
     }
 
@@ -84,9 +102,41 @@ impl SqlStore {
     pub async fn erase_retired_private_keys(&self) -> Result<(), StoreError> {
         let erase = "UPDATE signing_keys SET private_key = NULL WHERE superseded_at <= $1 AND private_key IS NOT NULL";
         let now = seconds(crate::issuing::signing_keys::unix_now());
-        on_pool!(self, pool => {
-            sqlx::query(erase).bind(now).execute(pool).await.map(drop).map_err(store_error)
-        })
+        let erased = on_pool!(self, pool => {
+            sqlx::query(erase).bind(now).execute(pool).await.map(|done| done.rows_affected()).map_err(store_error)
+        })?;
+        self.scrub_if(erased).await;
+        Ok(())
+    }
+
+    /// After `erased` private halves were erased (set to NULL), makes sure their bytes leave the database's
+    /// files, as far as the database lets: SQLite overwrites freed space with zeros (`secure_delete`, on for
+    /// every connection) and a checkpoint truncates the write-ahead log, which held the old pages;
+    /// PostgreSQL rewrites the table (`VACUUM FULL`), leaving no dead row version behind in it (its
+    /// write-ahead log and any backup keep what they had until they are recycled). Best effort: a failure
+    /// is logged, the erasure stands.
+    async fn scrub_if(&self, erased: u64) {
+        if erased == 0 {
+            return;
+        }
+        let scrubbed = match &self.pool {
+            Pool::Sqlite(pool) => {
+                self.timed(async {
+                    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.map(drop).map_err(store_error)
+                })
+                .await
+            }
+            Pool::Postgres(pool) => {
+                self.timed(async {
+                    sqlx::query("VACUUM FULL signing_keys").execute(pool).await.map(drop).map_err(store_error)
+                })
+                .await
+            }
+        };
+        match scrubbed {
+            Ok(()) => tracing::info!(erased, "erased private signing keys and scrubbed them from the database's files"),
+            Err(error) => tracing::warn!(%error, "erased private signing keys; scrubbing the database's files failed"),
+        }
     }
 
     async fn current_signing_key(&self) -> Result<Option<SigningKey>, StoreError> {

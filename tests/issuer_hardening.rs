@@ -1,0 +1,185 @@
+//! An issuer's keys and files, hardened (issue 21), against the demo binary on SQLite: an emergency key
+//! rotation unpublishes the leaked key and refuses every token it signed, at every replica; a superseded
+//! key refuses tokens dated after it stopped signing, and no token outlives the issuer's lifetime; the
+//! database files are readable by their owner only.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use scopes_tests::cli::demo_command;
+use scopes_tests::server::{RunningDemo, start_demo_at, start_demo_with};
+use scopes_tests::tokens::now;
+use serde_json::{Value, json};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime")
+}
+
+/// A fresh SQLite database's URL, in a temporary directory (removed with the guard).
+fn sqlite() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}/issuer.db", dir.path().display());
+    (dir, url)
+}
+
+/// `replicas` demos issuing ES256 tokens from the keys of the database at `url` (reloaded every second),
+/// all under the first's URL, as replicas behind one public URL; and that URL.
+fn issuers(url: &str, replicas: usize) -> (Vec<RunningDemo>, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let args = ["--database-url", url, "--signing-alg", "ES256", "--public-url", &issuer, "--key-reload-secs", "1"];
+    let mut demos = vec![start_demo_at(&format!("127.0.0.1:{port}"), None, &args)];
+    demos.extend((1..replicas).map(|_| start_demo_with(None, &args)));
+    (demos, issuer)
+}
+
+fn keys(url: &str, args: &[&str]) -> String {
+    let ran = demo_command("keys", url, args, "");
+    assert_eq!(ran.status, 0, "demo keys {args:?}: {}", ran.stderr);
+    ran.stdout
+}
+
+/// The current signing key's `kid` and private half, read straight from the database: what a leak of it
+/// gives an attacker.
+async fn leak_current_key(url: &str) -> (String, jsonwebtoken::EncodingKey) {
+    use sqlx::Connection;
+    let mut connection = sqlx::SqliteConnection::connect(url).await.expect("the database opens");
+    let (kid, private_key): (String, String) = sqlx::query_as(
+        "SELECT kid, private_key FROM signing_keys WHERE superseded_at IS NULL AND private_key IS NOT NULL",
+    )
+    .fetch_one(&mut connection)
+    .await
+    .expect("a current key");
+    let der = base64::engine::general_purpose::STANDARD.decode(private_key).expect("base64 PKCS#8");
+    (kid, jsonwebtoken::EncodingKey::from_ec_der(&der))
+}
+
+/// A token for `admin` signed with a leaked key, issued at `iat`, living `lifetime` seconds.
+fn forge(leaked: &(String, jsonwebtoken::EncodingKey), issuer: &str, iat: u64, lifetime: u64) -> String {
+    let header = jsonwebtoken::Header {
+        kid: Some(leaked.0.clone()),
+        ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256)
+    };
+    let claims = json!({
+        "sub": "johndoe", "scope": "admin", "iss": issuer, "aud": issuer,
+        "iat": iat, "exp": iat + lifetime, "jti": format!("forged-{iat}-{lifetime}"),
+    });
+    jsonwebtoken::encode(&header, &claims, &leaked.1).expect("signing with the leaked key")
+}
+
+async fn admin_status(base: &str, token: &str) -> u16 {
+    let response = reqwest::Client::new().get(format!("{base}/admin/users/")).bearer_auth(token).send().await;
+    response.expect("the demo answers").status().as_u16()
+}
+
+async fn login(base: &str) -> String {
+    let fields = [("username", "johndoe"), ("password", "secret"), ("scope", "admin")];
+    let response = reqwest::Client::new().post(format!("{base}/token")).form(&fields).send().await.expect("an answer");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("a JSON body");
+    body["access_token"].as_str().expect("an access token").to_owned()
+}
+
+/// Polls until `status` of every replica is `expected`, for up to `within`; whether it came.
+async fn every_replica_answers(demos: &[RunningDemo], token: &str, expected: u16, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        let mut all = true;
+        for demo in demos {
+            all &= admin_status(&demo.base, token).await == expected;
+        }
+        if all || Instant::now() >= deadline {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn published_kids(jwks: &Value) -> Vec<String> {
+    jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn an_emergency_rotation_unpublishes_the_leaked_key_and_refuses_every_token_it_signed() {
+    let (_dir, url) = sqlite();
+    let (demos, issuer) = issuers(&url, 2);
+    runtime().block_on(async {
+        let issued = login(&demos[0].base).await;
+        let leaked = leak_current_key(&url).await;
+        let forged = forge(&leaked, &issuer, now(), 600);
+        assert!(every_replica_answers(&demos, &forged, 200, Duration::ZERO).await, "the forgery is well made");
+
+        // A rotation pending, then the leak discovered: the emergency rotation must revoke the key that
+        // signs now, not only the pending one.
+        keys(&url, &["rotate", "--activate-in", "600"]);
+        let said = keys(&url, &["rotate", "--activate-in", "0"]);
+        assert!(said.contains("revoked") && said.contains(&leaked.0), "{said}");
+
+        let forged_after = forge(&leaked, &issuer, now() + 1, 600);
+        for token in [&issued, &forged, &forged_after] {
+            assert!(every_replica_answers(&demos, token, 401, Duration::from_secs(4)).await, "still trusted: {token}");
+        }
+        for demo in &demos {
+            let jwks: Value =
+                reqwest::get(format!("{}/.well-known/jwks.json", demo.base)).await.unwrap().json().await.unwrap();
+            let published = published_kids(&jwks);
+            assert_eq!(published.len(), 1, "only the new key is published: {published:?}");
+            assert_ne!(published[0], leaked.0);
+        }
+        let listed = keys(&url, &["list"]);
+        assert_eq!(listed.matches("not trusted, its tokens are refused").count(), 2, "{listed}");
+        // Everyone logs in again, with the new key.
+        let fresh = login(&demos[1].base).await;
+        assert!(every_replica_answers(&demos, &fresh, 200, Duration::from_secs(3)).await);
+    });
+}
+
+#[test]
+fn a_superseded_key_refuses_tokens_dated_after_it_stopped_and_no_token_outlives_the_issuers_lifetime() {
+    let (_dir, url) = sqlite();
+    let (demos, issuer) = issuers(&url, 1);
+    runtime().block_on(async {
+        let issued = login(&demos[0].base).await;
+        let leaked = leak_current_key(&url).await;
+        assert_eq!(admin_status(&demos[0].base, &forge(&leaked, &issuer, now(), 1800)).await, 200);
+        // Ten years is longer than the issuer ever issues for (30 minutes, and a minute's leeway).
+        assert_eq!(admin_status(&demos[0].base, &forge(&leaked, &issuer, now(), 10 * 365 * 86400)).await, 401);
+
+        keys(&url, &["rotate", "--activate-in", "1"]);
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let listed = keys(&url, &["list"]);
+        assert!(listed.contains("no longer signs; trusted until"), "{listed}");
+        // The old key still verifies what it signed while it signed...
+        assert_eq!(admin_status(&demos[0].base, &issued).await, 200);
+        // ...but not a token dated after it stopped (beyond the minute of clock leeway).
+        let late = forge(&leaked, &issuer, now() + 90, 600);
+        assert_eq!(admin_status(&demos[0].base, &late).await, 401);
+    });
+}
+
+#[test]
+fn the_database_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let fresh = dir.path().join("fresh.db");
+    let earlier = dir.path().join("earlier.db");
+    // A database an earlier version made, readable by everyone.
+    let url = format!("sqlite://{}", earlier.display());
+    demo_command("users", &url, &["list"], "");
+    std::fs::set_permissions(&earlier, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for path in [&fresh, &earlier] {
+        let url = format!("sqlite://{}", path.display());
+        let demo = start_demo_with(Some(scopes_tests::SECRET), &["--database-url", &url]);
+        runtime().block_on(async { login(&demo.base).await });
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{}{suffix}", path.display());
+            let mode = std::fs::metadata(&file).unwrap_or_else(|_| panic!("{file} exists")).permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{file} is {:o}", mode & 0o777);
+        }
+    }
+}
