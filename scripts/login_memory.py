@@ -5,7 +5,8 @@ Each wave opens WAVE_SIZE connections at once, each bound to its own loopback ad
 johndoe's login on each; the waves follow one another. Logins beyond what the password-check queue admits
 are answered 503 at once: the point is the memory the checks that run take, however many arrive.
 
-Run through `scripts/login-memory`, which builds the binary. WAVES, WAVE_SIZE and PASSWORD_CHECKS tune it.
+Run through `scripts/login-memory`, which builds the binary. WAVES, WAVE_SIZE and PASSWORD_CHECKS tune it;
+DEMO_BINARY runs another build (an earlier commit's, to compare).
 """
 
 import http.client
@@ -68,7 +69,7 @@ def login(host, port, source, statuses, barrier):
 
 
 def main():
-    binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "demo")
+    binary = os.environ.get("DEMO_BINARY") or os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "demo")
     with tempfile.TemporaryDirectory() as directory:
         process, host, port = start(binary, os.path.join(directory, "demo.db"))
         try:

@@ -183,3 +183,115 @@ fn the_database_files_are_readable_by_their_owner_only() {
         }
     }
 }
+
+#[test]
+fn a_secret_or_a_password_on_the_command_line_is_warned_about_and_a_secret_file_is_not() {
+    let warns =
+        |demo: &RunningDemo, flag: &str| demo.log.iter().any(|line| line.contains("WARN") && line.contains(flag));
+    let on_command_line = start_demo_with(
+        None,
+        &[
+            "--secret-key",
+            scopes_tests::SECRET,
+            "--database-url",
+            "memory:",
+            "--redis-url",
+            "redis://:hunter2@127.0.0.1:1/",
+        ],
+    );
+    assert!(warns(&on_command_line, "--secret-key on the command line"), "{:#?}", on_command_line.log);
+    let warning = on_command_line.log.iter().find(|line| line.contains("--secret-key on the command line")).unwrap();
+    assert!(warning.contains("DEMO_SECRET_KEY") && warning.contains("--secret-key-file"), "{warning}");
+    assert!(warns(&on_command_line, "--redis-url holds a password"), "{:#?}", on_command_line.log);
+    assert!(on_command_line.log.iter().all(|line| !line.contains("hunter2") && !line.contains(scopes_tests::SECRET)));
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("secret");
+    std::fs::write(&file, format!("{}\n", scopes_tests::SECRET)).unwrap();
+    let from_file = start_demo_with(None, &["--secret-key-file", file.to_str().unwrap(), "--database-url", "memory:"]);
+    assert!(!warns(&from_file, "--secret-key"), "{:#?}", from_file.log);
+    runtime().block_on(async {
+        // Signed with the file's secret: a token the tests' secret makes is good.
+        let token = scopes_tests::tokens::signed("johndoe", &["me"]);
+        let response =
+            reqwest::Client::new().get(format!("{}/users/me/", from_file.base)).bearer_auth(token).send().await;
+        assert_eq!(response.unwrap().status(), 200);
+    });
+    // An unreadable file stops the start, saying which.
+    let refused = std::process::Command::new(scopes_tests::server::demo_binary())
+        .args(["--secret-key-file", "/nonexistent/secret", "--bind", "127.0.0.1:0", "--database-url", "memory:"])
+        .env_remove("DEMO_SECRET_KEY")
+        .output()
+        .expect("the demo runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("/nonexistent/secret"));
+}
+
+/// A provider on loopback whose discovery names a `jwks_uri` that redirects to `http://0.0.0.0:PORT/...`,
+/// which reaches the same server but which no URL given directly may be (plain http, not loopback); and
+/// a token its key signs.
+async fn redirecting_provider() -> (String, String) {
+    use scopes_runtime::{Authority, KeyRing, SigningAlgorithm, SigningKey};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let port = listener.local_addr().unwrap().port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let stored = vec![SigningKey::generate(SigningAlgorithm::EdDsa).unwrap()];
+    let load = move || {
+        let keys = stored.clone();
+        async move { Ok(keys) }
+    };
+    let ring = KeyRing::load(load, Duration::from_secs(1800), Duration::from_secs(60)).await.unwrap();
+    let jwks = ring.jwks();
+    let token = Authority::from_key_ring(ring, &issuer, "https://api.example").issue("johndoe", &["me"]).unwrap();
+    let discovery = json!({
+        "issuer": issuer, "jwks_uri": format!("{issuer}/jwks"),
+        "authorization_endpoint": format!("{issuer}/auth"), "token_endpoint": format!("{issuer}/token"),
+    });
+    let app = axum::Router::new()
+        .route("/.well-known/openid-configuration", axum::routing::get(move || async move { axum::Json(discovery) }))
+        .route(
+            "/jwks",
+            axum::routing::get(move || async move {
+                axum::response::Redirect::to(&format!("http://0.0.0.0:{port}/keys-elsewhere"))
+            }),
+        )
+        .route("/keys-elsewhere", axum::routing::get(move || async move { axum::Json(jwks) }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (issuer, token)
+}
+
+#[test]
+fn issuer_mode_follows_no_redirect_a_direct_url_could_not_name_and_takes_only_typed_access_tokens() {
+    let runtime = runtime();
+    let (issuer, token) = runtime.block_on(redirecting_provider());
+    let demo = start_demo_with(None, &["--issuer", &issuer, "--audience", "https://api.example"]);
+    runtime.block_on(async {
+        let response = reqwest::Client::new().get(format!("{}/users/me/", demo.base)).bearer_auth(&token).send().await;
+        assert_eq!(response.unwrap().status(), 503, "the redirected key set is not fetched, so nothing is trusted");
+    });
+
+    let provider = runtime.block_on(scopes_runtime::testing::FakeProvider::start());
+    let audience = "https://api.example";
+    let typed = start_demo_with(None, &["--issuer", provider.issuer(), "--audience", audience]);
+    let untyped =
+        start_demo_with(None, &["--issuer", provider.issuer(), "--audience", audience, "--accept-untyped-tokens"]);
+    let claims = json!({
+        "iss": provider.issuer(), "aud": audience, "sub": "johndoe", "scope": "me",
+        "iat": now(), "exp": now() + 300,
+    });
+    runtime.block_on(async {
+        let status = async |demo: &RunningDemo, token: &str| {
+            let response = reqwest::Client::new().get(format!("{}/users/me/", demo.base)).bearer_auth(token).send();
+            response.await.expect("the demo answers").status().as_u16()
+        };
+        let access_token = provider.sign(&claims);
+        let id_token = provider.sign_as(&claims, Some("JWT"));
+        let untyped_token = provider.sign_as(&claims, None);
+        assert_eq!(status(&typed, &access_token).await, 200);
+        assert_eq!(status(&typed, &id_token).await, 401, "an ID token is no access token");
+        assert_eq!(status(&typed, &untyped_token).await, 401);
+        for token in [&access_token, &id_token, &untyped_token] {
+            assert_eq!(status(&untyped, token).await, 200, "--accept-untyped-tokens");
+        }
+    });
+}

@@ -146,6 +146,11 @@ pub struct ProviderFlags {
     /// such as /realm_access/roles.
     #[arg(long, env = "DEMO_SCOPE_CLAIM", default_value = "scope", requires = "issuer")]
     pub scope_claim: scopes_runtime::ScopeClaim,
+    /// Accept tokens whose header does not say `typ: at+jwt` (RFC 9068): for providers that do not type
+    /// their access tokens (see the README). Without it, such a token (an ID token, say, whose `aud` is
+    /// this API's client id) is refused.
+    #[arg(long, env = "DEMO_ACCEPT_UNTYPED_TOKENS", requires = "issuer")]
+    pub accept_untyped_tokens: bool,
     /// The OAuth client id Swagger UI logs in with at the provider (authorization code with PKCE).
     #[arg(long, env = "DEMO_DOCS_CLIENT_ID", requires = "issuer")]
     pub docs_client_id: Option<String>,
@@ -167,6 +172,10 @@ pub struct LimitFlags {
     /// Connections open at once.
     #[arg(long, env = "DEMO_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
+    /// Password checks running at once (each on a thread that keeps 19 MiB of Argon2 memory); logins beyond
+    /// them wait in a bounded queue. Defaults to the number of cores, at most 4.
+    #[arg(long, env = "DEMO_PASSWORD_CHECKS", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub password_checks: Option<u64>,
     /// Connections open at once from one client address (an IPv6 client by its /64).
     #[arg(long, env = "DEMO_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections_per_client: u64,

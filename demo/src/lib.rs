@@ -123,6 +123,11 @@ impl AppState {
         self.with_token_endpoint(|tokens| tokens.with_redis_throttle(redis))
     }
 
+    /// The same app, running and queueing password checks within `limits`.
+    pub fn with_check_limits(self, limits: scopes_runtime::PasswordCheckLimits) -> Self {
+        self.with_token_endpoint(|tokens| tokens.with_check_limits(limits))
+    }
+
     /// The same app, throttling failed logins with `policy` instead of the default.
     pub fn with_throttle(self, policy: ThrottlePolicy) -> Self {
         self.with_token_endpoint(|tokens| tokens.with_throttle(policy))

@@ -14,7 +14,8 @@ use demo::config::{Command, Config, ServiceUrl};
 use demo::routes::{IssuerFeatures, TokenSource};
 use demo::users::UserStore;
 use scopes_runtime::{
-    Authority, IssuerMetadata, KeyRing, Provider, RedisThrottle, Revocations, SigningAlgorithm, SqlStore,
+    Authority, IssuerMetadata, KeyRing, PasswordCheckLimits, Provider, RedisThrottle, Revocations, SigningAlgorithm,
+    SqlStore,
 };
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
@@ -106,6 +107,13 @@ async fn own_state(config: &Config, bound: std::net::SocketAddr) -> AppState {
     };
     // Building the state makes the stand-in hash for unknown users, before the first login.
     let state = AppState::with_users(authority, users);
+    let state = match config.limits.password_checks {
+        Some(concurrent) => state.with_check_limits(PasswordCheckLimits {
+            concurrent: usize::try_from(concurrent).unwrap_or(1),
+            ..PasswordCheckLimits::default()
+        }),
+        None => state,
+    };
     match &config.redis_url {
         Some(url) => state.with_redis_throttle(shared_throttle(url).await),
         None => state,
@@ -222,6 +230,10 @@ async fn provider_state(config: &Config, issuer: &str, bound: std::net::SocketAd
             .with_request_parsing(config.style.request_parsing()),
         Err(error) => refuse_to_start(&format!("--issuer: {error}")),
     };
+    // An access token says it is one (RFC 9068 §4, RFC 8725 §3.11): an ID token for a client whose id is
+    // this API's audience is not.
+    let authority =
+        if config.provider.accept_untyped_tokens { authority } else { authority.require_token_type("at+jwt") };
     // The document names the provider's endpoints once discovered; a provider that is down now is
     // documented by its discovery URL instead, and its tokens are checked once it is up.
     if !authority.wait_for_keys(STARTUP_DISCOVERY_WAIT).await {

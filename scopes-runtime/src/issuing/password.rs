@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{PasswordHash, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use std::future::Future;
@@ -95,9 +95,20 @@ impl PasswordPolicy {
                 let params = Params::new(memory_kib, iterations, parallelism, None)
                     .map_err(|error| PasswordPolicyError(format!("Argon2id parameters: {error}")))?;
                 let salt = SaltString::generate(&mut OsRng);
-                let hash =
-                    Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password(password.as_bytes(), &salt);
-                hash.map(|hash| hash.to_string()).map_err(|error| PasswordPolicyError(error.to_string()))
+                let failed = |error: &dyn std::fmt::Display| PasswordPolicyError(error.to_string());
+                let mut salt_bytes = [0u8; 64];
+                let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).map_err(|error| failed(&error))?;
+                let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+                let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+                argon2_into(&argon2, password.as_bytes(), salt_bytes, &mut output).map_err(|error| failed(&error))?;
+                let hash = PasswordHash {
+                    algorithm: argon2::ARGON2ID_IDENT,
+                    version: Some(Version::V0x13.into()),
+                    params: argon2::password_hash::ParamsString::try_from(&params).map_err(|error| failed(&error))?,
+                    salt: Some(salt.as_salt()),
+                    hash: Some(argon2::password_hash::Output::new(&output).map_err(|error| failed(&error))?),
+                };
+                Ok(hash.to_string())
             }
         }
     }
@@ -109,8 +120,7 @@ impl PasswordPolicy {
             return bcrypt::verify(password, hash).unwrap_or(false);
         }
         // The parameters are the hash's own: each hash verifies whatever the current policy is.
-        PasswordHash::new(hash)
-            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        PasswordHash::new(hash).is_ok_and(|parsed| verify_argon2(password.as_bytes(), &parsed).unwrap_or(false))
     }
 
     /// Whether `hash` is what this policy makes now: same scheme, same parameters. One that is not is
@@ -129,6 +139,55 @@ impl PasswordPolicy {
             }
         }
     }
+}
+
+/// Whether `password` makes the Argon2 hash `parsed` (any variant and version, its own parameters); the
+/// outputs compared in constant time. `None` when the hash cannot be checked (malformed, unknown variant).
+fn verify_argon2(password: &[u8], parsed: &PasswordHash<'_>) -> Option<bool> {
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = parsed.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
+    let params = Params::try_from(parsed).ok()?;
+    let expected = parsed.hash?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let mut output = vec![0u8; expected.len()];
+    argon2_into(&Argon2::new(algorithm, version, params), password, salt, &mut output).ok()?;
+    let made = argon2::password_hash::Output::new(&output).ok()?;
+    // `Output`'s equality is constant-time.
+    Some(made == expected)
+}
+
+/// The largest Argon2 memory a thread keeps between checks: 64 MiB (OWASP's parameters take 19). A hash
+/// asking for more (made under an unusual policy) gets memory of its own, freed after.
+const MAX_KEPT_BLOCKS: usize = 64 * 1024;
+
+thread_local! {
+    /// Each check thread's Argon2 memory, allocated at its first check and reused by every later one:
+    /// allocating 19 MiB per check left freed memory piling up in the allocator's per-thread arenas (about
+    /// 100 MiB per thread under waves of logins), where one block per thread stays one block.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Frees the Argon2 memory this thread kept, on a thread that will check no more passwords.
+fn release_kept_memory() {
+    ARGON2_MEMORY.with_borrow_mut(|memory| *memory = Vec::new());
+}
+
+/// Argon2 of `password` and `salt` into `output`, in the thread's kept memory, zeroed after use (it holds
+/// state derived from the password).
+fn argon2_into(argon2: &Argon2<'_>, password: &[u8], salt: &[u8], output: &mut [u8]) -> Result<(), argon2::Error> {
+    let blocks = argon2.params().block_count();
+    if blocks > MAX_KEPT_BLOCKS {
+        return argon2.hash_password_into(password, salt, output);
+    }
+    ARGON2_MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        let made = argon2.hash_password_into_with_memory(password, salt, output, &mut memory[..blocks]);
+        memory[..blocks].fill(argon2::Block::default());
+        made
+    })
 }
 
 fn is_bcrypt(hash: &str) -> bool {
@@ -359,7 +418,10 @@ fn stand_in_hash(policy: PasswordPolicy) -> Option<(Arc<str>, Duration)> {
         return Some((hash.clone(), *took));
     }
     let started = Instant::now();
-    match policy.hash("stand-in for unknown users") {
+    let stand_in = policy.hash("stand-in for unknown users");
+    // Made once, on a thread that checks no password: the Argon2 memory it kept is not needed again there.
+    release_kept_memory();
+    match stand_in {
         Ok(hash) => {
             let (hash, took): (Arc<str>, _) = (hash.into(), started.elapsed());
             made.push((policy, hash.clone(), took));
@@ -378,6 +440,29 @@ mod tests {
 
     fn cheap_argon2id() -> PasswordPolicy {
         PasswordPolicy::argon2id(1024, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn hashes_made_in_kept_memory_are_the_argon2_crates_own_and_verify_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = cheap_argon2id().hash("secret").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"secret", &parsed).is_ok(), "{ours}");
+        assert!(Argon2::default().verify_password(b"Secret", &parsed).is_err());
+        // Made by the crate (any variant), checked by us; twice on one thread, the memory reused between.
+        for algorithm in [Algorithm::Argon2id, Algorithm::Argon2i, Algorithm::Argon2d] {
+            let salt = SaltString::generate(&mut OsRng);
+            let params = Params::new(2048, 1, 1, None).unwrap();
+            let theirs = Argon2::new(algorithm, Version::V0x13, params).hash_password(b"secret", &salt).unwrap();
+            let theirs = theirs.to_string();
+            assert!(
+                PasswordPolicy::verify("secret", &theirs) && !PasswordPolicy::verify("secreT", &theirs),
+                "{theirs}"
+            );
+        }
+        // A bigger hash than the memory kept so far, then a smaller one: the kept memory grows, and serves both.
+        let bigger = PasswordPolicy::argon2id(4096, 1, 1).unwrap().hash("secret").unwrap();
+        assert!(PasswordPolicy::verify("secret", &bigger) && PasswordPolicy::verify("secret", &ours));
     }
 
     #[tokio::test]

@@ -21,7 +21,8 @@ use tokio::sync::oneshot;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordCheckLimits {
-    /// Checks running at once, each on a thread of the blocking pool.
+    /// Checks running at once, each on a check thread of its own that keeps its Argon2 memory (19 MiB under
+    /// OWASP's parameters) for the process' life: the process holds this many times that.
     pub concurrent: usize,
     /// Logins waiting for a check, from all clients; beyond it, logins are answered 503 at once.
     pub max_waiting: usize,
@@ -33,15 +34,21 @@ pub struct PasswordCheckLimits {
 }
 
 impl Default for PasswordCheckLimits {
-    /// One running check per core; 32 waiting, 4 from one client; 1.5 s of waiting at most.
+    /// One running check per core, four at most (76 MiB of Argon2 memory under OWASP's parameters, on a
+    /// host of any size); 32 waiting, 4 from one client; 1.5 s of waiting at most.
     fn default() -> Self {
         PasswordCheckLimits {
-            concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()).min(Self::DEFAULT_MAX_CONCURRENT),
             max_waiting: 32,
             max_waiting_per_client: 4,
             max_wait: Duration::from_millis(1500),
         }
     }
+}
+
+impl PasswordCheckLimits {
+    /// The most checks the default runs at once, however many cores the host has.
+    pub const DEFAULT_MAX_CONCURRENT: usize = 4;
 }
 
 /// The queue is full, or the login waited its longest: try again after this long.

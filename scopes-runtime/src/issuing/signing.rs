@@ -106,7 +106,10 @@ impl Authority {
                 .collect(),
         };
         let signed = self.with_signing_key(|encoding, algorithm, kid| {
-            let header = Header { kid: kid.map(str::to_owned), ..Header::new(algorithm) };
+            // An issuer's access tokens say what they are (RFC 9068 §2.1), so that no verifier takes another
+            // kind of JWT for one; the seed's carry `JWT`, as FastAPI's do.
+            let typ = if kid.is_some() { "at+jwt" } else { "JWT" };
+            let header = Header { kid: kid.map(str::to_owned), typ: Some(typ.into()), ..Header::new(algorithm) };
             jsonwebtoken::encode(&header, &wire, encoding)
                 .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
         });

@@ -119,10 +119,25 @@ impl FakeProvider {
 
     /// Any claims, signed with the current key (header `typ` `at+jwt`, its `kid`).
     pub fn sign(&self, claims: &Value) -> String {
+        self.sign_as(claims, Some("at+jwt"))
+    }
+
+    /// Any claims, signed with the current key, the header's `typ` as given (none when `None`): an ID
+    /// token's `JWT`, or an untyped token, to see what a verifier makes of one.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use scopes_runtime::testing::FakeProvider;
+    /// let provider = FakeProvider::start().await;
+    /// let id_token = provider.sign_as(&serde_json::json!({"sub": "johndoe", "exp": 4_000_000_000u64}), Some("JWT"));
+    /// assert_eq!(jsonwebtoken::decode_header(&id_token).unwrap().typ.as_deref(), Some("JWT"));
+    /// # });
+    /// ```
+    pub fn sign_as(&self, claims: &Value, typ: Option<&str>) -> String {
         let keys = self.state.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let current = keys.last().expect("a provider always has a key");
         let header =
-            Header { kid: Some(current.kid.clone()), typ: Some("at+jwt".into()), ..Header::new(Algorithm::EdDSA) };
+            Header { kid: Some(current.kid.clone()), typ: typ.map(str::to_owned), ..Header::new(Algorithm::EdDSA) };
         jsonwebtoken::encode(&header, claims, &current.encoding).expect("signing with a fresh key")
     }
 

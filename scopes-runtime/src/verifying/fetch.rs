@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, CACHE_CONTROL, HeaderMap};
 use serde::Deserialize;
 
-use super::provider::{Provider, check_url};
+use super::provider::{Provider, check_url, is_loopback};
 use crate::KeySet;
 
 /// What one fetch brought: the keys, the provider's metadata when discovered, and how long to keep them.
@@ -82,14 +82,38 @@ pub(crate) enum FetchError {
 }
 
 /// The client used unless a provider brings its own: rustls with the Mozilla roots, no cookies, a few
-/// redirects at most.
+/// redirects at most, each to a URL the direct rules accept ([`follows`]).
 static DEFAULT_CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
     reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+            }
+            match follows(attempt.previous().first(), attempt.url()) {
+                Ok(()) => attempt.follow(),
+                Err(refused) => attempt.error(refused),
+            }
+        }))
         .user_agent(concat!("scopes-runtime/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|error| error.to_string())
 });
+
+/// The most redirects one fetch follows.
+const MAX_REDIRECTS: usize = 3;
+
+/// Whether a fetch that started at `from` may follow a redirect to `to`: every hop is held to the rules a
+/// URL given directly is ([`check_url`]: https, or plain http on a loopback address), and a redirect never
+/// turns towards a loopback address from elsewhere; a provider allowed plain http for its own URLs is
+/// followed over https only.
+fn follows(from: Option<&reqwest::Url>, to: &reqwest::Url) -> Result<(), String> {
+    let refused = |why: &str| format!("refused to follow a redirect to {to}: {why}");
+    check_url(to.as_str(), false).map_err(|error| refused(&error.to_string()))?;
+    if from.is_some_and(|from| !is_loopback(from)) && is_loopback(to) {
+        return Err(refused("it leads from elsewhere to a loopback address"));
+    }
+    Ok(())
+}
 
 /// Fetches `provider`'s key set, discovering where it is first unless the provider names it.
 pub(crate) async fn fetch(provider: &Provider) -> Result<Fetched, FetchError> {
@@ -225,6 +249,25 @@ fn time_to_live(headers: &HeaderMap, provider: &Provider) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_redirect_is_followed_only_where_a_url_given_directly_would_be() {
+        let url = |text: &str| reqwest::Url::parse(text).unwrap();
+        let from_remote = url("https://auth.example/.well-known/openid-configuration");
+        let from_loopback = url("http://127.0.0.1:8080/jwks");
+        assert!(super::follows(Some(&from_remote), &url("https://keys.example/jwks")).is_ok());
+        assert!(super::follows(Some(&from_loopback), &url("http://127.0.0.1:9090/jwks")).is_ok());
+        for (from, to) in [
+            (&from_remote, "http://keys.example/jwks"),
+            (&from_loopback, "http://keys.example/jwks"),
+            (&from_remote, "http://127.0.0.1:8080/jwks"),
+            (&from_remote, "https://localhost/jwks"),
+            (&from_remote, "file:///etc/passwd"),
+        ] {
+            let refused = super::follows(Some(from), &url(to)).unwrap_err();
+            assert!(refused.contains("refused to follow a redirect"), "{from} -> {to}: {refused}");
+        }
+    }
+
     use super::*;
     use reqwest::header::HeaderValue;
 

@@ -192,16 +192,24 @@ pub enum ProviderError {
     NoRuntime,
 }
 
+/// Whether `url`'s host is `localhost` or a loopback address.
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
+}
+
 /// Checks that `url` is absolute, `https` (or `http` on loopback or when allowed), and has a host.
 pub(crate) fn check_url(url: &str, plain_http: bool) -> Result<reqwest::Url, ProviderError> {
     let invalid = |reason: String| ProviderError::InvalidUrl { url: url.to_owned(), reason };
     let parsed = reqwest::Url::parse(url).map_err(|error| invalid(error.to_string()))?;
-    let loopback = match parsed.host() {
-        None => return Err(invalid("it has no host".into())),
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(address)) => address.is_loopback(),
-        Some(url::Host::Ipv6(address)) => address.is_loopback(),
-    };
+    if parsed.host().is_none() {
+        return Err(invalid("it has no host".into()));
+    }
+    let loopback = is_loopback(&parsed);
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" if loopback || plain_http => Ok(parsed),
