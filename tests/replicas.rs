@@ -60,6 +60,39 @@ fn failing_logins_alternating_between_replicas_are_throttled_as_one() {
     });
 }
 
+/// The key Redis would hold for `parts` were its names unkeyed SHA-256 digests: what a dictionary of
+/// usernames and addresses finds.
+fn unkeyed_name(parts: &[&str]) -> String {
+    let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for part in parts {
+        hash.update(&(part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.finish().as_ref()[..16].iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[test]
+fn the_redis_key_names_tell_nobody_without_the_shared_secret_whose_counts_they_are() {
+    run(async || {
+        let url = redis::shared().fresh_url();
+        let [first, second] = replicas(&url);
+        let attacker = client_at(0, 16, 1);
+        for (attempt, replica) in [&first, &second, &first].into_iter().enumerate() {
+            let answer = login(&attacker, &replica.base, "johndoe", format!("guess-{attempt}")).await;
+            assert_eq!(answer.status, 400, "{answer:?}");
+        }
+        let scan = Command::new("redis-cli").args(["-u", &url, "--scan"]).output().expect("redis-cli runs");
+        let keys = String::from_utf8_lossy(&scan.stdout).into_owned();
+        assert!(keys.lines().filter(|key| key.ends_with(":failures")).count() >= 3, "the counts are there: {keys}");
+        let client = "127.0.16.1".to_owned();
+        for guess in [vec!["account", "johndoe"], vec!["client", client.as_str()], vec!["pair", "johndoe", &client]] {
+            let name = unkeyed_name(&guess);
+            assert!(!keys.contains(&name), "{guess:?} is recovered from the key names by a dictionary: {keys}");
+        }
+        assert!(!keys.contains("johndoe") && !keys.contains(&client), "{keys}");
+    });
+}
+
 #[test]
 fn simultaneous_guesses_at_both_replicas_get_at_most_the_free_attempts() {
     run(async || {
@@ -451,7 +484,7 @@ fn the_redis_throttle_holds_the_policy_across_endpoints() {
         let cheap = PasswordPolicy::argon2id(64, 1, 1).unwrap();
         let hash = cheap.hash("secret").unwrap();
         let users = MemoryStore::new(["johndoe", "a", "b", "c", "d", "e", "f"].map(|name| Account::new(name, &hash)));
-        let redis = RedisThrottle::open(&redis::shared().fresh_url()).unwrap();
+        let redis = RedisThrottle::open(&redis::shared().fresh_url(), &[7; 32]).unwrap();
         let authority = Authority::hs256(SECRET).unwrap();
         let endpoint = || {
             TokenEndpoint::new(authority.clone(), &demo::SCOPE_REGISTRY)

@@ -115,7 +115,10 @@ async fn own_state(config: &Config, bound: std::net::SocketAddr) -> AppState {
         None => state,
     };
     match &config.redis_url {
-        Some(url) => state.with_redis_throttle(shared_throttle(url).await),
+        Some(url) => {
+            let key_secret = throttle_key_secret(config, state.users()).await;
+            state.with_redis_throttle(shared_throttle(url, &key_secret).await)
+        }
         None => state,
     }
 }
@@ -203,10 +206,27 @@ fn public_url(config: &Config, bound: std::net::SocketAddr) -> String {
     config.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
 }
 
-/// The login throttle in Redis at `url`. Redis that is down now does not stop the start: logins are
-/// answered 503 until it answers.
-async fn shared_throttle(url: &ServiceUrl) -> RedisThrottle {
-    let throttle = match RedisThrottle::open(&url.0) {
+/// The secret the login throttle's Redis key names are digested under: the database's, which every
+/// replica sharing it shares; with `memory:` (no replicas to share with), one derived from the signing
+/// secret.
+async fn throttle_key_secret(config: &Config, users: Option<&UserStore>) -> Vec<u8> {
+    match users {
+        Some(UserStore::Sql(store)) => match store.shared_secret("redis-throttle-keys").await {
+            Ok(secret) => secret,
+            Err(error) => refuse_to_start(&format!("--redis-url: the throttle's key secret: {error}")),
+        },
+        _ => {
+            let (secret, _) = config.secret_or_random().unwrap_or_else(|error| refuse_to_start(&error));
+            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+            aws_lc_rs::hmac::sign(&key, b"redis-throttle-keys").as_ref().to_vec()
+        }
+    }
+}
+
+/// The login throttle in Redis at `url`, its key names digested under `key_secret`. Redis that is down
+/// now does not stop the start: logins are answered 503 until it answers.
+async fn shared_throttle(url: &ServiceUrl, key_secret: &[u8]) -> RedisThrottle {
+    let throttle = match RedisThrottle::open(&url.0, key_secret) {
         Ok(throttle) => throttle,
         Err(error) => refuse_to_start(&format!("--redis-url {url:?}: {error}")),
     };

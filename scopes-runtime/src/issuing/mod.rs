@@ -27,6 +27,11 @@ use crate::{
 };
 use form::no_store;
 
+/// 32 random bytes, for a secret; `None` only if the system has no randomness to give.
+pub(crate) fn random_secret() -> Option<[u8; 32]> {
+    random::random_bytes::<32>()
+}
+
 pub(crate) mod form;
 mod key_ring;
 mod password;

@@ -75,8 +75,10 @@ return 1
 ///
 /// It connects at its first use, and again whenever the connection is lost; while Redis cannot be
 /// reached within a second, logins are answered 503 and no password is checked (failing open would give
-/// an attacker unthrottled guesses during an outage). Keys are hashes of the username and the client,
-/// never the names themselves, under the prefix `scopes:login:` unless told otherwise. One Redis server
+/// an attacker unthrottled guesses during an outage). Keys are HMAC-SHA-256 digests of the username and the
+/// client under a secret the replicas share, never the names themselves, and no dictionary of names
+/// recovers them from a copy of Redis without that secret; under the prefix `scopes:login:` unless told
+/// otherwise. One Redis server
 /// (with replicas, if you like) holds them: not a Redis Cluster, since each step's script touches an
 /// entry's keys together.
 ///
@@ -86,7 +88,7 @@ return 1
 /// # fn main() -> Result<(), scopes_runtime::RedisThrottleError> {
 /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
 /// let tokens = TokenEndpoint::new(authority, &SCOPE_REGISTRY)
-///     .with_redis_throttle(RedisThrottle::open("redis://127.0.0.1:6379/")?);
+///     .with_redis_throttle(RedisThrottle::open("redis://127.0.0.1:6379/", b"a secret every replica shares, 32+ bytes")?);
 /// # let _ = tokens;
 /// # Ok(())
 /// # }
@@ -100,6 +102,8 @@ pub struct RedisThrottle {
 struct Shared {
     client: redis::Client,
     prefix: String,
+    /// What key names are digested under.
+    key_secret: aws_lc_rs::hmac::Key,
     /// Made at the first use that reaches Redis; it reconnects by itself after that.
     connection: OnceCell<ConnectionManager>,
     reserve: Script,
@@ -107,9 +111,9 @@ struct Shared {
 }
 
 impl Shared {
-    fn new(client: redis::Client, prefix: String) -> Arc<Self> {
+    fn new(client: redis::Client, prefix: String, key_secret: aws_lc_rs::hmac::Key) -> Arc<Self> {
         let (reserve, settle) = (Script::new(RESERVE), Script::new(SETTLE));
-        Arc::new(Shared { client, prefix, connection: OnceCell::new(), reserve, settle })
+        Arc::new(Shared { client, prefix, key_secret, connection: OnceCell::new(), reserve, settle })
     }
 }
 
@@ -134,21 +138,40 @@ pub(crate) struct Keys([String; 6]);
 
 impl RedisThrottle {
     /// The throttle at `url` (`redis://[:PASSWORD@]HOST:PORT[/DB]`, or `rediss://` for TLS), under the
-    /// default [`ThrottlePolicy`]. Nothing is connected yet.
+    /// default [`ThrottlePolicy`], its key names digested under `key_secret` (at least
+    /// [`MIN_KEY_SECRET_BYTES`](Self::MIN_KEY_SECRET_BYTES)), which every replica must share: replicas
+    /// with different secrets count apart. Nothing is connected yet.
     ///
     /// ```
     /// use scopes_runtime::RedisThrottle;
-    /// assert!(RedisThrottle::open("redis://127.0.0.1:6379/").is_ok());
-    /// assert!(RedisThrottle::open("http://127.0.0.1/").is_err());
+    /// let secret = [7u8; 32];
+    /// assert!(RedisThrottle::open("redis://127.0.0.1:6379/", &secret).is_ok());
+    /// assert!(RedisThrottle::open("http://127.0.0.1/", &secret).is_err());
+    /// assert!(RedisThrottle::open("redis://127.0.0.1:6379/", b"short").is_err());
     /// ```
-    pub fn open(url: &str) -> Result<Self, RedisThrottleError> {
+    pub fn open(url: &str, key_secret: &[u8]) -> Result<Self, RedisThrottleError> {
+        if key_secret.len() < Self::MIN_KEY_SECRET_BYTES {
+            return Err(RedisThrottleError(format!(
+                "the key secret is {} bytes; at least {} are needed",
+                key_secret.len(),
+                Self::MIN_KEY_SECRET_BYTES
+            )));
+        }
         let client = redis::Client::open(url).map_err(|error| RedisThrottleError(error.to_string()))?;
-        Ok(RedisThrottle { shared: Shared::new(client, "scopes:login:".into()), policy: ThrottlePolicy::default() })
+        let key_secret = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key_secret);
+        Ok(RedisThrottle {
+            shared: Shared::new(client, "scopes:login:".into(), key_secret),
+            policy: ThrottlePolicy::default(),
+        })
     }
+
+    /// The shortest key secret [`open`](Self::open) takes.
+    pub const MIN_KEY_SECRET_BYTES: usize = 16;
 
     /// Keeps its keys under `prefix` instead: apps sharing one Redis keep their counts apart by it.
     pub fn with_key_prefix(self, prefix: impl Into<String>) -> Self {
-        RedisThrottle { shared: Shared::new(self.shared.client.clone(), prefix.into()), policy: self.policy }
+        let shared = Shared::new(self.shared.client.clone(), prefix.into(), self.shared.key_secret.clone());
+        RedisThrottle { shared, policy: self.policy }
     }
 
     /// Whether Redis answers now: for a start-up that would rather say so in its log at once.
@@ -213,18 +236,19 @@ impl RedisThrottle {
         }
     }
 
-    /// The keys of the pair, the client and the account: hashes, so Redis never holds a username or an
-    /// address and a key's length does not depend on them.
+    /// The keys of the pair, the client and the account: keyed digests, so Redis never holds a username or
+    /// an address, a key's length does not depend on them, and only a holder of the secret can tell whose
+    /// a key is.
     fn keys(&self, username: &str, client: Option<IpAddr>) -> Keys {
         let client = client.map_or_else(|| "none".to_owned(), |client| client.to_string());
         let entry = |parts: &[&str]| {
-            let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+            let mut hash = aws_lc_rs::hmac::Context::with_key(&self.shared.key_secret);
             for part in parts {
                 // Length-prefixed, so no two lists of parts hash alike.
                 hash.update(&(part.len() as u64).to_be_bytes());
                 hash.update(part.as_bytes());
             }
-            let digest = hash.finish();
+            let digest = hash.sign();
             let hex: String = digest.as_ref()[..16].iter().map(|byte| format!("{byte:02x}")).collect();
             format!("{}{hex}", self.shared.prefix)
         };

@@ -348,6 +348,32 @@ impl SqlStore {
         known(username, changed)
     }
 
+    /// The secret named `name` that every instance sharing this database shares: 32 random bytes, made at
+    /// its first use (instances asking at once agree on one). Keep it as secret as the database.
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), scopes_runtime::StoreError> {
+    /// let store = scopes_runtime::SqlStore::connect("sqlite://accounts.db").await?;
+    /// store.migrate().await?;
+    /// let secret = store.shared_secret("redis-throttle-keys").await?;
+    /// assert_eq!(secret, store.shared_secret("redis-throttle-keys").await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn shared_secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+        let made = crate::issuing::random_secret()
+            .ok_or_else(|| StoreError::Invalid("no randomness for a shared secret".into()))?;
+        let insert = "INSERT INTO shared_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+        let select = "SELECT secret FROM shared_secrets WHERE name = $1";
+        let stored: String = on_pool!(self, pool => {
+            sqlx::query(insert).bind(name).bind(STANDARD.encode(made)).execute(pool).await.map_err(store_error)?;
+            let row = sqlx::query(select).bind(name).fetch_one(pool).await.map_err(store_error)?;
+            row.try_get(0).map_err(store_error)
+        })?;
+        STANDARD.decode(stored).map_err(|_| StoreError::Invalid(format!("the shared secret `{name}` is not base64")))
+    }
+
     /// Closes the pool's connections (waiting for those in use).
     pub async fn close(&self) {
         match &self.pool {
