@@ -142,6 +142,38 @@ fn same_token_form_fields_and_required_list() {
     assert_eq!(demo_form["properties"]["grant_type"]["pattern"], "^password$");
 }
 
+/// With a database, the token request is either grant: the password grant's branch is the seed's form
+/// (`username` and `password` required), the refresh-token grant's requires `grant_type=refresh_token` and
+/// `refresh_token`; the fields Swagger UI's form shows are every field of both. In the RFC style the
+/// password grant requires `grant_type` too.
+#[test]
+fn with_refresh_tokens_each_grant_is_described_as_it_is() {
+    use demo::routes::{IssuerFeatures, TokenSource};
+    let source = TokenSource::own(IssuerFeatures { refresh_tokens: true, published_keys: false });
+    for (style, password_grant) in [
+        (scopes_runtime::ResponseStyle::Seed, json!(["username", "password"])),
+        (scopes_runtime::ResponseStyle::rfc("scopes demo"), json!(["grant_type", "username", "password"])),
+    ] {
+        let document = serde_json::to_value(demo::routes::openapi(&style, &source)).expect("serializes");
+        let body = &document["paths"]["/token"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"];
+        let schema = resolve(&document, &body["schema"]);
+        let [fields, grants] =
+            schema["allOf"].as_array().expect("all of: the fields, and one of the grants").as_slice()
+        else {
+            panic!("{schema}")
+        };
+        let names: BTreeSet<&str> = fields["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        let every = ["client_id", "client_secret", "grant_type", "password", "refresh_token", "scope", "username"];
+        assert_eq!(names, BTreeSet::from(every));
+        let grants = grants["oneOf"].as_array().expect("one of the grants");
+        assert_eq!(grants.len(), 2);
+        assert_eq!(grants[0]["required"], password_grant);
+        assert_eq!(grants[0]["properties"]["grant_type"]["enum"], json!(["password"]));
+        assert_eq!(grants[1]["required"], json!(["grant_type", "refresh_token"]));
+        assert_eq!(grants[1]["properties"]["grant_type"]["enum"], json!(["refresh_token"]));
+    }
+}
+
 #[test]
 fn responses_and_schemas_are_described() {
     let demo = demo();

@@ -82,26 +82,50 @@ pub struct RefreshableTokenRequest {
     pub client_secret: Option<String>,
 }
 
+/// The token request when refresh tokens are issued: every field either grant may send (the properties
+/// Swagger UI's form shows), and each grant as it is, one of: the password grant, requiring `username` and
+/// `password` as the seed's request does (and `grant_type` too when read `strict`ly, as RFC 6749 says),
+/// or the refresh-token grant, requiring `grant_type=refresh_token` and `refresh_token`.
+fn token_request_schema(strict: bool) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, OneOfBuilder, Type};
+    let grant = |title: &str, grant_type: &str, required: &[&str]| {
+        let grant_type = ObjectBuilder::new().schema_type(Type::String).enum_values(Some([grant_type]));
+        let branch = ObjectBuilder::new().title(Some(title)).property("grant_type", grant_type);
+        required.iter().fold(branch, |branch, field| branch.required(*field)).build()
+    };
+    let password = if strict { &["grant_type", "username", "password"][..] } else { &["username", "password"][..] };
+    let grants = OneOfBuilder::new()
+        .item(grant("The password grant (RFC 6749 §4.3)", "password", password))
+        .item(grant("The refresh-token grant (RFC 6749 §6)", "refresh_token", &["grant_type", "refresh_token"]));
+    AllOfBuilder::new()
+        .description(Some("A token request: the password grant (RFC 6749 §4.3) or the refresh-token grant (§6)."))
+        .item(<RefreshableTokenRequest as utoipa::PartialSchema>::schema())
+        .item(grants)
+        .into()
+}
+
 /// The fields of a revocation request (RFC 7009 §2.1).
 #[derive(ToSchema)]
 #[schema(as = RevocationRequest)]
 pub struct RevocationFields {
-    /// The refresh token to revoke, with its whole family.
+    /// The token to revoke: a refresh token (with its whole family, and the access tokens issued from it), or
+    /// an access token.
     #[schema(min_length = 1)]
     pub token: String,
     /// `refresh_token` or `access_token`.
     pub token_type_hint: Option<String>,
 }
 
-/// `POST /revoke`: revokes a refresh token and every token rotated from the same login (RFC 7009). An
-/// unknown token is answered 200 too, as the RFC says; an access token lives until it expires.
+/// `POST /revoke`: revokes a refresh token, every token rotated from the same login and the access tokens
+/// issued from them, or one access token (RFC 7009); every replica refuses them within 5 s. An unknown
+/// token is answered 200 too, as the RFC says.
 #[utoipa::path(
     post,
     path = "/revoke",
     summary = "Revoke Token",
     request_body(content = RevocationFields, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Revoked, or not a refresh token this server knows", body = Object),
+        (status = 200, description = "Revoked, or not a token this server knows", body = Object),
         (status = 400, description = "No `token`, or a repeated field (RFC style)", body = ErrorDetail),
         (status = 413, description = "Request body too large", body = ErrorDetail),
         (status = 422, description = "Validation Error (seed style)", body = ValidationErrorBody),
@@ -379,9 +403,8 @@ pub fn api(style: &ResponseStyle, source: &TokenSource) -> (Router<AppState>, Op
             components.schemas.remove("RevocationRequest");
         }
     } else if let Some(components) = document.components.as_mut() {
-        let (name, schema) =
-            (RefreshableTokenRequest::name(), <RefreshableTokenRequest as utoipa::PartialSchema>::schema());
-        components.schemas.insert(name.into_owned(), schema);
+        let strict = crate::request_parsing_for(style).is_strict();
+        components.schemas.insert(RefreshableTokenRequest::name().into_owned(), token_request_schema(strict));
     }
     if let TokenSource::Provider { issuer, metadata, docs_client_id } = source {
         // Tokens come from the provider: the document has no `/token`, and its scheme is the provider's.
