@@ -295,3 +295,34 @@ fn issuer_mode_follows_no_redirect_a_direct_url_could_not_name_and_takes_only_ty
         }
     });
 }
+
+/// Whether any of the database's files (`url`'s, its `-wal` and `-shm`) holds `text`.
+fn in_database_files(url: &str, text: &str) -> bool {
+    let path = url.trim_start_matches("sqlite://");
+    ["", "-wal", "-shm"].iter().any(|suffix| {
+        let bytes = std::fs::read(format!("{path}{suffix}")).unwrap_or_default();
+        bytes.windows(text.len()).any(|window| window == text.as_bytes())
+    })
+}
+
+#[test]
+fn an_erased_private_key_is_in_no_database_file() {
+    let (_dir, url) = sqlite();
+    let (demos, _issuer) = issuers(&url, 1);
+    runtime().block_on(async {
+        login(&demos[0].base).await;
+        use sqlx::Connection;
+        let mut connection = sqlx::SqliteConnection::connect(&url).await.expect("the database opens");
+        let (private_key,): (String,) =
+            sqlx::query_as("SELECT private_key FROM signing_keys WHERE superseded_at IS NULL")
+                .fetch_one(&mut connection)
+                .await
+                .expect("a current key");
+        connection.close().await.expect("closed");
+        // A run of the stored text long enough to be nothing else.
+        let stored = &private_key[private_key.len() - 48..];
+        assert!(in_database_files(&url, stored), "the key is stored before it is erased");
+        keys(&url, &["rotate", "--activate-in", "0"]);
+        assert!(!in_database_files(&url, stored), "the erased private key is still in the database's files");
+    });
+}

@@ -200,3 +200,64 @@ impl SqlStore {
 fn split_scopes(scopes: &str) -> Vec<String> {
     scopes.split_whitespace().map(str::to_owned).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{AccountStore, RefreshOutcome};
+
+    /// A database as the version before refresh families left it: its migrations up to refresh tokens kept
+    /// one row per token; a live family of two tokens (one used), and a revoked family.
+    async fn legacy_database(dir: &std::path::Path) -> String {
+        let earlier = dir.join("migrations");
+        std::fs::create_dir(&earlier).unwrap();
+        let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for entry in std::fs::read_dir(&all).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().unwrap().to_string_lossy().as_ref() < "20261207" {
+                std::fs::copy(&path, earlier.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let url = format!("sqlite://{}", dir.join("legacy.db").display());
+        let store = SqlStore::connect(&url).await.unwrap();
+        let Pool::Sqlite(pool) = &store.pool else { unreachable!("a SQLite URL") };
+        sqlx::migrate::Migrator::new(earlier.as_path()).await.unwrap().run(pool).await.unwrap();
+        let insert = "INSERT INTO refresh_tokens (token_hash, family, username, scopes, issued_at, expires_at, \
+                      family_expires_at, used_at, revoked_at) VALUES ($1, $2, 'johndoe', 'me items', 1, $3, $3, $4, $5)";
+        let far = i64::MAX / 2;
+        sqlx::query("INSERT INTO accounts (username, password_hash) VALUES ('johndoe', 'x')")
+            .execute(pool)
+            .await
+            .unwrap();
+        for (hash, family, used, revoked) in
+            [("used", "live", Some(5), None), ("current", "live", None, None), ("gone", "dead", None, Some(5))]
+        {
+            sqlx::query(insert).bind(hash).bind(family).bind(far).bind(used).bind(revoked).execute(pool).await.unwrap();
+        }
+        store.close().await;
+        url
+    }
+
+    #[tokio::test]
+    async fn live_families_carry_over_from_one_row_per_token_with_their_current_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = legacy_database(dir.path()).await;
+        let store = SqlStore::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = crate::issuing::signing_keys::unix_now();
+        let grant = store.find_refresh_token("current", now).await.unwrap().expect("the live family's token");
+        assert_eq!(
+            (grant.username.as_str(), grant.scopes.as_slice()),
+            ("johndoe", &["me".to_owned(), "items".to_owned()][..])
+        );
+        assert!(store.find_refresh_token("used", now).await.unwrap().is_none());
+        assert!(store.find_refresh_token("gone", now).await.unwrap().is_none(), "a revoked family ends");
+        let presented = PresentedRefreshToken { hash: "current".into(), family: String::new() };
+        let policy = RefreshPolicy { lifetime: Duration::from_secs(60), ..RefreshPolicy::default() };
+        let rotated = store.rotate_refresh_token(&presented, "next", now, &policy).await.unwrap();
+        assert_eq!(rotated, RefreshOutcome::Rotated);
+        assert!(store.find_refresh_token("next", now).await.unwrap().is_some());
+    }
+}
