@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use scopes_tests::cli::demo_command;
+use scopes_tests::logins::johndoe_token;
 use scopes_tests::server::{RunningDemo, start_demo_at, start_demo_with};
 use scopes_tests::tokens::now;
 use serde_json::{Value, json};
@@ -72,14 +73,6 @@ async fn admin_status(base: &str, token: &str) -> u16 {
     response.expect("the demo answers").status().as_u16()
 }
 
-async fn login(base: &str) -> String {
-    let fields = [("username", "johndoe"), ("password", "secret"), ("scope", "admin")];
-    let response = reqwest::Client::new().post(format!("{base}/token")).form(&fields).send().await.expect("an answer");
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("a JSON body");
-    body["access_token"].as_str().expect("an access token").to_owned()
-}
-
 /// Polls until `status` of every replica is `expected`, for up to `within`; whether it came.
 async fn every_replica_answers(demos: &[RunningDemo], token: &str, expected: u16, within: Duration) -> bool {
     let deadline = Instant::now() + within;
@@ -109,7 +102,7 @@ fn an_emergency_rotation_unpublishes_the_leaked_key_and_refuses_every_token_it_s
     let (_dir, url) = sqlite();
     let (demos, issuer) = issuers(&url, 2);
     runtime().block_on(async {
-        let issued = login(&demos[0].base).await;
+        let issued = johndoe_token(&demos[0].base, "admin").await;
         let leaked = leak_current_key(&url).await;
         let forged = forge(&leaked, &issuer, now(), 600);
         assert!(every_replica_answers(&demos, &forged, 200, Duration::ZERO).await, "the forgery is well made");
@@ -134,7 +127,7 @@ fn an_emergency_rotation_unpublishes_the_leaked_key_and_refuses_every_token_it_s
         let listed = keys(&url, &["list"]);
         assert_eq!(listed.matches("not trusted, its tokens are refused").count(), 2, "{listed}");
         // Everyone logs in again, with the new key.
-        let fresh = login(&demos[1].base).await;
+        let fresh = johndoe_token(&demos[1].base, "admin").await;
         assert!(every_replica_answers(&demos, &fresh, 200, Duration::from_secs(3)).await);
     });
 }
@@ -144,7 +137,7 @@ fn a_superseded_key_refuses_tokens_dated_after_it_stopped_and_no_token_outlives_
     let (_dir, url) = sqlite();
     let (demos, issuer) = issuers(&url, 1);
     runtime().block_on(async {
-        let issued = login(&demos[0].base).await;
+        let issued = johndoe_token(&demos[0].base, "admin").await;
         let leaked = leak_current_key(&url).await;
         assert_eq!(admin_status(&demos[0].base, &forge(&leaked, &issuer, now(), 1800)).await, 200);
         // Ten years is longer than the issuer ever issues for (30 minutes, and a minute's leeway).
@@ -175,7 +168,7 @@ fn the_database_files_are_readable_by_their_owner_only() {
     for path in [&fresh, &earlier] {
         let url = format!("sqlite://{}", path.display());
         let demo = start_demo_with(Some(scopes_tests::SECRET), &["--database-url", &url]);
-        runtime().block_on(async { login(&demo.base).await });
+        runtime().block_on(async { johndoe_token(&demo.base, "admin").await });
         for suffix in ["", "-wal", "-shm"] {
             let file = format!("{}{suffix}", path.display());
             let mode = std::fs::metadata(&file).unwrap_or_else(|_| panic!("{file} exists")).permissions().mode();
@@ -310,7 +303,7 @@ fn an_erased_private_key_is_in_no_database_file() {
     let (_dir, url) = sqlite();
     let (demos, _issuer) = issuers(&url, 1);
     runtime().block_on(async {
-        login(&demos[0].base).await;
+        johndoe_token(&demos[0].base, "admin").await;
         use sqlx::Connection;
         let mut connection = sqlx::SqliteConnection::connect(&url).await.expect("the database opens");
         let (private_key,): (String,) =

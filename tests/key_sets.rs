@@ -5,14 +5,12 @@
 //! The keys are test-only, made by `tests/fixtures/keys/generate.js`: private keys as DER, public ones as the
 //! JWK Set a provider would publish.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::http::{StatusCode, header};
-use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use scopes_runtime::{Authority, KeySet, KeySetError, ScopeClaim, TokenError, requires};
 use scopes_tests::cases::bearer;
 use scopes_tests::minimal::{AppState, User};
+use scopes_tests::tokens::{b64, now};
 use scopes_tests::transport::{InProcess, Transport};
 use serde_json::{Value, json};
 
@@ -45,10 +43,6 @@ fn authority() -> Authority {
 fn app(authority: Authority) -> InProcess {
     let router = axum::Router::new().route("/items", axum::routing::get(items));
     InProcess::new(router.with_state(AppState { authority }))
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// The claims a provider's access token carries, `me items` granted.
@@ -98,10 +92,6 @@ async fn every_algorithm_a_provider_signs_with_is_verified() {
     for (kid, algorithm) in EVERY_ALGORITHM {
         assert_eq!(status_of(&app, &token(kid, algorithm, &claims())).await.0, StatusCode::OK, "{kid}");
     }
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Tokens a resource server must refuse, each with what is wrong with it.

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use scopes_runtime::{Authority, KeyRefresh, Provider, ProviderError, TokenError};
+use scopes_tests::tokens::now;
 use serde_json::{Value, json};
 
 scopes_runtime::registry! {
@@ -133,10 +134,6 @@ fn public_keys(kids: &[&str]) -> Value {
         .cloned()
         .collect();
     json!({ "keys": keys })
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// A token from `issuer` signed with the test key `kid` (`es256` or `eddsa`), `kid` in its header.

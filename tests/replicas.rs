@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use scopes_tests::logins::{LoginAnswer, client_at, login};
+use scopes_tests::logins::{LoginAnswer, client_at, johndoe_token, login};
 use scopes_tests::redis::{self, RedisServer};
 use scopes_tests::server::{RunningDemo, demo_binary, start_demo_at, start_demo_with};
 use scopes_tests::{SECRET, postgres, tokens};
@@ -178,19 +178,6 @@ fn issuing_replicas() -> ([RunningDemo; 2], String) {
     ([first, second], database)
 }
 
-/// A password-grant token for johndoe from the demo at `base`.
-async fn token_from(base: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("{base}/token"))
-        .form(&[("username", "johndoe"), ("password", "secret"), ("scope", "me items")])
-        .send()
-        .await
-        .expect("the replica answers");
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("a JSON body");
-    body["access_token"].as_str().expect("an access token").to_owned()
-}
-
 /// The `kid` of `token`'s header.
 fn kid(token: &str) -> String {
     let header = jsonwebtoken::decode_header(token).expect("a JWT header");
@@ -230,14 +217,18 @@ fn keys(database: &str, args: &[&str]) -> (i32, String) {
 fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_across_a_rotation() {
     run(async || {
         let ([first, second], database) = issuing_replicas();
-        let before = token_from(&first.base).await;
+        let before = johndoe_token(&first.base, "me items").await;
         let claims = tokens::payload(&before);
         assert_eq!(claims["iss"], first.base.as_str());
         assert_eq!(claims["aud"], first.base.as_str());
         assert!(claims["jti"].is_string() && claims["iat"].is_u64(), "{claims}");
         assert_eq!(claims["scope"], "me items");
         let old_kid = kid(&before);
-        assert_eq!(kid(&token_from(&second.base).await), old_kid, "one current key, shared through the database");
+        assert_eq!(
+            kid(&johndoe_token(&second.base, "me items").await),
+            old_kid,
+            "one current key, shared through the database"
+        );
         assert_eq!(me_status(&second.base, &before).await, 200, "a token from one replica is good at the other");
 
         // The new key is published at once and signs three seconds later, at both replicas.
@@ -257,7 +248,7 @@ fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_acr
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let new_kid = published_kids(&second.base).await.into_iter().find(|kid| *kid != old_kid).unwrap();
-        let still_old = token_from(&second.base).await;
+        let still_old = johndoe_token(&second.base, "me items").await;
         if unix_now() < old_key_signs_until {
             assert_eq!(kid(&still_old), old_kid, "published ahead: the old key still signs");
         }
@@ -265,7 +256,7 @@ fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_acr
         while after.0.is_empty() || kid(&after.0) == old_kid || kid(&after.1) == old_kid {
             assert!(started.elapsed() < Duration::from_secs(10), "both replicas sign with the new key within 10 s");
             tokio::time::sleep(Duration::from_millis(200)).await;
-            after = (token_from(&first.base).await, token_from(&second.base).await);
+            after = (johndoe_token(&first.base, "me items").await, johndoe_token(&second.base, "me items").await);
         }
         assert_eq!((kid(&after.0), kid(&after.1)), (new_kid.clone(), new_kid.clone()));
         assert!(said.contains(&new_kid) && said.contains(&old_kid), "{said}");
@@ -566,7 +557,7 @@ fn every_signing_algorithm_issues_tokens_the_demo_and_an_issuer_mode_demo_accept
             let dir = tempfile::tempdir().expect("a directory");
             let database = format!("sqlite://{}/keys.db", dir.path().display());
             let issuer = start_demo_with(None, &["--signing-alg", algorithm, "--database-url", &database]);
-            let token = token_from(&issuer.base).await;
+            let token = johndoe_token(&issuer.base, "me items").await;
             let header = jsonwebtoken::decode_header(&token).expect("a JWT");
             assert_eq!(format!("{:?}", header.alg), algorithm);
             let published = get_json(&format!("{}/.well-known/jwks.json", issuer.base)).await;

@@ -38,7 +38,7 @@ use crate::{AppState, docs};
         (status = 400, description = "Incorrect username or password, or an invalid refresh token; in the RFC style any RFC 6749 §5.2 error", body = ErrorDetail),
         (status = 413, description = "Request body too large", body = ErrorDetail),
         (status = 422, description = "Validation Error (seed style)", body = ValidationErrorBody),
-        (status = 429, description = "Too many failed logins; see `Retry-After`", body = ErrorDetail),
+        (status = 429, description = "Too many failed logins, or a refresh token's family rotated too often this minute; see `Retry-After`", body = ErrorDetail),
         (status = 503, description = "Too many logins waiting for a password check, or the user database is unavailable; see `Retry-After`", body = ErrorDetail),
     )
 )]

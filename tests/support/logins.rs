@@ -37,3 +37,14 @@ pub async fn login(client: &reqwest::Client, base: &str, username: &str, passwor
     let _ = response.bytes().await;
     LoginAnswer { status, retry_after, took: started.elapsed() }
 }
+
+/// johndoe's access token (password `secret`) from the server at `base`, granting `scope`; panics unless
+/// the login succeeds.
+pub async fn johndoe_token(base: &str, scope: &str) -> String {
+    let fields = [("username", "johndoe"), ("password", "secret"), ("scope", scope)];
+    let response = reqwest::Client::new().post(format!("{base}/token")).form(&fields).send().await;
+    let response = response.expect("the server answers");
+    assert_eq!(response.status(), 200, "johndoe logs in at {base}");
+    let body: serde_json::Value = response.json().await.expect("a JSON body");
+    body["access_token"].as_str().expect("an access token").to_owned()
+}

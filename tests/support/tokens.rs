@@ -11,6 +11,7 @@ use crate::SECRET;
 
 pub const HS256_HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
+/// Now, in Unix seconds: what `exp`, `iat` and `nbf` count in.
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs()
 }
@@ -37,8 +38,9 @@ pub fn raw(header: &str, payload: &str, secret: &str) -> String {
     format!("{signing_input}.{signature}")
 }
 
-pub fn b64(text: &str) -> String {
-    URL_SAFE_NO_PAD.encode(text)
+/// `bytes` (text or binary) as base64url without padding, as JWTs write their parts.
+pub fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Decodes a token's payload without verifying it, to inspect what `/token` issued.

@@ -113,7 +113,7 @@ pub enum AuthError {
         /// The `detail` member of the JSON body.
         detail: Cow<'static, str>,
     },
-    /// The server could not complete the check (for example, the blocking pool is gone).
+    /// The server could not complete the check (for example, no password-check thread is left).
     #[error("internal error: {0}")]
     Internal(String),
 }

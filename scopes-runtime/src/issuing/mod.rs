@@ -1,12 +1,14 @@
-//! The token endpoint's password grant (RFC 6749 §4.3), hardened against guessing and floods:
+//! Issuing tokens: the token endpoint's password grant (RFC 6749 §4.3), hardened against guessing and
+//! floods, its refresh-token grant and revocation ([`refresh`]), the request forms ([`form`]) and answers
+//! ([`response`]), and signing ([`signing`]) with an authority's secret or its [`KeyRing`]:
 //!
 //! - [`throttle`]: every attempt reserves its place before its password is checked, so concurrency cannot
 //!   buy extra guesses; a failing (account, client) pair is locked, the account only slowed down;
 //! - [`queue`]: password checks run a few at a time, the waiting ones served fairly across clients and
 //!   bounded in number and time;
-//! - [`password`]: Argon2id (bcrypt hashes still verified, and replaced on a successful login) on the
-//!   blocking pool, under the [`PasswordPolicy`], with a stand-in hash made at start-up so an unknown user
-//!   costs exactly what a known one does.
+//! - [`password`]: Argon2id (bcrypt hashes still verified, and replaced on a successful login) on check
+//!   threads of its own, under the [`PasswordPolicy`], with a stand-in hash made at start-up so an unknown
+//!   user costs exactly what a known one does.
 //!
 //! A token carries only scopes that are declared and that the user's [`Account`] allows.
 
@@ -28,6 +30,7 @@ use crate::{
 use form::no_store;
 
 /// 32 random bytes, for a secret; `None` only if the system has no randomness to give.
+#[cfg(feature = "sql")]
 pub(crate) fn random_secret() -> Option<[u8; 32]> {
     random::random_bytes::<32>()
 }

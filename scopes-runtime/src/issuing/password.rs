@@ -1,7 +1,8 @@
 //! Password hashing and checks: Argon2id for new hashes (OWASP's parameters by default), bcrypt hashes
-//! (`$2a$`, `$2b$`, `$2y$`) still verified and replaced after a successful login. Checks run on tokio's
-//! blocking pool, behind the fair queue, so a login never stalls the async workers and a flood cannot
-//! starve other logins; an unknown user costs exactly the work of a known one.
+//! (`$2a$`, `$2b$`, `$2y$`) still verified and replaced after a successful login. Checks run on a fixed set
+//! of check threads (not tokio's blocking pool: see [`CheckWorkers`]), each keeping its Argon2 memory,
+//! behind the fair queue, so a login never stalls the async workers, a flood cannot starve other logins,
+//! and memory stays at one block per thread; an unknown user costs exactly the work of a known one.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -206,7 +207,7 @@ impl Default for PasswordPolicy {
 pub(crate) enum CheckError {
     /// The queue is full, or the login waited its longest.
     Busy(Busy),
-    /// The blocking pool is gone.
+    /// No check thread is left to run it.
     Internal(String),
 }
 

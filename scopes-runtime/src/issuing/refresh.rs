@@ -73,8 +73,12 @@ impl TokenEndpoint {
             expires_at: now.saturating_add(self.refresh.lifetime.as_secs()).min(family_expires_at),
             family_expires_at,
         };
-        store.add_refresh_token(&new, &self.refresh).await?;
-        Ok((token, known.family))
+        match store.add_refresh_token(&new, &self.refresh).await {
+            Ok(()) => Ok((token, known.family)),
+            // Removed while logging in: the login is refused as a wrong password would be.
+            Err(crate::StoreError::UnknownUser(_)) => Err(AuthError::IncorrectCredentials),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Records that the family `family` is revoked, so that this replica refuses its access tokens at once.

@@ -14,7 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+#[cfg(any(feature = "sql", test))]
+use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -116,6 +118,7 @@ pub struct SigningKey {
 }
 
 /// A key's columns, as a store reads them.
+#[cfg(any(feature = "sql", test))]
 pub(crate) struct StoredKey<'a> {
     pub(crate) kid: String,
     pub(crate) algorithm: &'a str,
@@ -192,6 +195,7 @@ impl SigningKey {
 
     /// A key as a store keeps it: the private half as base64 PKCS#8 (none once erased), the public JWK as
     /// JSON text.
+    #[cfg(any(feature = "sql", test))]
     pub(crate) fn from_stored(stored: StoredKey<'_>) -> Result<Self, SigningKeyError> {
         let StoredKey { kid, algorithm, private_key, public_jwk, created_at, activates_at, superseded_at, revoked_at } =
             stored;
@@ -280,6 +284,7 @@ impl SigningKey {
     }
 
     /// The private half as base64 PKCS#8, for the store; `None` once superseded.
+    #[cfg(any(feature = "sql", test))]
     pub(crate) fn stored_private_key(&self) -> Option<String> {
         self.private_key.as_ref().map(|key| STANDARD.encode(key.as_slice()))
     }
