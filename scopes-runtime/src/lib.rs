@@ -91,10 +91,11 @@ pub use issuing::form::{
     MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm,
     RefreshRequestForm, RevocationRequest, TokenRequest,
 };
+#[cfg(feature = "issuer")]
 pub use issuing::{
-    ClientAddress, KeyRing, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ROTATION_GRACE, SigningAlgorithm,
-    SigningKey, SigningKeyError, ThrottlePolicy, TokenEndpoint, UnknownAlgorithm,
+    ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
 };
+pub use issuing::{KeyRing, ROTATION_GRACE, SigningAlgorithm, SigningKey, SigningKeyError, UnknownAlgorithm};
 #[cfg(feature = "redis")]
 pub use issuing::{RedisThrottle, RedisThrottleError};
 pub use registry::{Registry, Scope};

@@ -12,22 +12,9 @@
 //!
 //! A token carries only scopes that are declared and that the user's [`Account`] allows.
 
-use std::fmt;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-
-use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
-
-use crate::guard::unique_in_order;
-use crate::store::STORE_RETRY_AFTER;
-use crate::{
-    Account, AccountStore, AuthError, Authority, PasswordRequestForm, RefreshPolicy, Registry, TokenRequest,
-    TokenResponse,
-};
-use form::no_store;
+//!
+//! The token endpoint and password hashing are the feature `issuer` (on by default): a resource server that
+//! only verifies tokens builds without them, and without Argon2 and bcrypt.
 
 /// 32 random bytes, for a secret; `None` only if the system has no randomness to give.
 #[cfg(feature = "sql")]
@@ -35,317 +22,32 @@ pub(crate) fn random_secret() -> Option<[u8; 32]> {
     random::random_bytes::<32>()
 }
 
+#[cfg(feature = "issuer")]
+mod endpoint;
 pub(crate) mod form;
 mod key_ring;
+#[cfg(feature = "issuer")]
 mod password;
+#[cfg(feature = "issuer")]
 mod queue;
 mod random;
+#[cfg(feature = "issuer")]
 mod refresh;
 pub(crate) mod response;
 mod signing;
 pub(crate) mod signing_keys;
+#[cfg(feature = "issuer")]
 mod throttle;
 
+#[cfg(feature = "issuer")]
+pub use endpoint::{ClientAddress, TokenEndpoint};
 pub use key_ring::KeyRing;
+#[cfg(feature = "issuer")]
 pub use password::{PasswordPolicy, PasswordPolicyError};
+#[cfg(feature = "issuer")]
 pub use queue::PasswordCheckLimits;
 pub use signing_keys::{ROTATION_GRACE, SigningAlgorithm, SigningKey, SigningKeyError, UnknownAlgorithm};
+#[cfg(feature = "issuer")]
 pub use throttle::ThrottlePolicy;
 #[cfg(feature = "redis")]
 pub use throttle::{RedisThrottle, RedisThrottleError};
-
-use password::{CheckError, PasswordChecker, Verdict};
-use throttle::{LoginThrottle, Refusal, client_bucket};
-
-/// The client's IP address, when the server was started with connection info
-/// (`into_make_service_with_connect_info::<SocketAddr>()`); `None` otherwise, and then every client
-/// counts as one for throttling. Behind a reverse proxy, put the client's address (from a header the
-/// proxy sets and you trust) in `ConnectInfo` yourself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddress(pub Option<IpAddr>);
-
-impl ClientAddress {
-    /// The client as throttling and fair queueing tell clients apart: its IP address, an IPv6 address by
-    /// its /64 prefix (one subscriber's allocation, which an attacker holds whole), an IPv4-mapped IPv6
-    /// address as the IPv4 one. A server capping connections per client should count by it too.
-    ///
-    /// ```
-    /// use scopes_runtime::ClientAddress;
-    /// let client = ClientAddress(Some("2001:db8:1:2:3:4:5:6".parse().unwrap()));
-    /// assert_eq!(client.bucket(), Some("2001:db8:1:2::".parse().unwrap()));
-    /// ```
-    pub fn bucket(&self) -> Option<IpAddr> {
-        client_bucket(self.0)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
-    }
-}
-
-/// The password grant: checks the password, throttles failures, grants scopes, issues the token.
-///
-/// Answers in the authority's [`ResponseStyle`](crate::ResponseStyle), always with
-/// `Cache-Control: no-store` and `Pragma: no-cache`. Cheap to clone: clones share the throttle and the
-/// queue. Building one makes the stand-in hash for unknown users (once per bcrypt cost in a process), so
-/// build it at start-up.
-///
-/// ```
-/// use axum::extract::{FromRef, State};
-/// use axum::response::Response;
-/// use axum::{Router, routing::post};
-/// use scopes_runtime::{Account, Authority, ClientAddress, MemoryStore, PasswordRequestForm, TokenEndpoint};
-///
-/// scopes_runtime::registry! {
-///     scheme = "OAuth2PasswordBearer",
-///     token_url = "token",
-///     scopes = { "me" => "Read information about the current user." },
-/// }
-///
-/// #[derive(Clone, FromRef)]
-/// struct AppState { authority: Authority, tokens: TokenEndpoint, users: MemoryStore }
-///
-/// async fn token(State(state): State<AppState>, client: ClientAddress, form: PasswordRequestForm) -> Response {
-///     // A store that cannot answer (a database outage) makes the login 503, counted for nothing.
-///     state.tokens.grant(client, form, &state.users).await
-/// }
-///
-/// # fn main() {
-/// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
-/// let johndoe = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
-/// let users = MemoryStore::new([Account::new("johndoe", johndoe).with_scopes(["me"])]);
-/// let tokens = TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY);
-/// let app: Router = Router::new().route("/token", post(token)).with_state(AppState { authority, tokens, users });
-/// # }
-/// ```
-#[derive(Clone)]
-pub struct TokenEndpoint {
-    authority: Authority,
-    registry: &'static Registry,
-    throttle: LoginThrottle,
-    passwords: Arc<PasswordChecker>,
-    refresh: RefreshPolicy,
-}
-
-impl fmt::Debug for TokenEndpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenEndpoint")
-            .field("authority", &self.authority)
-            .field("throttle", &self.throttle)
-            .field("passwords", &self.passwords)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TokenEndpoint {
-    /// Issues tokens with `authority` for the scopes declared in `registry`, with the default
-    /// [`ThrottlePolicy`], [`PasswordPolicy`] (Argon2id, OWASP's parameters) and [`PasswordCheckLimits`].
-    pub fn new(authority: Authority, registry: &'static Registry) -> Self {
-        TokenEndpoint {
-            authority,
-            registry,
-            throttle: LoginThrottle::default(),
-            passwords: Arc::new(PasswordChecker::new(PasswordPolicy::default(), None, PasswordCheckLimits::default())),
-            refresh: RefreshPolicy::default(),
-        }
-    }
-
-    /// Throttles failures with `policy` instead.
-    ///
-    /// ```
-    /// # scopes_runtime::registry! { scheme = "OAuth2PasswordBearer", token_url = "token", scopes = {} }
-    /// # fn main() {
-    /// use scopes_runtime::{Authority, ThrottlePolicy, TokenEndpoint};
-    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
-    /// let tokens = TokenEndpoint::new(authority, &SCOPE_REGISTRY)
-    ///     .with_throttle(ThrottlePolicy { attempts_per_pair: 5, ..ThrottlePolicy::default() });
-    /// # let _ = tokens;
-    /// # }
-    /// ```
-    pub fn with_throttle(mut self, policy: ThrottlePolicy) -> Self {
-        self.throttle = self.throttle.with_policy(policy);
-        self
-    }
-
-    /// Keeps the throttle's counts in Redis, under the policy set so far (or later, by
-    /// [`with_throttle`](Self::with_throttle)), so that every replica sharing it enforces one policy: the
-    /// attempts a pair is allowed are allowed in all, not once per replica. While Redis cannot be
-    /// reached, logins are answered 503 and no password is checked.
-    #[cfg(feature = "redis")]
-    pub fn with_redis_throttle(mut self, redis: RedisThrottle) -> Self {
-        self.throttle = LoginThrottle::Redis(redis.with_policy(*self.throttle.policy()));
-        self
-    }
-
-    /// Hashes passwords under `policy`: a successful login with a hash it does not make replaces the hash,
-    /// and an unknown user's login costs what a known one's does under it. Expects every stored hash to be
-    /// made under it; say otherwise with [`with_legacy_hashes`](Self::with_legacy_hashes), after this.
-    pub fn with_password_policy(mut self, policy: PasswordPolicy) -> Self {
-        self.passwords = Arc::new(PasswordChecker::new(policy, None, self.passwords.limits()));
-        self
-    }
-
-    /// Says the store may still hold hashes made under `legacy` (the tutorial's bcrypt at cost 12, say),
-    /// each replaced at its owner's next successful login. Until then, every failed check takes at least as
-    /// long as checking such a hash (a quicker one waits out the difference, off the queue): without it,
-    /// a wrong password would answer sooner for an unknown user, or for one whose hash was already
-    /// upgraded, than for one whose hash was not, and tell them apart. Drop it once no legacy hash remains.
-    ///
-    /// ```
-    /// # scopes_runtime::registry! { scheme = "OAuth2PasswordBearer", token_url = "token", scopes = {} }
-    /// # fn main() {
-    /// use scopes_runtime::{Authority, PasswordPolicy, TokenEndpoint};
-    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
-    /// let tokens = TokenEndpoint::new(authority, &SCOPE_REGISTRY).with_legacy_hashes(PasswordPolicy::bcrypt(4).unwrap());
-    /// # let _ = tokens;
-    /// # }
-    /// ```
-    pub fn with_legacy_hashes(mut self, legacy: PasswordPolicy) -> Self {
-        let (policy, limits) = (self.passwords.policy(), self.passwords.limits());
-        self.passwords = Arc::new(PasswordChecker::new(policy, Some(legacy), limits));
-        self
-    }
-
-    /// Runs and queues password checks within `limits` instead.
-    pub fn with_check_limits(mut self, limits: PasswordCheckLimits) -> Self {
-        let (policy, legacy) = (self.passwords.policy(), self.passwords.legacy());
-        self.passwords = Arc::new(PasswordChecker::new(policy, legacy, limits));
-        self
-    }
-
-    /// Issues refresh tokens living as `policy` says (with a store that keeps them).
-    pub fn with_refresh_policy(mut self, policy: RefreshPolicy) -> Self {
-        self.refresh = policy;
-        self
-    }
-
-    /// The throttle's policy.
-    pub fn throttle_policy(&self) -> &ThrottlePolicy {
-        self.throttle.policy()
-    }
-
-    /// How many entries the throttle tracks now, at most [`ThrottlePolicy::max_entries`]: for monitoring
-    /// its memory.
-    pub fn throttle_entries(&self) -> usize {
-        self.throttle.tracked()
-    }
-
-    /// Runs the grant `request` asks for (a [`PasswordRequestForm`], or a [`TokenRequest`] for either
-    /// grant), finding the user in `store`.
-    ///
-    /// The password grant: a store that cannot answer is logged and answered 503 with `Retry-After`, and
-    /// counts as no attempt; it is not asked while the attempt is refused by the throttle. After a
-    /// successful login with a hash the policy no longer makes (bcrypt, or other Argon2id parameters), the
-    /// hash is replaced in the store; a failure to replace it is logged and the login still succeeds. When
-    /// the store [keeps refresh tokens](AccountStore::keeps_refresh_tokens), the answer carries one (not
-    /// for a disabled user).
-    ///
-    /// The refresh-token grant (only with such a store; otherwise `unsupported_grant_type`): see
-    /// [`RefreshPolicy`] and the crate's README. It is not throttled: a refresh token is 256 random bits.
-    pub async fn grant<S: AccountStore>(
-        &self,
-        client: ClientAddress,
-        request: impl Into<TokenRequest>,
-        store: &S,
-    ) -> Response {
-        let answered = match request.into() {
-            TokenRequest::Password(form) => self.try_grant(client, form, store).await,
-            TokenRequest::Refresh(form) => self.try_refresh(client, form, store).await,
-        };
-        let response = match answered {
-            Ok(token) => Json(token).into_response(),
-            Err(error) => self.authority.refuse(&error),
-        };
-        no_store(response)
-    }
-
-    async fn try_grant<S: AccountStore>(
-        &self,
-        client: ClientAddress,
-        form: PasswordRequestForm,
-        store: &S,
-    ) -> Result<TokenResponse, AuthError> {
-        let requested = self.declared(form.scopes())?;
-        // Reserved before anything is checked: however many attempts arrive at once, no more are evaluated
-        // than the policy allows.
-        let reservation = match self.throttle.reserve(&form.username, client.0).await {
-            Ok(reservation) => reservation,
-            Err(Refusal::TooMany(retry_after)) => return Err(AuthError::TooManyRequests { retry_after }),
-            Err(Refusal::Unavailable) => {
-                return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER });
-            }
-        };
-        if !reservation.delay.is_zero() {
-            tokio::time::sleep(reservation.delay).await;
-        }
-        let account = match store.find(&form.username).await {
-            Ok(account) => account,
-            Err(error) => {
-                tracing::error!(%error, "answering 503 to a login");
-                reservation.withdrawn().await;
-                return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER });
-            }
-        };
-        let hash = account.as_ref().map(|account| account.password_hash.clone());
-        let verdict = match self.passwords.verify(client.bucket(), form.password.clone(), hash).await {
-            Ok(verdict) => verdict,
-            Err(CheckError::Busy(busy)) => {
-                reservation.withdrawn().await;
-                return Err(AuthError::ServiceUnavailable { retry_after: busy.retry_after });
-            }
-            Err(CheckError::Internal(reason)) => {
-                reservation.withdrawn().await;
-                return Err(AuthError::Internal(reason));
-            }
-        };
-        let Verdict { matched, rehashed } = verdict;
-        let Some(account) = account.filter(|_| matched) else {
-            reservation.failed().await;
-            return Err(AuthError::IncorrectCredentials);
-        };
-        reservation.succeeded().await;
-        if let Some(rehashed) = rehashed {
-            replace_outdated_hash(store, &account, &rehashed).await;
-        }
-
-        let granted: Vec<&str> = requested
-            .into_iter()
-            .filter(|scope| self.registry.scope(scope).is_some_and(|scope| scope.is_held_by(&account.allowed_scopes)))
-            .collect();
-        if store.keeps_refresh_tokens() && !account.disabled {
-            // The family first: the access token names it (`sid`), so that revoking it ends both.
-            let (refresh_token, family) = self.start_refresh_family(store, &account.username, &granted).await?;
-            let access_token = self.authority.issue_in_session(&account.username, &granted, Some(&family))?;
-            let response = TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted);
-            return Ok(response.with_refresh_token(refresh_token));
-        }
-        let access_token = self.authority.issue(&account.username, &granted)?;
-        Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted))
-    }
-
-    /// The requested scopes that are declared, each once, in the order asked. Read strictly, an undeclared
-    /// scope is [`AuthError::InvalidScope`]; read leniently (as FastAPI does), it is left out.
-    fn declared<'f>(&self, requested: Vec<&'f str>) -> Result<Vec<&'f str>, AuthError> {
-        let is_declared = |scope: &&str| self.registry.description(scope).is_some();
-        if self.authority.request_parsing().is_strict()
-            && let Some(undeclared) = requested.iter().find(|scope| !is_declared(scope))
-        {
-            return Err(AuthError::InvalidScope { scope: (*undeclared).to_owned() });
-        }
-        Ok(unique_in_order(requested.into_iter().filter(is_declared)))
-    }
-}
-
-/// Stores the hash that replaces `account`'s outdated one, unless it changed meanwhile. The login has
-/// succeeded either way: a store that cannot take the new hash now will be asked again at the next one.
-async fn replace_outdated_hash<S: AccountStore>(store: &S, account: &Account, rehashed: &str) {
-    match store.replace_password_hash(&account.username, &account.password_hash, rehashed).await {
-        Ok(true) => tracing::info!(user = %account.username, "password hash replaced under the current policy"),
-        Ok(false) => tracing::info!(user = %account.username, "password changed meanwhile; its new hash is kept"),
-        Err(error) => tracing::warn!(%error, user = %account.username, "outdated password hash not replaced"),
-    }
-}

@@ -17,11 +17,13 @@ pub(crate) fn random_text<const N: usize>() -> Option<String> {
 }
 
 /// The SHA-256 of `token`, hex: how a store keeps an opaque token (its 256 random bits need no slow hash).
+#[cfg(feature = "issuer")]
 pub(crate) fn token_hash(token: &str) -> String {
     digest_hex(token.as_bytes())
 }
 
 /// The SHA-256 of `bytes`, hex.
+#[cfg(feature = "issuer")]
 pub(crate) fn digest_hex(bytes: &[u8]) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
