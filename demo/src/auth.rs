@@ -19,7 +19,7 @@ impl Principal<AppState> for User {
             Some(users) => {
                 let account = users.find(&claims.sub).await?.ok_or_else(AuthError::invalid_token)?;
                 account.admits(claims)?;
-                Ok(User::from(&*account))
+                Ok(User::from(account))
             }
             None => Ok(User {
                 username: claims.sub.clone(),
@@ -27,13 +27,13 @@ impl Principal<AppState> for User {
                 email: claims.claim::<String>("email").ok().flatten(),
                 full_name: claims.claim::<String>("name").ok().flatten(),
                 disabled: Some(false),
-                allowed_scopes: None,
+                account: None,
             }),
         }
     }
 
     fn allowed_scopes(&self) -> Option<&[String]> {
-        self.allowed_scopes.as_deref()
+        self.account.as_ref().map(|account| account.allowed_scopes.as_slice())
     }
 }
 

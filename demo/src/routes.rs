@@ -479,7 +479,7 @@ mod tests {
             email: Some("johndoe@example.com".into()),
             full_name: Some("John Doe".into()),
             disabled: Some(false),
-            allowed_scopes: None,
+            account: None,
         }
     }
 

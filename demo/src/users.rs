@@ -16,20 +16,20 @@ pub struct User {
     pub email: Option<String>,
     pub full_name: Option<String>,
     pub disabled: Option<bool>,
-    /// The scopes the account allows now (the demo's own users), which a token's scopes count only as far
-    /// as; not shown.
+    /// The account as the store has it now (the demo's own users), whose allowed scopes a token's scopes
+    /// count only as far as; shared with the store, not copied, and not shown.
     #[serde(skip)]
-    pub allowed_scopes: Option<Vec<String>>,
+    pub account: Option<std::sync::Arc<Account>>,
 }
 
-impl From<&Account> for User {
-    fn from(account: &Account) -> Self {
+impl From<std::sync::Arc<Account>> for User {
+    fn from(account: std::sync::Arc<Account>) -> Self {
         User {
             username: account.username.clone(),
             email: account.email.clone(),
             full_name: account.full_name.clone(),
             disabled: Some(account.disabled),
-            allowed_scopes: Some(account.allowed_scopes.clone()),
+            account: Some(account),
         }
     }
 }
