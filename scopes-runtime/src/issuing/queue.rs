@@ -48,6 +48,11 @@ impl Default for PasswordCheckLimits {
 
 impl PasswordCheckLimits {
     /// The most checks the default runs at once, however many cores the host has.
+    ///
+    /// ```
+    /// use scopes_runtime::PasswordCheckLimits;
+    /// assert!(PasswordCheckLimits::default().concurrent <= PasswordCheckLimits::DEFAULT_MAX_CONCURRENT);
+    /// ```
     pub const DEFAULT_MAX_CONCURRENT: usize = 4;
 }
 

@@ -251,6 +251,11 @@ impl SigningKey {
 
     /// When an emergency rotation revoked it (Unix seconds): from then on it is not published, and no token
     /// it signed is accepted, whenever it was signed.
+    ///
+    /// ```
+    /// use scopes_runtime::{SigningAlgorithm, SigningKey};
+    /// assert_eq!(SigningKey::generate(SigningAlgorithm::Es256).unwrap().revoked_at(), None);
+    /// ```
     pub fn revoked_at(&self) -> Option<u64> {
         self.revoked_at
     }

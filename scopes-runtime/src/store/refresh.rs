@@ -25,7 +25,14 @@ pub struct NewRefreshToken {
     pub family_expires_at: u64,
 }
 
-/// A refresh token as presented, by its hashes: what a store finds its family and current token by.
+/// A refresh token as presented, by its hashes: what a store finds its family and current token by. The
+/// token endpoint makes it from the token; a store receives it.
+///
+/// ```
+/// use scopes_runtime::PresentedRefreshToken;
+/// let presented = PresentedRefreshToken { hash: "9f86d0...".into(), family: "2c26b4...".into() };
+/// assert_ne!(presented.hash, presented.family);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresentedRefreshToken {
     /// The SHA-256 of the whole token, hex.
@@ -66,6 +73,12 @@ pub enum RefreshOutcome {
 
 /// What is revoked before it expires, as [`AccountStore::revocations`](crate::AccountStore::revocations)
 /// reads it for [`Revocations`](crate::Revocations).
+///
+/// ```
+/// use scopes_runtime::Revoked;
+/// let revoked = Revoked { access_tokens: vec!["a-jti".into()], ..Revoked::default() };
+/// assert!(revoked.families.is_empty());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Revoked {
     /// The `jti` of each revoked access token.

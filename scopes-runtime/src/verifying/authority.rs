@@ -630,6 +630,11 @@ impl Authority {
     }
 
     /// The revocations this authority refuses tokens by, if any.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// assert!(Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().revocations().is_none());
+    /// ```
     pub fn revocations(&self) -> Option<&Revocations> {
         self.keys.revocations.as_ref()
     }
