@@ -181,34 +181,33 @@ async fn execute_keys(store: &SqlStore, command: KeysCommand, out: &mut dyn Writ
                 ));
             };
             let new = store.rotate_signing_key(algorithm, std::time::Duration::from_secs(activate_in)).await?;
-            let from = if activate_in == 0 { "now".to_owned() } else { date(new.activates_at()) };
             if activate_in == 0 {
-                let revoked: Vec<&str> = keys
+                // What the store revoked, as it now says: the keys revoked in the same second the new key was made.
+                let stored = store.signing_keys().await?;
+                let revoked: Vec<&str> = stored
                     .iter()
-                    .filter(|key| {
-                        key.revoked_at().is_none() && key.superseded_at().is_none_or(|at| at > new.created_at())
-                    })
+                    .filter(|key| key.revoked_at() == Some(new.created_at()))
                     .map(SigningKey::kid)
                     .collect();
                 let revoked = if revoked.is_empty() { "no key".to_owned() } else { revoked.join(", ") };
-                return writeln!(
-                    out,
+                format!(
                     "emergency rotation: {algorithm} key {} signs from now; revoked {revoked}: no longer published, \
                      and every token it signed is refused by each replica at its next key reload (everyone holding \
                      one logs in again)",
                     new.kid()
                 )
-                .map_err(|error| CliError::Failed(format!("writing the output: {error}")));
-            }
-            match current {
-                Some(old) => format!(
-                    "rotated: {algorithm} key {} is published and signs from {from}; {} signs until then and \
-                     stays published until {}",
-                    new.kid(),
-                    old.kid(),
-                    date(new.activates_at() + published_for().as_secs())
-                ),
-                None => format!("{algorithm} key {} is published and signs from {from}", new.kid()),
+            } else {
+                let from = date(new.activates_at());
+                match current {
+                    Some(old) => format!(
+                        "rotated: {algorithm} key {} is published and signs from {from}; {} signs until then and \
+                         stays published until {}",
+                        new.kid(),
+                        old.kid(),
+                        date(new.activates_at() + published_for().as_secs())
+                    ),
+                    None => format!("{algorithm} key {} is published and signs from {from}", new.kid()),
+                }
             }
         }
         KeysCommand::List => {

@@ -38,11 +38,16 @@ fn new_refresh_token(family_id: &[u8; FAMILY_ID_BYTES]) -> Result<(String, Prese
     Ok((token, known))
 }
 
+/// The family id a refresh token starts with; `None` for a token of another shape.
+fn family_id(token: &str) -> Option<[u8; FAMILY_ID_BYTES]> {
+    let decoded = URL_SAFE_NO_PAD.decode(token).ok().filter(|bytes| bytes.len() == TOKEN_BYTES)?;
+    decoded[..FAMILY_ID_BYTES].try_into().ok()
+}
+
 /// A presented refresh token's hash and the key of the family it names (none for a token of another shape,
 /// which then matches no family).
 fn presented(token: &str) -> PresentedRefreshToken {
-    let decoded = URL_SAFE_NO_PAD.decode(token).ok().filter(|bytes| bytes.len() == TOKEN_BYTES);
-    let family = decoded.map(|bytes| digest_hex(&bytes[..FAMILY_ID_BYTES])).unwrap_or_default();
+    let family = family_id(token).map(|id| digest_hex(&id)).unwrap_or_default();
     PresentedRefreshToken { hash: token_hash(token), family }
 }
 
@@ -140,12 +145,8 @@ impl TokenEndpoint {
                 return Err(AuthError::InvalidRefreshToken);
             }
         };
-        let family_id = URL_SAFE_NO_PAD
-            .decode(&form.refresh_token)
-            .ok()
-            .and_then(|bytes| <[u8; FAMILY_ID_BYTES]>::try_from(bytes.get(..FAMILY_ID_BYTES)?).ok());
         // A family carried over from before tokens named their family gets an id now (its key stays).
-        let family_id = match family_id.filter(|_| presented.family == grant.family) {
+        let family_id = match family_id(&form.refresh_token).filter(|_| presented.family == grant.family) {
             Some(id) => id,
             None => random_bytes::<FAMILY_ID_BYTES>().ok_or_else(|| AuthError::Internal("no randomness".into()))?,
         };

@@ -119,20 +119,13 @@ impl SqlStore {
         if erased == 0 {
             return;
         }
-        let scrubbed = match &self.pool {
-            Pool::Sqlite(pool) => {
-                self.timed(async {
-                    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.map(drop).map_err(store_error)
-                })
-                .await
-            }
-            Pool::Postgres(pool) => {
-                self.timed(async {
-                    sqlx::query("VACUUM FULL signing_keys").execute(pool).await.map(drop).map_err(store_error)
-                })
-                .await
-            }
+        let scrub = match self.pool {
+            Pool::Sqlite(_) => "PRAGMA wal_checkpoint(TRUNCATE)",
+            Pool::Postgres(_) => "VACUUM FULL signing_keys",
         };
+        let scrubbed: Result<(), StoreError> = on_pool!(self, pool => {
+            sqlx::query(scrub).execute(pool).await.map(drop).map_err(store_error)
+        });
         match scrubbed {
             Ok(()) => tracing::info!(erased, "erased private signing keys and scrubbed them from the database's files"),
             Err(error) => tracing::warn!(%error, "erased private signing keys; scrubbing the database's files failed"),
