@@ -187,7 +187,7 @@ async fn the_audience_check_is_dropped_only_on_request() {
 
 #[tokio::test]
 async fn an_access_token_type_can_be_required() {
-    let app = app(authority().require_token_type("at+jwt"));
+    let app = app(authority().with_token_type("at+jwt"));
     for (typ, expected) in
         [("at+jwt", StatusCode::OK), ("application/AT+JWT", StatusCode::OK), ("JWT", StatusCode::UNAUTHORIZED)]
     {

@@ -312,11 +312,11 @@ async fn execute(
             format!("enabled {name}")
         }
         UsersCommand::Grant { name, scopes } => {
-            store.grant(&name, &scopes).await?;
+            store.allow_scopes(&name, &scopes).await?;
             format!("{name}{}", scope_list(&found(store, &name).await?.allowed_scopes))
         }
         UsersCommand::Revoke { name, scopes } => {
-            store.revoke(&name, &scopes).await?;
+            store.disallow_scopes(&name, &scopes).await?;
             format!("{name}{}", scope_list(&found(store, &name).await?.allowed_scopes))
         }
         UsersCommand::Passwd { name } => {

@@ -135,7 +135,7 @@ pub struct RevocationFields {
 #[public]
 pub async fn revoke_token(State(state): State<AppState>, request: RevocationRequest) -> Response {
     match (state.tokens(), state.users()) {
-        (Some(tokens), Some(users)) if users.keeps_refresh_tokens() => tokens.revoke(request, users).await,
+        (Some(tokens), Some(users)) if users.refresh_tokens().is_some() => tokens.revoke(request, users).await,
         _ => crate::compat::not_found(),
     }
 }
@@ -283,7 +283,7 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Response {
     let Some(mut metadata) = IssuerMetadata::new(&state.authority, &crate::SCOPE_REGISTRY) else {
         return crate::compat::not_found();
     };
-    if state.users().is_some_and(|users| users.keeps_refresh_tokens()) {
+    if state.users().is_some_and(|users| users.refresh_tokens().is_some()) {
         metadata = metadata.with_revocation("/revoke", &["password", "refresh_token"]);
     }
     ([(header::CACHE_CONTROL, "public, max-age=60")], Json(metadata)).into_response()
@@ -333,7 +333,7 @@ impl TokenSource {
     pub fn of(state: &AppState) -> Self {
         match &state.accounts {
             crate::Accounts::Local { users, .. } => TokenSource::own(IssuerFeatures {
-                refresh_tokens: users.keeps_refresh_tokens(),
+                refresh_tokens: users.refresh_tokens().is_some(),
                 published_keys: state.authority.key_ring().is_some(),
             }),
             crate::Accounts::Provider { docs_client_id, .. } => TokenSource::Provider {

@@ -2,10 +2,8 @@
 //! SQLite (the default: a file, created, migrated and seeded on first start), PostgreSQL (several
 //! instances sharing users), or memory (tests).
 
-use scopes_runtime::{
-    Account, AccountStore, MemoryStore, NewRefreshToken, PasswordPolicy, PresentedRefreshToken, RefreshGrant,
-    RefreshOutcome, RefreshPolicy, Revoked, SqlOptions, SqlStore, StoreError,
-};
+use scopes_runtime::store::RefreshTokenStore;
+use scopes_runtime::{Account, AccountStore, MemoryStore, PasswordPolicy, SqlOptions, SqlStore, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -129,50 +127,10 @@ impl AccountStore for UserStore {
     }
 
     // Refresh tokens are kept in a database only: the memory store issues none.
-    fn keeps_refresh_tokens(&self) -> bool {
-        matches!(self, UserStore::Sql(_))
-    }
-
-    async fn add_refresh_token(&self, token: &NewRefreshToken, policy: &RefreshPolicy) -> Result<(), StoreError> {
-        self.database()?.add_refresh_token(token, policy).await
-    }
-
-    async fn find_refresh_token(&self, hash: &str, now: u64) -> Result<Option<RefreshGrant>, StoreError> {
-        self.database()?.find_refresh_token(hash, now).await
-    }
-
-    async fn rotate_refresh_token(
-        &self,
-        presented: &PresentedRefreshToken,
-        replacement_hash: &str,
-        now: u64,
-        policy: &RefreshPolicy,
-    ) -> Result<RefreshOutcome, StoreError> {
-        self.database()?.rotate_refresh_token(presented, replacement_hash, now, policy).await
-    }
-
-    async fn revoke_refresh_family(&self, presented: &PresentedRefreshToken, now: u64) -> Result<bool, StoreError> {
-        self.database()?.revoke_refresh_family(presented, now).await
-    }
-
-    async fn revoke_access_token(&self, jti: &str, expires_at: u64) -> Result<(), StoreError> {
-        self.database()?.revoke_access_token(jti, expires_at).await
-    }
-
-    async fn revocations(&self, now: u64, families_since: u64) -> Result<Revoked, StoreError> {
+    fn refresh_tokens(&self) -> Option<&impl RefreshTokenStore> {
         match self {
-            UserStore::Sql(store) => store.revocations(now, families_since).await,
-            UserStore::Memory(_) => Ok(Revoked::default()),
-        }
-    }
-}
-
-impl UserStore {
-    /// The database, for what only a database keeps.
-    fn database(&self) -> Result<&SqlStore, StoreError> {
-        match self {
-            UserStore::Sql(store) => Ok(store),
-            UserStore::Memory(_) => Err(StoreError::Invalid("the memory store keeps no refresh tokens".into())),
+            UserStore::Sql(store) => Some(store),
+            UserStore::Memory(_) => None,
         }
     }
 }

@@ -59,22 +59,34 @@ macro_rules! for_each_tuple {
     };
 }
 
-// The tree reads as the design: accounts and keys are stored, a request's token is verified, the scopes of its guard chain checked,
-// tokens issued at the token endpoint, the API described, and refusals answered.
+// The tree reads as the design, bottom up: the declared scopes (`registry`), key material (`keys`), what is
+// reloaded from a store (`reloading`); a request's token verified (`verifying`), refusals answered
+// (`answering`), the `authority` joining the two; principals and guards enforcing requirements
+// (`enforcement`), routers that know them (`routing`), the API described (`describing`); accounts stored
+// (`store`) and tokens issued (`issuing`). No module imports one above it: scripts/check_layers.py.
 mod answering;
+pub mod authority;
 mod describing;
-mod guard;
+pub mod enforcement;
 mod issuing;
-mod registry;
-mod store;
+pub mod keys;
+pub mod registry;
+mod reloading;
+pub mod routing;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod verifying;
+pub mod verifying;
 
-pub use answering::style;
+/// How refusals are answered ([`ResponseStyle`](style::ResponseStyle), and [`restyle`](style::restyle) for
+/// those handlers return), and how strictly requests are read ([`RequestParsing`](style::RequestParsing)).
+pub mod style {
+    pub use crate::answering::style::*;
+    pub use crate::authority::restyle;
+    pub use crate::verifying::parsing::RequestParsing;
+}
 #[cfg(feature = "openapi")]
 pub use describing::openapi;
-pub use describing::routing;
 pub use verifying::bearer;
 
 #[doc(hidden)]
@@ -84,20 +96,18 @@ pub mod __private;
 pub use answering::error::{AuthError, Challenge, ValidationIssue};
 pub use describing::issuer_metadata::IssuerMetadata;
 pub use describing::protected_resource::ProtectedResourceMetadata;
-pub use guard::{Alternatives, Authorize, Guard, Principal, Requirement, alternatives_of};
 #[doc(hidden)]
-pub use guard::{AuthorityIn, RequiresHandler};
-pub use issuing::form::{
-    MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, MAX_USERNAME_BYTES, PasswordRequestForm,
-    RefreshRequestForm, RevocationRequest, TokenRequest,
-};
+pub use enforcement::{AuthorityIn, RequiresHandler};
+pub use enforcement::{Authorize, Guard, Principal};
+pub use issuing::form::{PasswordRequestForm, RefreshRequestForm, RevocationRequest, TokenRequest};
 #[cfg(feature = "issuer")]
 pub use issuing::{
     ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
 };
-pub use issuing::{KeyRing, ROTATION_GRACE, SigningAlgorithm, SigningKey, SigningKeyError, UnknownAlgorithm};
 #[cfg(feature = "redis")]
 pub use issuing::{RedisThrottle, RedisThrottleError};
+pub use keys::{KeyRing, ROTATION_GRACE, SigningAlgorithm, SigningKey, SigningKeyError, UnknownAlgorithm};
+pub use registry::{Alternatives, Requirement, alternatives_of};
 pub use registry::{Registry, Scope};
 /// Requires a verified bearer token, and the listed scopes, before an axum handler runs.
 ///
@@ -213,6 +223,7 @@ pub use store::{
 #[cfg(feature = "sql")]
 pub use store::{Migrated, SqlOptions, SqlStore};
 pub use style::ResponseStyle;
+pub use verifying::parsing::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, MAX_USERNAME_BYTES};
 
 /// Marks an axum handler as served to anyone: what a [`SecureRouter`](routing::SecureRouter) demands of
 /// every handler that is not `#[requires(...)]`.
@@ -237,7 +248,9 @@ pub use style::ResponseStyle;
 /// ```
 pub use scopes_macros::public;
 
+pub use authority::{Authority, KeyError};
 pub use issuing::response::TokenResponse;
+pub use keys::{KeySet, KeySetError};
 /// Declares the application's security scheme and its scopes, once, at the crate root.
 ///
 /// Defines `SCOPE_REGISTRY` (a [`Registry`]) and the hidden macro through which [`macro@requires`] checks
@@ -278,9 +291,6 @@ pub use issuing::response::TokenResponse;
 /// # }
 /// ```
 pub use scopes_macros::registry;
-pub use verifying::authority::{Authority, KeyError};
-pub use verifying::claims::{ClaimFormat, Claims};
-pub use verifying::verifier::TokenError;
 pub use verifying::{
-    KeyRefresh, KeySet, KeySetError, Provider, ProviderError, ProviderMetadata, Revocations, ScopeClaim,
+    ClaimFormat, Claims, KeyRefresh, Provider, ProviderError, ProviderMetadata, Revocations, ScopeClaim, TokenError,
 };

@@ -14,9 +14,14 @@ use futures_util::FutureExt;
 
 pub use scopes_macros::__check_scopes as check_scopes;
 
-use crate::guard::Alternatives;
-use crate::routing::{Access, RouteAccess};
-use crate::{AuthError, Authority, Authorize, Guard, Requirement, RequiresHandler, Scope};
+use crate::answering::error::AuthError;
+use crate::authority::Authority;
+use crate::enforcement::guard::{Authorize, Guard, RequiresHandler};
+pub use crate::enforcement::sealing::{
+    AllOf, AnyOf, Conjunction, DeclaredScope, Disjunction, MAX_TERMS, SealedAuthorize,
+};
+use crate::registry::{Access, Alternatives, Requirement};
+use crate::routing::RouteAccess;
 
 /// What `#[requires]` leaves in place of a handler it reported an error on: an extractor and a response
 /// that every router accepts, so that one error is not followed by the router's. The build has already
@@ -44,49 +49,6 @@ impl<S> RouteAccess<S> for Unusable {
         Access::Public
     }
 }
-
-/// A declared scope, as the marker type `registry!` generates for it.
-pub trait DeclaredScope {
-    const SCOPE: Scope;
-}
-
-/// What the registry's lookup of an undeclared scope leaves in the type once it has reported the error
-/// (`compile_error!` in type position stands for `()`): implemented so the one error is not followed by
-/// unrelated ones. The build has already failed; this scope never reaches a running program.
-impl DeclaredScope for () {
-    const SCOPE: Scope = Scope::new("");
-}
-
-/// All of a tuple of declared scopes.
-pub struct AllOf<T>(PhantomData<T>);
-
-/// Any of a tuple of [`AllOf`]s: a requirement in disjunctive normal form.
-pub struct AnyOf<T>(PhantomData<T>);
-
-pub trait Conjunction {
-    const SCOPES: &'static [Scope];
-}
-
-/// What `#[requires]` puts in the type of a handler's extractor and a guard's `Authorize` impl.
-pub trait Disjunction {
-    const ALTERNATIVES: Alternatives;
-}
-
-/// `#[requires]` refuses requirements wider than this many alternatives, or scopes in one.
-pub const MAX_TERMS: usize = 16;
-
-macro_rules! tuple_impls {
-    ($($name:ident)*) => {
-        impl<$($name: DeclaredScope),*> Conjunction for AllOf<($($name,)*)> {
-            const SCOPES: &'static [Scope] = &[$($name::SCOPE),*];
-        }
-        impl<$($name: Conjunction),*> Disjunction for AnyOf<($($name,)*)> {
-            const ALTERNATIVES: Alternatives = &[$($name::SCOPES),*];
-        }
-    };
-}
-
-for_each_tuple!(tuple_impls; T15 T14 T13 T12 T11 T10 T9 T8 T7 T6 T5 T4 T3 T2 T1 T0);
 
 /// The extractor `#[requires]` puts in place of the handler's first parameter: it authorizes the
 /// request against the requirement `R` and hands the principal to the parameter's pattern.
@@ -125,19 +87,6 @@ where
         R::access()
     }
 }
-
-/// Seals [`Authorize`]: implemented for every [`Principal`](crate::Principal), and by `#[requires]` for the
-/// guards it declares. Naming it from outside generated code is outside the API: a hand-written
-/// `Authorize` impl could hand a handler a principal no token vouches for.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot implement `Authorize` by hand: only a principal or a `#[requires]` guard authorizes a request",
-    label = "neither a `Principal<{S}>` nor a guard declared with `#[requires]`",
-    note = "implement `scopes_runtime::Principal<{S}>` for your user type, or declare a guard with \
-            `#[requires(scopes = [...])] impl Guard<{S}> for ...`"
-)]
-pub trait SealedAuthorize<S> {}
-
-impl<S, P: crate::Principal<S>> SealedAuthorize<S> for P {}
 
 /// The body of every generated `Authorize` impl of a guard: authorize the inner layer with this guard's
 /// requirement added, then run the guard's own check.

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::guard::Requirement;
+use crate::registry::Requirement;
 
 /// Why a request was refused.
 ///
@@ -87,7 +87,7 @@ pub enum AuthError {
         scope: String,
     },
     /// The password is longer than [`MAX_PASSWORD_BYTES`](crate::MAX_PASSWORD_BYTES).
-    #[error("password longer than {} bytes", crate::MAX_PASSWORD_BYTES)]
+    #[error("password longer than {} bytes", crate::verifying::parsing::MAX_PASSWORD_BYTES)]
     PasswordTooLong,
     /// The request body is larger than the endpoint accepts.
     #[error("request body too large")]
@@ -271,7 +271,7 @@ impl IntoResponse for AuthError {
     /// Answers in the library's default style (RFC 6750 / RFC 6749, realm `api`), and carries the error so
     /// that [`restyle`](crate::style::restyle), layered over the app, answers it in the configured style.
     fn into_response(self) -> Response {
-        let mut response = crate::ResponseStyle::default().render(&self);
+        let mut response = crate::answering::style::ResponseStyle::default().render(&self);
         response.extensions_mut().insert(DefaultStyled(self));
         response
     }

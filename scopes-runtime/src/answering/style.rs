@@ -7,7 +7,7 @@
 //! with `invalid_request`, `invalid_grant`, `unsupported_grant_type` or `invalid_scope`).
 //!
 //! Every challenge attribute goes through [`quoted_string`], so nothing (a configured realm included)
-//! reaches a header unescaped. How strictly requests are read is a separate setting, [`RequestParsing`]:
+//! reaches a header unescaped. How strictly requests are read is a separate setting, [`RequestParsing`](crate::style::RequestParsing):
 //! a custom renderer changes how refusals look, never what is refused.
 
 use std::fmt;
@@ -18,7 +18,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::{AuthError, Challenge, MAX_PASSWORD_BYTES};
+use crate::answering::error::{AuthError, Challenge};
+use crate::verifying::parsing::MAX_PASSWORD_BYTES;
 
 /// Renders an [`AuthError`] as the app's own response.
 pub type RenderFn = dyn Fn(&AuthError) -> Response + Send + Sync;
@@ -98,58 +99,6 @@ impl ResponseStyle {
             ResponseStyle::Seed => render_seed(error, attributes),
             ResponseStyle::Custom(render) => render(error),
         }
-    }
-}
-
-/// How strictly requests are read, apart from how refusals look: set it on the
-/// [`Authority`](crate::Authority) with [`with_request_parsing`](crate::Authority::with_request_parsing).
-///
-/// ```
-/// use scopes_runtime::style::RequestParsing;
-/// assert_eq!(RequestParsing::default(), RequestParsing::Strict);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RequestParsing {
-    /// As the RFCs say: several `Authorization` headers, or a token that is empty or not an RFC 6750
-    /// `b64token`, are malformed (400 `invalid_request`); the token endpoint requires `grant_type`, refuses
-    /// repeated parameters (RFC 6749 §3.2) and answers an undeclared scope with `invalid_scope`.
-    #[default]
-    Strict,
-    /// As FastAPI reads requests, for its clients: the first `Authorization` header is read and an oddly
-    /// written token is simply invalid; `grant_type` is optional, a repeated parameter's last value is read,
-    /// and an undeclared scope is left out of the grant. What [`ResponseStyle::Seed`] is usually paired with.
-    Lenient,
-}
-
-impl RequestParsing {
-    /// Whether malformed requests are refused as such.
-    pub fn is_strict(self) -> bool {
-        self == RequestParsing::Strict
-    }
-}
-
-/// Answers, in the authority's style, refusals that handlers returned as [`AuthError`] (whose own
-/// `IntoResponse` can only use the library's default style, having no state to read). Layer it over the
-/// app with axum's `map_response_with_state`; other responses pass through untouched.
-///
-/// ```
-/// use axum::{Router, middleware::map_response_with_state, routing::get};
-/// use scopes_runtime::{AuthError, Authority, ResponseStyle, style::restyle};
-///
-/// async fn disabled() -> Result<&'static str, AuthError> {
-///     Err(AuthError::InactiveUser)
-/// }
-///
-/// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_response_style(ResponseStyle::Seed);
-/// let app: Router = Router::new().route("/", get(disabled)).layer(map_response_with_state(authority, restyle));
-/// ```
-pub async fn restyle(
-    axum::extract::State(authority): axum::extract::State<crate::Authority>,
-    mut response: Response,
-) -> Response {
-    match response.extensions_mut().remove::<crate::answering::error::DefaultStyled>() {
-        Some(crate::answering::error::DefaultStyled(error)) => authority.refuse(&error),
-        None => response,
     }
 }
 

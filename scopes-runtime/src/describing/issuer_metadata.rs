@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::{Authority, Registry};
+use crate::authority::Authority;
+use crate::registry::Registry;
 
 /// The discovery document of the issuer whose tokens `authority` signs with a [`KeyRing`](crate::KeyRing),
 /// served at [`PATH`](Self::PATH) under the issuer URL; its key set at [`JWKS_PATH`](Self::JWKS_PATH).

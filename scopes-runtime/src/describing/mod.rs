@@ -1,4 +1,4 @@
-//! Describing the API: routers that know who may call each route ([`routing`]), the OpenAPI document's
+//! Describing the API: the OpenAPI document's
 //! security ([`openapi`]), RFC 9728 protected-resource metadata ([`protected_resource`]), and an
 //! issuer's discovery document ([`issuer_metadata`]).
 
@@ -6,4 +6,3 @@ pub(crate) mod issuer_metadata;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub(crate) mod protected_resource;
-pub mod routing;

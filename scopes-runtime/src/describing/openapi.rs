@@ -17,8 +17,11 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::answering::style::ResponseStyle;
+use crate::issuing::form::PasswordRequestForm;
+use crate::registry::Registry;
 use crate::routing::{Access, FALLBACK, RouteTable};
-use crate::{PasswordRequestForm, ProviderMetadata, Registry, ResponseStyle};
+use crate::verifying::ProviderMetadata;
 
 /// The JSON body of every refusal: `{"detail": "..."}`.
 #[derive(Debug, Clone, ToSchema)]
@@ -34,7 +37,7 @@ pub struct ErrorDetail {
 #[allow(dead_code)] // documents the body `AuthError::InvalidForm` writes; never constructed
 pub struct ValidationErrorBody {
     /// Every problem found in the request.
-    detail: Vec<crate::ValidationIssue>,
+    detail: Vec<crate::answering::error::ValidationIssue>,
 }
 
 /// The JSON body of an RFC-style refusal (RFC 6750 §3, RFC 6749 §5.2).
@@ -312,7 +315,7 @@ fn drop_superseded_schemas(doc: &mut OpenApi) {
     let superseded = [
         ("ErrorDetail", <ErrorDetail as PartialSchema>::schema()),
         ("HTTPValidationError", <ValidationErrorBody as PartialSchema>::schema()),
-        ("ValidationError", <crate::ValidationIssue as PartialSchema>::schema()),
+        ("ValidationError", <crate::answering::error::ValidationIssue as PartialSchema>::schema()),
     ];
     for (name, ours) in superseded {
         let is_ours = doc.components.as_ref().and_then(|c| c.schemas.get(name)).is_some_and(|schema| *schema == ours);

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::{Authority, Registry};
+use crate::authority::Authority;
+use crate::registry::Registry;
 
 /// This API's protected-resource metadata, served at [`PATH`](Self::PATH) under its origin (or as
 /// [`url_for`](Self::url_for) says, for an API under a path). Pair it with

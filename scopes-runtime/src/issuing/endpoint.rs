@@ -16,12 +16,13 @@ use super::queue::PasswordCheckLimits;
 #[cfg(feature = "redis")]
 use super::throttle::RedisThrottle;
 use super::throttle::{LoginThrottle, Refusal, ThrottlePolicy, client_bucket};
-use crate::guard::unique_in_order;
-use crate::store::STORE_RETRY_AFTER;
-use crate::{
-    Account, AccountStore, AuthError, Authority, PasswordRequestForm, RefreshPolicy, Registry, TokenRequest,
-    TokenResponse,
-};
+use crate::answering::error::AuthError;
+use crate::authority::Authority;
+use crate::issuing::form::{PasswordRequestForm, TokenRequest};
+use crate::issuing::response::TokenResponse;
+use crate::registry::Registry;
+use crate::registry::requirement::unique_in_order;
+use crate::store::{Account, AccountStore, RefreshPolicy, STORE_RETRY_AFTER};
 
 /// The client's IP address, when the server was started with connection info
 /// (`into_make_service_with_connect_info::<SocketAddr>()`); `None` otherwise, and then every client
@@ -207,7 +208,7 @@ impl TokenEndpoint {
     /// counts as no attempt; it is not asked while the attempt is refused by the throttle. After a
     /// successful login with a hash the policy no longer makes (bcrypt, or other Argon2id parameters), the
     /// hash is replaced in the store; a failure to replace it is logged and the login still succeeds. When
-    /// the store [keeps refresh tokens](AccountStore::keeps_refresh_tokens), the answer carries one (not
+    /// the store [keeps refresh tokens](AccountStore::refresh_tokens), the answer carries one (not
     /// for a disabled user).
     ///
     /// The refresh-token grant (only with such a store; otherwise `unsupported_grant_type`): see
@@ -282,9 +283,11 @@ impl TokenEndpoint {
             .into_iter()
             .filter(|scope| self.registry.scope(scope).is_some_and(|scope| scope.is_held_by(&account.allowed_scopes)))
             .collect();
-        if store.keeps_refresh_tokens() && !account.disabled {
+        if let Some(tokens) = store.refresh_tokens()
+            && !account.disabled
+        {
             // The family first: the access token names it (`sid`), so that revoking it ends both.
-            let (refresh_token, family) = self.start_refresh_family(store, &account.username, &granted).await?;
+            let (refresh_token, family) = self.start_refresh_family(tokens, &account.username, &granted).await?;
             let access_token = self.authority.issue_in_session(&account.username, &granted, Some(&family))?;
             let response = TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted);
             return Ok(response.with_refresh_token(refresh_token));

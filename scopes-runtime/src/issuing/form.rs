@@ -5,7 +5,9 @@ use axum::extract::{FromRef, FromRequest, Multipart, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use crate::{AuthError, Authority, ValidationIssue};
+use crate::answering::error::{AuthError, ValidationIssue};
+use crate::authority::Authority;
+use crate::verifying::parsing::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, MAX_USERNAME_BYTES};
 
 /// The fields of a password-grant token request.
 ///
@@ -143,16 +145,6 @@ struct RawFields {
     client_id: Option<String>,
     client_secret: Option<String>,
 }
-
-/// The longest username read, in bytes; a longer one is a validation error, refused before any check.
-pub const MAX_USERNAME_BYTES: usize = 256;
-
-/// The longest password read, whole: Argon2id has no length limit of its own (unlike bcrypt's 72 bytes,
-/// which cut passwords short), and this one bounds the work a request can ask for.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-
-/// The largest token request body read; larger ones are refused with 413.
-pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// Adds the headers every token endpoint response carries (RFC 6749 §5.1): the body holds credentials or
 /// says something about them, so nothing may cache it.
@@ -336,9 +328,6 @@ fn read_named<const N: usize>(
     }
     Ok(values.map(|value| value.filter(|value| !value.is_empty())))
 }
-
-/// The longest refresh token read; the tokens this crate issues are 43 characters.
-pub const MAX_REFRESH_TOKEN_BYTES: usize = 512;
 
 async fn read_fields(request: Request) -> Result<Vec<(String, String)>, AuthError> {
     let media_type = request

@@ -1,6 +1,7 @@
 //! Issuing tokens: the token endpoint's password grant (RFC 6749 §4.3), hardened against guessing and
 //! floods, its refresh-token grant and revocation ([`refresh`]), the request forms ([`form`]) and answers
-//! ([`response`]), and signing ([`signing`]) with an authority's secret or its [`KeyRing`]:
+//! ([`response`]); signing is the [`Authority`](crate::authority::Authority)'s, with keys from
+//! [`keys`](crate::keys):
 //!
 //! - [`throttle`]: every attempt reserves its place before its password is checked, so concurrency cannot
 //!   buy extra guesses; a failing (account, client) pair is locked, the account only slowed down;
@@ -10,43 +11,31 @@
 //!   threads of its own, under the [`PasswordPolicy`], with a stand-in hash made at start-up so an unknown
 //!   user costs exactly what a known one does.
 //!
-//! A token carries only scopes that are declared and that the user's [`Account`] allows.
-
+//! A token carries only scopes that are declared and that the user's [`Account`](crate::store::Account)
+//! allows.
 //!
 //! The token endpoint and password hashing are the feature `issuer` (on by default): a resource server that
 //! only verifies tokens builds without them, and without Argon2 and bcrypt.
 
-/// 32 random bytes, for a secret; `None` only if the system has no randomness to give.
-#[cfg(feature = "sql")]
-pub(crate) fn random_secret() -> Option<[u8; 32]> {
-    random::random_bytes::<32>()
-}
-
 #[cfg(feature = "issuer")]
 mod endpoint;
 pub(crate) mod form;
-mod key_ring;
 #[cfg(feature = "issuer")]
 mod password;
 #[cfg(feature = "issuer")]
 mod queue;
-mod random;
 #[cfg(feature = "issuer")]
 mod refresh;
 pub(crate) mod response;
-mod signing;
-pub(crate) mod signing_keys;
 #[cfg(feature = "issuer")]
 mod throttle;
 
 #[cfg(feature = "issuer")]
 pub use endpoint::{ClientAddress, TokenEndpoint};
-pub use key_ring::KeyRing;
 #[cfg(feature = "issuer")]
 pub use password::{PasswordPolicy, PasswordPolicyError};
 #[cfg(feature = "issuer")]
 pub use queue::PasswordCheckLimits;
-pub use signing_keys::{ROTATION_GRACE, SigningAlgorithm, SigningKey, SigningKeyError, UnknownAlgorithm};
 #[cfg(feature = "issuer")]
 pub use throttle::ThrottlePolicy;
 #[cfg(feature = "redis")]

@@ -53,9 +53,32 @@ enum Scheme {
 }
 
 /// Parameters out of range, or a hash that could not be made.
+///
+/// ```
+/// use scopes_runtime::{PasswordPolicy, PasswordPolicyError};
+/// assert!(matches!(PasswordPolicy::bcrypt(3), Err(PasswordPolicyError::BcryptCost(3))));
+/// let long = "x".repeat(73);
+/// assert!(matches!(PasswordPolicy::bcrypt(4).unwrap().hash(&long), Err(PasswordPolicyError::TooLongForBcrypt)));
+/// ```
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct PasswordPolicyError(String);
+#[non_exhaustive]
+pub enum PasswordPolicyError {
+    /// Argon2id parameters outside the `argon2` crate's bounds.
+    #[error("Argon2id parameters: {0}")]
+    Argon2Parameters(argon2::Error),
+    /// Making an Argon2id hash failed.
+    #[error("{0}")]
+    Argon2Hash(argon2::password_hash::Error),
+    /// A bcrypt cost outside 4..=31.
+    #[error("bcrypt cost {0} is outside 4..=31")]
+    BcryptCost(u32),
+    /// bcrypt reads 72 bytes of a password at most: a longer one would be cut short, so it is not hashed.
+    #[error("bcrypt cannot hash a password longer than 72 bytes")]
+    TooLongForBcrypt,
+    /// Making a bcrypt hash failed.
+    #[error("{0}")]
+    Bcrypt(bcrypt::BcryptError),
+}
 
 impl PasswordPolicy {
     /// OWASP's recommended Argon2id parameters: 19 MiB of memory, 2 passes, 1 lane (the default).
@@ -68,8 +91,7 @@ impl PasswordPolicy {
     /// Argon2id with `memory_kib` KiB of memory, `iterations` passes and `parallelism` lanes, within the
     /// `argon2` crate's bounds (memory at least 8 KiB per lane, at least one pass and one lane).
     pub fn argon2id(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, PasswordPolicyError> {
-        Params::new(memory_kib, iterations, parallelism, None)
-            .map_err(|error| PasswordPolicyError(format!("Argon2id parameters: {error}")))?;
+        Params::new(memory_kib, iterations, parallelism, None).map_err(PasswordPolicyError::Argon2Parameters)?;
         Ok(PasswordPolicy { scheme: Scheme::Argon2id { memory_kib, iterations, parallelism } })
     }
 
@@ -78,7 +100,7 @@ impl PasswordPolicy {
         if (4..=31).contains(&cost) {
             Ok(PasswordPolicy { scheme: Scheme::Bcrypt { cost } })
         } else {
-            Err(PasswordPolicyError(format!("bcrypt cost {cost} is outside 4..=31")))
+            Err(PasswordPolicyError::BcryptCost(cost))
         }
     }
 
@@ -87,27 +109,26 @@ impl PasswordPolicy {
     pub fn hash(&self, password: &str) -> Result<String, PasswordPolicyError> {
         match self.scheme {
             Scheme::Bcrypt { cost } => bcrypt::non_truncating_hash(password, cost).map_err(|error| match error {
-                bcrypt::BcryptError::Truncation(_) => {
-                    PasswordPolicyError("bcrypt cannot hash a password longer than 72 bytes".to_owned())
-                }
-                error => PasswordPolicyError(error.to_string()),
+                bcrypt::BcryptError::Truncation(_) => PasswordPolicyError::TooLongForBcrypt,
+                error => PasswordPolicyError::Bcrypt(error),
             }),
             Scheme::Argon2id { memory_kib, iterations, parallelism } => {
                 let params = Params::new(memory_kib, iterations, parallelism, None)
-                    .map_err(|error| PasswordPolicyError(format!("Argon2id parameters: {error}")))?;
+                    .map_err(PasswordPolicyError::Argon2Parameters)?;
                 let salt = SaltString::generate(&mut OsRng);
-                let failed = |error: &dyn std::fmt::Display| PasswordPolicyError(error.to_string());
+                let failed = PasswordPolicyError::Argon2Hash;
                 let mut salt_bytes = [0u8; 64];
-                let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).map_err(|error| failed(&error))?;
+                let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).map_err(failed)?;
                 let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
                 let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
-                argon2_into(&argon2, password.as_bytes(), salt_bytes, &mut output).map_err(|error| failed(&error))?;
+                argon2_into(&argon2, password.as_bytes(), salt_bytes, &mut output)
+                    .map_err(|error| failed(error.into()))?;
                 let hash = PasswordHash {
                     algorithm: argon2::ARGON2ID_IDENT,
                     version: Some(Version::V0x13.into()),
-                    params: argon2::password_hash::ParamsString::try_from(&params).map_err(|error| failed(&error))?,
+                    params: argon2::password_hash::ParamsString::try_from(&params).map_err(failed)?,
                     salt: Some(salt.as_salt()),
-                    hash: Some(argon2::password_hash::Output::new(&output).map_err(|error| failed(&error))?),
+                    hash: Some(argon2::password_hash::Output::new(&output).map_err(failed)?),
                 };
                 Ok(hash.to_string())
             }

@@ -13,13 +13,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::form::no_store;
-use super::random::{digest_hex, random_bytes, token_hash};
-use super::signing_keys::unix_now;
 use super::{ClientAddress, TokenEndpoint};
-use crate::{
-    AccountStore, AuthError, NewRefreshToken, PresentedRefreshToken, RefreshOutcome, RefreshRequestForm,
-    RevocationRequest, TokenResponse,
-};
+use crate::answering::error::AuthError;
+use crate::issuing::form::{RefreshRequestForm, RevocationRequest};
+use crate::issuing::response::TokenResponse;
+use crate::keys::clock::unix_now;
+use crate::keys::random::{digest_hex, random_bytes, token_hash};
+use crate::store::{AccountStore, NewRefreshToken, PresentedRefreshToken, RefreshOutcome, RefreshTokenStore};
 
 /// Bytes of a refresh token: its family's id, then its own secret.
 const FAMILY_ID_BYTES: usize = 16;
@@ -59,9 +59,9 @@ fn family_in_logs(family: &str) -> &str {
 impl TokenEndpoint {
     /// Starts a refresh-token family for `username`'s login granting `scopes`; the token to hand out, and
     /// the family's key (the access tokens issued from the family carry it as `sid`).
-    pub(super) async fn start_refresh_family<S: AccountStore>(
+    pub(super) async fn start_refresh_family<T: RefreshTokenStore>(
         &self,
-        store: &S,
+        tokens: &T,
         username: &str,
         scopes: &[&str],
     ) -> Result<(String, String), AuthError> {
@@ -78,10 +78,10 @@ impl TokenEndpoint {
             expires_at: now.saturating_add(self.refresh.lifetime.as_secs()).min(family_expires_at),
             family_expires_at,
         };
-        match store.add_refresh_token(&new, &self.refresh).await {
+        match tokens.add_refresh_token(&new, &self.refresh).await {
             Ok(()) => Ok((token, known.family)),
             // Removed while logging in: the login is refused as a wrong password would be.
-            Err(crate::StoreError::UnknownUser(_)) => Err(AuthError::IncorrectCredentials),
+            Err(crate::reloading::StoreError::UnknownUser(_)) => Err(AuthError::IncorrectCredentials),
             Err(error) => Err(error.into()),
         }
     }
@@ -100,9 +100,9 @@ impl TokenEndpoint {
         form: RefreshRequestForm,
         store: &S,
     ) -> Result<TokenResponse, AuthError> {
-        if !store.keeps_refresh_tokens() {
+        let Some(tokens) = store.refresh_tokens() else {
             return Err(AuthError::UnsupportedGrantType);
-        }
+        };
         let requested = form.scopes().map(|scopes| self.declared(scopes)).transpose()?;
         let presented = presented(&form.refresh_token);
         let now = unix_now();
@@ -120,10 +120,10 @@ impl TokenEndpoint {
         };
         // Everything that can refuse is checked before the token is used up, so a refusal (or an outage)
         // costs the client nothing: the rotation is the last call to the store.
-        let Some(grant) = store.find_refresh_token(&presented.hash, now).await? else {
+        let Some(grant) = tokens.find_refresh_token(&presented.hash, now).await? else {
             // Unknown, expired, revoked, or not the current one: the rotation tells a reuse apart and
             // revokes its family.
-            return match store.rotate_refresh_token(&presented, "", now, &self.refresh).await? {
+            return match tokens.rotate_refresh_token(&presented, "", now, &self.refresh).await? {
                 RefreshOutcome::Reused { username } => Err(replayed(&username)),
                 RefreshOutcome::Invalid => Err(AuthError::InvalidRefreshToken),
                 RefreshOutcome::Throttled | RefreshOutcome::Rotated => {
@@ -140,7 +140,7 @@ impl TokenEndpoint {
             Some(account) if !account.disabled => account,
             _ => {
                 // Revoked with the user (or removed with them); revoking again makes sure.
-                store.revoke_refresh_family(&presented, now).await?;
+                tokens.revoke_refresh_family(&presented, now).await?;
                 self.family_revoked(&grant.family);
                 return Err(AuthError::InvalidRefreshToken);
             }
@@ -151,7 +151,7 @@ impl TokenEndpoint {
             None => random_bytes::<FAMILY_ID_BYTES>().ok_or_else(|| AuthError::Internal("no randomness".into()))?,
         };
         let (token, replacement) = new_refresh_token(&family_id)?;
-        let scopes = match store.rotate_refresh_token(&presented, &replacement.hash, now, &self.refresh).await? {
+        let scopes = match tokens.rotate_refresh_token(&presented, &replacement.hash, now, &self.refresh).await? {
             // A family's user and scopes never change: what was read before the rotation is what it rotated.
             RefreshOutcome::Rotated => grant.scopes,
             RefreshOutcome::Reused { username } => return Err(replayed(&username)),
@@ -182,7 +182,10 @@ impl TokenEndpoint {
     /// of the authority's [`Revocations`](crate::Revocations). An unknown token is answered 200 as well,
     /// as the RFC says; a store that cannot answer is 503. Answers in the authority's style, `no-store`.
     pub async fn revoke<S: AccountStore>(&self, request: RevocationRequest, store: &S) -> Response {
-        let revoked = if store.keeps_refresh_tokens() { self.try_revoke(&request.token, store).await } else { Ok(()) };
+        let revoked = match store.refresh_tokens() {
+            Some(tokens) => self.try_revoke(&request.token, tokens).await,
+            None => Ok(()),
+        };
         let response = match revoked {
             Ok(()) => (StatusCode::OK, Json(serde_json::json!({}))).into_response(),
             Err(error) => self.authority.refuse(&AuthError::from(error)),
@@ -190,12 +193,16 @@ impl TokenEndpoint {
         no_store(response)
     }
 
-    async fn try_revoke<S: AccountStore>(&self, token: &str, store: &S) -> Result<(), crate::StoreError> {
+    async fn try_revoke<T: RefreshTokenStore>(
+        &self,
+        token: &str,
+        tokens: &T,
+    ) -> Result<(), crate::reloading::StoreError> {
         // An access token is a JWT (three dot-separated parts); a refresh token never has a dot.
         if token.contains('.') {
             let Ok(claims) = self.authority.verify(token) else { return Ok(()) };
             if let Ok(Some(jti)) = claims.claim::<String>("jti") {
-                store.revoke_access_token(&jti, claims.exp).await?;
+                tokens.revoke_access_token(&jti, claims.exp).await?;
                 if let Some(revocations) = self.authority.revocations() {
                     revocations.add_access_token(&jti);
                 }
@@ -204,7 +211,7 @@ impl TokenEndpoint {
             return Ok(());
         }
         let presented = presented(token);
-        if store.revoke_refresh_family(&presented, unix_now()).await? {
+        if tokens.revoke_refresh_family(&presented, unix_now()).await? {
             self.family_revoked(&presented.family);
             tracing::info!(family = %family_in_logs(&presented.family), "a refresh-token family was revoked");
         }

@@ -18,11 +18,15 @@ mod refresh;
 mod sql;
 
 pub use memory::MemoryStore;
-pub use refresh::{NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy, Revoked};
+pub use refresh::{NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy};
+
+pub use crate::reloading::StoreError;
+pub use crate::verifying::Revoked;
 #[cfg(feature = "sql")]
 pub use sql::{Migrated, SqlOptions, SqlStore};
 
-use crate::AuthError;
+use crate::answering::error::AuthError;
+use crate::verifying::Revocations;
 
 /// A user as a store keeps it. Its `Debug` leaves the hash out.
 ///
@@ -79,7 +83,7 @@ impl Account {
     /// claims.extra.insert("iat".into(), 1_000.into());
     /// assert!(account.admits(&claims).is_ok());
     /// ```
-    pub fn admits(&self, claims: &crate::Claims) -> Result<(), AuthError> {
+    pub fn admits(&self, claims: &crate::verifying::Claims) -> Result<(), AuthError> {
         let issued_at = claims.extra.get("iat").and_then(serde_json::Value::as_f64);
         match issued_at {
             Some(issued_at) if issued_at < self.created_at as f64 => {
@@ -111,23 +115,6 @@ impl fmt::Debug for Account {
     }
 }
 
-/// Why a store could not do what was asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// The store did not answer (the database is down, or slower than the timeouts allow). Answered 503.
-    #[error("the store is unavailable: {0}")]
-    Unavailable(String),
-    /// No account has this name.
-    #[error("no user named `{0}`")]
-    UnknownUser(String),
-    /// An account already has this name.
-    #[error("a user named `{0}` already exists")]
-    DuplicateUser(String),
-    /// The store's configuration or contents are wrong (a malformed URL, a failed migration).
-    #[error("{0}")]
-    Invalid(String),
-}
-
 impl From<StoreError> for AuthError {
     /// An outage is 503 with `Retry-After`; anything else an internal error. Both are logged.
     fn from(error: StoreError) -> Self {
@@ -141,24 +128,27 @@ impl From<StoreError> for AuthError {
     }
 }
 
-/// Runs `reload` on what `shared` points to every `every`, for as long as something else holds it; a failed
-/// reload is logged, naming `what`, and what is in hand is kept. How the key ring and the revocations stay
-/// as fresh as the store.
-pub(crate) async fn reload_while_held<T, R>(shared: std::sync::Weak<T>, every: Duration, what: &str, reload: R)
-where
-    R: AsyncFn(Arc<T>) -> Result<(), StoreError>,
-{
-    loop {
-        tokio::time::sleep(every).await;
-        let Some(shared) = shared.upgrade() else { return };
-        if let Err(error) = reload(shared).await {
-            tracing::warn!(%error, "reloading {what} failed; keeping those in hand");
-        }
-    }
-}
-
 /// How long a client is told to wait when the account store is unavailable.
 pub(crate) const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+// Beside the store, so that the revocations (in a room below it) do not know there is one.
+impl Revocations {
+    /// What `store` revokes, as [`load`](Self::load) loads it.
+    pub async fn from_store<S>(store: S, token_lifetime: Duration, reload_every: Duration) -> Result<Self, StoreError>
+    where
+        S: RefreshTokenStore + Clone + 'static,
+    {
+        Self::load(
+            move |since| {
+                let store = store.clone();
+                async move { store.revocations(crate::keys::clock::unix_now(), since).await }
+            },
+            token_lifetime,
+            reload_every,
+        )
+        .await
+    }
+}
 
 /// Where accounts are kept: what the token endpoint and principals need of them.
 ///
@@ -188,23 +178,39 @@ pub trait AccountStore: Send + Sync {
         new: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Whether it keeps refresh tokens: then a login's answer carries one, and the refresh-token grant and
-    /// revocation are served. The methods below are asked only of a store that says so; by default it
-    /// does not, and they fail.
-    fn keeps_refresh_tokens(&self) -> bool {
-        false
+    /// The refresh tokens it keeps, if any: then a login's answer carries one, and the refresh-token grant,
+    /// revocation and the [`Revocations`] it lists are served. `None`, the default: the token endpoint
+    /// issues no refresh tokens. A store that keeps them answers `Some(self)` (see [`RefreshTokenStore`]).
+    fn refresh_tokens(&self) -> Option<&impl RefreshTokenStore> {
+        None::<&NoRefreshTokens>
     }
+}
 
+/// Where refresh tokens, their families and revoked access tokens are kept, for every replica to see: what
+/// an [`AccountStore`] that keeps refresh tokens hands out from
+/// [`refresh_tokens`](AccountStore::refresh_tokens). [`SqlStore`] is one.
+///
+/// ```
+/// use std::sync::Arc;
+/// use scopes_runtime::{Account, AccountStore, StoreError};
+/// use scopes_runtime::store::RefreshTokenStore;
+///
+/// /// A store that keeps accounts only: the token endpoint issues it no refresh tokens.
+/// struct Accounts;
+/// impl AccountStore for Accounts {
+///     async fn find(&self, _: &str) -> Result<Option<Arc<Account>>, StoreError> { Ok(None) }
+///     async fn replace_password_hash(&self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> { Ok(false) }
+/// }
+/// assert!(Accounts.refresh_tokens().is_none());
+/// ```
+pub trait RefreshTokenStore: Send + Sync {
     /// Adds `token`, the first of a new family (a login), and revokes the user's oldest live families
     /// beyond [`RefreshPolicy::families_per_user`].
     fn add_refresh_token(
         &self,
         token: &NewRefreshToken,
         policy: &RefreshPolicy,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = (token, policy);
-        std::future::ready(Err(no_refresh_tokens()))
-    }
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The grant of the refresh token whose hash is `hash`, if it is current (its family's current token,
     /// neither expired at `now`, Unix seconds, nor revoked): read before
@@ -214,10 +220,7 @@ pub trait AccountStore: Send + Sync {
         &self,
         hash: &str,
         now: u64,
-    ) -> impl Future<Output = Result<Option<RefreshGrant>, StoreError>> + Send {
-        let _ = (hash, now);
-        std::future::ready(Err(no_refresh_tokens()))
-    }
+    ) -> impl Future<Output = Result<Option<RefreshGrant>, StoreError>> + Send;
 
     /// Uses the `presented` refresh token, in one atomic step that no revocation of its family can
     /// interleave with: when it is its family's current token, replaces it with `replacement_hash`
@@ -231,10 +234,7 @@ pub trait AccountStore: Send + Sync {
         replacement_hash: &str,
         now: u64,
         policy: &RefreshPolicy,
-    ) -> impl Future<Output = Result<RefreshOutcome, StoreError>> + Send {
-        let _ = (presented, replacement_hash, now, policy);
-        std::future::ready(Err(no_refresh_tokens()))
-    }
+    ) -> impl Future<Output = Result<RefreshOutcome, StoreError>> + Send;
 
     /// Revokes the family of the `presented` refresh token (current or not), and says whether there was a
     /// live one. Atomic with respect to rotations: once it returns, no token of the family is current.
@@ -242,27 +242,49 @@ pub trait AccountStore: Send + Sync {
         &self,
         presented: &PresentedRefreshToken,
         now: u64,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let _ = (presented, now);
-        std::future::ready(Err(no_refresh_tokens()))
-    }
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Remembers that the access token whose `jti` is `jti` is revoked, until it expires at `expires_at`
     /// (Unix seconds), for every replica to refuse it ([`Revocations`](crate::Revocations)).
-    fn revoke_access_token(&self, jti: &str, expires_at: u64) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let _ = (jti, expires_at);
-        std::future::ready(Err(no_refresh_tokens()))
-    }
+    fn revoke_access_token(&self, jti: &str, expires_at: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// What is revoked as of `now`: the `jti` of every revoked access token not yet expired, and the key of
     /// every refresh-token family revoked at or after `families_since` (the access tokens issued from it
-    /// name it as their `sid`). A store that keeps no refresh tokens has none.
-    fn revocations(&self, now: u64, families_since: u64) -> impl Future<Output = Result<Revoked, StoreError>> + Send {
-        let _ = (now, families_since);
-        std::future::ready(Ok(Revoked::default()))
-    }
+    /// name it as their `sid`).
+    fn revocations(&self, now: u64, families_since: u64) -> impl Future<Output = Result<Revoked, StoreError>> + Send;
 }
 
-fn no_refresh_tokens() -> StoreError {
-    StoreError::Invalid("this store keeps no refresh tokens".into())
+/// What a store that keeps no refresh tokens hands out: nothing, ever (it has no value).
+enum NoRefreshTokens {}
+
+impl RefreshTokenStore for NoRefreshTokens {
+    async fn add_refresh_token(&self, _: &NewRefreshToken, _: &RefreshPolicy) -> Result<(), StoreError> {
+        match *self {}
+    }
+
+    async fn find_refresh_token(&self, _: &str, _: u64) -> Result<Option<RefreshGrant>, StoreError> {
+        match *self {}
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        _: &PresentedRefreshToken,
+        _: &str,
+        _: u64,
+        _: &RefreshPolicy,
+    ) -> Result<RefreshOutcome, StoreError> {
+        match *self {}
+    }
+
+    async fn revoke_refresh_family(&self, _: &PresentedRefreshToken, _: u64) -> Result<bool, StoreError> {
+        match *self {}
+    }
+
+    async fn revoke_access_token(&self, _: &str, _: u64) -> Result<(), StoreError> {
+        match *self {}
+    }
+
+    async fn revocations(&self, _: u64, _: u64) -> Result<Revoked, StoreError> {
+        match *self {}
+    }
 }

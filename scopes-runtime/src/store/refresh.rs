@@ -71,22 +71,6 @@ pub enum RefreshOutcome {
     Invalid,
 }
 
-/// What is revoked before it expires, as [`AccountStore::revocations`](crate::AccountStore::revocations)
-/// reads it for [`Revocations`](crate::Revocations).
-///
-/// ```
-/// use scopes_runtime::Revoked;
-/// let revoked = Revoked { access_tokens: vec!["a-jti".into()], ..Revoked::default() };
-/// assert!(revoked.families.is_empty());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Revoked {
-    /// The `jti` of each revoked access token.
-    pub access_tokens: Vec<String>,
-    /// The key of each revoked refresh-token family: its access tokens carry it as `sid`.
-    pub families: Vec<String>,
-}
-
 /// How long refresh tokens live, and how many a user and a family may have.
 ///
 /// ```

@@ -13,7 +13,7 @@ use axum::routing::get;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::{KeyRefresh, Provider};
+use crate::verifying::{KeyRefresh, Provider};
 
 /// An identity provider on a loopback port, for tests: it publishes its keys by discovery, mints access
 /// tokens (RFC 9068: `typ` `at+jwt`, `iss`, `aud`, `sub`, `scope`, `exp`, `iat`, `jti`) with its current key,

@@ -58,7 +58,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::http::{Response, StatusCode, header};
 
 use crate::__private::Authorized;
-use crate::{Authority, Claims};
+use crate::authority::Authority;
+use crate::verifying::Claims;
 
 /// The declared scopes named, as `[&'static str; N]`: `scopes!["me", "items"]`. A scope the crate's
 /// `registry!` does not declare is a compile error on the string, as in `#[requires]`. Usable in the crate

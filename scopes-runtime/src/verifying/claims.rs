@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::TokenError;
+use super::scope_claim::ScopeClaim;
+
 /// The claims of a verified access token: those authorization uses, and every other one in
 /// [`extra`](Self::extra), readable typed through serde ([`claim`](Self::claim)).
 ///
@@ -57,6 +60,30 @@ impl Claims {
     /// claim, an error when it has one that is not a `T`.
     pub fn claim<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>, serde_json::Error> {
         self.extra.get(name).map(|value| T::deserialize(value)).transpose()
+    }
+
+    /// The claims of a verified token's JSON payload, its scopes read from `scope_claim`: `sub` must be a
+    /// string and `exp` a number; what is read into a field is not repeated in [`extra`](Self::extra).
+    pub(crate) fn from_json(claims: serde_json::Value, scope_claim: &ScopeClaim) -> Result<Self, TokenError> {
+        let scopes = scope_claim.read(&claims)?;
+        let serde_json::Value::Object(mut extra) = claims else {
+            return Err(TokenError::InvalidClaims("the claims are not a JSON object".into()));
+        };
+        let sub = match extra.remove("sub") {
+            Some(serde_json::Value::String(sub)) => sub,
+            _ => return Err(TokenError::InvalidClaims("`sub` is missing or not a string".into())),
+        };
+        // NumericDate may be fractional (RFC 7519 §2); jsonwebtoken has already checked both.
+        let mut seconds =
+            |name: &str| extra.remove(name).as_ref().and_then(serde_json::Value::as_f64).map(|t| t.max(0.0) as u64);
+        let exp = seconds("exp").ok_or_else(|| TokenError::InvalidClaims("`exp` is missing".into()))?;
+        let nbf = seconds("nbf");
+        // `scopes` is the field's own name; the claim read is in `scopes` already.
+        extra.remove("scopes");
+        if let Some(name) = scope_claim.top_level_name() {
+            extra.remove(name);
+        }
+        Ok(Claims { sub, scopes, exp, nbf, extra })
     }
 }
 

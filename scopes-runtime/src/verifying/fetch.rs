@@ -8,7 +8,7 @@ use reqwest::header::{ACCEPT, CACHE_CONTROL, HeaderMap};
 use serde::Deserialize;
 
 use super::provider::{Provider, check_url, is_loopback};
-use crate::KeySet;
+use crate::keys::KeySet;
 
 /// What one fetch brought: the keys, the provider's metadata when discovered, and how long to keep them.
 pub(crate) struct Fetched {

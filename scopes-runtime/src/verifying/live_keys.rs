@@ -8,9 +8,10 @@ use std::time::Duration;
 use arc_swap::ArcSwapOption;
 use tokio::time::Instant;
 
+use super::fetch::ProviderMetadata;
 use super::fetch::{FetchError, fetch};
 use super::provider::Provider;
-use crate::{KeySet, ProviderMetadata};
+use crate::keys::KeySet;
 
 /// One provider's keys and the state of fetching them.
 pub(crate) struct LiveKeys {

@@ -1,28 +1,32 @@
-//! Verifying tokens: reading the bearer token of a request ([`bearer`]), the [`Authority`](crate::Authority)
-//! that checks it under one policy through one [`Verifier`](verifier::Verifier) interface, which a shared
-//! secret, a key set in hand ([`KeySet`]) and providers whose keys are fetched and kept fresh
-//! ([`Provider`]) implement; the [`Claims`](crate::Claims) it yields, with the scopes read where each
-//! provider writes them ([`ScopeClaim`]).
+//! Verifying tokens: reading the bearer token of a request ([`bearer`]) as strictly as [`RequestParsing`]
+//! says; the [`Policy`] every token is held to; the [`Verifier`] interface a shared secret, a key set in
+//! hand ([`KeySet`](crate::keys::KeySet)), providers whose keys are fetched and kept fresh ([`Provider`])
+//! and an issuer's key ring implement, and an app's own verifier can; the [`Claims`] it yields, with the
+//! scopes read where each issuer writes them ([`ScopeClaim`]); and the [`Revocations`] refused although
+//! they verify.
 
-pub(crate) mod authority;
 pub mod bearer;
-pub(crate) mod claims;
+mod claims;
+mod error;
 mod fetch;
-mod keys;
-pub(crate) mod live_keys;
+mod live_keys;
+pub(crate) mod parsing;
+mod policy;
 mod provider;
-mod providers;
+pub(crate) mod providers;
 mod revocations;
-mod ring_keys;
+pub(crate) mod ring_keys;
 mod scope_claim;
-mod shared_secret;
-mod static_keys;
-pub(crate) mod verifier;
+pub(crate) mod shared_secret;
+pub(crate) mod static_keys;
+mod verifier;
 
+pub use claims::{ClaimFormat, Claims};
+pub use error::TokenError;
 pub use fetch::ProviderMetadata;
-pub(crate) use keys::VerifyingKey;
-pub use keys::{KeySet, KeySetError};
-pub(crate) use provider::check_url;
+pub use parsing::RequestParsing;
+pub use policy::Policy;
 pub use provider::{KeyRefresh, Provider, ProviderError};
-pub use revocations::Revocations;
+pub use revocations::{Revocations, Revoked};
 pub use scope_claim::ScopeClaim;
+pub use verifier::{Verifier, Verifying};

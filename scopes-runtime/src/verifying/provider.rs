@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::ScopeClaim;
+use super::scope_claim::ScopeClaim;
 
 /// A provider whose tokens an [`Authority`](crate::Authority) accepts, and whose keys it fetches.
 ///
@@ -36,7 +36,8 @@ use crate::ScopeClaim;
 pub struct Provider {
     pub(crate) issuer: String,
     pub(crate) jwks_url: Option<String>,
-    pub(crate) scope_claim: ScopeClaim,
+    /// Where its tokens carry their scopes; `None`: where the authority's policy says.
+    pub(crate) scope_claim: Option<ScopeClaim>,
     pub(crate) refresh: KeyRefresh,
     pub(crate) client: Option<reqwest::Client>,
     pub(crate) plain_http: bool,
@@ -61,7 +62,7 @@ impl Provider {
         Provider {
             issuer: issuer.into(),
             jwks_url: None,
-            scope_claim: ScopeClaim::default(),
+            scope_claim: None,
             refresh: KeyRefresh::default(),
             client: None,
             plain_http: false,
@@ -73,9 +74,10 @@ impl Provider {
         Provider { jwks_url: Some(jwks_url.into()), ..Self::discover(issuer) }
     }
 
-    /// Reads the scopes of this provider's tokens from `claim` (the default is `scope`).
+    /// Reads the scopes of this provider's tokens from `claim` (the default is where the authority's
+    /// [`Policy`](super::Policy) reads them: `scope` unless set otherwise).
     pub fn with_scope_claim(mut self, claim: ScopeClaim) -> Self {
-        self.scope_claim = claim;
+        self.scope_claim = Some(claim);
         self
     }
 

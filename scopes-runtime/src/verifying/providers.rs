@@ -4,39 +4,34 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, Header, Validation};
+use jsonwebtoken::Header;
 use serde::Deserialize;
 
+use super::claims::Claims;
+use super::error::TokenError;
+use super::fetch::ProviderMetadata;
 use super::live_keys::{LiveKeys, Refetch};
-use super::verifier::{Policy, TokenError, Verifier, Verifying, checked_header, policy_copies, verify_with_key};
-use super::{VerifyingKey, check_url};
-use crate::{Claims, Provider, ProviderError, ProviderMetadata};
+use super::policy::Policy;
+use super::provider::{Provider, ProviderError, check_url};
+use super::verifier::{Verifier, Verifying};
+use crate::keys::VerifyingKey;
 
-/// Every algorithm a published key may be pinned to (see [`KeySet`](crate::KeySet)).
-const PUBLIC_KEY_ALGORITHMS: [Algorithm; 9] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
-
-/// The trusted providers, in the order they were given.
+/// The trusted providers, in the order they were given. The policy they verify under names their
+/// issuers (`Authority::from_providers`), so a token is held to the `iss` of the provider chosen for it.
 #[derive(Clone)]
 pub(crate) struct ProviderKeys {
-    issuers: Vec<TrustedIssuer>,
+    issuers: Arc<[TrustedIssuer]>,
 }
 
-/// A provider's live keys, and the policy for its tokens: once per algorithm a fetched set may hold, each
-/// with the provider's `iss`.
-#[derive(Clone)]
+/// A provider and its live keys.
 struct TrustedIssuer {
     live: Arc<LiveKeys>,
-    by_algorithm: Vec<Validation>,
+}
+
+impl std::fmt::Debug for ProviderKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.providers()).finish()
+    }
 }
 
 impl ProviderKeys {
@@ -54,13 +49,8 @@ impl ProviderKeys {
                 return Err(ProviderError::DuplicateIssuer(provider.issuer.clone()));
             }
         }
-        let issuers = providers
-            .into_iter()
-            .map(|provider| TrustedIssuer {
-                live: LiveKeys::start(provider, runtime),
-                by_algorithm: PUBLIC_KEY_ALGORITHMS.iter().map(|algorithm| Validation::new(*algorithm)).collect(),
-            })
-            .collect();
+        let issuers =
+            providers.into_iter().map(|provider| TrustedIssuer { live: LiveKeys::start(provider, runtime) }).collect();
         Ok(ProviderKeys { issuers })
     }
 
@@ -81,8 +71,8 @@ impl ProviderKeys {
     /// The checked header, and the provider whose tokens `token` claims to be: the only one, whose `iss` the
     /// policy checks after the signature; or, among several, the one its `iss` names exactly.
     fn provider_for(&self, token: &str, policy: &Policy) -> Result<(Header, &TrustedIssuer), TokenError> {
-        let header = checked_header(token, policy)?;
-        let issuer = match self.issuers.as_slice() {
+        let header = policy.checked_header(token)?;
+        let issuer = match &*self.issuers {
             [only] => only,
             issuers => {
                 let claimed = unverified_issuer(token).ok_or(TokenError::UntrustedIssuer)?;
@@ -101,10 +91,10 @@ impl ProviderKeys {
         // Twice at most: the second time with the set a fetch brought, which is not fetched again.
         for may_fetch in [true, false] {
             let snapshot = issuer.live.snapshot();
-            match snapshot.as_ref().map(|snapshot| (snapshot, snapshot.keys.select(&header))) {
-                Some((snapshot, Ok(position))) => return issuer.verify(token, &snapshot.keys.keys()[position]),
-                Some((_, Err(TokenError::UnknownKey))) | None => {}
-                Some((_, Err(refused))) => return Err(refused),
+            match snapshot.as_ref().map(|snapshot| snapshot.keys.select(&header).map_err(TokenError::from)) {
+                Some(Ok(key)) => return issuer.verify(token, key, policy),
+                Some(Err(TokenError::UnknownKey)) | None => {}
+                Some(Err(refused)) => return Err(refused),
             }
             // Only a token its provider could have signed may prompt a fetch: `iss` must name it.
             if !names_issuer(token, &issuer.live.provider.issuer) {
@@ -122,6 +112,10 @@ impl ProviderKeys {
 }
 
 impl Verifier for ProviderKeys {
+    fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
+        Verifying::wait(self.verify_fetching(token, policy))
+    }
+
     fn verify_now(&self, token: &str, policy: &Policy) -> Result<Claims, TokenError> {
         let (header, issuer) = self.provider_for(token, policy)?;
         let snapshot = issuer.live.snapshot();
@@ -129,23 +123,15 @@ impl Verifier for ProviderKeys {
             let retry_after = issuer.live.provider.refresh.unknown_kid_cooldown;
             return Err(TokenError::KeysUnavailable { retry_after });
         };
-        issuer.verify(token, &snapshot.keys.keys()[snapshot.keys.select(&header)?])
-    }
-
-    fn start_verifying<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
-        Verifying::Fetching(Box::pin(self.verify_fetching(token, policy)))
-    }
-
-    fn adopt(&mut self, base: &Validation) {
-        for issuer in &mut self.issuers {
-            policy_copies(base, &mut issuer.by_algorithm, Some(&issuer.live.provider.issuer));
-        }
+        issuer.verify(token, snapshot.keys.select(&header)?, policy)
     }
 }
 
 impl TrustedIssuer {
-    fn verify(&self, token: &str, key: &VerifyingKey) -> Result<Claims, TokenError> {
-        verify_with_key(token, key, &self.by_algorithm, &self.live.provider.scope_claim)
+    /// Verifies `token` with `key` under `policy`, its scopes read where this provider writes them.
+    fn verify(&self, token: &str, key: &VerifyingKey, policy: &Policy) -> Result<Claims, TokenError> {
+        let scope_claim = self.live.provider.scope_claim.as_ref().unwrap_or(policy.scope_claim());
+        policy.decode_checked(token, &key.key, key.algorithm, scope_claim)
     }
 }
 

@@ -12,9 +12,26 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use crate::{Claims, Revoked, StoreError};
+use super::claims::Claims;
+use crate::reloading::{StoreError, reload_while_held};
 
 type Loading = Pin<Box<dyn Future<Output = Result<Revoked, StoreError>> + Send>>;
+
+/// What is revoked before it expires, as [`AccountStore::revocations`](crate::AccountStore::revocations)
+/// reads it for [`Revocations`](crate::Revocations).
+///
+/// ```
+/// use scopes_runtime::Revoked;
+/// let revoked = Revoked { access_tokens: vec!["a-jti".into()], ..Revoked::default() };
+/// assert!(revoked.families.is_empty());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Revoked {
+    /// The `jti` of each revoked access token.
+    pub access_tokens: Vec<String>,
+    /// The key of each revoked refresh-token family: its access tokens carry it as `sid`.
+    pub families: Vec<String>,
+}
 
 /// What every replica refuses although it verifies: revoked access tokens and the access tokens of revoked
 /// refresh-token families, until they expire. Give it to
@@ -106,24 +123,8 @@ impl Revocations {
         revocations.reload().await?;
         let reload = async |shared| Revocations { shared }.reload().await;
         let shared = Arc::downgrade(&revocations.shared);
-        tokio::spawn(crate::store::reload_while_held(shared, reload_every, "the revoked tokens", reload));
+        tokio::spawn(reload_while_held(shared, reload_every, "the revoked tokens", reload));
         Ok(revocations)
-    }
-
-    /// What `store` revokes, as [`load`](Self::load) loads it.
-    pub async fn from_store<S>(store: S, token_lifetime: Duration, reload_every: Duration) -> Result<Self, StoreError>
-    where
-        S: crate::AccountStore + Clone + 'static,
-    {
-        Self::load(
-            move |since| {
-                let store = store.clone();
-                async move { store.revocations(crate::issuing::signing_keys::unix_now(), since).await }
-            },
-            token_lifetime,
-            reload_every,
-        )
-        .await
     }
 
     /// Reads what is revoked from the store again now.
@@ -131,7 +132,7 @@ impl Revocations {
         let shared = &self.shared;
         // A minute of margin for clocks and leeway: a family revoked a little longer ago still counts.
         let lifetime = shared.token_lifetime.as_secs().saturating_add(60);
-        let since = crate::issuing::signing_keys::unix_now().saturating_sub(lifetime);
+        let since = crate::keys::clock::unix_now().saturating_sub(lifetime);
         let started = Instant::now();
         let loaded = (shared.load)(since).await?;
         let mut set = RevokedSet {

@@ -1,39 +1,40 @@
 //! Verifying with an issuer's own [`KeyRing`]: the published keys of every replica, each with its pinned
 //! algorithm; a token whose `kid` the ring lacks prompts a reload from the store (another replica rotated).
 
-use jsonwebtoken::Validation;
+use super::claims::Claims;
+use super::error::TokenError;
+use super::policy::Policy;
+use super::verifier::{Verifier, Verifying};
+use crate::keys::KeyRing;
 
-use super::verifier::{Policy, TokenError, Verifier, Verifying, checked_header, policy_copies, verify_with_key};
-use crate::{Claims, KeyRing, ScopeClaim, SigningAlgorithm};
-
-/// The ring, the claim its tokens' scopes are in, and the policy once per algorithm it may sign with.
-#[derive(Clone)]
+/// The ring whose published keys verify, and whose signing windows date the tokens.
+#[derive(Debug)]
 pub(crate) struct RingKeys {
     pub(crate) ring: KeyRing,
-    scope_claim: ScopeClaim,
-    by_algorithm: Vec<Validation>,
-}
-
-impl RingKeys {
-    pub(crate) fn new(ring: KeyRing, scope_claim: ScopeClaim) -> Self {
-        // A rotation may change the algorithm: keep a policy for each one a key may have.
-        let by_algorithm = SigningAlgorithm::ALL.iter().map(|algorithm| Validation::new(algorithm.jwt())).collect();
-        RingKeys { ring, scope_claim, by_algorithm }
-    }
 }
 
 impl Verifier for RingKeys {
+    fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
+        match self.verify_now(token, policy) {
+            Err(TokenError::UnknownKey) => Verifying::wait(async move {
+                self.ring.reload_for_unknown_kid().await;
+                self.verify_now(token, policy)
+            }),
+            done => Verifying::ready(done),
+        }
+    }
+
     fn verify_now(&self, token: &str, policy: &Policy) -> Result<Claims, TokenError> {
-        let header = checked_header(token, policy)?;
+        let header = policy.checked_header(token)?;
         let ring = self.ring.ring();
         let keys = ring.verifying.as_ref().ok_or(TokenError::UnknownKey)?;
         // The algorithm a token is checked with is its key's, never its header's (`KeySet::select`).
-        let key = &keys.keys()[keys.select(&header)?];
-        let claims = verify_with_key(token, key, &self.by_algorithm, &self.scope_claim)?;
+        let key = keys.select(&header)?;
+        let claims = policy.decode_checked(token, &key.key, key.algorithm, policy.scope_claim())?;
         // This issuer's own tokens: dated (`iat`), issued while their key signed, and living no longer
         // than it issues them for. A token forged with a superseded key's leaked private half fails here,
         // whatever `exp` it claims.
-        let leeway = policy.validation.leeway;
+        let leeway = policy.leeway_seconds();
         let issued_at = claims
             .extra
             .get("iat")
@@ -49,19 +50,5 @@ impl Verifier for RingKeys {
             return Err(TokenError::InvalidClaims(format!("lives longer than the {longest} s this issuer issues for")));
         }
         Ok(claims)
-    }
-
-    fn start_verifying<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
-        match self.verify_now(token, policy) {
-            Err(TokenError::UnknownKey) => Verifying::Fetching(Box::pin(async move {
-                self.ring.reload_for_unknown_kid().await;
-                self.verify_now(token, policy)
-            })),
-            done => Verifying::Done(done),
-        }
-    }
-
-    fn adopt(&mut self, base: &Validation) {
-        policy_copies(base, &mut self.by_algorithm, None);
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::TokenError;
+use super::error::TokenError;
 
 /// The claim a token's scopes are read from. A claim that is absent grants no scope; one of the wrong type
 /// makes the token invalid. Scopes the registry does not declare are simply never matched.

@@ -1,34 +1,68 @@
-//! Verifying with one shared secret (HS256), which also signs: the seed's way.
+//! Verifying with one shared secret (HS256, the seed's, or HS384/HS512), which also signs.
 
 use std::sync::LazyLock;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 
-use super::claims::{ClaimFormat, ReceivedClaims};
-use super::verifier::{Policy, TokenError, Verifier};
-use crate::Claims;
+use super::claims::{Claims, ReceivedClaims};
+use super::error::TokenError;
+use super::policy::Policy;
+use super::scope_claim::ScopeClaim;
+use super::verifier::{Verifier, Verifying};
 
-/// An HS256 secret's verifying half.
-#[derive(Clone)]
+/// An HMAC secret's verifying half, and its algorithm.
 pub(crate) struct SharedSecret {
-    pub(crate) decoding: DecodingKey,
+    decoding: DecodingKey,
+    algorithm: Algorithm,
+}
+
+impl SharedSecret {
+    pub(crate) fn new(secret: &[u8], algorithm: Algorithm) -> Self {
+        SharedSecret { decoding: DecodingKey::from_secret(secret), algorithm }
+    }
+}
+
+impl std::fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret.
+        f.debug_struct("SharedSecret").field("algorithm", &self.algorithm).finish()
+    }
 }
 
 impl Verifier for SharedSecret {
+    fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
+        Verifying::ready(self.verify_now(token, policy))
+    }
+
     fn verify_now(&self, token: &str, policy: &Policy) -> Result<Claims, TokenError> {
         refuse_critical_extensions(token)?;
-        let mut wire = jsonwebtoken::decode::<ReceivedClaims>(token, &self.decoding, &policy.validation)?.claims;
-        let scopes = match policy.claim_format {
-            ClaimFormat::ScopesList => wire.scopes.unwrap_or_default(),
-            ClaimFormat::ScopeString => match wire.extra.remove("scope") {
-                None => Vec::new(),
+        let validation = policy.validation(self.algorithm);
+        // The seed's `scopes` list is read as the claims stream by; any other claim from what is left.
+        let mut wire = jsonwebtoken::decode::<ReceivedClaims>(token, &self.decoding, validation)?.claims;
+        let scopes = match policy.scope_claim() {
+            ScopeClaim::Scopes => wire.scopes.unwrap_or_default(),
+            ScopeClaim::Scope => match wire.extra.remove("scope") {
+                None | Some(serde_json::Value::Null) => Vec::new(),
                 Some(serde_json::Value::String(scope)) => {
                     scope.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()
                 }
                 Some(_) => return Err(TokenError::InvalidClaims("`scope` is not a string".into())),
             },
+            other => {
+                let extra = serde_json::Value::Object(std::mem::take(&mut wire.extra));
+                let scopes = other.read(&extra)?;
+                if let serde_json::Value::Object(extra) = extra {
+                    wire.extra = extra;
+                }
+                if let Some(name) = other.top_level_name() {
+                    wire.extra.remove(name);
+                }
+                scopes
+            }
         };
-        Ok(Claims { sub: wire.sub, scopes, exp: wire.exp, nbf: wire.nbf, extra: wire.extra })
+        let claims = Claims { sub: wire.sub, scopes, exp: wire.exp, nbf: wire.nbf, extra: wire.extra };
+        policy.check_required(&claims)?;
+        Ok(claims)
     }
 }
 

@@ -1,39 +1,26 @@
 //! Verifying with a key set in hand, as a provider publishes it: each key with its pinned algorithm.
 
-use jsonwebtoken::Validation;
+use super::claims::Claims;
+use super::error::TokenError;
+use super::policy::Policy;
+use super::verifier::{Verifier, Verifying};
+use crate::keys::KeySet;
 
-use super::verifier::{Policy, TokenError, Verifier, checked_header, policy_copies, verify_with_key};
-use crate::{Claims, KeySet, ScopeClaim};
-
-/// A key set, the claim its tokens' scopes are read from, and the policy once per algorithm of the set.
-#[derive(Clone)]
+/// A key set; a token is checked with the key its `kid` names, under that key's algorithm.
+#[derive(Debug)]
 pub(crate) struct StaticKeys {
     pub(crate) keys: KeySet,
-    pub(crate) scope_claim: ScopeClaim,
-    by_algorithm: Vec<Validation>,
-}
-
-impl StaticKeys {
-    pub(crate) fn new(keys: KeySet) -> Self {
-        let mut by_algorithm: Vec<Validation> = Vec::new();
-        for key in keys.keys() {
-            if !by_algorithm.iter().any(|validation| validation.algorithms == [key.algorithm]) {
-                by_algorithm.push(Validation::new(key.algorithm));
-            }
-        }
-        StaticKeys { keys, scope_claim: ScopeClaim::default(), by_algorithm }
-    }
 }
 
 impl Verifier for StaticKeys {
-    fn verify_now(&self, token: &str, policy: &Policy) -> Result<Claims, TokenError> {
-        let header = checked_header(token, policy)?;
-        // The algorithm a token is checked with is its key's, never its header's (`KeySet::select`).
-        let key = &self.keys.keys()[self.keys.select(&header)?];
-        verify_with_key(token, key, &self.by_algorithm, &self.scope_claim)
+    fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
+        Verifying::ready(self.verify_now(token, policy))
     }
 
-    fn adopt(&mut self, base: &Validation) {
-        policy_copies(base, &mut self.by_algorithm, None);
+    fn verify_now(&self, token: &str, policy: &Policy) -> Result<Claims, TokenError> {
+        let header = policy.checked_header(token)?;
+        // The algorithm a token is checked with is its key's, never its header's (`KeySet::select`).
+        let key = self.keys.select(&header)?;
+        policy.decode_checked(token, &key.key, key.algorithm, policy.scope_claim())
     }
 }

@@ -1,173 +1,167 @@
-//! The one interface every kind of key verifies through: a shared secret ([`SharedSecret`](super::shared_secret::SharedSecret)),
-//! a key set in hand ([`StaticKeys`](super::static_keys::StaticKeys)), and providers' fetched key sets
-//! ([`ProviderKeys`](super::providers::ProviderKeys)); with the policy they all apply and why a token fails.
+//! The one interface every verification goes through ([`Verifier`]), and the future it answers with
+//! ([`Verifying`]): at once for keys in hand, boxed only when the answer must wait (keys being fetched,
+//! an introspection endpoint asked).
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::task::{Context, Poll};
 
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Header, Validation};
+use super::claims::Claims;
+use super::error::TokenError;
+use super::policy::Policy;
 
-use super::claims::ClaimFormat;
-use super::keys::VerifyingKey;
-use crate::{Claims, ScopeClaim};
+/// Turns a bearer token into verified claims, under the [`Policy`] its
+/// [`Authority`](crate::authority::Authority) holds: a shared secret, a key set, providers' fetched keys
+/// and an issuer's key ring each implement it, and so can an app, for tokens of its own kind (opaque
+/// tokens looked up, an introspection endpoint, a legacy format).
+///
+/// One method, answering with a [`Verifying`]: [`Verifying::ready`] when the answer is at hand (nothing
+/// is allocated), [`Verifying::wait`] when it must be awaited. The claims returned must hold under the
+/// policy: decode JWTs with [`Policy::decode`], which applies all of it, or hold other claims to it with
+/// [`Policy::check`]. Revocations are the authority's business, applied after the verifier.
+///
+/// The `Debug` output appears in the authority's: never print key material or tokens.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use axum::{Router, extract::FromRef, routing::get};
+/// use scopes_runtime::authority::Authority;
+/// use scopes_runtime::verifying::{Policy, TokenError, Verifier, Verifying};
+/// use scopes_runtime::{AuthError, Claims, Principal, requires};
+///
+/// scopes_runtime::registry! {
+///     scheme = "OAuth2PasswordBearer",
+///     token_url = "token",
+///     scopes = { "items" => "Read items." },
+/// }
+///
+/// /// Opaque tokens handed out by some other system, each with its subject and scopes.
+/// #[derive(Debug)]
+/// struct AllowList(HashMap<&'static str, (&'static str, &'static [&'static str])>);
+///
+/// impl Verifier for AllowList {
+///     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
+///         let Some((subject, scopes)) = self.0.get(token) else {
+///             return Verifying::ready(Err(TokenError::Malformed("not a token of the list".into())));
+///         };
+///         let claims = Claims::new(*subject, scopes.iter().copied(), u64::MAX / 2);
+///         Verifying::ready(policy.check(&claims).map(|()| claims))
+///     }
+/// }
+///
+/// #[derive(Clone, FromRef)]
+/// struct AppState { authority: Authority }
+/// struct User(String);
+/// impl Principal<AppState> for User {
+///     async fn from_claims(claims: &Claims, _: &AppState) -> Result<Self, AuthError> {
+///         Ok(User(claims.sub.clone()))
+///     }
+/// }
+///
+/// #[requires(scopes = ["items"])]
+/// async fn items(user: User) -> String { format!("items of {}", user.0) }
+///
+/// # fn main() {
+/// let list = AllowList(HashMap::from([("opaque-1", ("johndoe", &["items"][..]))]));
+/// let authority = Authority::from_verifier(list, Policy::new());
+/// assert_eq!(authority.verify("opaque-1").unwrap().sub, "johndoe");
+/// let app: Router = Router::new().route("/items", get(items)).with_state(AppState { authority });
+/// # }
+/// ```
+pub trait Verifier: fmt::Debug + Send + Sync + 'static {
+    /// Verifies `token` under `policy`: at once, or with a future that waits for what it needs.
+    fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a>;
 
-/// Why a token failed verification. All of them answer 401 to the client; the kind is for logs and tests.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// `exp` is in the past.
-    #[error("token expired")]
-    Expired,
-    /// `nbf` is in the future.
-    #[error("token not valid yet")]
-    NotYetValid,
-    /// The signature does not match the key.
-    #[error("signature does not match")]
-    BadSignature,
-    /// The header names an algorithm other than the key's (HS256 for a secret, a key set's pinned one).
-    #[error("algorithm not accepted")]
-    WrongAlgorithm,
-    /// The header's `kid` names no key of the set (or names none, and the set has several).
-    #[error("no key of the set verifies this token")]
-    UnknownKey,
-    /// The header lists critical extensions (`crit`), none of which this verifier understands.
-    #[error("the header names critical extensions")]
-    CriticalExtension,
-    /// The token's `iss` names no trusted provider (or it has none); nothing was fetched for it.
-    #[error("the issuer is not trusted")]
-    UntrustedIssuer,
-    /// The provider's keys have not been fetched yet (it has been unreachable since start-up): the token
-    /// may be good, but cannot be checked before `retry_after`. Answered 503, not 401.
-    #[error("the identity provider's keys are not available yet")]
-    KeysUnavailable {
-        /// When a fetch may next be tried.
-        retry_after: Duration,
-    },
-    /// A registered claim is missing or of the wrong type, or the claims do not fit [`Claims`].
-    #[error("invalid claims: {0}")]
-    InvalidClaims(String),
-    /// Not a JWT: wrong segment count, bad base64, non-JSON header or payload.
-    #[error("malformed token: {0}")]
-    Malformed(String),
-    /// The token verifies, but was revoked (by its `jti`), or issued from a refresh-token family that
-    /// was (by its `sid`): a logout, a replayed refresh token, a password change.
-    #[error("the token was revoked")]
-    Revoked,
-}
-
-impl From<jsonwebtoken::errors::Error> for TokenError {
-    fn from(error: jsonwebtoken::errors::Error) -> Self {
-        match error.kind() {
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-            ErrorKind::InvalidSignature => TokenError::BadSignature,
-            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenError::WrongAlgorithm,
-            ErrorKind::MissingRequiredClaim(_)
-            | ErrorKind::InvalidAudience
-            | ErrorKind::InvalidIssuer
-            | ErrorKind::InvalidSubject
-            | ErrorKind::InvalidClaimFormat(_) => TokenError::InvalidClaims(error.to_string()),
-            // Well-formed JSON of the wrong shape (a missing `sub`, a string `scopes`) is a claims problem.
-            ErrorKind::Json(json) if json.classify() == serde_json::error::Category::Data => {
-                TokenError::InvalidClaims(error.to_string())
-            }
-            _ => TokenError::Malformed(error.to_string()),
+    /// Verifies `token` with what is in hand, never waiting: what
+    /// [`Authority::verify`](crate::authority::Authority::verify) calls. The default polls
+    /// [`verify`](Self::verify) once and refuses with [`TokenError::KeysUnavailable`] if it would wait;
+    /// a verifier that fetches overrides it to answer from what it has.
+    fn verify_now(&self, token: &str, policy: &Policy) -> Result<Claims, TokenError> {
+        let mut verifying = self.verify(token, policy);
+        match Pin::new(&mut verifying).poll(&mut Context::from_waker(std::task::Waker::noop())) {
+            Poll::Ready(verified) => verified,
+            Poll::Pending => Err(TokenError::KeysUnavailable { retry_after: std::time::Duration::ZERO }),
         }
     }
 }
 
-/// What every token is held to, whatever verifies it.
-#[derive(Clone)]
-pub(crate) struct Policy {
-    /// Algorithms, `exp`, `nbf`, leeway, `iss` and `aud`.
-    pub(crate) validation: Validation,
-    /// The header `typ` tokens from a key set or provider must carry, when one is required.
-    pub(crate) token_type: Option<String>,
-    /// How tokens signed with a shared secret write their scopes.
-    pub(crate) claim_format: ClaimFormat,
+/// A verification under way: the answer at once, or a future to await for it. Await it, or see whether it
+/// is done with [`into_ready`](Self::into_ready).
+///
+/// ```
+/// use scopes_runtime::Claims;
+/// use scopes_runtime::verifying::Verifying;
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let ready = Verifying::ready(Ok(Claims::new("johndoe", ["me"], 4_000_000_000)));
+/// assert_eq!(ready.await.unwrap().sub, "johndoe");
+/// let waiting = Verifying::wait(async { Ok(Claims::new("janedoe", ["me"], 4_000_000_000)) });
+/// assert_eq!(waiting.await.unwrap().sub, "janedoe");
+/// # });
+/// ```
+#[must_use = "a verification does nothing unless awaited"]
+pub struct Verifying<'a>(State<'a>);
+
+type Waiting<'a> = Pin<Box<dyn Future<Output = Result<Claims, TokenError>> + Send + 'a>>;
+
+enum State<'a> {
+    Ready(Option<Result<Claims, TokenError>>),
+    Waiting(Waiting<'a>),
 }
 
-/// A verification done at once, or one that may wait for a provider's keys.
-pub(crate) enum Verifying<'a> {
-    Done(Result<Claims, TokenError>),
-    Fetching(Pin<Box<dyn Future<Output = Result<Claims, TokenError>> + Send + 'a>>),
-}
-
-/// Checks tokens against one kind of key.
-pub(crate) trait Verifier {
-    /// Checks `token` under `policy` with the keys in hand; never waits.
-    fn verify_now(&self, token: &str, policy: &Policy) -> Result<Claims, TokenError>;
-
-    /// Checks `token` under `policy`, or starts a check that may wait for keys (boxed, so the future of
-    /// every guard holds one pointer for it). At once unless the keys are fetched.
-    fn start_verifying<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
-        Verifying::Done(self.verify_now(token, policy))
+impl<'a> Verifying<'a> {
+    /// The answer, at hand.
+    pub fn ready(verified: Result<Claims, TokenError>) -> Self {
+        Verifying(State::Ready(Some(verified)))
     }
 
-    /// Takes `base` as the policy of the copies the verifier keeps per algorithm (or per issuer).
-    fn adopt(&mut self, base: &Validation) {
-        let _ = base;
+    /// An answer that must be awaited (boxed once).
+    pub fn wait(verifying: impl Future<Output = Result<Claims, TokenError>> + Send + 'a) -> Self {
+        Verifying(State::Waiting(Box::pin(verifying)))
     }
-}
 
-/// The header of a token from a key set or provider, once `crit` and the required `typ` are checked.
-pub(crate) fn checked_header(token: &str, policy: &Policy) -> Result<Header, TokenError> {
-    let header = jsonwebtoken::decode_header(token)?;
-    if header.crit.is_some() {
-        return Err(TokenError::CriticalExtension);
-    }
-    if let Some(required) = &policy.token_type {
-        let typ = header.typ.as_deref().unwrap_or_default();
-        let typ = typ.get(..12).filter(|p| p.eq_ignore_ascii_case("application/")).map_or(typ, |_| &typ[12..]);
-        if !typ.eq_ignore_ascii_case(required) {
-            return Err(TokenError::InvalidClaims(format!("the header's `typ` is not `{required}`")));
+    /// The answer if it is at hand, else the future to await (which is how a guard keeps only a pointer
+    /// across its await).
+    pub(crate) fn into_ready(self) -> Result<Result<Claims, TokenError>, Waiting<'a>> {
+        match self.0 {
+            State::Ready(Some(verified)) => Ok(verified),
+            State::Ready(None) => Ok(Err(TokenError::Malformed("the verification was already answered".into()))),
+            State::Waiting(waiting) => Err(waiting),
         }
     }
-    Ok(header)
-}
 
-/// `base` once per algorithm of `algorithms` (jsonwebtoken checks one family of algorithms at a time),
-/// each requiring `issuer` as `iss` when one is given.
-pub(crate) fn policy_copies(base: &Validation, copies: &mut [Validation], issuer: Option<&str>) {
-    for copy in copies {
-        *copy = Validation { algorithms: std::mem::take(&mut copy.algorithms), ..base.clone() };
-        if let Some(issuer) = issuer {
-            copy.set_issuer(&[issuer]);
-            copy.required_spec_claims.insert("iss".into());
+    /// The same verification, its answer passed through `then` (which runs once, when it arrives).
+    pub(crate) fn then(
+        self,
+        then: impl FnOnce(Result<Claims, TokenError>) -> Result<Claims, TokenError> + Send + 'a,
+    ) -> Self {
+        match self.into_ready() {
+            Ok(verified) => Verifying::ready(then(verified)),
+            Err(waiting) => Verifying::wait(async move { then(waiting.await) }),
         }
     }
 }
 
-/// Verifies `token` with `key`, under the copy of the policy for that key's algorithm, reading the scopes
-/// from `scope_claim`.
-pub(crate) fn verify_with_key(
-    token: &str,
-    key: &VerifyingKey,
-    by_algorithm: &[Validation],
-    scope_claim: &ScopeClaim,
-) -> Result<Claims, TokenError> {
-    let policy = by_algorithm.iter().find(|policy| policy.algorithms == [key.algorithm]);
-    let policy = policy.ok_or(TokenError::WrongAlgorithm)?;
-    let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, policy)?.claims;
-    let scopes = scope_claim.read(&claims)?;
-    let serde_json::Value::Object(mut extra) = claims else {
-        return Err(TokenError::InvalidClaims("the claims are not a JSON object".into()));
-    };
-    let sub = match extra.remove("sub") {
-        Some(serde_json::Value::String(sub)) => sub,
-        _ => return Err(TokenError::InvalidClaims("`sub` is missing or not a string".into())),
-    };
-    // NumericDate may be fractional (RFC 7519 §2); jsonwebtoken has already checked both.
-    let mut seconds =
-        |name: &str| extra.remove(name).as_ref().and_then(serde_json::Value::as_f64).map(|t| t.max(0.0) as u64);
-    let exp = seconds("exp").ok_or_else(|| TokenError::InvalidClaims("`exp` is missing".into()))?;
-    let nbf = seconds("nbf");
-    // `scopes` is the field's own name; the claim read is in `scopes` already.
-    extra.remove("scopes");
-    if let Some(name) = scope_claim.top_level_name() {
-        extra.remove(name);
+impl Future for Verifying<'_> {
+    type Output = Result<Claims, TokenError>;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            State::Ready(verified) => Poll::Ready(
+                verified
+                    .take()
+                    .unwrap_or_else(|| Err(TokenError::Malformed("the verification was already answered".into()))),
+            ),
+            State::Waiting(waiting) => waiting.as_mut().poll(context),
+        }
     }
-    Ok(Claims { sub, scopes, exp, nbf, extra })
+}
+
+impl fmt::Debug for Verifying<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            State::Ready(_) => "Verifying::Ready",
+            State::Waiting(_) => "Verifying::Waiting",
+        })
+    }
 }

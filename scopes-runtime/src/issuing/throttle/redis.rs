@@ -117,10 +117,28 @@ impl Shared {
     }
 }
 
-/// The Redis URL is unusable.
+/// The Redis URL is unusable, or the key secret too short.
+///
+/// ```
+/// use scopes_runtime::{RedisThrottle, RedisThrottleError};
+/// let short = RedisThrottle::open("redis://127.0.0.1:6379/", b"short").unwrap_err();
+/// assert!(matches!(short, RedisThrottleError::ShortKeySecret { length: 5, .. }));
+/// ```
 #[derive(Debug, thiserror::Error)]
-#[error("not a Redis URL this crate can use: {0}")]
-pub struct RedisThrottleError(String);
+#[non_exhaustive]
+pub enum RedisThrottleError {
+    /// The key secret is shorter than [`RedisThrottle::MIN_KEY_SECRET_BYTES`].
+    #[error("not a Redis URL this crate can use: the key secret is {length} bytes; at least {minimum} are needed")]
+    ShortKeySecret {
+        /// Its length in bytes.
+        length: usize,
+        /// The least accepted.
+        minimum: usize,
+    },
+    /// The URL is not one the Redis client opens.
+    #[error("not a Redis URL this crate can use: {0}")]
+    Url(redis::RedisError),
+}
 
 impl fmt::Debug for RedisThrottle {
     /// The policy and the key prefix; never the URL, which may hold a password.
@@ -151,13 +169,12 @@ impl RedisThrottle {
     /// ```
     pub fn open(url: &str, key_secret: &[u8]) -> Result<Self, RedisThrottleError> {
         if key_secret.len() < Self::MIN_KEY_SECRET_BYTES {
-            return Err(RedisThrottleError(format!(
-                "the key secret is {} bytes; at least {} are needed",
-                key_secret.len(),
-                Self::MIN_KEY_SECRET_BYTES
-            )));
+            return Err(RedisThrottleError::ShortKeySecret {
+                length: key_secret.len(),
+                minimum: Self::MIN_KEY_SECRET_BYTES,
+            });
         }
-        let client = redis::Client::open(url).map_err(|error| RedisThrottleError(error.to_string()))?;
+        let client = redis::Client::open(url).map_err(RedisThrottleError::Url)?;
         let key_secret = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key_secret);
         Ok(RedisThrottle {
             shared: Shared::new(client, "scopes:login:".into(), key_secret),

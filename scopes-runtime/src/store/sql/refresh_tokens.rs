@@ -7,7 +7,8 @@
 use sqlx::Row;
 
 use super::{Pool, SqlStore, store_error};
-use crate::{NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy, StoreError};
+use crate::reloading::StoreError;
+use crate::store::{NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy};
 
 /// Unix seconds as the schema's BIGINT.
 pub(super) fn seconds(time: u64) -> i64 {
@@ -27,7 +28,7 @@ impl SqlStore {
         token: &NewRefreshToken,
         policy: &RefreshPolicy,
     ) -> Result<(), StoreError> {
-        let now = crate::issuing::signing_keys::unix_now();
+        let now = crate::keys::clock::unix_now();
         let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let started_at_ms = i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX);
         // Takes the account's row lock (PostgreSQL; SQLite's write lock), so logins of one user at once
@@ -170,7 +171,7 @@ impl SqlStore {
 
     pub(super) async fn revoke_access_token_by_id(&self, jti: &str, expires_at: u64) -> Result<(), StoreError> {
         let insert = "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
-        let now = crate::issuing::signing_keys::unix_now();
+        let now = crate::keys::clock::unix_now();
         on_pool!(self, pool => {
             let mut transaction = pool.begin().await.map_err(store_error)?;
             sqlx::query("DELETE FROM revoked_access_tokens WHERE expires_at < $1")
@@ -183,13 +184,17 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn current_revocations(&self, now: u64, since: u64) -> Result<crate::Revoked, StoreError> {
+    pub(super) async fn current_revocations(
+        &self,
+        now: u64,
+        since: u64,
+    ) -> Result<crate::verifying::Revoked, StoreError> {
         let tokens = "SELECT jti FROM revoked_access_tokens WHERE expires_at >= $1";
         let families = "SELECT family_key FROM refresh_families WHERE revoked_at >= $1";
         on_pool!(self, pool => {
             let access_tokens = sqlx::query(tokens).bind(seconds(now)).fetch_all(pool).await.map_err(store_error)?;
             let revoked_families = sqlx::query(families).bind(seconds(since)).fetch_all(pool).await.map_err(store_error)?;
-            Ok(crate::Revoked {
+            Ok(crate::verifying::Revoked {
                 access_tokens: access_tokens.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>().map_err(store_error)?,
                 families: revoked_families.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>().map_err(store_error)?,
             })
@@ -206,7 +211,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::{AccountStore, RefreshOutcome};
+    use crate::store::{RefreshOutcome, RefreshTokenStore};
 
     /// A database as the version before refresh families left it: its migrations up to refresh tokens kept
     /// one row per token; a live family of two tokens (one used), and a revoked family.
@@ -246,7 +251,7 @@ mod tests {
         let url = legacy_database(dir.path()).await;
         let store = SqlStore::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
-        let now = crate::issuing::signing_keys::unix_now();
+        let now = crate::keys::clock::unix_now();
         let grant = store.find_refresh_token("current", now).await.unwrap().expect("the live family's token");
         assert_eq!(
             (grant.username.as_str(), grant.scopes.as_slice()),

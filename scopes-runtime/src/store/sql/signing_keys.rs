@@ -6,8 +6,9 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::{Pool, SqlStore, store_error};
-use crate::issuing::signing_keys::StoredKey;
-use crate::{SigningAlgorithm, SigningKey, StoreError};
+use crate::keys::KeyRing;
+use crate::keys::signing_key::{SigningAlgorithm, SigningKey, StoredKey};
+use crate::reloading::StoreError;
 
 const SELECT_KEYS: &str = "SELECT kid, algorithm, private_key, public_jwk, created_at, activates_at, superseded_at, \
                            revoked_at FROM signing_keys";
@@ -101,7 +102,7 @@ impl SqlStore {
     /// it first ([`KeyRing::from_store`](crate::KeyRing::from_store)).
     pub async fn erase_retired_private_keys(&self) -> Result<(), StoreError> {
         let erase = "UPDATE signing_keys SET private_key = NULL WHERE superseded_at <= $1 AND private_key IS NOT NULL";
-        let now = seconds(crate::issuing::signing_keys::unix_now());
+        let now = seconds(crate::keys::clock::unix_now());
         let erased = on_pool!(self, pool => {
             sqlx::query(erase).bind(now).execute(pool).await.map(|done| done.rows_affected()).map_err(store_error)
         })?;
@@ -167,4 +168,29 @@ where
 /// Unix seconds as the schema's BIGINT.
 fn seconds(time: u64) -> i64 {
     i64::try_from(time).unwrap_or(i64::MAX)
+}
+
+// Beside the store, so that the ring (a room below it) does not know there is one.
+impl KeyRing {
+    /// The keys of `store`, as [`load`](Self::load) loads them, erasing first the private half of every
+    /// key that no longer signs ([`SqlStore::erase_retired_private_keys`](SqlStore::erase_retired_private_keys)).
+    pub async fn from_store(
+        store: SqlStore,
+        token_lifetime: Duration,
+        reload_every: Duration,
+    ) -> Result<Self, StoreError> {
+        Self::load(
+            move || {
+                let store = store.clone();
+                async move {
+                    // Whichever replica loads first after a key stops signing erases its private half.
+                    store.erase_retired_private_keys().await?;
+                    store.signing_keys().await
+                }
+            },
+            token_lifetime,
+            reload_every,
+        )
+        .await
+    }
 }

@@ -1,12 +1,14 @@
 //! Signing tokens with an authority's key: the seed's HS256 access tokens under a shared secret, or an
-//! issuer's tokens under the current key of its [`KeyRing`](crate::KeyRing), with `kid`, `iat` and `jti`.
+//! issuer's tokens under the current key of its [`KeyRing`](crate::keys::KeyRing), with `kid`, `iat` and `jti`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::Header;
 use serde::Serialize;
 
-use crate::{AuthError, Authority, ClaimFormat, Claims};
+use super::Authority;
+use crate::answering::error::AuthError;
+use crate::verifying::{ClaimFormat, Claims};
 
 /// The claims as they are signed, in either [`ClaimFormat`], and the extra claims beside them.
 #[derive(Serialize)]
@@ -47,13 +49,13 @@ impl Authority {
     /// assert_eq!(authority.token_lifetime(), Duration::from_secs(60));
     /// ```
     pub fn with_token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.set_token_lifetime(lifetime);
+        self.inner_mut().issued.lifetime = lifetime;
         self
     }
 
     /// How long issued tokens stay valid.
     pub fn token_lifetime(&self) -> Duration {
-        self.lifetime()
+        self.inner.issued.lifetime
     }
 
     /// Issues a token for `subject` granting `scopes`, expiring after the token lifetime.
@@ -70,7 +72,8 @@ impl Authority {
         session: Option<&str>,
     ) -> Result<String, AuthError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| AuthError::Internal(e.to_string()))?;
-        let mut claims = Claims::new(subject, scopes.iter().map(AsRef::as_ref), (now + self.lifetime()).as_secs());
+        let mut claims =
+            Claims::new(subject, scopes.iter().map(AsRef::as_ref), (now + self.token_lifetime()).as_secs());
         if let Some(session) = session {
             claims.extra.insert("sid".into(), session.into());
         }
@@ -81,8 +84,9 @@ impl Authority {
     /// (which take the place of any in [`Claims::extra`]). Tests and tools use it to mint tokens with
     /// chosen `exp`, `nbf` and other claims.
     pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
-        let (claim_format, issuer, audience) = self.issued_claims();
-        let stamped = self.stamps_tokens();
+        let issued = &self.inner.issued;
+        let (claim_format, issuer, audience) = (issued.format, issued.issuer.as_deref(), issued.audience.as_deref());
+        let stamped = issued.stamped;
         let (scopes, scope) = match claim_format {
             ClaimFormat::ScopesList => (Some(claims.scopes.as_slice()), None),
             ClaimFormat::ScopeString => (None, Some(claims.scopes.join(" "))),
@@ -105,13 +109,16 @@ impl Authority {
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect(),
         };
-        let signed = self.with_signing_key(|encoding, algorithm, kid| {
-            // An issuer's access tokens say what they are (RFC 9068 §2.1), so that no verifier takes another
-            // kind of JWT for one; the seed's carry `JWT`, as FastAPI's do.
-            let typ = if kid.is_some() { "at+jwt" } else { "JWT" };
-            let header = Header { kid: kid.map(str::to_owned), typ: Some(typ.into()), ..Header::new(algorithm) };
-            jsonwebtoken::encode(&header, &wire, encoding)
-                .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
+        let signer = self.inner.signer.as_ref();
+        let signed = signer.and_then(|signer| {
+            signer.sign_with(|encoding, algorithm, kid| {
+                // An issuer's access tokens say what they are (RFC 9068 §2.1), so that no verifier takes another
+                // kind of JWT for one; the seed's carry `JWT`, as FastAPI's do.
+                let typ = if kid.is_some() { "at+jwt" } else { "JWT" };
+                let header = Header { kid: kid.map(str::to_owned), typ: Some(typ.into()), ..Header::new(algorithm) };
+                jsonwebtoken::encode(&header, &wire, encoding)
+                    .map_err(|e| AuthError::Internal(format!("signing a token: {e}")))
+            })
         });
         signed.unwrap_or_else(|| {
             Err(AuthError::Internal("this authority has no signing key: it verifies another issuer's tokens".into()))
@@ -128,4 +135,13 @@ fn token_id() -> Result<String, AuthError> {
         .fill(&mut id)
         .map_err(|_| AuthError::Internal("no randomness for a jti".into()))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id))
+}
+
+impl Authority {
+    /// How issued tokens write their scopes, and the `iss` and `aud` they carry (for the test kit's minter).
+    #[cfg(feature = "testing")]
+    pub(crate) fn issued_claims(&self) -> (ClaimFormat, Option<&str>, Option<&str>) {
+        let issued = &self.inner.issued;
+        (issued.format, issued.issuer.as_deref(), issued.audience.as_deref())
+    }
 }

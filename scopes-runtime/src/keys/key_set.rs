@@ -10,8 +10,6 @@ use std::fmt;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Header};
 
-use crate::TokenError;
-
 /// A set of public keys, each with its pinned algorithm, selected by `kid`.
 ///
 /// ```
@@ -52,6 +50,15 @@ pub enum KeySetError {
         /// Why each key was left out.
         skipped: Vec<String>,
     },
+}
+
+/// Why no key of a set verifies a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unselected {
+    /// The `kid` names no key of the set (or there is none, and the set has several keys).
+    UnknownKey,
+    /// The key named is pinned to another algorithm than the header's.
+    WrongAlgorithm,
 }
 
 impl fmt::Debug for KeySet {
@@ -105,23 +112,19 @@ impl KeySet {
         &self.skipped
     }
 
-    pub(crate) fn keys(&self) -> &[VerifyingKey] {
-        &self.keys
-    }
-
     /// The position of the key that verifies a token with `header`: the one its `kid` names, or the only
     /// key of a set that has one; its pinned algorithm must be the header's.
-    pub(crate) fn select(&self, header: &Header) -> Result<usize, TokenError> {
-        let position = match header.kid.as_deref() {
-            Some(kid) => self.keys.iter().position(|key| key.kid.as_deref() == Some(kid)),
-            None if self.keys.len() == 1 => Some(0),
+    pub(crate) fn select(&self, header: &Header) -> Result<&VerifyingKey, Unselected> {
+        let key = match header.kid.as_deref() {
+            Some(kid) => self.keys.iter().find(|key| key.kid.as_deref() == Some(kid)),
+            None if self.keys.len() == 1 => self.keys.first(),
             None => None,
         };
-        let position = position.ok_or(TokenError::UnknownKey)?;
-        if self.keys[position].algorithm != header.alg {
-            return Err(TokenError::WrongAlgorithm);
+        let key = key.ok_or(Unselected::UnknownKey)?;
+        if key.algorithm != header.alg {
+            return Err(Unselected::WrongAlgorithm);
         }
-        Ok(position)
+        Ok(key)
     }
 }
 

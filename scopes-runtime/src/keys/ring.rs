@@ -13,8 +13,10 @@ use arc_swap::ArcSwap;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use tokio::time::Instant;
 
-use super::signing_keys::{SigningKey, signs_within, unix_now};
-use crate::{KeySet, SigningAlgorithm, StoreError};
+use super::clock::unix_now;
+use super::key_set::KeySet;
+use super::signing_key::{SigningAlgorithm, SigningKey, signs_within};
+use crate::reloading::{StoreError, reload_while_held};
 
 /// How soon after one reload a token with an unknown `kid` may prompt another: forged `kid`s cost the
 /// store at most one read a second.
@@ -23,7 +25,7 @@ const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(1);
 type Loading = Pin<Box<dyn Future<Output = Result<Vec<SigningKey>, StoreError>> + Send>>;
 
 /// An issuer's signing keys, loaded from a store and kept fresh: give it to
-/// [`Authority::from_key_ring`](crate::Authority::from_key_ring), and serve its [`jwks`](Self::jwks).
+/// [`Authority::from_key_ring`](crate::authority::Authority::from_key_ring), and serve its [`jwks`](Self::jwks).
 ///
 /// Every replica loads the same keys from the shared store: the current key signs (its `kid` in each
 /// token's header), and every key still published verifies, so a token signed by any replica, before or
@@ -136,31 +138,8 @@ impl KeyRing {
         });
         let reload = async |shared| KeyRing { shared }.reload().await;
         let every = reload_every.max(Duration::from_millis(100));
-        tokio::spawn(crate::store::reload_while_held(Arc::downgrade(&shared), every, "the signing keys", reload));
+        tokio::spawn(reload_while_held(Arc::downgrade(&shared), every, "the signing keys", reload));
         Ok(KeyRing { shared })
-    }
-
-    /// The keys of `store`, as [`load`](Self::load) loads them, erasing first the private half of every
-    /// key that no longer signs ([`SqlStore::erase_retired_private_keys`](crate::SqlStore::erase_retired_private_keys)).
-    #[cfg(feature = "sql")]
-    pub async fn from_store(
-        store: crate::SqlStore,
-        token_lifetime: Duration,
-        reload_every: Duration,
-    ) -> Result<Self, StoreError> {
-        Self::load(
-            move || {
-                let store = store.clone();
-                async move {
-                    // Whichever replica loads first after a key stops signing erases its private half.
-                    store.erase_retired_private_keys().await?;
-                    store.signing_keys().await
-                }
-            },
-            token_lifetime,
-            reload_every,
-        )
-        .await
     }
 
     /// Reads the keys from the store again now.
@@ -247,7 +226,8 @@ impl Ring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Authority, TokenError};
+    use crate::authority::Authority;
+    use crate::verifying::TokenError;
 
     async fn ring_of(keys: Vec<SigningKey>) -> KeyRing {
         let load = move || {
@@ -260,7 +240,7 @@ mod tests {
     /// `key` as the store keeps it once a newer key superseded it at `superseded_at`, its private half erased.
     fn superseded(key: &SigningKey, superseded_at: u64) -> SigningKey {
         let jwk = key.public_jwk().to_string();
-        SigningKey::from_stored(crate::issuing::signing_keys::StoredKey {
+        SigningKey::from_stored(crate::keys::signing_key::StoredKey {
             kid: key.kid().into(),
             algorithm: key.algorithm().name(),
             private_key: None,
@@ -280,7 +260,7 @@ mod tests {
         let jwk = old.public_jwk().to_string();
         let private = old.stored_private_key().unwrap();
         // The old key still signs for two more seconds; the new one is published already.
-        let old_until_then = SigningKey::from_stored(crate::issuing::signing_keys::StoredKey {
+        let old_until_then = SigningKey::from_stored(crate::keys::signing_key::StoredKey {
             kid: old.kid().into(),
             algorithm: "ES256",
             private_key: Some(&private),
@@ -315,7 +295,7 @@ mod tests {
         let signed_after = authority.issue("johndoe", &["me"]).unwrap();
         assert_eq!(jsonwebtoken::decode_header(&signed_after).unwrap().kid.as_deref(), Some(new.kid()));
 
-        let lifetime_ago = unix_now() - 1800 - crate::ROTATION_GRACE.as_secs() - 1;
+        let lifetime_ago = unix_now() - 1800 - crate::keys::ROTATION_GRACE.as_secs() - 1;
         let long_after = ring_of(vec![superseded(&old, lifetime_ago), new]).await;
         assert_eq!(long_after.jwks()["keys"].as_array().unwrap().len(), 1, "the old key dropped out");
         let authority = Authority::from_key_ring(long_after, "https://a.example", "api");

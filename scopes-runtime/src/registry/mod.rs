@@ -1,5 +1,12 @@
 //! The application's declared scopes, as data: what `registry!` produces and what the OpenAPI
-//! security scheme, the checks and the token endpoint are built from.
+//! security scheme, the checks and the token endpoint are built from; what a request must hold of them
+//! ([`requirement`]) and who may call a route ([`access`]).
+
+pub(crate) mod access;
+pub(crate) mod requirement;
+
+pub use access::Access;
+pub use requirement::{Alternatives, Requirement, alternatives_of};
 
 /// One declared scope: what it grants, in words a user reads in a consent dialog, and where it sits in the
 /// registry's hierarchy.

@@ -7,274 +7,25 @@
 //! handler. What the router collects ([`RouteTable`]) is the authorization report: every route with its
 //! method, path and effective requirement, for people (its `Display`), tests, and the OpenAPI document.
 
+mod marks;
+mod method_router;
+mod table;
+
 use std::convert::Infallible;
-use std::fmt;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request};
-use axum::handler::Handler;
-use axum::http::Method;
-use axum::http::request::Parts;
+use axum::extract::Request;
 use axum::response::IntoResponse;
 use axum::routing::MethodRouter;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::guard::{Alternatives, alternatives_of};
+pub(crate) use marks::sealed;
+pub use marks::{ProtectedHandler, Public, RouteAccess};
+pub use method_router::{SecureMethodRouter, delete, get, patch, post, put};
+pub use table::{FALLBACK, Route, RouteTable};
 
-/// Seals [`RouteAccess`] and [`ProtectedHandler`]: a route's reported access is a guarantee only if
-/// nothing but this crate can claim one.
-pub(crate) mod sealed {
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot claim who may call a route: only `#[requires(...)]` and `#[public]` handlers can",
-        label = "not a mark `#[requires]` or `#[public]` puts on a handler",
-        note = "`RouteAccess` and `ProtectedHandler` are sealed, so a `SecureRouter`'s report is always what is enforced"
-    )]
-    pub trait Sealed<S> {}
-
-    #[diagnostic::on_unimplemented(
-        message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
-        label = "unprotected handler",
-        note = "put `#[requires(...)]` on the handler to guard it, or `#[public]` to serve it to anyone; a route \
-                from elsewhere goes in with `SecureRouter::public_route`"
-    )]
-    pub trait SealedHandler<T, S> {}
-}
-
-/// What a handler's first parameter says about who may call it. Implemented by the extractor
-/// `#[requires]` generates and by [`Public`], and sealed: an app's own extractor cannot claim to protect a
-/// route, so a [`SecureRouter`] never reports as guarded a route that checks nothing.
-#[diagnostic::on_unimplemented(
-    message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
-    label = "unprotected handler",
-    note = "its first parameter is `{Self}`, not the mark either attribute puts there",
-    note = "put `#[requires(...)]` on the handler to guard it, or `#[public]` to serve it to anyone; a route from \
-            elsewhere goes in with `SecureRouter::public_route`"
-)]
-pub trait RouteAccess<S>: sealed::Sealed<S> {
-    /// The route's access, with every guard layer's requirement.
-    fn access() -> Access;
-}
-
-/// The handlers a [`SecureRouter`] accepts: axum handlers whose first parameter is [`RouteAccess`]. Sealed.
-///
-/// The parameters are read from the handler's signature (`FnOnce`), not from axum's `Handler` impl, so
-/// that a handler whose first parameter is no mark fails on that mark alone, with this trait's message,
-/// rather than on every axum bound its parameters might not meet.
-#[diagnostic::on_unimplemented(
-    message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
-    label = "unprotected handler",
-    note = "put `#[requires(...)]` on the handler to guard it, or `#[public]` to serve it to anyone; a route from \
-            elsewhere goes in with `SecureRouter::public_route`"
-)]
-pub trait ProtectedHandler<T, S>: Handler<T, S> + sealed::SealedHandler<T, S> {
-    /// The handler's access.
-    fn access() -> Access;
-}
-
-macro_rules! protected_handler_impls {
-    ($($rest:ident)*) => {
-        impl<F, Fut, S, M, First, $($rest,)*> sealed::SealedHandler<(M, First, $($rest,)*), S> for F
-        where
-            F: FnOnce(First, $($rest,)*) -> Fut,
-            First: RouteAccess<S>,
-        {
-        }
-
-        impl<F, Fut, S, M, First, $($rest,)*> ProtectedHandler<(M, First, $($rest,)*), S> for F
-        where
-            F: FnOnce(First, $($rest,)*) -> Fut,
-            First: RouteAccess<S>,
-            F: Handler<(M, First, $($rest,)*), S>,
-        {
-            fn access() -> Access {
-                First::access()
-            }
-        }
-    };
-}
-
-// axum's handlers take up to 16 extractors: the access marker and 15 more.
-for_each_tuple!(protected_handler_impls; T15 T14 T13 T12 T11 T10 T9 T8 T7 T6 T5 T4 T3 T2 T1);
-
-/// Who may call a route.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone: a `#[public]` handler or a [`SecureRouter::public_route`].
-    Public,
-    /// A verified token meeting every layer's requirement, outermost (the handler's own) first.
-    Requires(Vec<Alternatives>),
-}
-
-impl Access {
-    /// The scope sets that would each be enough, each set outermost layer first: `[[]]` for
-    /// authentication alone, `None` for a public route.
-    pub fn alternatives(&self) -> Option<Vec<Vec<&'static str>>> {
-        match self {
-            Access::Public => None,
-            Access::Requires(layers) => Some(alternatives_of(layers)),
-        }
-    }
-}
-
-impl Access {
-    /// What a scope hierarchy makes redundant in the requirement: legal, but it says less than it seems.
-    /// An alternative that implies another of its layer adds nothing (`any("notes:write", "admin")` when
-    /// `admin` implies `notes:write` is just `notes:write`); nor does a scope another scope of its set
-    /// implies (`all("notes:read", "notes:write")` is just `notes:write`). The route table prints each.
-    ///
-    /// ```
-    /// use scopes_runtime::Scope;
-    /// use scopes_runtime::routing::Access;
-    ///
-    /// const WRITE: Scope = Scope { name: "notes:write", description: "", implies: &[], implied_by: &["admin"] };
-    /// const ADMIN: Scope = Scope { name: "admin", description: "", implies: &["notes:write"], implied_by: &[] };
-    /// let access = Access::Requires(vec![&[&[WRITE], &[ADMIN]]]);
-    /// assert_eq!(access.redundancies(), ["`admin` adds nothing: it implies `notes:write`, already enough"]);
-    /// ```
-    pub fn redundancies(&self) -> Vec<String> {
-        let Access::Requires(layers) = self else { return Vec::new() };
-        let mut notes = Vec::new();
-        for layer in layers {
-            for (index, alternative) in layer.iter().enumerate() {
-                let names: Vec<&str> = alternative.iter().map(|scope| scope.name).collect();
-                for scope in alternative.iter() {
-                    let implied_by =
-                        alternative.iter().find(|other| other.name != scope.name && scope.is_held_by(&[other.name]));
-                    if let Some(other) = implied_by {
-                        notes.push(format!("`{}` adds nothing: `{}` implies it", scope.name, other.name));
-                    }
-                }
-                let weaker = layer.iter().enumerate().find(|(other_index, other)| {
-                    *other_index != index && !other.is_empty() && other.iter().all(|scope| scope.is_held_by(&names))
-                });
-                if let Some((_, weaker)) = weaker {
-                    let weaker: Vec<&str> = weaker.iter().map(|scope| scope.name).collect();
-                    notes.push(format!(
-                        "`{}` adds nothing: it implies `{}`, already enough",
-                        names.join(" "),
-                        weaker.join(" ")
-                    ));
-                }
-            }
-        }
-        notes.dedup();
-        notes
-    }
-}
-
-impl fmt::Display for Access {
-    /// `public`; `authenticated` (a token, no scope); `me AND items`; `(reports AND me) OR (admin AND me)`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some(alternatives) = self.alternatives() else { return f.write_str("public") };
-        if alternatives.iter().all(Vec::is_empty) {
-            return f.write_str("authenticated");
-        }
-        let several = alternatives.len() > 1;
-        let written: Vec<String> = alternatives
-            .iter()
-            .map(|scopes| {
-                let all = scopes.join(" AND ");
-                if several && scopes.len() > 1 { format!("({all})") } else { all }
-            })
-            .collect();
-        f.write_str(&written.join(" OR "))
-    }
-}
-
-/// The extractor `#[public]` adds as a handler's first parameter: marks the handler as served to anyone.
-/// Extracting it never fails and reads nothing.
-///
-/// ```
-/// use scopes_runtime::{public, routing::{SecureRouter, get}};
-///
-/// #[public]
-/// async fn health() -> &'static str {
-///     "ok"
-/// }
-///
-/// let (router, routes) = SecureRouter::<()>::new().route("/health", get(health)).into_parts();
-/// assert_eq!(routes.to_string(), "GET /health  public\n");
-/// # let _: axum::Router = router;
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Public;
-
-impl<S: Send + Sync> FromRequestParts<S> for Public {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        Ok(Public)
-    }
-}
-
-impl<S> sealed::Sealed<S> for Public {}
-
-impl<S> RouteAccess<S> for Public {
-    fn access() -> Access {
-        Access::Public
-    }
-}
-
-/// The path a [`SecureRouter::fallback`] is reported at.
-pub const FALLBACK: &str = "(fallback)";
-
-/// One route of a [`RouteTable`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// The method, e.g. `GET`; `*` for a [`SecureRouter::public_route`], which may serve any.
-    pub method: String,
-    /// The path as routed, e.g. `/users/{id}`.
-    pub path: String,
-    /// Who may call it.
-    pub access: Access,
-}
-
-impl Route {
-    /// Whether this is the route of `method` (any case) at `path`, as written in the router.
-    pub fn serves(&self, method: &str, path: &str) -> bool {
-        self.path == path && self.method.eq_ignore_ascii_case(method)
-    }
-}
-
-/// Every route of a [`SecureRouter`] and who may call it, in the order they were added: the app's
-/// authorization report. Its `Display` is one line per route: method, path, requirement.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RouteTable {
-    routes: Vec<Route>,
-}
-
-impl RouteTable {
-    /// The routes, in the order they were added.
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-
-    /// This table followed by `other`'s routes: the report of two routers merged into one.
-    pub fn merge(mut self, other: RouteTable) -> RouteTable {
-        self.routes.extend(other.routes);
-        self
-    }
-
-    /// The route serving `method` at `path`, if any.
-    pub fn find(&self, method: &str, path: &str) -> Option<&Route> {
-        self.routes.iter().find(|route| route.serves(method, path))
-    }
-}
-
-impl fmt::Display for RouteTable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let method_width = self.routes.iter().map(|route| route.method.len()).max().unwrap_or(0);
-        let path_width = self.routes.iter().map(|route| route.path.len()).max().unwrap_or(0);
-        for route in &self.routes {
-            writeln!(f, "{:method_width$} {:path_width$}  {}", route.method, route.path, route.access)?;
-            for note in route.access.redundancies() {
-                writeln!(f, "{:method_width$} {:path_width$}    note: {note}", "", "")?;
-            }
-        }
-        Ok(())
-    }
-}
+pub use crate::registry::Access;
 
 /// A router on which no route is unprotected by accident: every handler is `#[requires(...)]` or
 /// `#[public]`, or the compilation fails.
@@ -532,50 +283,10 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     }
 }
 
-/// The handlers of one path, by method, each `#[requires(...)]` or `#[public]`. Start one with [`get`],
-/// [`post`], [`put`], [`patch`] or [`delete`], and chain the others.
-pub struct SecureMethodRouter<S = ()> {
-    router: MethodRouter<S>,
-    accesses: Vec<(String, Access)>,
-}
-
-macro_rules! method_functions {
-    ($($method:ident $constant:ident),*) => {
-        $(
-            #[doc = concat!("Routes `", stringify!($constant), "` requests to `handler`, which must be `#[requires(...)]` or `#[public]`.")]
-            pub fn $method<H, T, S>(handler: H) -> SecureMethodRouter<S>
-            where
-                H: ProtectedHandler<T, S>,
-                T: 'static,
-                S: Clone + Send + Sync + 'static,
-            {
-                SecureMethodRouter { router: MethodRouter::new(), accesses: Vec::new() }.$method(handler)
-            }
-        )*
-
-        impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
-            $(
-                #[doc = concat!("Also routes `", stringify!($constant), "` requests to `handler`, which must be `#[requires(...)]` or `#[public]`.")]
-                pub fn $method<H, T>(mut self, handler: H) -> Self
-                where
-                    H: ProtectedHandler<T, S>,
-                    T: 'static,
-                {
-                    self.accesses.push((Method::$constant.to_string(), H::access()));
-                    self.router = self.router.$method(handler);
-                    self
-                }
-            )*
-        }
-    };
-}
-
-method_functions!(get GET, post POST, put PUT, patch PATCH, delete DELETE);
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Scope;
+    use crate::registry::Scope;
 
     const READ: Scope =
         Scope { name: "notes:read", description: "", implies: &[], implied_by: &["notes:write", "admin"] };

@@ -11,10 +11,12 @@ use axum::extract::FromRef;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::bearer::{Credentials, bearer_credentials};
-use crate::routing::Access;
-use crate::verifying::verifier::Verifying;
-use crate::{AuthError, Authority, Claims, Scope, TokenError};
+use super::sealing::{Disjunction, SealedAuthorize};
+use crate::answering::error::AuthError;
+use crate::authority::Authority;
+use crate::registry::{Access, Alternatives, Requirement};
+use crate::verifying::bearer::{Credentials, bearer_credentials};
+use crate::verifying::{Claims, TokenError};
 
 /// The app's user type, loaded from a verified token (FastAPI's `get_current_user`).
 ///
@@ -127,7 +129,7 @@ pub trait Guard<S>: Sized + Send {
     note = "implement `scopes_runtime::Principal<{S}>` for your user type, or declare a guard with \
             `#[requires(scopes = [...])] impl Guard<{S}> for ...`"
 )]
-pub trait Authorize<S>: crate::__private::SealedAuthorize<S> + Sized + Send {
+pub trait Authorize<S>: SealedAuthorize<S> + Sized + Send {
     /// Authorizes the request against `requirement` (the requirements of every layer above this one) with
     /// the state's `authority`, and produces the principal.
     fn authorize(
@@ -159,9 +161,10 @@ where
         requirement: Requirement<'_>,
     ) -> Result<Self, AuthError> {
         let token = bearer_token(&parts.headers, &authority, &requirement)?;
-        let claims = match authority.start_verifying(token) {
-            Verifying::Done(verified) => verified,
-            Verifying::Fetching(verifying) => verifying.await,
+        // Only a verification that must wait is held across the await: a pointer, not the claims.
+        let claims = match authority.start_verifying(token).into_ready() {
+            Ok(verified) => verified,
+            Err(waiting) => waiting.await,
         };
         let claims = claims.map_err(|reason| refused(reason, &requirement))?;
         let principal = P::from_claims(&claims, state).await.map_err(|e| e.challenged_by(&requirement))?;
@@ -216,7 +219,7 @@ fn refused(reason: TokenError, requirement: &Requirement<'_>) -> AuthError {
 /// `Authority`, is one error on that impl's type (the user's token), and the handler is still an axum
 /// handler, with no second error from the router that routes it. Without a declared state the impl is
 /// generic over the state, bounded as these associated types are.
-pub trait RequiresHandler<S>: crate::__private::Disjunction {
+pub trait RequiresHandler<S>: Disjunction {
     /// The handler's first parameter, as written.
     type Principal: Authorize<S>;
     /// Where the state's [`Authority`] comes from.
@@ -266,206 +269,5 @@ where
 {
     fn authority_in(state: &S) -> Authority {
         Authority::from_ref(state)
-    }
-}
-
-/// One layer's requirement in disjunctive normal form: any of the alternatives, each all of its scopes.
-/// `&[&[]]` (one alternative with no scope) requires nothing.
-pub type Alternatives = &'static [&'static [Scope]];
-
-/// The scopes a request must hold: one layer's own requirement, linked to the layers above it. Every
-/// layer must be met; a layer is met by any one of its alternatives; a scope is held when the token
-/// names it or a scope that implies it.
-///
-/// Built on the stack as the request passes down the guard chain, so checking it allocates nothing.
-///
-/// ```
-/// use scopes_runtime::{Requirement, Scope};
-///
-/// const ME: Scope = Scope::new("me");
-/// const ITEMS: Scope = Scope::new("items");
-/// const ADMIN: Scope = Scope::new("admin");
-///
-/// // The handler: `items` or `admin`; the guard it builds on: `me`.
-/// let handler = Requirement::new(&[&[ITEMS], &[ADMIN]]);
-/// let guard = handler.then(&[&[ME]]);
-/// assert_eq!(guard.alternatives(), [vec!["items", "me"], vec!["admin", "me"]]);
-/// assert!(guard.is_met_by(&["me", "items"]));
-/// assert!(guard.is_met_by(&["admin", "me"]));
-/// assert!(!guard.is_met_by(&["me"]));
-/// ```
-#[derive(Debug, Clone, Copy)]
-pub struct Requirement<'a> {
-    own: Alternatives,
-    outer: Option<&'a Requirement<'a>>,
-}
-
-impl<'a> Requirement<'a> {
-    /// The outermost layer: a handler's own requirement.
-    pub const fn new(own: Alternatives) -> Requirement<'static> {
-        Requirement { own, outer: None }
-    }
-
-    /// The requirement one layer further in: this one and `own`.
-    pub fn then(&'a self, own: Alternatives) -> Requirement<'a> {
-        Requirement { own, outer: Some(self) }
-    }
-
-    /// Whether a token granted `granted` meets every layer.
-    pub fn is_met_by<T: AsRef<str>>(&self, granted: &[T]) -> bool {
-        self.layers()
-            .all(|layer| layer.own.iter().any(|alternative| alternative.iter().all(|scope| scope.is_held_by(granted))))
-    }
-
-    /// Whether a token granted `granted`, of a principal still allowed `allowed`, meets every layer: a
-    /// scope counts when both hold it ([`Principal::allowed_scopes`]).
-    ///
-    /// ```
-    /// use scopes_runtime::{Requirement, Scope};
-    /// const ITEMS: Scope = Scope::new("items");
-    /// let requirement = Requirement::new(&[&[ITEMS]]);
-    /// assert!(requirement.is_met_within(&["items"], &["me", "items"]));
-    /// assert!(!requirement.is_met_within(&["items"], &["me"]));
-    /// ```
-    pub fn is_met_within<T: AsRef<str>, A: AsRef<str>>(&self, granted: &[T], allowed: &[A]) -> bool {
-        self.layers().all(|layer| {
-            layer.own.iter().any(|alternative| {
-                alternative.iter().all(|scope| scope.is_held_by(granted) && scope.is_held_by(allowed))
-            })
-        })
-    }
-
-    /// The scope sets that would each meet the whole requirement, outermost layer first within each: see
-    /// [`alternatives_of`].
-    pub fn alternatives(&self) -> Vec<Vec<&'static str>> {
-        let mut layers: Vec<Alternatives> = self.layers().map(|layer| layer.own).collect();
-        layers.reverse();
-        alternatives_of(&layers)
-    }
-
-    fn layers(&self) -> impl Iterator<Item = &Requirement<'a>> {
-        std::iter::successors(Some(self), |layer| layer.outer)
-    }
-}
-
-/// The scope sets that each meet every one of `layers` (outermost first): one alternative of each layer,
-/// combined, each scope once in first-seen order; repeated sets and sets that contain another are left
-/// out. `[[]]` when nothing is required.
-///
-/// ```
-/// use scopes_runtime::{Alternatives, Scope, alternatives_of};
-///
-/// const ME: Scope = Scope::new("me");
-/// const ITEMS: Scope = Scope::new("items");
-/// const ADMIN: Scope = Scope::new("admin");
-/// const HANDLER: Alternatives = &[&[ITEMS, ME], &[ADMIN]];
-/// const GUARD: Alternatives = &[&[ME]];
-/// assert_eq!(alternatives_of(&[HANDLER, GUARD]), [vec!["items", "me"], vec!["admin", "me"]]);
-/// ```
-pub fn alternatives_of(layers: &[Alternatives]) -> Vec<Vec<&'static str>> {
-    let mut combined: Vec<Vec<&'static str>> = vec![Vec::new()];
-    for layer in layers {
-        combined = combined
-            .iter()
-            .flat_map(|prefix| {
-                layer.iter().map(move |alternative| {
-                    unique_in_order(prefix.iter().copied().chain(alternative.iter().map(|scope| scope.name)))
-                })
-            })
-            .collect();
-    }
-    let mut minimal: Vec<Vec<&'static str>> = Vec::new();
-    for (index, candidate) in combined.iter().enumerate() {
-        let contains = |smaller: &Vec<&str>| smaller.iter().all(|scope| candidate.contains(scope));
-        // A set containing another is redundant; of equal sets the first is kept.
-        let redundant = combined.iter().enumerate().any(|(other, smaller)| {
-            other != index && contains(smaller) && (smaller.len() < candidate.len() || other < index)
-        });
-        if !redundant {
-            minimal.push(candidate.clone());
-        }
-    }
-    minimal
-}
-
-/// `scopes` with repeats left out, in first-seen order: how every scope list is reported. Lists are a few
-/// scopes long, so a linear check beats hashing.
-pub(crate) fn unique_in_order<'a>(scopes: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut unique: Vec<&str> = Vec::new();
-    for scope in scopes {
-        if !unique.contains(&scope) {
-            unique.push(scope);
-        }
-    }
-    unique
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ME: Scope = Scope::new("me");
-    const ITEMS: Scope = Scope::new("items");
-    const ADMIN: Scope = Scope { name: "admin", description: "", implies: &["me", "items"], implied_by: &[] };
-    const ME_UNDER_ADMIN: Scope = Scope { name: "me", description: "", implies: &[], implied_by: &["admin"] };
-
-    #[test]
-    fn alternatives_are_outermost_first_and_deduplicated() {
-        let root = Requirement::new(&[&[ITEMS, ME]]);
-        let middle = root.then(&[&[ME]]);
-        let inner = middle.then(&[&[ADMIN]]);
-        assert_eq!(inner.alternatives(), [vec!["items", "me", "admin"]]);
-    }
-
-    #[test]
-    fn alternatives_multiply_across_layers_and_drop_supersets() {
-        let root = Requirement::new(&[&[ITEMS], &[ADMIN], &[ITEMS, ADMIN]]);
-        let inner = root.then(&[&[ME], &[ADMIN]]);
-        assert_eq!(inner.alternatives(), [vec!["items", "me"], vec!["admin"]]);
-    }
-
-    #[test]
-    fn empty_requirement_is_met_by_anything() {
-        let none = Requirement::new(&[&[]]);
-        assert!(none.is_met_by::<&str>(&[]));
-        assert_eq!(none.alternatives(), [Vec::<&str>::new()]);
-    }
-
-    #[test]
-    fn any_alternative_meets_a_layer_but_every_layer_must_be_met() {
-        let root = Requirement::new(&[&[ITEMS], &[ADMIN]]);
-        let inner = root.then(&[&[ME]]);
-        assert!(inner.is_met_by(&["admin", "me"]));
-        assert!(inner.is_met_by(&["items", "me"]));
-        assert!(!inner.is_met_by(&["admin"]));
-        assert!(!inner.is_met_by(&["me"]));
-    }
-
-    #[test]
-    fn an_implying_scope_holds_the_implied_one() {
-        let requirement = Requirement::new(&[&[ME_UNDER_ADMIN]]);
-        assert!(requirement.is_met_by(&["admin"]));
-        assert!(requirement.is_met_by(&["me"]));
-        assert!(!requirement.is_met_by(&["items"]));
-    }
-
-    #[test]
-    fn within_allowed_scopes_a_scope_counts_only_when_both_hold_it() {
-        let requirement = Requirement::new(&[&[ME_UNDER_ADMIN]]);
-        // The token's `admin` holds `me`, and so does the account's `me`.
-        assert!(requirement.is_met_within(&["admin"], &["me"]));
-        // The account lost `me` (and `admin`): the token's `admin` no longer holds it.
-        assert!(!requirement.is_met_within(&["admin"], &["items"]));
-        // The account's `admin` holds `me`, which the token must still grant.
-        assert!(!requirement.is_met_within(&["items"], &["admin"]));
-    }
-
-    #[test]
-    fn matching_is_exact_and_case_sensitive() {
-        let requirement = Requirement::new(&[&[ITEMS]]);
-        assert!(!requirement.is_met_by(&["Items"]));
-        assert!(!requirement.is_met_by(&["items "]));
-        assert!(!requirement.is_met_by(&["item"]));
-        assert!(requirement.is_met_by(&["items"]));
     }
 }

@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
@@ -20,6 +20,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 use zeroize::Zeroizing;
+
+use super::clock::unix_now;
 
 /// How long after a key is superseded its public half stays published beyond the token lifetime: replicas
 /// learn of a rotation when they next reload their keys, and sign with the old key until then.
@@ -72,9 +74,24 @@ impl fmt::Display for SigningAlgorithm {
 }
 
 /// Not one of `ES256`, `EdDSA`, `RS256`.
+///
+/// ```
+/// use scopes_runtime::keys::SigningAlgorithm;
+/// let unknown = "HS256".parse::<SigningAlgorithm>().unwrap_err();
+/// assert_eq!(unknown.name(), "HS256");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a signing algorithm this crate generates keys for; expected ES256, EdDSA or RS256")]
-pub struct UnknownAlgorithm(String);
+#[error("`{name}` is not a signing algorithm this crate generates keys for; expected ES256, EdDSA or RS256")]
+pub struct UnknownAlgorithm {
+    name: String,
+}
+
+impl UnknownAlgorithm {
+    /// The name that was given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
 
 impl FromStr for SigningAlgorithm {
     type Err = UnknownAlgorithm;
@@ -83,14 +100,59 @@ impl FromStr for SigningAlgorithm {
         SigningAlgorithm::ALL
             .into_iter()
             .find(|algorithm| algorithm.name().eq_ignore_ascii_case(name))
-            .ok_or_else(|| UnknownAlgorithm(name.to_owned()))
+            .ok_or_else(|| UnknownAlgorithm { name: name.to_owned() })
     }
 }
 
 /// A key could not be made, or a stored one read.
+///
+/// ```
+/// use scopes_runtime::keys::SigningKeyError;
+/// let error = SigningKeyError::Unreadable { kid: "k1".into(), part: "public JWK" };
+/// assert_eq!(error.to_string(), "signing key: stored key `k1`: public JWK");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("signing key: {0}")]
-pub struct SigningKeyError(String);
+#[non_exhaustive]
+pub enum SigningKeyError {
+    /// The system's randomness or the crypto library failed at `step` of making a key.
+    #[error("signing key: generating an {algorithm} key failed ({step})")]
+    Generating {
+        /// The algorithm of the key being made.
+        algorithm: SigningAlgorithm,
+        /// The step that failed.
+        step: &'static str,
+    },
+    /// A key just made could not be read back for its public half.
+    #[error("signing key: reading the new {algorithm} key failed")]
+    PublicHalf {
+        /// The algorithm of the key.
+        algorithm: SigningAlgorithm,
+    },
+    /// A stored key names an algorithm this crate does not sign with.
+    #[error("signing key: stored key `{kid}`: {source}")]
+    StoredAlgorithm {
+        /// The key's id.
+        kid: String,
+        /// The algorithm it names.
+        source: UnknownAlgorithm,
+    },
+    /// A part of a stored key (its private key, its public JWK) does not decode.
+    #[error("signing key: stored key `{kid}`: {part}")]
+    Unreadable {
+        /// The key's id.
+        kid: String,
+        /// Which part.
+        part: &'static str,
+    },
+    /// jsonwebtoken refused the key's private half.
+    #[error("signing key: key `{kid}`: {source}")]
+    Refused {
+        /// The key's id.
+        kid: String,
+        /// jsonwebtoken's reason.
+        source: jsonwebtoken::errors::Error,
+    },
+}
 
 /// One key pair of an issuer, as its store keeps it. The private half never shows in `Debug`.
 ///
@@ -153,7 +215,7 @@ impl SigningKey {
     /// A new key pair for `algorithm`, made now, signing from now (see [`activating_at`](Self::activating_at)).
     pub fn generate(algorithm: SigningAlgorithm) -> Result<Self, SigningKeyError> {
         let random = SystemRandom::new();
-        let failed = |what: &str| SigningKeyError(format!("generating an {algorithm} key failed ({what})"));
+        let failed = |step: &'static str| SigningKeyError::Generating { algorithm, step };
         let id = super::random::random_text::<12>().ok_or_else(|| failed("random"))?;
         let kid = format!("{}-{id}", algorithm.name().to_ascii_lowercase());
         let pkcs8 = match algorithm {
@@ -199,8 +261,9 @@ impl SigningKey {
     pub(crate) fn from_stored(stored: StoredKey<'_>) -> Result<Self, SigningKeyError> {
         let StoredKey { kid, algorithm, private_key, public_jwk, created_at, activates_at, superseded_at, revoked_at } =
             stored;
-        let unreadable = |what: &str| SigningKeyError(format!("stored key `{kid}`: {what}"));
-        let algorithm = algorithm.parse().map_err(|error: UnknownAlgorithm| unreadable(&error.to_string()))?;
+        let unreadable = |part: &'static str| SigningKeyError::Unreadable { kid: kid.clone(), part };
+        let algorithm =
+            algorithm.parse().map_err(|source| SigningKeyError::StoredAlgorithm { kid: kid.clone(), source })?;
         let private_key = match private_key {
             Some(encoded) => Some(Zeroizing::new(STANDARD.decode(encoded).map_err(|_| unreadable("private key"))?)),
             None => None,
@@ -304,7 +367,7 @@ impl SigningKey {
             SigningAlgorithm::Rs256 => {
                 let pem = Zeroizing::new(pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8.to_vec())));
                 EncodingKey::from_rsa_pem(pem.as_bytes())
-                    .map_err(|error| SigningKeyError(format!("key `{}`: {error}", self.kid)))?
+                    .map_err(|source| SigningKeyError::Refused { kid: self.kid.clone(), source })?
             }
         }))
     }
@@ -312,7 +375,7 @@ impl SigningKey {
 
 /// The public JWK of the key pair in `pkcs8`.
 fn public_jwk(algorithm: SigningAlgorithm, kid: &str, pkcs8: &[u8]) -> Result<serde_json::Value, SigningKeyError> {
-    let unreadable = || SigningKeyError(format!("reading the new {algorithm} key failed"));
+    let unreadable = || SigningKeyError::PublicHalf { algorithm };
     let mut jwk = match algorithm {
         SigningAlgorithm::Es256 => {
             let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8).map_err(|_| unreadable())?;
@@ -344,14 +407,10 @@ pub(crate) fn signs_within(activates_at: u64, superseded_at: Option<u64>, now: u
     activates_at <= now && superseded_at.is_none_or(|superseded| now < superseded)
 }
 
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::KeySet;
+    use crate::keys::KeySet;
 
     #[test]
     fn every_algorithm_signs_what_its_published_key_verifies() {
@@ -365,7 +424,7 @@ mod tests {
             let published = KeySet::from_jwks(&json!({"keys": [key.public_jwk()]}).to_string()).unwrap();
             assert_eq!(published.kids(), [key.kid()], "{algorithm}: {:?}", published.skipped());
             let header = jsonwebtoken::decode_header(&token).unwrap();
-            let verifying = &published.keys()[published.select(&header).unwrap()];
+            let verifying = published.select(&header).unwrap();
             let mut validation = jsonwebtoken::Validation::new(algorithm.jwt());
             validation.validate_aud = false;
             assert!(

@@ -1,0 +1,224 @@
+//! The [`Authority`]: what an app's guards verify tokens with. It joins a [`Verifier`] (a shared secret, a
+//! key set in hand, providers' fetched key sets, an issuer's key ring, or an app's own), the [`Policy`]
+//! every token is held to, what signs the tokens it issues, the revocations it refuses, and how refusals
+//! are answered ([`answering`]). Where the keys come from is [`sources`]; what tokens are held to,
+//! [`settings`]; how tokens are signed, [`signing`].
+//!
+//! The algorithm is pinned: a token whose header names any other algorithm than its key's (`none`,
+//! `HS512`, `RS256`, …) is refused before its signature is looked at, so a forged header cannot downgrade
+//! verification.
+
+mod answering;
+mod settings;
+mod signing;
+mod sources;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use answering::restyle;
+pub use sources::KeyError;
+
+use crate::answering::style::ResponseStyle;
+use crate::keys::KeyRing;
+use crate::keys::signer::Signer;
+use crate::verifying::parsing::RequestParsing;
+use crate::verifying::providers::ProviderKeys;
+use crate::verifying::{ClaimFormat, Claims, Policy, Revocations, TokenError, Verifier, Verifying};
+
+/// Verifies access tokens: with a shared secret (HS256, the seed's, or HS384/HS512), which also issues
+/// them; with a provider's published keys ([`from_key_set`](Self::from_key_set),
+/// [`from_providers`](Self::from_providers)), issuing none; with an issuer's key ring
+/// ([`from_key_ring`](Self::from_key_ring)); or with a [`Verifier`] of the app's own
+/// ([`from_verifier`](Self::from_verifier)).
+///
+/// Cheap to clone (the keys are shared), so it lives in the app state and guards reach it with
+/// [`FromRef`](axum::extract::FromRef).
+///
+/// ```
+/// use scopes_runtime::Authority;
+///
+/// let authority = Authority::hs256(b"a secret of at least thirty-two bytes!!").unwrap();
+/// let token = authority.issue("johndoe", &["me", "items"]).unwrap();
+/// let claims = authority.verify(&token).unwrap();
+/// assert_eq!(claims.sub, "johndoe");
+/// assert_eq!(claims.scopes, ["me", "items"]);
+/// ```
+#[derive(Clone)]
+pub struct Authority {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    verifier: Arc<dyn Verifier>,
+    policy: Policy,
+    /// `None` for an authority that only verifies.
+    signer: Option<Signer>,
+    /// The providers behind the verifier, when they are its keys: their metadata and first fetch.
+    providers: Option<ProviderKeys>,
+    issued: Issued,
+    /// Tokens refused although they verify: revoked ones, and those of revoked refresh-token families.
+    revocations: Option<Revocations>,
+    response_style: ResponseStyle,
+    /// Where this API's protected-resource metadata is (RFC 9728), named in every challenge.
+    resource_metadata: Option<String>,
+    request_parsing: RequestParsing,
+}
+
+/// What the tokens this authority issues carry.
+#[derive(Debug, Clone)]
+struct Issued {
+    format: ClaimFormat,
+    issuer: Option<String>,
+    audience: Option<String>,
+    lifetime: Duration,
+    /// Whether they carry `iat` and a `jti` (an issuer's, for its clients and verifiers); the seed's
+    /// tokens carry neither.
+    stamped: bool,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The verifier's and the signer's `Debug` never print key material.
+        let inner = &self.inner;
+        f.debug_struct("Authority")
+            .field("verifier", &inner.verifier)
+            .field("policy", &inner.policy)
+            .field("signer", &inner.signer)
+            .field("issued", &inner.issued)
+            .field("revocations", &inner.revocations)
+            .field("response_style", &inner.response_style)
+            .field("resource_metadata", &inner.resource_metadata)
+            .field("request_parsing", &inner.request_parsing)
+            .finish()
+    }
+}
+
+impl Authority {
+    /// Thirty minutes, as in FastAPI's tutorial.
+    pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+    /// An authority that verifies with `verifier` under `policy`, and issues nothing: for tokens of a kind
+    /// of the app's own (see [`Verifier`]).
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// use scopes_runtime::verifying::{Policy, TokenError, Verifier, Verifying};
+    ///
+    /// #[derive(Debug)]
+    /// struct NoToken;
+    /// impl Verifier for NoToken {
+    ///     fn verify<'a>(&'a self, _: &'a str, _: &'a Policy) -> Verifying<'a> {
+    ///         Verifying::ready(Err(TokenError::Malformed("no token is good".into())))
+    ///     }
+    /// }
+    ///
+    /// let authority = Authority::from_verifier(NoToken, Policy::new().with_audience("https://api.example"));
+    /// assert!(authority.verify("anything").is_err());
+    /// assert_eq!(authority.policy().audiences(), ["https://api.example"]);
+    /// ```
+    pub fn from_verifier(verifier: impl Verifier, policy: Policy) -> Self {
+        Self::new(Arc::new(verifier), policy, None)
+    }
+
+    /// An authority with `verifier`, `policy` and `signer`, and every other setting at its default.
+    fn new(verifier: Arc<dyn Verifier>, policy: Policy, signer: Option<Signer>) -> Self {
+        let issued = Issued {
+            format: ClaimFormat::default(),
+            issuer: None,
+            audience: None,
+            lifetime: Self::DEFAULT_TOKEN_LIFETIME,
+            stamped: false,
+        };
+        Authority {
+            inner: Arc::new(Inner {
+                verifier,
+                policy,
+                signer,
+                providers: None,
+                issued,
+                revocations: None,
+                response_style: ResponseStyle::default(),
+                resource_metadata: None,
+                request_parsing: RequestParsing::default(),
+            }),
+        }
+    }
+
+    /// The settings, to change (copied first if a clone shares them).
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.inner)
+    }
+
+    /// The policy tokens are held to.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_issuer("https://auth.example");
+    /// assert_eq!(authority.policy().issuers(), ["https://auth.example"]);
+    /// ```
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Verifies `token`'s algorithm, signature, `exp`, `nbf` and (when configured) `iss` and `aud`, and
+    /// returns its claims, reading the scopes in the configured claim format.
+    ///
+    /// Never waits: with [providers](Self::from_providers), a token is checked against the keys in hand,
+    /// and one whose `kid` they lack is refused where [`verify_async`](Self::verify_async) would fetch.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let inner = &*self.inner;
+        inner.verifier.verify_now(token, &inner.policy).and_then(|claims| self.admit(claims))
+    }
+
+    /// As [`verify`](Self::verify), but with [providers](Self::from_providers) a token whose `kid` the keys
+    /// in hand lack prompts a fetch (shared with every request waiting on one, at most once per cooldown),
+    /// and is checked against what it brings: how a provider's key rotation is picked up. What guards call.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+    /// let token = authority.issue("johndoe", &["me"]).unwrap();
+    /// assert_eq!(authority.verify_async(&token).await.unwrap().sub, "johndoe");
+    /// # });
+    /// ```
+    pub async fn verify_async(&self, token: &str) -> Result<Claims, TokenError> {
+        self.start_verifying(token).await
+    }
+
+    /// Verifies `token` at once, or starts a verification that may wait (for a provider's keys, say).
+    pub(crate) fn start_verifying<'a>(&'a self, token: &'a str) -> Verifying<'a> {
+        let inner = &*self.inner;
+        inner.verifier.verify(token, &inner.policy).then(move |verified| verified.and_then(|claims| self.admit(claims)))
+    }
+
+    /// What every verified token is held to beyond what its verifier checked: not revoked
+    /// ([`with_revocations`](Self::with_revocations)).
+    fn admit(&self, claims: Claims) -> Result<Claims, TokenError> {
+        if let Some(revocations) = &self.inner.revocations
+            && revocations.refuses(&claims)
+        {
+            return Err(TokenError::Revoked);
+        }
+        Ok(claims)
+    }
+
+    /// The revocations this authority refuses tokens by, if any.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// assert!(Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().revocations().is_none());
+    /// ```
+    pub fn revocations(&self) -> Option<&Revocations> {
+        self.inner.revocations.as_ref()
+    }
+
+    /// The issuer's key ring, for an authority made with [`from_key_ring`](Self::from_key_ring).
+    pub fn key_ring(&self) -> Option<&KeyRing> {
+        self.inner.signer.as_ref().and_then(Signer::key_ring)
+    }
+}
