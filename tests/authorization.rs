@@ -229,7 +229,7 @@ fn demo_routes_prints_the_report() {
 fn the_generated_extractor_holds_the_guard_chain_once() {
     use axum::extract::FromRequestParts;
     use scopes_runtime::__private::Authorized;
-    use scopes_runtime::{Authorize, Requirement};
+    use scopes_runtime::{Requirement, enforcement::Authorize};
 
     let state = demo::AppState::new(SECRET.as_bytes(), ResponseStyle::Seed).expect("a long enough secret");
     let (mut parts, ()) = axum::http::Request::new(()).into_parts();

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, Method, header};
-use scopes_runtime::{ResponseStyle, ThrottlePolicy};
+use scopes_runtime::{ResponseStyle, issuing::ThrottlePolicy};
 use scopes_tests::SECRET;
 use scopes_tests::cases::{
     Body, Case, GUARDED, bearer, broken_tokens, detail, form, get, request, run, with_authorization,
@@ -189,7 +189,7 @@ fn json_body() -> TestRequest {
 
 /// RFC 6749 §5 for the token endpoint.
 fn rfc_token_cases() -> Vec<Case> {
-    let long_password = "p".repeat(scopes_runtime::MAX_PASSWORD_BYTES + 1);
+    let long_password = "p".repeat(scopes_runtime::issuing::MAX_PASSWORD_BYTES + 1);
     let missing = |fields: &str| oauth_error("invalid_request", &format!("missing or invalid: {fields}"));
     vec![
         no_store(Case::new(
@@ -287,7 +287,7 @@ fn seed_hardening_cases() -> Vec<Case> {
         )),
         no_store(Case::new(
             "seed: a password over 1024 bytes",
-            form(&format!("username=johndoe&password={}", "p".repeat(scopes_runtime::MAX_PASSWORD_BYTES + 1))),
+            form(&format!("username=johndoe&password={}", "p".repeat(scopes_runtime::issuing::MAX_PASSWORD_BYTES + 1))),
             400,
             detail("Password longer than 1024 bytes"),
         )),
@@ -414,8 +414,9 @@ async fn a_success_clears_the_pair() {
 #[tokio::test]
 async fn the_throttle_tracks_no_more_entries_than_its_policy_allows() {
     let policy = ThrottlePolicy { max_entries: 64, ..ThrottlePolicy::default() };
-    let state =
-        state(rfc()).with_throttle(policy).with_password_policy(scopes_runtime::PasswordPolicy::bcrypt(4).unwrap());
+    let state = state(rfc())
+        .with_throttle(policy)
+        .with_password_policy(scopes_runtime::issuing::PasswordPolicy::bcrypt(4).unwrap());
     let router = demo::router(state.clone());
     for round in 0..300u32 {
         let client = SocketAddr::from(([10, 1, (round / 250) as u8, (round % 250) as u8], 5555));
@@ -436,7 +437,7 @@ async fn an_unavailable_account_store_is_a_503_that_counts_nothing() {
 
     use axum::extract::State;
     use scopes_runtime::{
-        Account, AccountStore, Authority, ClientAddress, PasswordRequestForm, StoreError, TokenEndpoint,
+        Account, AccountStore, Authority, PasswordRequestForm, TokenEndpoint, issuing::ClientAddress, store::StoreError,
     };
 
     #[derive(Clone)]
@@ -474,7 +475,7 @@ async fn an_unavailable_account_store_is_a_503_that_counts_nothing() {
     let tokens = TokenEndpoint::new(authority.clone(), &demo::SCOPE_REGISTRY)
         .with_throttle(ThrottlePolicy { attempts_per_pair: 2, ..ThrottlePolicy::default() });
     let down = Arc::new(AtomicBool::new(true));
-    let hash = scopes_runtime::PasswordPolicy::bcrypt(4).unwrap().hash("secret").unwrap();
+    let hash = scopes_runtime::issuing::PasswordPolicy::bcrypt(4).unwrap().hash("secret").unwrap();
     let state = Flaky { tokens: tokens.clone(), authority, down: down.clone(), hash };
     let app = InProcess::from_client(
         axum::Router::new().route("/token", axum::routing::post(token)).with_state(state),
@@ -505,7 +506,8 @@ mod parsing_apart_from_style {
     use axum::http::StatusCode;
     use axum::middleware::map_response_with_state;
     use axum::response::IntoResponse;
-    use scopes_runtime::style::{RequestParsing, restyle};
+    use scopes_runtime::authority::restyle;
+    use scopes_runtime::verifying::RequestParsing;
     use scopes_runtime::{AuthError, Authority, ResponseStyle, requires};
     use scopes_tests::minimal::{AppState, User};
     use scopes_tests::transport::{InProcess, Transport};

@@ -224,7 +224,7 @@ fn a_secret_or_a_password_on_the_command_line_is_warned_about_and_a_secret_file_
 /// which reaches the same server but which no URL given directly may be (plain http, not loopback); and
 /// a token its key signs.
 async fn redirecting_provider() -> (String, String) {
-    use scopes_runtime::{Authority, KeyRing, SigningAlgorithm, SigningKey};
+    use scopes_runtime::{Authority, keys::KeyRing, keys::SigningAlgorithm, keys::SigningKey};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let port = listener.local_addr().unwrap().port();
     let issuer = format!("http://127.0.0.1:{port}");

@@ -7,7 +7,7 @@
 
 use axum::http::{StatusCode, header};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use scopes_runtime::{Authority, KeySet, KeySetError, ScopeClaim, TokenError, requires};
+use scopes_runtime::{Authority, KeySet, ScopeClaim, TokenError, keys::KeySetError, requires};
 use scopes_tests::cases::bearer;
 use scopes_tests::minimal::{AppState, User};
 use scopes_tests::tokens::{b64, now};

@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::http::{StatusCode, header};
 use scopes_runtime::routing::{SecureRouter, get};
 use scopes_runtime::verifying::{Policy, TokenError, Verifier, Verifying};
-use scopes_runtime::{Authority, Claims, Revocations, Revoked, requires};
+use scopes_runtime::{Authority, Claims, requires, store::Revoked, verifying::Revocations};
 use scopes_tests::cases::bearer;
 use scopes_tests::minimal::{AppState, User};
 use scopes_tests::tokens::now;

@@ -12,7 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use scopes_runtime::{Authority, KeyRefresh, Provider, ProviderError, TokenError};
+use scopes_runtime::{Authority, Provider, TokenError, verifying::KeyRefresh, verifying::ProviderError};
 use scopes_tests::tokens::now;
 use serde_json::{Value, json};
 

@@ -460,8 +460,8 @@ fn a_thief_rotating_while_the_owner_replays_or_revokes_never_keeps_the_family() 
 #[test]
 fn the_redis_throttle_holds_the_policy_across_endpoints() {
     use scopes_runtime::{
-        Account, Authority, ClientAddress, MemoryStore, PasswordPolicy, PasswordRequestForm, RedisThrottle,
-        ThrottlePolicy, TokenEndpoint,
+        Account, Authority, PasswordRequestForm, TokenEndpoint, issuing::ClientAddress, issuing::PasswordPolicy,
+        issuing::RedisThrottle, issuing::ThrottlePolicy, store::MemoryStore,
     };
     run(async || {
         let policy = ThrottlePolicy {

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use axum::http::header;
-use scopes_runtime::{AccountStore, PasswordPolicy, ResponseStyle, SqlStore};
+use scopes_runtime::{AccountStore, ResponseStyle, SqlStore, issuing::PasswordPolicy};
 use scopes_tests::cases::{bearer, form, run, seed_cases};
 use scopes_tests::cli::{users, users_ok};
 use scopes_tests::postgres::{self, Cluster};

@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Request, header};
 use criterion::{BatchSize, Criterion};
 use scopes_runtime::__private::Authorized;
-use scopes_runtime::bearer::bearer_credentials;
-use scopes_runtime::{Alternatives, Authority, Requirement, ResponseStyle};
+use scopes_runtime::verifying::bearer::bearer_credentials;
+use scopes_runtime::{Authority, Requirement, ResponseStyle, registry::Alternatives};
 
 #[path = "../examples/handwritten/extractor.rs"]
 mod handwritten;

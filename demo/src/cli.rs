@@ -11,8 +11,8 @@ use std::io::{BufRead, Write};
 
 use clap::Subcommand;
 use scopes_runtime::{
-    Account, AccountStore, Authority, MAX_PASSWORD_BYTES, PasswordPolicy, SigningAlgorithm, SigningKey, SqlStore,
-    StoreError,
+    Account, AccountStore, Authority, SqlStore, issuing::MAX_PASSWORD_BYTES, issuing::PasswordPolicy,
+    keys::SigningAlgorithm, keys::SigningKey, store::StoreError,
 };
 
 use crate::users::UserStore;
@@ -244,7 +244,7 @@ async fn execute_keys(store: &SqlStore, command: KeysCommand, out: &mut dyn Writ
 
 /// How long a superseded key stays published: the demo's tokens live the default lifetime.
 fn published_for() -> std::time::Duration {
-    Authority::DEFAULT_TOKEN_LIFETIME + scopes_runtime::ROTATION_GRACE
+    Authority::DEFAULT_TOKEN_LIFETIME + scopes_runtime::keys::ROTATION_GRACE
 }
 
 /// Unix seconds as an HTTP date (`Tue, 24 Nov 2026 10:00:00 GMT`).
@@ -359,10 +359,10 @@ fn check_scopes(scopes: &[String]) -> Result<(), CliError> {
 
 /// A username the token endpoint can be asked for: not empty, at most its limit, no surrounding space.
 fn check_name(name: &str) -> Result<(), CliError> {
-    if name.is_empty() || name.trim() != name || name.len() > scopes_runtime::MAX_USERNAME_BYTES {
+    if name.is_empty() || name.trim() != name || name.len() > scopes_runtime::issuing::MAX_USERNAME_BYTES {
         return Err(CliError::Refused(format!(
             "`{name}` cannot be a username: it must be 1 to {} bytes, with no surrounding spaces",
-            scopes_runtime::MAX_USERNAME_BYTES
+            scopes_runtime::issuing::MAX_USERNAME_BYTES
         )));
     }
     Ok(())

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 use scopes_runtime::ResponseStyle;
-use scopes_runtime::style::RequestParsing;
+use scopes_runtime::verifying::RequestParsing;
 
 use crate::serve::ServeLimits;
 
@@ -35,7 +35,7 @@ pub struct Config {
     /// through `/.well-known/openid-configuration`. Tokens then carry `kid`, `iss` and `aud` (both
     /// `--public-url`), `jti`, `iat`, and their scopes in `scope`.
     #[arg(long, env = "DEMO_SIGNING_ALG")]
-    pub signing_alg: Option<scopes_runtime::SigningAlgorithm>,
+    pub signing_alg: Option<scopes_runtime::keys::SigningAlgorithm>,
 
     /// This server's public base URL, as clients reach it: the issuer (`iss`) of the tokens it signs with
     /// `--signing-alg`, or with `--issuer`, the `resource` of its protected-resource metadata (RFC 9728).

@@ -13,8 +13,10 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use scopes_runtime::style::RequestParsing;
-use scopes_runtime::{Authority, KeyError, PasswordPolicy, ResponseStyle, ThrottlePolicy, TokenEndpoint};
+use scopes_runtime::verifying::RequestParsing;
+use scopes_runtime::{
+    Authority, ResponseStyle, TokenEndpoint, authority::KeyError, issuing::PasswordPolicy, issuing::ThrottlePolicy,
+};
 
 pub mod auth;
 pub mod cli;
@@ -107,7 +109,8 @@ impl AppState {
     /// challenges name its protected-resource metadata. Swagger UI logs in as `docs_client_id`.
     pub fn for_provider(authority: Authority, resource: &str, docs_client_id: Option<String>) -> Self {
         let resource = resource.trim_end_matches('/').to_owned();
-        let authority = authority.with_resource_metadata(scopes_runtime::ProtectedResourceMetadata::url_for(&resource));
+        let authority =
+            authority.with_resource_metadata(scopes_runtime::describing::ProtectedResourceMetadata::url_for(&resource));
         AppState(Arc::new(Services { authority, accounts: Accounts::Provider { resource, docs_client_id } }))
     }
 
@@ -119,12 +122,12 @@ impl AppState {
     }
 
     /// The same app, keeping the login throttle's counts in `redis`, shared with every replica using it.
-    pub fn with_redis_throttle(self, redis: scopes_runtime::RedisThrottle) -> Self {
+    pub fn with_redis_throttle(self, redis: scopes_runtime::issuing::RedisThrottle) -> Self {
         self.with_token_endpoint(|tokens| tokens.with_redis_throttle(redis))
     }
 
     /// The same app, running and queueing password checks within `limits`.
-    pub fn with_check_limits(self, limits: scopes_runtime::PasswordCheckLimits) -> Self {
+    pub fn with_check_limits(self, limits: scopes_runtime::issuing::PasswordCheckLimits) -> Self {
         self.with_token_endpoint(|tokens| tokens.with_check_limits(limits))
     }
 

@@ -14,8 +14,8 @@ use demo::config::{Command, Config, ServiceUrl};
 use demo::routes::{IssuerFeatures, TokenSource};
 use demo::users::UserStore;
 use scopes_runtime::{
-    Authority, IssuerMetadata, KeyRing, PasswordCheckLimits, Provider, RedisThrottle, Revocations, SigningAlgorithm,
-    SqlStore,
+    Authority, Provider, SqlStore, describing::IssuerMetadata, issuing::PasswordCheckLimits, issuing::RedisThrottle,
+    keys::KeyRing, keys::SigningAlgorithm, verifying::Revocations,
 };
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;

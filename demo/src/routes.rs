@@ -14,8 +14,9 @@ use axum::{Json, Router};
 use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
 use scopes_runtime::routing::{RouteTable, SecureRouter, get, post};
 use scopes_runtime::{
-    AccountStore, AuthError, ClientAddress, IssuerMetadata, PasswordRequestForm, ProtectedResourceMetadata,
-    ProviderMetadata, ResponseStyle, RevocationRequest, TokenRequest, TokenResponse, public, requires,
+    AccountStore, AuthError, PasswordRequestForm, ResponseStyle, describing::IssuerMetadata,
+    describing::ProtectedResourceMetadata, issuing::ClientAddress, issuing::RevocationRequest, issuing::TokenRequest,
+    issuing::TokenResponse, public, requires, verifying::ProviderMetadata,
 };
 use serde::Serialize;
 use utoipa::openapi::OpenApi as OpenApiDocument;

@@ -3,7 +3,9 @@
 //! instances sharing users), or memory (tests).
 
 use scopes_runtime::store::RefreshTokenStore;
-use scopes_runtime::{Account, AccountStore, MemoryStore, PasswordPolicy, SqlOptions, SqlStore, StoreError};
+use scopes_runtime::{
+    Account, AccountStore, SqlStore, issuing::PasswordPolicy, store::MemoryStore, store::SqlOptions, store::StoreError,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use libfuzzer_sys::fuzz_target;
-use scopes_runtime::bearer::{Credentials, MAX_TOKEN_LENGTH, bearer_credentials};
+use scopes_runtime::verifying::bearer::{Credentials, MAX_TOKEN_LENGTH, bearer_credentials};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(value) = HeaderValue::from_bytes(data) else { return };

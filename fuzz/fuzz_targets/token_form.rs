@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scopes_runtime::{MAX_PASSWORD_BYTES, PasswordRequestForm};
+use scopes_runtime::{issuing::MAX_PASSWORD_BYTES, PasswordRequestForm};
 
 fuzz_target!(|data: &[u8]| {
     let fields: Vec<(String, String)> =

@@ -279,7 +279,7 @@ fn fallback(errors: TokenStream, declaration: Option<&Declaration>) -> TokenStre
 fn state_items(krate: &TokenStream, state: &syn::Type) -> TokenStream {
     let span = syn::spanned::Spanned::span(state);
     let from_state = crate::krate::respanned(
-        &quote!(<#krate::Authority as #krate::AuthorityIn<crate::__ScopesState>>::authority_in),
+        &quote!(<#krate::Authority as #krate::__private::AuthorityIn<crate::__ScopesState>>::authority_in),
         span,
     );
     quote! {
@@ -293,7 +293,7 @@ fn state_items(krate: &TokenStream, state: &syn::Type) -> TokenStream {
         #[doc(hidden)]
         pub struct __ScopesAuthority;
 
-        impl #krate::AuthorityIn<__ScopesState> for __ScopesAuthority {
+        impl #krate::__private::AuthorityIn<__ScopesState> for __ScopesAuthority {
             fn authority_in(state: &__ScopesState) -> #krate::Authority {
                 #from_state(state)
             }
@@ -312,16 +312,16 @@ fn extractor_arm(krate: &TokenStream, state: Option<&syn::Type>) -> TokenStream 
     let private = quote!(#krate::__private);
     let header = match state {
         Some(_) => quote! {
-            impl #krate::RequiresHandler<crate::__ScopesState> for $local {
+            impl #krate::__private::RequiresHandler<crate::__ScopesState> for $local {
                 type Principal = $principal;
                 type Authority = crate::__ScopesAuthority;
             }
         },
         None => quote! {
-            impl<S> #krate::RequiresHandler<S> for $local
+            impl<S> #krate::__private::RequiresHandler<S> for $local
             where
-                $principal: #krate::Authorize<S>,
-                #krate::Authority: #krate::AuthorityIn<S>,
+                $principal: #krate::__private::Authorize<S>,
+                #krate::Authority: #krate::__private::AuthorityIn<S>,
             {
                 type Principal = $principal;
                 type Authority = #krate::Authority;
@@ -331,7 +331,7 @@ fn extractor_arm(krate: &TokenStream, state: Option<&syn::Type>) -> TokenStream 
     quote! {
         (@extractor $local:ident, $principal:ty, $requirement:ty) => {
             impl #private::Disjunction for $local {
-                const ALTERNATIVES: #krate::Alternatives = <$requirement as #private::Disjunction>::ALTERNATIVES;
+                const ALTERNATIVES: #krate::__private::Alternatives = <$requirement as #private::Disjunction>::ALTERNATIVES;
             }
             #header
         };

@@ -64,11 +64,11 @@ macro_rules! for_each_tuple {
 // (`answering`), the `authority` joining the two; principals and guards enforcing requirements
 // (`enforcement`), routers that know them (`routing`), the API described (`describing`); accounts stored
 // (`store`) and tokens issued (`issuing`). No module imports one above it: scripts/check_layers.py.
-mod answering;
+pub mod answering;
 pub mod authority;
-mod describing;
+pub mod describing;
 pub mod enforcement;
-mod issuing;
+pub mod issuing;
 pub mod keys;
 pub mod registry;
 mod reloading;
@@ -78,37 +78,26 @@ pub mod store;
 pub mod testing;
 pub mod verifying;
 
-/// How refusals are answered ([`ResponseStyle`](style::ResponseStyle), and [`restyle`](style::restyle) for
-/// those handlers return), and how strictly requests are read ([`RequestParsing`](style::RequestParsing)).
-pub mod style {
-    pub use crate::answering::style::*;
-    pub use crate::authority::restyle;
-    pub use crate::verifying::parsing::RequestParsing;
-}
-#[cfg(feature = "openapi")]
-pub use describing::openapi;
-pub use verifying::bearer;
-
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use answering::error::{AuthError, Challenge, ValidationIssue};
-pub use describing::issuer_metadata::IssuerMetadata;
-pub use describing::protected_resource::ProtectedResourceMetadata;
-#[doc(hidden)]
-pub use enforcement::{AuthorityIn, RequiresHandler};
-pub use enforcement::{Authorize, Guard, Principal};
-pub use issuing::form::{PasswordRequestForm, RefreshRequestForm, RevocationRequest, TokenRequest};
+// The root holds the names most apps use; everything else lives in its module.
+pub use answering::{AuthError, ResponseStyle};
+pub use authority::Authority;
+#[cfg(feature = "openapi")]
+pub use describing::openapi;
+pub use enforcement::{Guard, Principal};
+pub use issuing::PasswordRequestForm;
 #[cfg(feature = "issuer")]
-pub use issuing::{
-    ClientAddress, PasswordCheckLimits, PasswordPolicy, PasswordPolicyError, ThrottlePolicy, TokenEndpoint,
-};
-#[cfg(feature = "redis")]
-pub use issuing::{RedisThrottle, RedisThrottleError};
-pub use keys::{KeyRing, ROTATION_GRACE, SigningAlgorithm, SigningKey, SigningKeyError, UnknownAlgorithm};
-pub use registry::{Alternatives, Requirement, alternatives_of};
-pub use registry::{Registry, Scope};
+pub use issuing::TokenEndpoint;
+pub use keys::KeySet;
+pub use registry::{Registry, Requirement, Scope};
+#[cfg(feature = "sql")]
+pub use store::SqlStore;
+pub use store::{Account, AccountStore};
+pub use verifying::{Claims, Provider, ScopeClaim, TokenError};
+
 /// Requires a verified bearer token, and the listed scopes, before an axum handler runs.
 ///
 /// # On a handler
@@ -216,14 +205,6 @@ pub use registry::{Registry, Scope};
 /// [`macro@public`] and [`registry!`] alike: `#[my_scopes::requires(crate = my_scopes, scopes = ["me"])]`.
 /// `tests/renamed` is such an app.
 pub use scopes_macros::requires;
-pub use store::{
-    Account, AccountStore, MemoryStore, NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome,
-    RefreshPolicy, Revoked, StoreError,
-};
-#[cfg(feature = "sql")]
-pub use store::{Migrated, SqlOptions, SqlStore};
-pub use style::ResponseStyle;
-pub use verifying::parsing::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, MAX_USERNAME_BYTES};
 
 /// Marks an axum handler as served to anyone: what a [`SecureRouter`](routing::SecureRouter) demands of
 /// every handler that is not `#[requires(...)]`.
@@ -248,9 +229,6 @@ pub use verifying::parsing::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOK
 /// ```
 pub use scopes_macros::public;
 
-pub use authority::{Authority, KeyError};
-pub use issuing::response::TokenResponse;
-pub use keys::{KeySet, KeySetError};
 /// Declares the application's security scheme and its scopes, once, at the crate root.
 ///
 /// Defines `SCOPE_REGISTRY` (a [`Registry`]) and the hidden macro through which [`macro@requires`] checks
@@ -291,6 +269,3 @@ pub use keys::{KeySet, KeySetError};
 /// # }
 /// ```
 pub use scopes_macros::registry;
-pub use verifying::{
-    ClaimFormat, Claims, KeyRefresh, Provider, ProviderError, ProviderMetadata, Revocations, ScopeClaim, TokenError,
-};

@@ -16,11 +16,14 @@ pub use scopes_macros::__check_scopes as check_scopes;
 
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
-use crate::enforcement::guard::{Authorize, Guard, RequiresHandler};
+use crate::enforcement::guard::Guard;
+// What generated code names, apart from the root's hot names.
+pub use crate::enforcement::guard::{AuthorityIn, Authorize, RequiresHandler};
 pub use crate::enforcement::sealing::{
     AllOf, AnyOf, Conjunction, DeclaredScope, Disjunction, MAX_TERMS, SealedAuthorize,
 };
-use crate::registry::{Access, Alternatives, Requirement};
+pub use crate::registry::Alternatives;
+use crate::registry::{Access, Requirement};
 use crate::routing::RouteAccess;
 
 /// What `#[requires]` leaves in place of a handler it reported an error on: an extractor and a response

@@ -6,8 +6,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use proptest::prelude::*;
-use scopes_runtime::bearer::{Credentials, MAX_TOKEN_LENGTH, bearer_credentials};
-use scopes_runtime::{Alternatives, Authority, PasswordRequestForm, Requirement, Scope};
+use scopes_runtime::verifying::bearer::{Credentials, MAX_TOKEN_LENGTH, bearer_credentials};
+use scopes_runtime::{Authority, PasswordRequestForm, Requirement, Scope, registry::Alternatives};
 
 const SECRET: &[u8] = b"property-test-secret-of-enough-length";
 
@@ -141,7 +141,7 @@ proptest! {
     fn form_validation_answers_any_fields(fields in prop::collection::vec(("(grant_type|username|password|scope|client_id|client_secret|.{0,8})", ".{0,100}"), 0..10), strict in any::<bool>()) {
         if let Ok(form) = PasswordRequestForm::from_fields(fields.clone(), strict) {
             prop_assert!(!form.username.is_empty() && !form.password.is_empty());
-            prop_assert!(form.password.len() <= scopes_runtime::MAX_PASSWORD_BYTES);
+            prop_assert!(form.password.len() <= scopes_runtime::issuing::MAX_PASSWORD_BYTES);
             prop_assert!(!strict || form.grant_type.as_deref() == Some("password"));
         }
     }

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use demo::users::{UserStore, seed_accounts};
-use scopes_runtime::{Authority, MemoryStore, PasswordPolicy, ResponseStyle, ThrottlePolicy};
+use scopes_runtime::{Authority, ResponseStyle, issuing::PasswordPolicy, issuing::ThrottlePolicy, store::MemoryStore};
 use scopes_tests::logins::{LoginAnswer, client_at, login};
 
 const SECRET: &[u8] = b"benchmark-secret-of-at-least-32-bytes";

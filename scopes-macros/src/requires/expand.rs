@@ -74,7 +74,7 @@ fn expand_guard(guard: &GuardImpl, requirement: &TokenStream, krate: &TokenStrea
 
         impl #impl_generics #krate::__private::SealedAuthorize<#state> for #self_ty #where_clause {}
 
-        impl #impl_generics #krate::Authorize<#state> for #self_ty #where_clause {
+        impl #impl_generics #krate::__private::Authorize<#state> for #self_ty #where_clause {
             fn authorize(
                 parts: &mut #krate::__private::Parts,
                 state: &#state,
@@ -85,9 +85,9 @@ fn expand_guard(guard: &GuardImpl, requirement: &TokenStream, krate: &TokenStrea
                 #krate::__private::authorize_guard::<#state, Self>(parts, state, authority, requirement, #own)
             }
 
-            fn requirement_layers(layers: &mut ::std::vec::Vec<#krate::Alternatives>) {
+            fn requirement_layers(layers: &mut ::std::vec::Vec<#krate::__private::Alternatives>) {
                 layers.push(#own);
-                <<#self_ty as #krate::Guard<#state>>::Inner as #krate::Authorize<#state>>::requirement_layers(layers);
+                <<#self_ty as #krate::Guard<#state>>::Inner as #krate::__private::Authorize<#state>>::requirement_layers(layers);
             }
         }
     }

@@ -160,7 +160,7 @@ impl Challenge {
     /// Each set as its scopes joined by single spaces; no entry (or one empty entry) means none.
     ///
     /// ```
-    /// use scopes_runtime::Challenge;
+    /// use scopes_runtime::answering::Challenge;
     /// let challenge = Challenge::from_alternatives(vec![vec!["reports", "me"], vec!["admin", "me"]]);
     /// assert_eq!(challenge.scope(), "reports me");
     /// assert_eq!(challenge.alternatives(), ["reports me", "admin me"]);
@@ -173,7 +173,7 @@ impl Challenge {
     /// The first set, outermost guard first, space-separated; empty when none were required.
     ///
     /// ```
-    /// use scopes_runtime::Challenge;
+    /// use scopes_runtime::answering::Challenge;
     /// assert_eq!(Challenge::default().scope(), "");
     /// ```
     pub fn scope(&self) -> &str {
@@ -189,7 +189,7 @@ impl Challenge {
 /// One entry of a 422 response's `detail` list, in the shape FastAPI (pydantic) gives.
 ///
 /// ```
-/// use scopes_runtime::ValidationIssue;
+/// use scopes_runtime::answering::ValidationIssue;
 /// let issue = ValidationIssue::missing("username");
 /// assert_eq!(
 ///     serde_json::to_string(&issue).unwrap(),

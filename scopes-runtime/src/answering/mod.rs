@@ -2,3 +2,6 @@
 
 pub(crate) mod error;
 pub mod style;
+
+pub use error::{AuthError, Challenge, ValidationIssue};
+pub use style::ResponseStyle;

@@ -106,7 +106,7 @@ impl ResponseStyle {
 /// replaced, so no text can end the attribute or the header.
 ///
 /// ```
-/// use scopes_runtime::style::quoted_string;
+/// use scopes_runtime::answering::style::quoted_string;
 /// assert_eq!(quoted_string(r#"a "b" \c"#), r#""a \"b\" \\c""#);
 /// assert_eq!(quoted_string("line\r\nbreak"), r#""line??break""#);
 /// ```

@@ -15,7 +15,7 @@ impl Authority {
     /// requests are read is [`with_request_parsing`](Self::with_request_parsing)'s business.
     ///
     /// ```
-    /// use scopes_runtime::{Authority, ResponseStyle, style::RequestParsing};
+    /// use scopes_runtime::{Authority, ResponseStyle, verifying::RequestParsing};
     /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_response_style(ResponseStyle::Seed);
     /// assert_eq!(authority.request_parsing(), RequestParsing::Strict);
     /// ```
@@ -63,7 +63,7 @@ impl Authority {
     /// bearer headers here, token requests at the [`TokenEndpoint`](crate::TokenEndpoint).
     ///
     /// ```
-    /// use scopes_runtime::{Authority, ResponseStyle, style::RequestParsing};
+    /// use scopes_runtime::{Authority, ResponseStyle, verifying::RequestParsing};
     /// // FastAPI's answers, and FastAPI's reading of requests, for its clients:
     /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef")
     ///     .unwrap()
@@ -88,7 +88,7 @@ impl Authority {
 ///
 /// ```
 /// use axum::{Router, middleware::map_response_with_state, routing::get};
-/// use scopes_runtime::{AuthError, Authority, ResponseStyle, style::restyle};
+/// use scopes_runtime::{AuthError, Authority, ResponseStyle, authority::restyle};
 ///
 /// async fn disabled() -> Result<&'static str, AuthError> {
 ///     Err(AuthError::InactiveUser)

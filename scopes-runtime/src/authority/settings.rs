@@ -115,7 +115,7 @@ impl Authority {
     /// Writes and reads scopes in `format`.
     ///
     /// ```
-    /// use scopes_runtime::{Authority, ClaimFormat};
+    /// use scopes_runtime::{Authority, verifying::ClaimFormat};
     /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_claim_format(ClaimFormat::ScopeString);
     /// let token = authority.issue("johndoe", &["me", "items"]).unwrap();
     /// assert_eq!(authority.verify(&token).unwrap().scopes, ["me", "items"]);
@@ -152,7 +152,7 @@ impl Authority {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use scopes_runtime::{Authority, Revocations, Revoked};
+    /// use scopes_runtime::{Authority, verifying::Revocations, store::Revoked};
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let revocations = Revocations::load(|_| async { Ok(Revoked::default()) }, Duration::from_secs(1800), Duration::from_secs(5))
     ///     .await

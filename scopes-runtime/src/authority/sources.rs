@@ -55,7 +55,7 @@ impl Authority {
     /// [`with_leeway`](Self::with_leeway)); scopes are the seed's `scopes` list; no `iss` or `aud` check.
     ///
     /// ```
-    /// use scopes_runtime::{Authority, KeyError};
+    /// use scopes_runtime::{Authority, authority::KeyError};
     /// assert!(matches!(Authority::hs256(b"too short"), Err(KeyError::TooShort { length: 9, .. })));
     /// let published = b"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
     /// assert!(matches!(Authority::hs256(published), Err(KeyError::Published)));
@@ -82,7 +82,7 @@ impl Authority {
     /// As [`hs256`](Self::hs256), with HS384: the secret must be at least 48 bytes.
     ///
     /// ```
-    /// use scopes_runtime::{Authority, KeyError};
+    /// use scopes_runtime::{Authority, authority::KeyError};
     /// assert!(matches!(Authority::hs384([7u8; 47]), Err(KeyError::TooShort { minimum: 48, .. })));
     /// let authority = Authority::hs384([7u8; 48]).unwrap();
     /// let token = authority.issue("johndoe", &["me"]).unwrap();
@@ -168,7 +168,7 @@ impl Authority {
     /// ```no_run
     /// use scopes_runtime::{Authority, Provider, ScopeClaim};
     ///
-    /// # async fn run() -> Result<(), scopes_runtime::ProviderError> {
+    /// # async fn run() -> Result<(), scopes_runtime::verifying::ProviderError> {
     /// let authority = Authority::from_providers(
     ///     [
     ///         Provider::discover("https://sso.example/realms/api")
@@ -205,7 +205,7 @@ impl Authority {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use scopes_runtime::{Authority, KeyRing, SigningAlgorithm, SigningKey};
+    /// use scopes_runtime::{Authority, keys::KeyRing, keys::SigningAlgorithm, keys::SigningKey};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {

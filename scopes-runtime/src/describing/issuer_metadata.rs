@@ -16,7 +16,7 @@ use crate::registry::Registry;
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::{Authority, IssuerMetadata, KeyRing, SigningAlgorithm, SigningKey};
+/// use scopes_runtime::{Authority, describing::IssuerMetadata, keys::KeyRing, keys::SigningAlgorithm, keys::SigningKey};
 ///
 /// scopes_runtime::registry! {
 ///     scheme = "OAuth2",

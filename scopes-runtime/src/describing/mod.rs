@@ -2,7 +2,10 @@
 //! security ([`openapi`]), RFC 9728 protected-resource metadata ([`protected_resource`]), and an
 //! issuer's discovery document ([`issuer_metadata`]).
 
-pub(crate) mod issuer_metadata;
+mod issuer_metadata;
 #[cfg(feature = "openapi")]
 pub mod openapi;
-pub(crate) mod protected_resource;
+mod protected_resource;
+
+pub use issuer_metadata::IssuerMetadata;
+pub use protected_resource::ProtectedResourceMetadata;

@@ -90,7 +90,7 @@ pub fn security_scheme(registry: &Registry) -> SecurityScheme {
 /// the registry's scheme name.
 ///
 /// ```
-/// use scopes_runtime::ProviderMetadata;
+/// use scopes_runtime::verifying::ProviderMetadata;
 ///
 /// scopes_runtime::registry! {
 ///     scheme = "OAuth2",

@@ -11,7 +11,7 @@ use crate::registry::Registry;
 /// [`Authority::with_resource_metadata`], which names it in every challenge.
 ///
 /// ```
-/// use scopes_runtime::{Authority, ProtectedResourceMetadata};
+/// use scopes_runtime::{Authority, describing::ProtectedResourceMetadata};
 ///
 /// scopes_runtime::registry! {
 ///     scheme = "OAuth2",

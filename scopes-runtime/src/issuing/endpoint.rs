@@ -37,7 +37,7 @@ impl ClientAddress {
     /// address as the IPv4 one. A server capping connections per client should count by it too.
     ///
     /// ```
-    /// use scopes_runtime::ClientAddress;
+    /// use scopes_runtime::issuing::ClientAddress;
     /// let client = ClientAddress(Some("2001:db8:1:2:3:4:5:6".parse().unwrap()));
     /// assert_eq!(client.bucket(), Some("2001:db8:1:2::".parse().unwrap()));
     /// ```
@@ -65,7 +65,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 /// use axum::extract::{FromRef, State};
 /// use axum::response::Response;
 /// use axum::{Router, routing::post};
-/// use scopes_runtime::{Account, Authority, ClientAddress, MemoryStore, PasswordRequestForm, TokenEndpoint};
+/// use scopes_runtime::{Account, Authority, issuing::ClientAddress, store::MemoryStore, PasswordRequestForm, TokenEndpoint};
 ///
 /// scopes_runtime::registry! {
 ///     scheme = "OAuth2PasswordBearer",
@@ -126,7 +126,7 @@ impl TokenEndpoint {
     /// ```
     /// # scopes_runtime::registry! { scheme = "OAuth2PasswordBearer", token_url = "token", scopes = {} }
     /// # fn main() {
-    /// use scopes_runtime::{Authority, ThrottlePolicy, TokenEndpoint};
+    /// use scopes_runtime::{Authority, issuing::ThrottlePolicy, TokenEndpoint};
     /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
     /// let tokens = TokenEndpoint::new(authority, &SCOPE_REGISTRY)
     ///     .with_throttle(ThrottlePolicy { attempts_per_pair: 5, ..ThrottlePolicy::default() });
@@ -165,7 +165,7 @@ impl TokenEndpoint {
     /// ```
     /// # scopes_runtime::registry! { scheme = "OAuth2PasswordBearer", token_url = "token", scopes = {} }
     /// # fn main() {
-    /// use scopes_runtime::{Authority, PasswordPolicy, TokenEndpoint};
+    /// use scopes_runtime::{Authority, issuing::PasswordPolicy, TokenEndpoint};
     /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
     /// let tokens = TokenEndpoint::new(authority, &SCOPE_REGISTRY).with_legacy_hashes(PasswordPolicy::bcrypt(4).unwrap());
     /// # let _ = tokens;

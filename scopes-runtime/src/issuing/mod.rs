@@ -32,6 +32,10 @@ mod throttle;
 
 #[cfg(feature = "issuer")]
 pub use endpoint::{ClientAddress, TokenEndpoint};
+pub use form::{PasswordRequestForm, RefreshRequestForm, RevocationRequest, TokenRequest};
+pub use response::TokenResponse;
+
+pub use crate::verifying::parsing::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_TOKEN_BYTES, MAX_USERNAME_BYTES};
 #[cfg(feature = "issuer")]
 pub use password::{PasswordPolicy, PasswordPolicyError};
 #[cfg(feature = "issuer")]

@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::PasswordCheckLimits;
+/// use scopes_runtime::issuing::PasswordCheckLimits;
 ///
 /// let limits = PasswordCheckLimits { max_wait: Duration::from_secs(1), ..PasswordCheckLimits::default() };
 /// assert!(limits.concurrent >= 1);
@@ -50,7 +50,7 @@ impl PasswordCheckLimits {
     /// The most checks the default runs at once, however many cores the host has.
     ///
     /// ```
-    /// use scopes_runtime::PasswordCheckLimits;
+    /// use scopes_runtime::issuing::PasswordCheckLimits;
     /// assert!(PasswordCheckLimits::default().concurrent <= PasswordCheckLimits::DEFAULT_MAX_CONCURRENT);
     /// ```
     pub const DEFAULT_MAX_CONCURRENT: usize = 4;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::TokenResponse;
+/// use scopes_runtime::issuing::TokenResponse;
 /// let body = serde_json::to_string(&TokenResponse::bearer("abc".into(), Duration::from_secs(1800), &["me"])).unwrap();
 /// assert_eq!(body, r#"{"access_token":"abc","token_type":"bearer","expires_in":1800,"scope":"me"}"#);
 /// ```
@@ -33,7 +33,7 @@ impl std::fmt::Debug for TokenResponse {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use scopes_runtime::TokenResponse;
+    /// use scopes_runtime::issuing::TokenResponse;
     /// let response = TokenResponse::bearer("eyJ.secret.token".into(), Duration::from_secs(60), &["me"]);
     /// assert!(!format!("{response:?}").contains("eyJ"));
     /// ```

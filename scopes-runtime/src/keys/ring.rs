@@ -34,7 +34,7 @@ type Loading = Pin<Box<dyn Future<Output = Result<Vec<SigningKey>, StoreError>> 
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::{KeyRing, SigningAlgorithm, SigningKey};
+/// use scopes_runtime::{keys::KeyRing, keys::SigningAlgorithm, keys::SigningKey};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {

@@ -88,7 +88,7 @@ impl<'a> Requirement<'a> {
 /// out. `[[]]` when nothing is required.
 ///
 /// ```
-/// use scopes_runtime::{Alternatives, Scope, alternatives_of};
+/// use scopes_runtime::{registry::Alternatives, Scope, registry::alternatives_of};
 ///
 /// const ME: Scope = Scope::new("me");
 /// const ITEMS: Scope = Scope::new("items");

@@ -8,7 +8,7 @@ use super::{Account, AccountStore, StoreError};
 /// Accounts in memory, shared by its clones. Never unavailable.
 ///
 /// ```
-/// use scopes_runtime::{Account, MemoryStore};
+/// use scopes_runtime::{Account, store::MemoryStore};
 /// let store = MemoryStore::default();
 /// store.insert(Account::new("alice", "$argon2id$..."));
 /// assert_eq!(store.usernames(), ["alice"]);

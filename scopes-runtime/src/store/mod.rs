@@ -153,7 +153,7 @@ impl Revocations {
 /// Where accounts are kept: what the token endpoint and principals need of them.
 ///
 /// ```
-/// use scopes_runtime::{Account, AccountStore, MemoryStore};
+/// use scopes_runtime::{Account, AccountStore, store::MemoryStore};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let store = MemoryStore::new([Account::new("johndoe", "$2b$12$...").with_scopes(["me"])]);
@@ -192,7 +192,7 @@ pub trait AccountStore: Send + Sync {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use scopes_runtime::{Account, AccountStore, StoreError};
+/// use scopes_runtime::{Account, AccountStore, store::StoreError};
 /// use scopes_runtime::store::RefreshTokenStore;
 ///
 /// /// A store that keeps accounts only: the token endpoint issues it no refresh tokens.

@@ -29,7 +29,7 @@ pub struct NewRefreshToken {
 /// token endpoint makes it from the token; a store receives it.
 ///
 /// ```
-/// use scopes_runtime::PresentedRefreshToken;
+/// use scopes_runtime::store::PresentedRefreshToken;
 /// let presented = PresentedRefreshToken { hash: "9f86d0...".into(), family: "2c26b4...".into() };
 /// assert_ne!(presented.hash, presented.family);
 /// ```
@@ -75,7 +75,7 @@ pub enum RefreshOutcome {
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::RefreshPolicy;
+/// use scopes_runtime::store::RefreshPolicy;
 /// let policy = RefreshPolicy { lifetime: Duration::from_secs(24 * 3600), ..RefreshPolicy::default() };
 /// assert!(policy.family_lifetime > policy.lifetime);
 /// assert_eq!(policy.families_per_user, 20);

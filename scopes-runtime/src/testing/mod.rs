@@ -164,7 +164,7 @@ fn now() -> u64 {
 ///
 /// ```
 /// use axum::http::StatusCode;
-/// use scopes_runtime::{AuthError, Challenge, ResponseStyle};
+/// use scopes_runtime::{AuthError, answering::Challenge, ResponseStyle};
 /// use scopes_runtime::testing::assert_refused;
 ///
 /// let challenge = Challenge::from_alternatives(vec![vec!["items", "me"], vec!["admin"]]);

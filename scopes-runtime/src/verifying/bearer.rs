@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, header};
 ///
 /// ```
 /// use axum::http::{HeaderMap, HeaderValue, header};
-/// use scopes_runtime::bearer::{Credentials, bearer_credentials};
+/// use scopes_runtime::verifying::bearer::{Credentials, bearer_credentials};
 ///
 /// let mut headers = HeaderMap::new();
 /// headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc.def.ghi"));

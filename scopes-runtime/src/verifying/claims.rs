@@ -90,7 +90,7 @@ impl Claims {
 /// How the granted scopes are written in a token.
 ///
 /// ```
-/// use scopes_runtime::{Authority, ClaimFormat};
+/// use scopes_runtime::{Authority, verifying::ClaimFormat};
 /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_claim_format(ClaimFormat::ScopeString);
 /// let token = authority.issue("johndoe", &["me", "items"]).unwrap();
 /// assert_eq!(authority.verify(&token).unwrap().scopes, ["me", "items"]);

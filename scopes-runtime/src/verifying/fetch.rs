@@ -21,7 +21,7 @@ pub(crate) struct Fetched {
 /// where keys are, and what an API's documentation tells its clients.
 ///
 /// ```
-/// use scopes_runtime::ProviderMetadata;
+/// use scopes_runtime::verifying::ProviderMetadata;
 /// let metadata: ProviderMetadata = serde_json::from_str(r#"{
 ///     "issuer": "https://auth.example",
 ///     "jwks_uri": "https://auth.example/jwks",

@@ -6,7 +6,7 @@
 /// [`Authority`](crate::Authority) with [`with_request_parsing`](crate::Authority::with_request_parsing).
 ///
 /// ```
-/// use scopes_runtime::style::RequestParsing;
+/// use scopes_runtime::verifying::RequestParsing;
 /// assert_eq!(RequestParsing::default(), RequestParsing::Strict);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -17,7 +17,7 @@ use super::scope_claim::ScopeClaim;
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::{KeyRefresh, Provider, ScopeClaim};
+/// use scopes_runtime::{verifying::KeyRefresh, Provider, ScopeClaim};
 ///
 /// let keycloak = Provider::discover("https://sso.example/realms/api")
 ///     .with_scope_claim(ScopeClaim::pointer("/realm_access/roles").unwrap());
@@ -126,7 +126,7 @@ impl Provider {
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::KeyRefresh;
+/// use scopes_runtime::verifying::KeyRefresh;
 /// let mut refresh = KeyRefresh::default();
 /// refresh.fetch_timeout = Duration::from_secs(2);
 /// assert_eq!(refresh.unknown_kid_cooldown, Duration::from_secs(10));

@@ -21,7 +21,7 @@ type Loading = Pin<Box<dyn Future<Output = Result<Revoked, StoreError>> + Send>>
 /// reads it for [`Revocations`](crate::Revocations).
 ///
 /// ```
-/// use scopes_runtime::Revoked;
+/// use scopes_runtime::store::Revoked;
 /// let revoked = Revoked { access_tokens: vec!["a-jti".into()], ..Revoked::default() };
 /// assert!(revoked.families.is_empty());
 /// ```
@@ -43,7 +43,7 @@ pub struct Revoked {
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::{Claims, Revocations, Revoked};
+/// use scopes_runtime::{Claims, verifying::Revocations, store::Revoked};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {

@@ -14,7 +14,7 @@ struct Anyone(User);
 #[requires(scopes = ["me"])]
 impl<S: Send + Sync> Guard<S> for Anyone
 where
-    User: scopes_runtime::Authorize<S>,
+    User: scopes_runtime::enforcement::Authorize<S>,
 {
     type Inner = User;
     async fn check(user: User, _state: &S) -> Result<Self, AuthError> {

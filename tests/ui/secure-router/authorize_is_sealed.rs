@@ -5,7 +5,7 @@ mod app;
 
 use app::AppState;
 use axum::http::request::Parts;
-use scopes_runtime::{AuthError, Authority, Authorize, Requirement};
+use scopes_runtime::{AuthError, Authority, enforcement::Authorize, Requirement};
 
 include!("../support/registry.rs");
 

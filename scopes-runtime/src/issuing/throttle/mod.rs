@@ -24,7 +24,7 @@ pub use redis::{RedisThrottle, RedisThrottleError};
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::ThrottlePolicy;
+/// use scopes_runtime::issuing::ThrottlePolicy;
 ///
 /// let policy = ThrottlePolicy { attempts_per_pair: 5, ..ThrottlePolicy::default() };
 /// assert_eq!(policy.window, Duration::from_secs(15 * 60));
@@ -57,7 +57,7 @@ impl ThrottlePolicy {
     /// Never refuses or slows down: for benchmarks that measure the password check itself.
     ///
     /// ```
-    /// use scopes_runtime::ThrottlePolicy;
+    /// use scopes_runtime::issuing::ThrottlePolicy;
     /// assert_eq!(ThrottlePolicy::disabled().attempts_per_pair, u32::MAX);
     /// ```
     pub fn disabled() -> Self {

@@ -83,9 +83,9 @@ return 1
 /// entry's keys together.
 ///
 /// ```no_run
-/// use scopes_runtime::{Authority, RedisThrottle, TokenEndpoint};
+/// use scopes_runtime::{Authority, issuing::RedisThrottle, TokenEndpoint};
 /// # scopes_runtime::registry! { scheme = "OAuth2PasswordBearer", token_url = "token", scopes = {} }
-/// # fn main() -> Result<(), scopes_runtime::RedisThrottleError> {
+/// # fn main() -> Result<(), scopes_runtime::issuing::RedisThrottleError> {
 /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
 /// let tokens = TokenEndpoint::new(authority, &SCOPE_REGISTRY)
 ///     .with_redis_throttle(RedisThrottle::open("redis://127.0.0.1:6379/", b"a secret every replica shares, 32+ bytes")?);
@@ -120,7 +120,7 @@ impl Shared {
 /// The Redis URL is unusable, or the key secret too short.
 ///
 /// ```
-/// use scopes_runtime::{RedisThrottle, RedisThrottleError};
+/// use scopes_runtime::{issuing::RedisThrottle, issuing::RedisThrottleError};
 /// let short = RedisThrottle::open("redis://127.0.0.1:6379/", b"short").unwrap_err();
 /// assert!(matches!(short, RedisThrottleError::ShortKeySecret { length: 5, .. }));
 /// ```
@@ -161,7 +161,7 @@ impl RedisThrottle {
     /// with different secrets count apart. Nothing is connected yet.
     ///
     /// ```
-    /// use scopes_runtime::RedisThrottle;
+    /// use scopes_runtime::issuing::RedisThrottle;
     /// let secret = [7u8; 32];
     /// assert!(RedisThrottle::open("redis://127.0.0.1:6379/", &secret).is_ok());
     /// assert!(RedisThrottle::open("http://127.0.0.1/", &secret).is_err());

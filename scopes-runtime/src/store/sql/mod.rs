@@ -28,7 +28,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 ///
 /// ```
 /// use std::time::Duration;
-/// use scopes_runtime::SqlOptions;
+/// use scopes_runtime::store::SqlOptions;
 /// let options = SqlOptions { acquire_timeout: Duration::from_secs(1), ..SqlOptions::default() };
 /// assert!(options.operation_timeout > options.acquire_timeout);
 /// ```
@@ -78,7 +78,7 @@ mod signing_keys;
 /// database kind only (a URL may hold a password).
 ///
 /// ```no_run
-/// use scopes_runtime::{Account, AccountStore, PasswordPolicy, SqlStore};
+/// use scopes_runtime::{Account, AccountStore, issuing::PasswordPolicy, SqlStore};
 ///
 /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = SqlStore::connect("sqlite://accounts.db").await?; // created when missing
@@ -182,7 +182,7 @@ impl SqlStore {
     /// its first use (instances asking at once agree on one). Keep it as secret as the database.
     ///
     /// ```no_run
-    /// # #[tokio::main] async fn main() -> Result<(), scopes_runtime::StoreError> {
+    /// # #[tokio::main] async fn main() -> Result<(), scopes_runtime::store::StoreError> {
     /// let store = scopes_runtime::SqlStore::connect("sqlite://accounts.db").await?;
     /// store.migrate().await?;
     /// let secret = store.shared_secret("redis-throttle-keys").await?;

@@ -30,7 +30,7 @@ pub const ROTATION_GRACE: Duration = Duration::from_secs(5 * 60);
 /// The algorithms an issuer signs with.
 ///
 /// ```
-/// use scopes_runtime::SigningAlgorithm;
+/// use scopes_runtime::keys::SigningAlgorithm;
 /// assert_eq!("ES256".parse::<SigningAlgorithm>().unwrap(), SigningAlgorithm::Es256);
 /// assert_eq!(SigningAlgorithm::EdDsa.to_string(), "EdDSA");
 /// assert!("HS256".parse::<SigningAlgorithm>().is_err(), "a shared secret is not a key pair");
@@ -157,7 +157,7 @@ pub enum SigningKeyError {
 /// One key pair of an issuer, as its store keeps it. The private half never shows in `Debug`.
 ///
 /// ```
-/// use scopes_runtime::{SigningAlgorithm, SigningKey};
+/// use scopes_runtime::{keys::SigningAlgorithm, keys::SigningKey};
 /// let key = SigningKey::generate(SigningAlgorithm::EdDsa).unwrap();
 /// assert!(key.is_current());
 /// assert_eq!(key.public_jwk()["alg"], "EdDSA");
@@ -316,7 +316,7 @@ impl SigningKey {
     /// it signed is accepted, whenever it was signed.
     ///
     /// ```
-    /// use scopes_runtime::{SigningAlgorithm, SigningKey};
+    /// use scopes_runtime::{keys::SigningAlgorithm, keys::SigningKey};
     /// assert_eq!(SigningKey::generate(SigningAlgorithm::Es256).unwrap().revoked_at(), None);
     /// ```
     pub fn revoked_at(&self) -> Option<u64> {
@@ -338,7 +338,7 @@ impl SigningKey {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use scopes_runtime::{SigningAlgorithm, SigningKey};
+    /// use scopes_runtime::{keys::SigningAlgorithm, keys::SigningKey};
     /// let key = SigningKey::generate(SigningAlgorithm::Es256).unwrap();
     /// assert_eq!(key.published_until(Duration::from_secs(1800)), None);
     /// ```
@@ -408,58 +408,4 @@ pub(crate) fn signs_within(activates_at: u64, superseded_at: Option<u64>, now: u
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::keys::KeySet;
-
-    #[test]
-    fn every_algorithm_signs_what_its_published_key_verifies() {
-        for algorithm in SigningAlgorithm::ALL {
-            let key = SigningKey::generate(algorithm).unwrap();
-            let encoding = key.encoding_key().unwrap().expect("a current key signs");
-            let header =
-                jsonwebtoken::Header { kid: Some(key.kid().into()), ..jsonwebtoken::Header::new(algorithm.jwt()) };
-            let token =
-                jsonwebtoken::encode(&header, &json!({"sub": "johndoe", "exp": unix_now() + 60}), &encoding).unwrap();
-            let published = KeySet::from_jwks(&json!({"keys": [key.public_jwk()]}).to_string()).unwrap();
-            assert_eq!(published.kids(), [key.kid()], "{algorithm}: {:?}", published.skipped());
-            let header = jsonwebtoken::decode_header(&token).unwrap();
-            let verifying = published.select(&header).unwrap();
-            let mut validation = jsonwebtoken::Validation::new(algorithm.jwt());
-            validation.validate_aud = false;
-            assert!(
-                jsonwebtoken::decode::<serde_json::Value>(&token, &verifying.key, &validation).is_ok(),
-                "{algorithm}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_stored_key_reads_back_as_it_was_and_a_superseded_one_signs_nothing() {
-        let key = SigningKey::generate(SigningAlgorithm::Es256).unwrap();
-        let stored = key.stored_private_key().unwrap();
-        let jwk = key.public_jwk().to_string();
-        let stored_key = |private_key, superseded_at| StoredKey {
-            kid: key.kid().into(),
-            algorithm: "ES256",
-            private_key,
-            public_jwk: &jwk,
-            created_at: 1,
-            activates_at: 50,
-            superseded_at,
-            revoked_at: None,
-        };
-        let read = SigningKey::from_stored(stored_key(Some(&stored), None)).unwrap();
-        assert!(read.encoding_key().unwrap().is_some());
-        assert!(!read.signs_at(49) && read.signs_at(50) && read.signs_at(u64::MAX), "from its activation on");
-        let superseded = SigningKey::from_stored(stored_key(None, Some(100))).unwrap();
-        assert!(superseded.signs_at(99) && !superseded.signs_at(100));
-        assert!(superseded.encoding_key().unwrap().is_none());
-        let lifetime = Duration::from_secs(1800);
-        assert_eq!(superseded.published_until(lifetime), Some(100 + 1800 + ROTATION_GRACE.as_secs()));
-        assert!(superseded.is_published(lifetime, 101) && !superseded.is_published(lifetime, 100_000));
-        let revoked =
-            SigningKey::from_stored(StoredKey { revoked_at: Some(100), ..stored_key(None, Some(100)) }).unwrap();
-        assert!(!revoked.is_published(lifetime, 101), "a revoked key is not published");
-    }
-}
+mod tests;
