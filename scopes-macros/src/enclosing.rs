@@ -66,7 +66,7 @@ fn guarded_in(path: PathBuf) -> Option<Rc<Guarded>> {
 
 fn collect(items: &[Item], guarded: &mut Guarded) {
     let requires =
-        |attrs: &[syn::Attribute]| attrs.iter().any(|attr| crate::requires::ast::is_access_attribute(attr, "requires"));
+        |attrs: &[syn::Attribute]| attrs.iter().any(|attr| crate::attributes::is_access_attribute(attr, "requires"));
     for item in items {
         match item {
             Item::Fn(function) if requires(&function.attrs) => guarded.free.push(function.sig.ident.to_string()),

@@ -2,13 +2,17 @@
 //! documents them with examples; this crate only wires parsing, checks and code generation together.
 //!
 //! Layout: `requires/` (the attribute: `attr` parses its expression, `ast` the annotated item, `valid`
-//! checks both and brings the expression to normal form, `expand` generates code), `public` (the mark of
-//! an unguarded handler), `registry` (the scope declaration and its hierarchy), `check` (the compile-time
-//! lookup of required scopes in the registry), `enclosing` (whether a handler sits in an impl block), `scope_token` and `ctxt` (shared by all of them).
+//! checks both and brings the expression to normal form, `expand` generates code), `registry/` (the scope
+//! declaration: `parse`, `check` with its hierarchy, `expand`), `public` (the mark of an unguarded
+//! handler), `fallback` (what each macro leaves in place of an item it reported errors on), `check` (the
+//! compile-time lookup of required scopes in the registry), `enclosing` (whether a handler sits in an impl
+//! block); `attributes`, `scope_token`, `krate` and `ctxt` (the `Errors` context) are shared by all of them.
 
+mod attributes;
 mod check;
 mod ctxt;
 mod enclosing;
+mod fallback;
 mod krate;
 mod public;
 mod registry;

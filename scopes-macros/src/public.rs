@@ -4,36 +4,23 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::parse::{ParseStream, Parser};
 
+use crate::ctxt::Errors;
 use crate::requires::ast::{HandlerFn, check_handler, item_keyword};
 
 const WHERE_IT_GOES: &str = "`#[public]` goes on an `async fn` handler";
 
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = TokenStream::new();
+    let mut errors = Errors::default();
     // Only `crate = path`, for a renamed runtime: a public handler requires nothing.
     let krate = if args.is_empty() {
         None
     } else {
-        let parsed = syn::parse::Parser::parse2(
-            |input: syn::parse::ParseStream| {
-                if !crate::krate::peek(input) {
-                    return Err(input.error("expected `crate = path`"));
-                }
-                let path = crate::krate::parse(input)?;
-                if !input.is_empty() {
-                    return Err(input.error("expected nothing after `crate = path`"));
-                }
-                Ok(path)
-            },
-            args.clone(),
-        );
-        match parsed {
+        match crate_only.parse2(args.clone()) {
             Ok(path) => Some(path),
             Err(_) => {
-                let error =
-                    syn::Error::new_spanned(&args, "`#[public]` takes no arguments: a public handler requires nothing");
-                errors.extend(error.to_compile_error());
+                errors.error_at(&args, "`#[public]` takes no arguments: a public handler requires nothing");
                 None
             }
         }
@@ -44,15 +31,30 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(_) => {
             let at =
                 syn::parse2::<syn::Item>(item.clone()).map_or_else(|_| item.clone(), |parsed| item_keyword(&parsed));
-            let error = syn::Error::new_spanned(at, WHERE_IT_GOES).to_compile_error();
-            return quote! { #errors #error #item };
+            errors.error_at(at, WHERE_IT_GOES);
+            let errors = errors.to_compile_errors();
+            return quote! { #errors #item };
         }
     };
     if let Err(error) = check_handler(&handler, "public", "requires") {
-        let error = error.to_compile_error();
-        return quote! { #errors #error #item };
+        errors.push(error);
+        let errors = errors.to_compile_errors();
+        return quote! { #errors #item };
     }
     let HandlerFn { attrs, vis, mut sig, body } = handler;
     sig.inputs.insert(0, syn::parse_quote!(_: #krate::routing::Public));
+    let errors = errors.to_compile_errors();
     quote! { #errors #(#attrs)* #vis #sig #body }
+}
+
+/// `crate = path` and nothing else.
+fn crate_only(input: ParseStream) -> syn::Result<syn::Path> {
+    if !crate::krate::peek(input) {
+        return Err(input.error("expected `crate = path`"));
+    }
+    let path = crate::krate::parse(input)?;
+    if !input.is_empty() {
+        return Err(input.error("expected nothing after `crate = path`"));
+    }
+    Ok(path)
 }

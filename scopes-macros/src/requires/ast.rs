@@ -10,6 +10,8 @@ use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, FnArg, GenericArgument, Item, ItemImpl, PatType, PathArguments, Signature, Type, Visibility};
 
+use crate::attributes::is_access_attribute;
+
 pub enum Target {
     Handler(Handler),
     Guard(GuardImpl),
@@ -70,14 +72,6 @@ impl Target {
             Err(_) => Err(syn::Error::new_spanned(&item, WHERE_IT_GOES)),
         }
     }
-}
-
-/// The attribute paths that mark a handler's access; a handler carries exactly one.
-pub fn is_access_attribute(attr: &Attribute, name: &str) -> bool {
-    let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
-    segments.last().is_some_and(|last| last == name)
-        && (segments.len() == 1
-            || segments.len() == 2 && ["scopes_runtime", "scopes_macros"].contains(&segments[0].as_str()))
 }
 
 /// Checks what `#[requires]` and `#[public]` both demand of a handler: `async`, not already marked with

@@ -28,26 +28,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             // crate accepts (an inert handler for a function, the item as written otherwise), so one mistake
             // does not become a cascade of unrelated errors in the router that routes it.
             errors.push(error);
-            let compile_errors = errors.to_compile_errors();
             let krate = crate::krate::tokens(args.krate.as_ref());
-            return match syn::parse2::<ast::HandlerFn>(item.clone()) {
-                Ok(mut handler) if handler.sig.asyncness.is_some() => {
-                    let (vis, name) = (handler.vis.clone(), handler.sig.ident.clone());
-                    // The handler as written stays, unrouted under another name: its body is still checked
-                    // and its imports still used, so nothing but the reported error is said about it.
-                    handler.sig.ident = quote::format_ident!("__scopes_unusable_{}", name);
-                    let ast::HandlerFn { sig, body, .. } = handler;
-                    quote! {
-                        #compile_errors
-                        #vis async fn #name(_: #krate::__private::Unusable) -> #krate::__private::Unusable {
-                            #krate::__private::Unusable
-                        }
-                        #[allow(dead_code, non_snake_case, clippy::all)]
-                        #sig #body
-                    }
-                }
-                _ => quote! { #compile_errors #item },
-            };
+            return crate::fallback::requires_target(errors.to_compile_errors(), item, &krate);
         }
     };
 
