@@ -10,6 +10,7 @@ use scopes_tests::SECRET;
 use scopes_tests::cases::{
     Body, Case, GUARDED, bearer, broken_tokens, detail, form, get, request, run, with_authorization,
 };
+use scopes_tests::logins::login;
 use scopes_tests::tokens::{now, raw, signed};
 use scopes_tests::transport::{InProcess, TestRequest, Transport};
 use serde_json::json;
@@ -358,27 +359,25 @@ fn throttled_app(style: ResponseStyle, client: Option<SocketAddr>) -> InProcess 
     }
 }
 
-async fn login(app: &InProcess, username: &str, password: &str) -> (u16, Option<String>) {
-    let response = app.send(form(&format!("grant_type=password&username={username}&password={password}"))).await;
-    let retry_after = response.headers.get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
-    (response.status.as_u16(), retry_after)
-}
-
 #[tokio::test]
 async fn repeated_failures_of_a_pair_are_refused_with_429_for_known_and_unknown_names() {
     for style in [ResponseStyle::Seed, rfc()] {
         let app = throttled_app(style.clone(), None);
         for username in ["johndoe", "nobody"] {
             for attempt in 1..=4 {
-                assert_eq!(login(&app, username, "wrong").await.0, 400, "{style:?} {username} failure {attempt}");
+                assert_eq!(
+                    login(&app, username, "wrong", "").await.status,
+                    400,
+                    "{style:?} {username} failure {attempt}"
+                );
             }
-            let (status, retry_after) = login(&app, username, "wrong").await;
-            assert_eq!(status, 429, "{style:?} {username}");
-            let retry_after: u64 = retry_after.expect("Retry-After").parse().unwrap();
+            let answer = login(&app, username, "wrong", "").await;
+            assert_eq!(answer.status, 429, "{style:?} {username}");
+            let retry_after = answer.retry_after().expect("Retry-After");
             assert!((1..=900).contains(&retry_after), "{retry_after}");
         }
         // The pair is refused even with the right password, until the window ends.
-        assert_eq!(login(&app, "johndoe", "secret").await.0, 429, "{style:?}");
+        assert_eq!(login(&app, "johndoe", "secret", "").await.status, 429, "{style:?}");
     }
 }
 
@@ -389,24 +388,24 @@ async fn repeated_failures_from_one_address_are_refused_across_names() {
     let router = demo::router(state(rfc()).with_throttle(policy));
     let app = InProcess::from_client(router.clone(), client);
     for name in ["a", "b", "c", "d", "e", "f"] {
-        assert_eq!(login(&app, name, "wrong").await.0, 400);
+        assert_eq!(login(&app, name, "wrong", "").await.status, 400);
     }
-    assert_eq!(login(&app, "johndoe", "secret").await.0, 429, "the address is refused");
+    assert_eq!(login(&app, "johndoe", "secret", "").await.status, 429, "the address is refused");
     let elsewhere = InProcess::from_client(router, "198.51.100.1:5555".parse().unwrap());
-    assert_eq!(login(&elsewhere, "johndoe", "secret").await.0, 200, "another address is not");
+    assert_eq!(login(&elsewhere, "johndoe", "secret", "").await.status, 200, "another address is not");
 }
 
 #[tokio::test]
 async fn a_success_clears_the_pair() {
     let app = throttled_app(rfc(), None);
     for _ in 0..3 {
-        assert_eq!(login(&app, "johndoe", "wrong").await.0, 400);
+        assert_eq!(login(&app, "johndoe", "wrong", "").await.status, 400);
     }
-    assert_eq!(login(&app, "johndoe", "secret").await.0, 200);
+    assert_eq!(login(&app, "johndoe", "secret", "").await.status, 200);
     for _ in 0..4 {
-        assert_eq!(login(&app, "johndoe", "wrong").await.0, 400, "the count starts again");
+        assert_eq!(login(&app, "johndoe", "wrong", "").await.status, 400, "the count starts again");
     }
-    assert_eq!(login(&app, "johndoe", "wrong").await.0, 429);
+    assert_eq!(login(&app, "johndoe", "wrong", "").await.status, 429);
 }
 
 /// Finding 6: throttle keys were usernames as sent, up to the form's 16 KiB, purged only at 100,000 entries.
@@ -422,7 +421,7 @@ async fn the_throttle_tracks_no_more_entries_than_its_policy_allows() {
         let client = SocketAddr::from(([10, 1, (round / 250) as u8, (round % 250) as u8], 5555));
         let app = InProcess::from_client(router.clone(), client);
         let username = format!("{round:0>256}");
-        assert_eq!(login(&app, &username, "wrong").await.0, 400);
+        assert_eq!(login(&app, &username, "wrong", "").await.status, 400);
         let entries = state.tokens().unwrap().throttle_entries();
         assert!(entries <= 64, "round {round}: {entries}");
     }

@@ -11,8 +11,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use scopes_tests::logins::{LoginAnswer, client_at, login};
+use scopes_tests::logins::{TokenAnswer, client_at, login};
 use scopes_tests::server::{RunningDemo, start_demo};
+use scopes_tests::transport::OverTcp;
 
 const SECRET: &str = "login-abuse-tests-secret-of-at-least-32-bytes";
 
@@ -23,16 +24,16 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn count(answers: &[LoginAnswer], status: u16) -> usize {
+fn count(answers: &[TokenAnswer], status: u16) -> usize {
     answers.iter().filter(|answer| answer.status == status).count()
 }
 
 /// Every refusal that asks the client to come back says when.
-fn assert_refusals_say_when(answers: &[LoginAnswer]) {
+fn assert_refusals_say_when(answers: &[TokenAnswer]) {
     for answer in answers {
         match answer.status {
             200 | 400 => {}
-            429 | 503 => assert!(answer.retry_after.is_some_and(|s| s >= 1), "no Retry-After: {answer:?}"),
+            429 | 503 => assert!(answer.retry_after().is_some_and(|s| s >= 1), "no Retry-After: {answer:?}"),
             other => panic!("unexpected status {other}: {answer:?}"),
         }
     }
@@ -52,8 +53,8 @@ fn against_fresh_demo(test: impl AsyncFnOnce(&RunningDemo)) {
 #[test]
 fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
     against_fresh_demo(async |demo| {
-        let attacker = client_at(0, 0, 2);
-        let guesses: Vec<_> = (0..40).map(|i| login(&attacker, &demo.base, "johndoe", format!("guess-{i}"))).collect();
+        let attacker = client_at(&demo.base, 0, 0, 2);
+        let guesses: Vec<_> = (0..40).map(|i| login(&attacker, "johndoe", format!("guess-{i}"), "me")).collect();
         let answers = join_all(guesses).await;
         assert_refusals_say_when(&answers);
         assert_eq!(count(&answers, 200), 0);
@@ -64,12 +65,12 @@ fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
         // exactly ten checks in all, then 429 until the window ends.
         let mut total = checked;
         loop {
-            let answer = login(&attacker, &demo.base, "johndoe", "another-guess").await;
+            let answer = login(&attacker, "johndoe", "another-guess", "me").await;
             match answer.status {
                 400 => total += 1,
                 503 => tokio::time::sleep(Duration::from_millis(200)).await,
                 429 => {
-                    assert!(answer.retry_after.is_some_and(|s| s > 60), "locked for the window: {answer:?}");
+                    assert!(answer.retry_after().is_some_and(|s| s > 60), "locked for the window: {answer:?}");
                     break;
                 }
                 other => panic!("unexpected {other}"),
@@ -77,7 +78,7 @@ fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
             assert!(total <= 10, "more than ten guesses checked");
         }
         assert_eq!(total, 10);
-        assert_eq!(login(&attacker, &demo.base, "johndoe", "secret").await.status, 429, "even the right password");
+        assert_eq!(login(&attacker, "johndoe", "secret", "me").await.status, 429, "even the right password");
     });
 }
 
@@ -86,12 +87,12 @@ fn simultaneous_guesses_from_one_client_get_at_most_the_free_attempts() {
 #[test]
 fn the_right_password_among_simultaneous_guesses_is_evaluated_only_within_the_free_attempts() {
     against_fresh_demo(async |demo| {
-        let attacker = client_at(0, 0, 3);
+        let attacker = client_at(&demo.base, 0, 0, 3);
         let attempts: Vec<_> = (0..30)
             .map(|i| {
                 let password = if i == 17 { "secret".to_owned() } else { format!("guess-{i}") };
                 let attacker = &attacker;
-                async move { login(attacker, &demo.base, "johndoe", password).await }
+                async move { login(attacker, "johndoe", password, "me").await }
             })
             .collect();
         let answers = join_all(attempts).await;
@@ -106,18 +107,14 @@ fn the_right_password_among_simultaneous_guesses_is_evaluated_only_within_the_fr
 #[test]
 fn the_owner_logs_in_from_elsewhere_after_someone_elses_failures() {
     against_fresh_demo(async |demo| {
-        let attacker = client_at(0, 0, 4);
+        let attacker = client_at(&demo.base, 0, 0, 4);
         for i in 0..12 {
-            let answer = login(&attacker, &demo.base, "johndoe", format!("guess-{i}")).await;
+            let answer = login(&attacker, "johndoe", format!("guess-{i}"), "me").await;
             assert!(matches!(answer.status, 400 | 429), "{answer:?}");
         }
-        assert_eq!(
-            login(&attacker, &demo.base, "johndoe", "secret").await.status,
-            429,
-            "the attacker's pair is locked"
-        );
+        assert_eq!(login(&attacker, "johndoe", "secret", "me").await.status, 429, "the attacker's pair is locked");
 
-        let owner = login(&client_at(0, 0, 5), &demo.base, "johndoe", "secret").await;
+        let owner = login(&client_at(&demo.base, 0, 0, 5), "johndoe", "secret", "me").await;
         assert_eq!(owner.status, 200, "{owner:?}");
         assert!(owner.took < Duration::from_secs(5), "the owner waited {:?}", owner.took);
     });
@@ -129,18 +126,18 @@ fn the_owner_logs_in_from_elsewhere_after_someone_elses_failures() {
 #[test]
 fn a_flood_from_many_addresses_does_not_starve_a_new_login() {
     against_fresh_demo(async |demo| {
-        let flooders: Vec<reqwest::Client> = (1..=60).map(|i| client_at(0, 1, i)).collect();
+        let flooders: Vec<OverTcp> = (1..=60).map(|i| client_at(&demo.base, 0, 1, i)).collect();
         let flood = join_all(flooders.iter().enumerate().map(|(i, client)| async move {
-            login(client, &demo.base, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await
+            login(client, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong", "me").await
         }));
         let newcomer = async {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            login(&client_at(0, 2, 1), &demo.base, "johndoe", "secret").await
+            login(&client_at(&demo.base, 0, 2, 1), "johndoe", "secret", "me").await
         };
         let (flood, newcomer) = tokio::join!(flood, newcomer);
         assert_refusals_say_when(&flood);
         assert_eq!(count(&flood, 200), 0);
-        assert_refusals_say_when(&[newcomer]);
+        assert_refusals_say_when(std::slice::from_ref(&newcomer));
         assert!(newcomer.took < Duration::from_secs(3), "the new login was answered after {:?}", newcomer.took);
         let slowest = flood.iter().map(|answer| answer.took).max().unwrap_or_default();
         assert!(slowest < Duration::from_secs(5), "a flood login was answered after {slowest:?}");
@@ -154,11 +151,11 @@ fn a_flood_from_many_addresses_does_not_starve_a_new_login() {
 fn the_first_unknown_user_login_after_start_costs_what_a_wrong_password_does() {
     against_fresh_demo(async |demo| {
         // Distinct clients, so the throttle (which would slow the account after ten failures) stays out of it.
-        let first_unknown = login(&client_at(0, 3, 1), &demo.base, "nobody-at-all", "secret").await;
+        let first_unknown = login(&client_at(&demo.base, 0, 3, 1), "nobody-at-all", "secret", "me").await;
         assert_eq!(first_unknown.status, 400);
         let mut wrong = Vec::new();
         for i in 0..5 {
-            let answer = login(&client_at(0, 3, 10 + i), &demo.base, "johndoe", "not-the-password").await;
+            let answer = login(&client_at(&demo.base, 0, 3, 10 + i), "johndoe", "not-the-password", "me").await;
             assert_eq!(answer.status, 400);
             wrong.push(answer.took);
         }
@@ -227,10 +224,10 @@ fn stalled_connections_are_closed_within_a_minute() {
 #[test]
 fn oversized_usernames_are_refused_before_any_check() {
     against_fresh_demo(async |demo| {
-        let client = client_at(0, 4, 1);
-        let answer = login(&client, &demo.base, &"u".repeat(16 * 1024 - 64), "secret").await;
+        let client = client_at(&demo.base, 0, 4, 1);
+        let answer = login(&client, &"u".repeat(16 * 1024 - 64), "secret", "me").await;
         assert_eq!(answer.status, 422, "{answer:?}");
-        let at_limit = login(&client, &demo.base, &"u".repeat(256), "secret").await;
+        let at_limit = login(&client, &"u".repeat(256), "secret", "me").await;
         assert_eq!(at_limit.status, 400, "a 256-byte username is checked: {at_limit:?}");
     });
 }

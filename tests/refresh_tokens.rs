@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use scopes_tests::SECRET;
 use scopes_tests::cli::users_ok;
+use scopes_tests::logins::{TokenAnswer, login, post_form};
 use scopes_tests::server::{RunningDemo, demo_binary, start_demo_with};
-use serde_json::Value;
+use scopes_tests::transport::OverTcp;
 
 /// A demo answering in the RFC style, its users in a fresh SQLite file; and that file's URL.
 fn demo() -> (RunningDemo, tempfile::TempDir, String) {
@@ -21,42 +22,15 @@ fn demo() -> (RunningDemo, tempfile::TempDir, String) {
     (demo, dir, url)
 }
 
-/// A token endpoint answer: its status and body.
-struct Answer {
-    status: u16,
-    body: Value,
-}
-
-impl Answer {
-    fn refresh_token(&self) -> String {
-        self.body["refresh_token"].as_str().unwrap_or_else(|| panic!("a refresh token in {}", self.body)).to_owned()
-    }
-
-    fn access_token(&self) -> String {
-        self.body["access_token"].as_str().unwrap_or_else(|| panic!("an access token in {}", self.body)).to_owned()
-    }
-
-    fn error(&self) -> &str {
-        self.body["error"].as_str().unwrap_or_default()
-    }
-}
-
-async fn post(base: &str, path: &str, fields: &[(&str, &str)]) -> Answer {
-    let response =
-        reqwest::Client::new().post(format!("{base}{path}")).form(fields).send().await.expect("the demo answers");
-    let status = response.status().as_u16();
-    let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+/// `fields` posted to `path` (`/token`, `/revoke`) at `base`; its answers are never cached.
+async fn post(base: &str, path: &str, fields: &[(&str, &str)]) -> TokenAnswer {
+    let answer = post_form(&OverTcp::new(base.to_owned()), path, fields).await;
+    let cache = answer.headers.get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert_eq!(cache, "no-store", "{path} answers are never cached");
-    let body = response.json().await.unwrap_or(Value::Null);
-    Answer { status, body }
+    answer
 }
 
-async fn login(base: &str, username: &str, password: &str, scope: &str) -> Answer {
-    let fields = [("grant_type", "password"), ("username", username), ("password", password), ("scope", scope)];
-    post(base, "/token", &fields).await
-}
-
-async fn refresh(base: &str, refresh_token: &str, scope: Option<&str>) -> Answer {
+async fn refresh(base: &str, refresh_token: &str, scope: Option<&str>) -> TokenAnswer {
     let mut fields = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
     if let Some(scope) = scope {
         fields.push(("scope", scope));
@@ -89,7 +63,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn every_refresh_rotates_the_token_and_keeps_the_grant() {
     let (demo, _dir, _url) = demo();
     runtime().block_on(async {
-        let first = login(&demo.base, "johndoe", "secret", "me items").await;
+        let first = login(&demo.over_tcp(), "johndoe", "secret", "me items").await;
         assert_eq!(first.status, 200, "{}", first.body);
         let mut current = first.refresh_token();
         for round in 0..3 {
@@ -108,7 +82,7 @@ fn every_refresh_rotates_the_token_and_keeps_the_grant() {
 fn a_refresh_may_narrow_the_scopes_but_never_widen_them() {
     let (demo, _dir, _url) = demo();
     runtime().block_on(async {
-        let login = login(&demo.base, "johndoe", "secret", "me items").await;
+        let login = login(&demo.over_tcp(), "johndoe", "secret", "me items").await;
         let narrowed = refresh(&demo.base, &login.refresh_token(), Some("me")).await;
         assert_eq!((narrowed.status, narrowed.body["scope"].as_str()), (200, Some("me")), "{}", narrowed.body);
         assert_eq!(status_of(&demo.base, "/users/me/", &narrowed.access_token()).await, 200);
@@ -129,7 +103,7 @@ fn a_refresh_may_narrow_the_scopes_but_never_widen_them() {
 fn reusing_a_rotated_token_revokes_its_whole_family() {
     let (demo, _dir, _url) = demo();
     runtime().block_on(async {
-        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        let login = login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         let stolen = login.refresh_token();
         let rotated = refresh(&demo.base, &stolen, None).await;
         assert_eq!(rotated.status, 200);
@@ -140,7 +114,7 @@ fn reusing_a_rotated_token_revokes_its_whole_family() {
         let client = refresh(&demo.base, &rotated.refresh_token(), None).await;
         assert_eq!((client.status, client.error()), (400, "invalid_grant"), "{}", client.body);
         // Another login is another family, untouched.
-        let other = self::login(&demo.base, "johndoe", "secret", "me").await;
+        let other = self::login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         assert_eq!(refresh(&demo.base, &other.refresh_token(), None).await.status, 200);
     });
 }
@@ -149,10 +123,10 @@ fn reusing_a_rotated_token_revokes_its_whole_family() {
 fn simultaneous_uses_of_one_token_rotate_it_at_most_once() {
     let (demo, _dir, _url) = demo();
     runtime().block_on(async {
-        let token = login(&demo.base, "johndoe", "secret", "me").await.refresh_token();
+        let token = login(&demo.over_tcp(), "johndoe", "secret", "me").await.refresh_token();
         let uses: Vec<_> = (0..12).map(|_| refresh(&demo.base, &token, None)).collect();
         let answers = join_all(uses).await;
-        let won: Vec<&Answer> = answers.iter().filter(|answer| answer.status == 200).collect();
+        let won: Vec<&TokenAnswer> = answers.iter().filter(|answer| answer.status == 200).collect();
         assert!(won.len() <= 1, "{} of 12 simultaneous uses rotated the token", won.len());
         assert!(answers.iter().all(|answer| answer.status == 200 || answer.error() == "invalid_grant"));
         // The others were reuses: the family is revoked, the winner's new token with it.
@@ -166,7 +140,7 @@ fn simultaneous_uses_of_one_token_rotate_it_at_most_once() {
 fn revocation_follows_rfc_7009() {
     let (demo, _dir, _url) = demo();
     runtime().block_on(async {
-        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        let login = login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         let rotated = refresh(&demo.base, &login.refresh_token(), None).await.refresh_token();
         let revoked = post(&demo.base, "/revoke", &[("token", &rotated), ("token_type_hint", "refresh_token")]).await;
         assert_eq!(revoked.status, 200, "{}", revoked.body);
@@ -185,7 +159,7 @@ fn revocation_follows_rfc_7009() {
 fn disabling_or_removing_a_user_revokes_their_refresh_tokens() {
     let (demo, _dir, url) = demo();
     runtime().block_on(async {
-        let johndoe = login(&demo.base, "johndoe", "secret", "me").await.refresh_token();
+        let johndoe = login(&demo.over_tcp(), "johndoe", "secret", "me").await.refresh_token();
         users(&url, &["disable", "johndoe"]);
         let refused = refresh(&demo.base, &johndoe, None).await;
         assert_eq!((refused.status, refused.error()), (400, "invalid_grant"), "{}", refused.body);
@@ -194,11 +168,11 @@ fn disabling_or_removing_a_user_revokes_their_refresh_tokens() {
         assert_eq!(refresh(&demo.base, &johndoe, None).await.status, 400);
 
         // A disabled user may log in (the seed's way) but gets no refresh token.
-        let alice = login(&demo.base, "alice", "secretalice", "me").await;
+        let alice = login(&demo.over_tcp(), "alice", "secretalice", "me").await;
         assert_eq!(alice.status, 200);
         assert!(alice.body.get("refresh_token").is_none(), "{}", alice.body);
 
-        let again = login(&demo.base, "johndoe", "secret", "me").await.refresh_token();
+        let again = login(&demo.over_tcp(), "johndoe", "secret", "me").await.refresh_token();
         users(&url, &["remove", "johndoe"]);
         assert_eq!(refresh(&demo.base, &again, None).await.error(), "invalid_grant");
     });
@@ -208,7 +182,7 @@ fn disabling_or_removing_a_user_revokes_their_refresh_tokens() {
 fn without_a_database_there_is_no_refresh_grant() {
     let demo = start_demo_with(Some(SECRET), &["--style", "rfc", "--database-url", "memory:"]);
     runtime().block_on(async {
-        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        let login = login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         assert_eq!(login.status, 200);
         assert!(login.body.get("refresh_token").is_none(), "{}", login.body);
         let refused = refresh(&demo.base, "anything", None).await;
@@ -238,8 +212,8 @@ const RELOAD_BOUND: Duration = Duration::from_secs(6);
 fn a_password_change_ends_every_session_of_the_user() {
     let (demo, _dir, url) = demo();
     runtime().block_on(async {
-        let first = login(&demo.base, "johndoe", "secret", "me").await;
-        let second = login(&demo.base, "johndoe", "secret", "me").await;
+        let first = login(&demo.over_tcp(), "johndoe", "secret", "me").await;
+        let second = login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         let rotated = refresh(&demo.base, &second.refresh_token(), None).await;
         assert_eq!(rotated.status, 200, "{}", rotated.body);
         assert_eq!(status_of(&demo.base, "/users/me/", &rotated.access_token()).await, 200);
@@ -256,8 +230,8 @@ fn a_password_change_ends_every_session_of_the_user() {
             assert_eq!(status_within(&demo.base, "/users/me/", &access_token, 401, RELOAD_BOUND).await, 401);
         }
         // The new password opens a new session; the old one nothing.
-        assert_eq!(login(&demo.base, "johndoe", "secret", "me").await.status, 400);
-        let again = login(&demo.base, "johndoe", "a new password", "me").await;
+        assert_eq!(login(&demo.over_tcp(), "johndoe", "secret", "me").await.status, 400);
+        let again = login(&demo.over_tcp(), "johndoe", "a new password", "me").await;
         assert_eq!(status_of(&demo.base, "/users/me/", &again.access_token()).await, 200);
         assert_eq!(refresh(&demo.base, &again.refresh_token(), None).await.status, 200);
     });
@@ -268,7 +242,7 @@ fn revoking_an_access_token_or_its_family_refuses_the_access_token_at_once() {
     let (demo, _dir, _url) = demo();
     runtime().block_on(async {
         // An access token, by its `jti`: refused at once; the session's refresh token still works.
-        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        let login = login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         assert_eq!(status_of(&demo.base, "/users/me/", &login.access_token()).await, 200);
         let revoked = post(&demo.base, "/revoke", &[("token", &login.access_token())]).await;
         assert_eq!(revoked.status, 200, "{}", revoked.body);
@@ -284,14 +258,14 @@ fn revoking_an_access_token_or_its_family_refuses_the_access_token_at_once() {
         assert_eq!(refresh(&demo.base, &refreshed.refresh_token(), None).await.error(), "invalid_grant");
 
         // Revoking a refresh token the client already used ends the family as well.
-        let other = self::login(&demo.base, "johndoe", "secret", "me").await;
+        let other = self::login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         let next = refresh(&demo.base, &other.refresh_token(), None).await;
         assert_eq!(post(&demo.base, "/revoke", &[("token", &other.refresh_token())]).await.status, 200);
         assert_eq!(refresh(&demo.base, &next.refresh_token(), None).await.error(), "invalid_grant");
         assert_eq!(status_of(&demo.base, "/users/me/", &next.access_token()).await, 401);
 
         // A reuse revokes the access tokens too, and the log names whose family it was and from where.
-        let third = self::login(&demo.base, "johndoe", "secret", "me").await;
+        let third = self::login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         let stolen = third.refresh_token();
         let owner = refresh(&demo.base, &stolen, None).await;
         assert_eq!(refresh(&demo.base, &stolen, None).await.error(), "invalid_grant");
@@ -308,7 +282,7 @@ fn an_access_token_holds_only_what_the_account_still_allows_and_dies_with_the_ac
     let (demo, _dir, url) = demo();
     runtime().block_on(async {
         users_ok(&url, &["add", "bob", "--scopes", "me,items"], "bob's password\n");
-        let bob = login(&demo.base, "bob", "bob's password", "me items").await;
+        let bob = login(&demo.over_tcp(), "bob", "bob's password", "me items").await;
         assert_eq!(status_of(&demo.base, "/users/me/items/", &bob.access_token()).await, 200);
 
         // A scope taken from the account stops working at once, refused as any missing scope is.
@@ -323,7 +297,7 @@ fn an_access_token_holds_only_what_the_account_still_allows_and_dies_with_the_ac
         users_ok(&url, &["remove", "bob"], "");
         users_ok(&url, &["add", "bob", "--scopes", "me,items"], "the second bob\n");
         assert_eq!(status_of(&demo.base, "/users/me/", &bob.access_token()).await, 401);
-        let second_bob = login(&demo.base, "bob", "the second bob", "me").await;
+        let second_bob = login(&demo.over_tcp(), "bob", "the second bob", "me").await;
         assert_eq!(status_of(&demo.base, "/users/me/", &second_bob.access_token()).await, 200);
     });
 }
@@ -343,7 +317,7 @@ fn refresh_storage_stays_bounded_per_family_and_per_user() {
     runtime().block_on(async {
         // One row per family, however often it rotates; ten rotations a minute, then 429 with the token
         // still current (used at once after the refusal, it is not a reuse).
-        let login = login(&demo.base, "johndoe", "secret", "me").await;
+        let login = login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         let mut current = login.refresh_token();
         for round in 0..10 {
             let next = refresh(&demo.base, &current, None).await;
@@ -360,7 +334,7 @@ fn refresh_storage_stays_bounded_per_family_and_per_user() {
         let mut statuses = Vec::new();
         let mut sessions = Vec::new();
         for _ in 0..21 {
-            sessions.push(self::login(&demo.base, "johndoe", "secret", "me").await.refresh_token());
+            sessions.push(self::login(&demo.over_tcp(), "johndoe", "secret", "me").await.refresh_token());
         }
         for session in &sessions {
             statuses.push(refresh(&demo.base, session, None).await.status);

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use scopes_tests::logins::{LoginAnswer, client_at, johndoe_token, login};
+use scopes_tests::logins::{TokenAnswer, client_at, johndoe_token, login};
 use scopes_tests::redis::{self, RedisServer};
 use scopes_tests::server::{RunningDemo, demo_binary, start_demo_at, start_demo_with};
 use scopes_tests::{SECRET, postgres, tokens};
@@ -34,7 +34,7 @@ fn run(test: impl AsyncFnOnce()) {
     runtime.block_on(test());
 }
 
-fn count(answers: &[LoginAnswer], status: u16) -> usize {
+fn count(answers: &[TokenAnswer], status: u16) -> usize {
     answers.iter().filter(|answer| answer.status == status).count()
 }
 
@@ -42,20 +42,20 @@ fn count(answers: &[LoginAnswer], status: u16) -> usize {
 fn failing_logins_alternating_between_replicas_are_throttled_as_one() {
     run(async || {
         let [first, second] = replicas(&redis::shared().fresh_url());
-        let attacker = client_at(0, 15, 1);
+        let attacker = client_at(&first.base, 0, 15, 1);
         for attempt in 0..10 {
             let replica = if attempt % 2 == 0 { &first } else { &second };
-            let answer = login(&attacker, &replica.base, "johndoe", format!("guess-{attempt}")).await;
+            let answer = login(&attacker.to(&replica.base), "johndoe", format!("guess-{attempt}"), "me").await;
             assert_eq!(answer.status, 400, "attempt {attempt} is among the policy's ten: {answer:?}");
         }
         // Ten in all, not ten per replica: both refuse the pair now, even with the right password.
         for replica in [&first, &second] {
-            let answer = login(&attacker, &replica.base, "johndoe", "secret").await;
+            let answer = login(&attacker.to(&replica.base), "johndoe", "secret", "me").await;
             assert_eq!(answer.status, 429, "{answer:?}");
-            assert!(answer.retry_after.is_some_and(|seconds| seconds > 60), "locked for the window: {answer:?}");
+            assert!(answer.retry_after().is_some_and(|seconds| seconds > 60), "locked for the window: {answer:?}");
         }
         // The owner, elsewhere, is slowed down (the account's failures are shared too), not locked out.
-        let owner = login(&client_at(0, 15, 2), &second.base, "johndoe", "secret").await;
+        let owner = login(&client_at(&second.base, 0, 15, 2), "johndoe", "secret", "me").await;
         assert_eq!(owner.status, 200, "{owner:?}");
     });
 }
@@ -76,9 +76,9 @@ fn the_redis_key_names_tell_nobody_without_the_shared_secret_whose_counts_they_a
     run(async || {
         let url = redis::shared().fresh_url();
         let [first, second] = replicas(&url);
-        let attacker = client_at(0, 16, 1);
+        let attacker = client_at(&first.base, 0, 16, 1);
         for (attempt, replica) in [&first, &second, &first].into_iter().enumerate() {
-            let answer = login(&attacker, &replica.base, "johndoe", format!("guess-{attempt}")).await;
+            let answer = login(&attacker.to(&replica.base), "johndoe", format!("guess-{attempt}"), "me").await;
             assert_eq!(answer.status, 400, "{answer:?}");
         }
         let scan = Command::new("redis-cli").args(["-u", &url, "--scan"]).output().expect("redis-cli runs");
@@ -97,11 +97,11 @@ fn the_redis_key_names_tell_nobody_without_the_shared_secret_whose_counts_they_a
 fn simultaneous_guesses_at_both_replicas_get_at_most_the_free_attempts() {
     run(async || {
         let [first, second] = replicas(&redis::shared().fresh_url());
-        let attacker = client_at(0, 15, 3);
+        let attacker = client_at(&first.base, 0, 15, 3);
         let guesses: Vec<_> = (0..40)
             .map(|i| {
                 let (attacker, base) = (&attacker, if i % 2 == 0 { &first.base } else { &second.base });
-                async move { login(attacker, base, "johndoe", format!("guess-{i}")).await }
+                async move { login(&attacker.to(base), "johndoe", &format!("guess-{i}"), "me").await }
             })
             .collect();
         let answers = join_all(guesses).await;
@@ -109,7 +109,7 @@ fn simultaneous_guesses_at_both_replicas_get_at_most_the_free_attempts() {
         for answer in &answers {
             match answer.status {
                 400 => {}
-                429 | 503 => assert!(answer.retry_after.is_some_and(|s| s >= 1), "no Retry-After: {answer:?}"),
+                429 | 503 => assert!(answer.retry_after().is_some_and(|s| s >= 1), "no Retry-After: {answer:?}"),
                 other => panic!("unexpected status {other}: {answer:?}"),
             }
         }
@@ -124,14 +124,14 @@ fn logins_fail_closed_while_redis_is_down_and_recover_when_it_is_back() {
         // A server of its own: this test stops it.
         let redis = RedisServer::start();
         let [first, second] = replicas(&redis.fresh_url());
-        let client = client_at(0, 15, 4);
-        assert_eq!(login(&client, &first.base, "johndoe", "secret").await.status, 200);
+        let client = client_at(&first.base, 0, 15, 4);
+        assert_eq!(login(&client.to(&first.base), "johndoe", "secret", "me").await.status, 200);
 
         redis.stop();
         for replica in [&first, &second] {
-            let answer = login(&client, &replica.base, "johndoe", "secret").await;
+            let answer = login(&client.to(&replica.base), "johndoe", "secret", "me").await;
             assert_eq!(answer.status, 503, "no password is checked without the shared counts: {answer:?}");
-            assert!(answer.retry_after.is_some_and(|s| s >= 1), "{answer:?}");
+            assert!(answer.retry_after().is_some_and(|s| s >= 1), "{answer:?}");
             assert!(answer.took < Duration::from_secs(5), "answered within seconds: {answer:?}");
         }
         // Other requests do not need Redis.
@@ -145,13 +145,13 @@ fn logins_fail_closed_while_redis_is_down_and_recover_when_it_is_back() {
         assert_eq!(me.status(), 200);
 
         redis.resume();
-        let mut answer = login(&client, &second.base, "johndoe", "secret").await;
+        let mut answer = login(&client.to(&second.base), "johndoe", "secret", "me").await;
         for _ in 0..50 {
             if answer.status == 200 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
-            answer = login(&client, &second.base, "johndoe", "secret").await;
+            answer = login(&client.to(&second.base), "johndoe", "secret", "me").await;
         }
         assert_eq!(answer.status, 200, "logins resume once Redis is back: {answer:?}");
     });

@@ -9,6 +9,7 @@ use axum::http::header;
 use scopes_runtime::{AccountStore, ResponseStyle, SqlStore, issuing::PasswordPolicy};
 use scopes_tests::cases::{bearer, form, run, seed_cases};
 use scopes_tests::cli::{users, users_ok};
+use scopes_tests::logins::{TokenAnswer, login};
 use scopes_tests::postgres::{self, Cluster};
 use scopes_tests::server::{demo_binary, start_demo_with};
 use scopes_tests::transport::{InProcess, OverTcp, Transport};
@@ -34,21 +35,11 @@ fn refused(url: &str, args: &[&str], stdin: &str, says: &str) {
     assert!(ran.stderr.contains(says), "demo users {args:?} said {:?}, not {says:?}", ran.stderr);
 }
 
-/// Logs in as `user`; the granted scopes, or the refusal's status and body.
-async fn login(
-    app: &impl Transport,
-    user: &str,
-    password: &str,
-    scope: &str,
-) -> Result<(Vec<String>, String), (u16, Value)> {
-    let response = app.send(form(&format!("username={user}&password={password}&scope={scope}"))).await;
-    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    if response.status != 200 {
-        return Err((response.status.as_u16(), body));
-    }
-    let token = body["access_token"].as_str().expect("a token").to_owned();
-    let scopes = tokens::payload(&token)["scopes"].as_array().cloned().unwrap_or_default();
-    Ok((scopes.iter().filter_map(|scope| scope.as_str().map(str::to_owned)).collect(), token))
+/// The scopes a successful login's token grants.
+fn granted_scopes(answer: &TokenAnswer) -> Vec<String> {
+    assert_eq!(answer.status, 200, "the login succeeds: {}", answer.body);
+    let scopes = tokens::payload(&answer.access_token())["scopes"].as_array().cloned().unwrap_or_default();
+    scopes.iter().filter_map(|scope| scope.as_str().map(str::to_owned)).collect()
 }
 
 fn granted(scopes: &[&str]) -> Vec<String> {
@@ -81,7 +72,8 @@ async fn users_are_managed_while_the_server_runs(url: &str) {
 
     let added = ok(url, &["add", "carol", "--scopes", "me", "--full-name", "Carol Cable"], "carol's password\n");
     assert!(added.contains("added carol, allowed me"), "{added}");
-    let (scopes, token) = login(&app, "carol", "carol's password", "me items").await.expect("carol logs in");
+    let answer = login(&app, "carol", "carol's password", "me items").await;
+    let (scopes, token) = (granted_scopes(&answer), answer.access_token());
     assert_eq!(scopes, granted(&["me"]), "only what the store allows is granted");
     let me = app.send(bearer("/users/me/", &token)).await;
     assert_eq!(me.status, 200);
@@ -89,13 +81,13 @@ async fn users_are_managed_while_the_server_runs(url: &str) {
     assert_eq!(me["full_name"], "Carol Cable");
 
     ok(url, &["grant", "carol", "items"], "");
-    assert_eq!(login(&app, "carol", "carol's password", "me items").await.unwrap().0, granted(&["me", "items"]));
+    assert_eq!(granted_scopes(&login(&app, "carol", "carol's password", "me items").await), granted(&["me", "items"]));
     ok(url, &["revoke", "carol", "me"], "");
-    assert_eq!(login(&app, "carol", "carol's password", "me items").await.unwrap().0, granted(&["items"]));
+    assert_eq!(granted_scopes(&login(&app, "carol", "carol's password", "me items").await), granted(&["items"]));
 
     ok(url, &["grant", "carol", "me"], "");
     ok(url, &["disable", "carol"], "");
-    let (_, token) = login(&app, "carol", "carol's password", "me").await.expect("a disabled user still logs in");
+    let token = login(&app, "carol", "carol's password", "me").await.access_token(); // a disabled user still logs in
     let inactive = app.send(bearer("/users/me/", &token)).await;
     assert_eq!(
         (inactive.status.as_u16(), inactive.body.as_slice()),
@@ -105,16 +97,20 @@ async fn users_are_managed_while_the_server_runs(url: &str) {
     assert_eq!(app.send(bearer("/users/me/", &token)).await.status, 200, "the same token, once enabled again");
 
     ok(url, &["passwd", "carol"], "a new password\n");
-    let (status, body) = login(&app, "carol", "carol's password", "me").await.unwrap_err();
-    assert_eq!((status, &body["detail"]), (400, &Value::from("Incorrect username or password")));
+    let refused = login(&app, "carol", "carol's password", "me").await;
+    assert_eq!((refused.status, &refused.body["detail"]), (400, &Value::from("Incorrect username or password")));
 
     drop(demo);
     let demo = start_demo_with(Some(SECRET), &["--database-url", url]);
     let app = OverTcp::new(demo.base.clone());
-    assert_eq!(login(&app, "carol", "a new password", "me").await.unwrap().0, granted(&["me"]), "after a restart");
+    assert_eq!(
+        granted_scopes(&login(&app, "carol", "a new password", "me").await),
+        granted(&["me"]),
+        "after a restart"
+    );
 
     ok(url, &["remove", "carol"], "");
-    assert_eq!(login(&app, "carol", "a new password", "me").await.unwrap_err().0, 400);
+    assert_eq!(login(&app, "carol", "a new password", "me").await.status, 400);
 }
 
 #[tokio::test]
@@ -137,13 +133,13 @@ async fn a_bcrypt_hash_becomes_argon2id_at_login(url: &str) {
         users.find("johndoe").await.unwrap().unwrap().password_hash.clone()
     };
     assert!(hash(users.clone()).await.starts_with("$2b$12$"));
-    assert_eq!(login(&app, "johndoe", "wrong", "me").await.unwrap_err().0, 400);
+    assert_eq!(login(&app, "johndoe", "wrong", "me").await.status, 400);
     assert!(hash(users.clone()).await.starts_with("$2b$12$"), "a wrong password replaces nothing");
-    login(&app, "johndoe", "secret", "me").await.expect("johndoe logs in");
+    assert_eq!(login(&app, "johndoe", "secret", "me").await.status, 200, "johndoe logs in");
     let upgraded = hash(users.clone()).await;
     assert!(PasswordPolicy::default().is_current(&upgraded), "{upgraded}");
     assert!(upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{upgraded}");
-    login(&app, "johndoe", "secret", "me").await.expect("and logs in with it");
+    assert_eq!(login(&app, "johndoe", "secret", "me").await.status, 200, "and logs in with it");
 }
 
 fn authority() -> scopes_runtime::Authority {
@@ -191,7 +187,7 @@ async fn with_the_database_stopped_a_login_is_503_within_5_seconds_and_counts_no
 
     cluster.resume();
     let back = login(&app, "johndoe", "secret", "me").await;
-    assert_eq!(back.map(|(scopes, _)| scopes), Ok(granted(&["me"])), "neither the user nor the client was locked");
+    assert_eq!(granted_scopes(&back), granted(&["me"]), "neither the user nor the client was locked");
 }
 
 /// Every subcommand, and every way each refuses: exit status 2, a message naming the problem, and the

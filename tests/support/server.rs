@@ -41,6 +41,11 @@ pub struct RunningDemo {
 }
 
 impl RunningDemo {
+    /// A transport to it over TCP.
+    pub fn over_tcp(&self) -> crate::transport::OverTcp {
+        crate::transport::OverTcp::new(self.base.clone())
+    }
+
     /// The first line it logged after its "listening" line, and not read by an earlier call, that contains
     /// `text`, waiting for it up to `timeout`.
     pub fn wait_for_log(&self, text: &str, timeout: Duration) -> Option<String> {

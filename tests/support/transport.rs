@@ -83,6 +83,16 @@ impl OverTcp {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         OverTcp { base, client }
     }
+
+    /// Sends with `client` (one bound to a chosen local address, say).
+    pub fn with_client(base: String, client: reqwest::Client) -> Self {
+        OverTcp { base, client }
+    }
+
+    /// The same client, sending to `base` (another replica).
+    pub fn to(&self, base: &str) -> Self {
+        OverTcp { base: base.to_owned(), client: self.client.clone() }
+    }
 }
 
 impl Transport for OverTcp {

@@ -1,6 +1,6 @@
 //! The baseline's state, hand-written extractors and routes: the demo's `GET /users/me/items/` and
 //! `GET /status/` in plain axum + jsonwebtoken, no macro, answering the same bytes. Shared by the example
-//! server (`main.rs`) and the criterion benchmark (`demo/benches/guard.rs`).
+//! server (`main.rs`) and the criterion benchmark (`benches/guard.rs`).
 #![allow(dead_code)] // each user of this module takes the part it needs
 
 use std::collections::HashMap;

@@ -5,15 +5,12 @@ Each wave opens WAVE_SIZE connections at once, each bound to its own loopback ad
 johndoe's login on each; the waves follow one another. Logins beyond what the password-check queue admits
 are answered 503 at once: the point is the memory the checks that run take, however many arrive.
 
-Run through `scripts/login-memory`, which builds the binary. WAVES, WAVE_SIZE and PASSWORD_CHECKS tune it;
+Run through `scripts/login-memory-bench`, which builds the binary. WAVES, WAVE_SIZE and PASSWORD_CHECKS tune it;
 DEMO_BINARY runs another build (an earlier commit's, to compare).
 """
 
 import http.client
 import os
-import re
-import select
-import subprocess
 import sys
 import tempfile
 import threading
@@ -21,38 +18,12 @@ import time
 import urllib.parse
 from collections import Counter
 
+sys.path.insert(0, os.path.dirname(__file__))
+from load import memory_mib, start  # noqa: E402
+
 WAVES = int(os.environ.get("WAVES", "3"))
 WAVE_SIZE = int(os.environ.get("WAVE_SIZE", "200"))
 PASSWORD_CHECKS = os.environ.get("PASSWORD_CHECKS")
-SECRET = "login-memory-benchmark-secret-at-least-32-bytes"
-
-
-def start(binary, database):
-    args = [binary, "--bind", "127.0.0.1:0", "--database-url", f"sqlite://{database}"]
-    if PASSWORD_CHECKS:
-        args += ["--password-checks", PASSWORD_CHECKS]
-    env = dict(os.environ, DEMO_SECRET_KEY=SECRET, RUST_LOG="warn,demo=info", NO_COLOR="1")
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.time()))
-        if not ready:
-            break
-        match = re.search(r"listening on http://([0-9.]+):([0-9]+)", process.stdout.readline())
-        if match:
-            # Keep reading its log, so a full pipe never stalls it.
-            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-            return process, match.group(1), int(match.group(2))
-    process.kill()
-    sys.exit("the demo did not start within 30 s")
-
-
-def memory_mib(pid, field):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def login(host, port, source, statuses, barrier):
@@ -71,7 +42,10 @@ def login(host, port, source, statuses, barrier):
 def main():
     binary = os.environ.get("DEMO_BINARY") or os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "demo")
     with tempfile.TemporaryDirectory() as directory:
-        process, host, port = start(binary, os.path.join(directory, "demo.db"))
+        command = [binary, "--bind", "127.0.0.1:0"] + (["--password-checks", PASSWORD_CHECKS] if PASSWORD_CHECKS else [])
+        process, base = start(command, database=f"sqlite://{os.path.join(directory, 'demo.db')}")
+        address = urllib.parse.urlsplit(base)
+        host, port = address.hostname, address.port
         try:
             # The first login turns johndoe's bcrypt hash into an Argon2id one, as in service.
             threads = []

@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use demo::users::{UserStore, seed_accounts};
 use scopes_runtime::{Authority, ResponseStyle, issuing::PasswordPolicy, issuing::ThrottlePolicy, store::MemoryStore};
-use scopes_tests::logins::{LoginAnswer, client_at, login};
+use scopes_tests::logins::{TokenAnswer, client_at, login};
+use scopes_tests::transport::OverTcp;
 
 const SECRET: &[u8] = b"benchmark-secret-of-at-least-32-bytes";
 const LOGIN_ROUNDS: usize = 25;
@@ -99,15 +100,16 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("client runtime");
     runtime.block_on(async move {
         let client = reqwest::Client::new();
+        let to = |base: &str| OverTcp::with_client(base.to_owned(), client.clone());
         println!("scopes login benchmark, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
 
         // The first login after start-up, before anything warmed up: the stand-in hash was made at start-up.
         let mut first = Vec::new();
         for (_, base) in &servers {
-            let LoginAnswer { status, took, .. } = login(&client, base, "first-unknown", "x").await;
+            let TokenAnswer { status, took, .. } = login(&to(base), "first-unknown", "x", "me").await;
             assert_eq!(status, 400);
             first.push(took);
-            login(&client, base, "johndoe", "warm-up-wrong").await;
+            login(&to(base), "johndoe", "warm-up-wrong", "me").await;
         }
 
         // Alternating between the policies, round by round, so drift in the machine falls on both alike.
@@ -119,11 +121,11 @@ fn main() {
             for (index, (_, base)) in servers.iter().enumerate() {
                 for unknown_user in if round % 2 == 0 { [true, false] } else { [false, true] } {
                     if unknown_user {
-                        let answer = login(&client, base, &format!("ghost-{round}"), "secret").await;
+                        let answer = login(&to(base), &format!("ghost-{round}"), "secret", "me").await;
                         assert_eq!(answer.status, 400);
                         unknown[index].push(answer.took);
                     } else {
-                        let answer = login(&client, base, "johndoe", "not-the-password").await;
+                        let answer = login(&to(base), "johndoe", "not-the-password", "me").await;
                         assert_eq!(answer.status, 400);
                         wrong[index].push(answer.took);
                     }
@@ -183,10 +185,10 @@ async fn under_login_load(client: &reqwest::Client, name: &str, base: &str, roun
     for worker in 0..LOAD_CLIENTS {
         let (running, logins, base) = (running.clone(), logins.clone(), base.to_owned());
         load.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
+            let client = OverTcp::new(base);
             while running.load(Ordering::Relaxed) {
                 let password = if worker % 2 == 0 { "secret" } else { "wrong" };
-                login(&client, &base, "johndoe", password).await;
+                login(&client, "johndoe", password, "me").await;
                 logins.fetch_add(1, Ordering::Relaxed);
             }
         }));
@@ -214,20 +216,21 @@ async fn under_login_load(client: &reqwest::Client, name: &str, base: &str, roun
 /// 60 failing logins at once from 60 addresses, half for `johndoe` and half for unknown names, and a
 /// correct login from another address 0.5 s later, against the demo's default throttle and queue.
 async fn flood(base: &str) {
-    let flooders: Vec<reqwest::Client> = (1..=FLOOD).map(|i| client_at(0, 1, i)).collect();
+    let flooders: Vec<OverTcp> = (1..=FLOOD).map(|i| client_at(base, 0, 1, i)).collect();
     let flood = futures_util::future::join_all(flooders.iter().enumerate().map(|(i, client)| async move {
-        login(client, base, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong").await
+        login(client, if i % 2 == 0 { "johndoe" } else { "nobody" }, "wrong", "me").await
     }));
     // The newcomer follows `Retry-After` as a client should, once, and reports both answers.
     let newcomer = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let client = client_at(0, 2, 1);
+        let client = client_at(base, 0, 2, 1);
         let started = Instant::now();
-        let LoginAnswer { status, took, retry_after } = login(&client, base, "johndoe", "secret").await;
+        let answer = login(&client, "johndoe", "secret", "me").await;
+        let (status, took, retry_after) = (answer.status, answer.took, answer.retry_after());
         let retried = match retry_after {
             Some(seconds) => {
                 tokio::time::sleep(Duration::from_secs(seconds)).await;
-                Some(login(&client, base, "johndoe", "secret").await.status)
+                Some(login(&client, "johndoe", "secret", "me").await.status)
             }
             None => None,
         };

@@ -12,7 +12,7 @@ use scopes_runtime::__private::Authorized;
 use scopes_runtime::verifying::bearer::bearer_credentials;
 use scopes_runtime::{Authority, Requirement, ResponseStyle, registry::Alternatives};
 
-#[path = "../examples/handwritten/extractor.rs"]
+#[path = "../demo/examples/handwritten/extractor.rs"]
 mod handwritten;
 
 const SECRET: &[u8] = b"criterion-benchmark-secret-of-32-bytes";

@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -27,11 +28,12 @@ DURATION = os.environ.get("DURATION", "4s")
 CONNECTIONS = os.environ.get("CONNECTIONS", "16")
 
 
-def start(command):
+def start(command, database="memory:"):
     """Starts a server printing `listening on http://ADDR` and returns (process, base URL). The demo keeps
-    its users in memory, as the baseline does: the comparison is of the guards, not of a database."""
+    its users where `database` says: in memory by default, as the baseline does, so that the comparison is
+    of the guards, not of a database. The server's log is read on, so a full pipe never stalls it."""
     if "demo" in os.path.basename(command[0]):
-        command = command + ["--database-url", "memory:"]
+        command = command + ["--database-url", database]
     env = dict(os.environ, DEMO_SECRET_KEY=SECRET, RUST_LOG="warn,demo=info,handwritten=info", NO_COLOR="1")
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 30
@@ -42,17 +44,23 @@ def start(command):
         line = process.stdout.readline()
         match = re.search(r"listening on (http://[0-9.:]+)", line)
         if match:
+            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
             return process, match.group(1)
     process.kill()
     sys.exit(f"{command[0]} did not start within 30 s")
 
 
-def peak_rss_mib(pid):
+def memory_mib(pid, field):
+    """The process' `field` of /proc/PID/status (VmRSS now, VmHWM at its peak), in MiB."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def peak_rss_mib(pid):
+    return memory_mib(pid, "VmHWM")
 
 
 def token(base):

@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from load_bench import start, wrk, peak_rss_mib  # noqa: E402
+from load import peak_rss_mib, start, wrk  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "10"))
 DURATION = os.environ.get("DURATION", "4s")
