@@ -19,7 +19,7 @@ use crate::registry::Requirement;
 /// Apps construct the variants that belong to their own hooks (an unknown user in
 /// [`Principal::from_claims`](crate::Principal::from_claims), a disabled account in a
 /// [`Guard`](crate::Guard)); the framework produces the rest. Returned from a handler, it answers in
-/// the library's default style, RFC 6750 / RFC 6749, unless [`restyle`](crate::style::restyle) is layered
+/// the library's default style, RFC 6750 / RFC 6749, unless [`restyle`](crate::authority::restyle) is layered
 /// over the app; the extractors always answer in the configured one.
 ///
 /// ```
@@ -86,7 +86,7 @@ pub enum AuthError {
         /// The first undeclared scope requested.
         scope: String,
     },
-    /// The password is longer than [`MAX_PASSWORD_BYTES`](crate::MAX_PASSWORD_BYTES).
+    /// The password is longer than [`MAX_PASSWORD_BYTES`](crate::issuing::MAX_PASSWORD_BYTES).
     #[error("password longer than {} bytes", crate::verifying::parsing::MAX_PASSWORD_BYTES)]
     PasswordTooLong,
     /// The request body is larger than the endpoint accepts.
@@ -263,13 +263,13 @@ impl ValidationIssue {
 }
 
 /// Marks a response rendered from an [`AuthError`] in the default style, so that
-/// [`restyle`](crate::style::restyle) can answer it in the app's.
+/// [`restyle`](crate::authority::restyle) can answer it in the app's.
 #[derive(Clone)]
 pub(crate) struct DefaultStyled(pub(crate) AuthError);
 
 impl IntoResponse for AuthError {
     /// Answers in the library's default style (RFC 6750 / RFC 6749, realm `api`), and carries the error so
-    /// that [`restyle`](crate::style::restyle), layered over the app, answers it in the configured style.
+    /// that [`restyle`](crate::authority::restyle), layered over the app, answers it in the configured style.
     fn into_response(self) -> Response {
         let mut response = crate::answering::style::ResponseStyle::default().render(&self);
         response.extensions_mut().insert(DefaultStyled(self));

@@ -1,4 +1,4 @@
-//! Answering refusals: what can go wrong ([`error`]) and how each app's clients are told ([`style`]).
+//! Answering refusals: what can go wrong ([`AuthError`]) and how each app's clients are told ([`style`]).
 
 pub(crate) mod error;
 pub mod style;

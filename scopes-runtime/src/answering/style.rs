@@ -7,7 +7,7 @@
 //! with `invalid_request`, `invalid_grant`, `unsupported_grant_type` or `invalid_scope`).
 //!
 //! Every challenge attribute goes through [`quoted_string`], so nothing (a configured realm included)
-//! reaches a header unescaped. How strictly requests are read is a separate setting, [`RequestParsing`](crate::style::RequestParsing):
+//! reaches a header unescaped. How strictly requests are read is a separate setting, [`RequestParsing`](crate::verifying::RequestParsing):
 //! a custom renderer changes how refusals look, never what is refused.
 
 use std::fmt;

@@ -30,7 +30,7 @@ impl Authority {
     }
 
     /// Names `url`, where this API's protected-resource metadata is served (RFC 9728 §5.1; see
-    /// [`ProtectedResourceMetadata`](crate::ProtectedResourceMetadata)), in every `Bearer` challenge:
+    /// [`ProtectedResourceMetadata`](crate::describing::ProtectedResourceMetadata)), in every `Bearer` challenge:
     /// `resource_metadata="..."`, as the MCP authorization spec requires of resource servers, so a client
     /// refused here learns where to get a token. A custom style's responses are its own.
     ///

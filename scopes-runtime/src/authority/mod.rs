@@ -1,8 +1,8 @@
 //! The [`Authority`]: what an app's guards verify tokens with. It joins a [`Verifier`] (a shared secret, a
 //! key set in hand, providers' fetched key sets, an issuer's key ring, or an app's own), the [`Policy`]
 //! every token is held to, what signs the tokens it issues, the revocations it refuses, and how refusals
-//! are answered ([`answering`]). Where the keys come from is [`sources`]; what tokens are held to,
-//! [`settings`]; how tokens are signed, [`signing`].
+//! are answered. Where the keys come from is in `sources`; what tokens are held to, `settings`; how
+//! refusals are answered, `answering` (with [`restyle`]); how tokens are signed, `signing`.
 //!
 //! The algorithm is pinned: a token whose header names any other algorithm than its key's (`none`,
 //! `HS512`, `RS256`, …) is refused before its signature is looked at, so a forged header cannot downgrade
@@ -26,7 +26,8 @@ use crate::keys::KeyRing;
 use crate::keys::signer::Signer;
 use crate::verifying::parsing::RequestParsing;
 use crate::verifying::providers::ProviderKeys;
-use crate::verifying::{ClaimFormat, Claims, Policy, Revocations, TokenError, Verifier, Verifying};
+use crate::verifying::verifier::Waiting;
+use crate::verifying::{ClaimFormat, Claims, Policy, Revocations, TokenError, Verifier};
 
 /// Verifies access tokens: with a shared secret (HS256, the seed's, or HS384/HS512), which also issues
 /// them; with a provider's published keys ([`from_key_set`](Self::from_key_set),
@@ -187,13 +188,20 @@ impl Authority {
     /// # });
     /// ```
     pub async fn verify_async(&self, token: &str) -> Result<Claims, TokenError> {
-        self.start_verifying(token).await
+        match self.start_verifying(token) {
+            Ok(verified) => verified,
+            Err(waiting) => waiting.await,
+        }
     }
 
-    /// Verifies `token` at once, or starts a verification that may wait (for a provider's keys, say).
-    pub(crate) fn start_verifying<'a>(&'a self, token: &'a str) -> Verifying<'a> {
+    /// Verifies `token` at once, or starts a verification that may wait (for a provider's keys, say): the
+    /// future to await, boxed, so that a guard holds one pointer across its await and never the claims.
+    pub(crate) fn start_verifying<'a>(&'a self, token: &'a str) -> Result<Result<Claims, TokenError>, Waiting<'a>> {
         let inner = &*self.inner;
-        inner.verifier.verify(token, &inner.policy).then(move |verified| verified.and_then(|claims| self.admit(claims)))
+        match inner.verifier.verify(token, &inner.policy).into_ready() {
+            Ok(verified) => Ok(verified.and_then(|claims| self.admit(claims))),
+            Err(waiting) => Err(Box::pin(async move { waiting.await.and_then(|claims| self.admit(claims)) })),
+        }
     }
 
     /// What every verified token is held to beyond what its verifier checked: not revoked

@@ -7,25 +7,19 @@ use super::Authority;
 use crate::verifying::{ClaimFormat, Policy, Revocations, ScopeClaim};
 
 impl Authority {
-    /// Holds tokens to `policy` in place of the one the authority was made with: several issuers or
-    /// audiences, a required claim. The tokens it issues are unchanged (see
-    /// [`with_issuer`](Self::with_issuer) and [`with_audience`](Self::with_audience)).
+    /// Holds tokens to the policy `change` makes of the current one (which keeps its source's defaults: a
+    /// shared secret's `scopes` claim, a provider's issuers): several issuers or audiences, a required
+    /// claim. What the tokens it issues carry is unchanged (see [`with_issuer`](Self::with_issuer) and
+    /// [`with_audience`](Self::with_audience)).
     ///
     /// ```
     /// use scopes_runtime::Authority;
-    /// use scopes_runtime::verifying::Policy;
     /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef")
     ///     .unwrap()
-    ///     .with_policy(Policy::new().with_audiences(["https://api.example", "https://api.example/v2"]));
+    ///     .with_policy(|policy| policy.with_audiences(["https://api.example", "https://api.example/v2"]));
     /// assert_eq!(authority.policy().audiences().len(), 2);
     /// ```
-    pub fn with_policy(mut self, policy: Policy) -> Self {
-        self.inner_mut().policy = policy;
-        self
-    }
-
-    /// Changes the policy with `change`.
-    fn change_policy(mut self, change: impl FnOnce(Policy) -> Policy) -> Self {
+    pub fn with_policy(mut self, change: impl FnOnce(Policy) -> Policy) -> Self {
         let inner = self.inner_mut();
         inner.policy = change(std::mem::take(&mut inner.policy));
         self
@@ -43,7 +37,7 @@ impl Authority {
     /// ```
     pub fn with_issuer(self, issuer: impl Into<String>) -> Self {
         let issuer = issuer.into();
-        let mut authority = self.change_policy(|policy| policy.with_issuer(issuer.clone()));
+        let mut authority = self.with_policy(|policy| policy.with_issuer(issuer.clone()));
         authority.inner_mut().issued.issuer = Some(issuer);
         authority
     }
@@ -51,7 +45,7 @@ impl Authority {
     /// Issues tokens with `aud` = `audience`, and accepts only tokens for it.
     pub fn with_audience(self, audience: impl Into<String>) -> Self {
         let audience = audience.into();
-        let mut authority = self.change_policy(|policy| policy.with_audience(audience.clone()));
+        let mut authority = self.with_policy(|policy| policy.with_audience(audience.clone()));
         authority.inner_mut().issued.audience = Some(audience);
         authority
     }
@@ -59,7 +53,7 @@ impl Authority {
     /// Accepts tokens whatever their `aud`: only for a provider that issues tokens for this API alone,
     /// since any token it issues, for any service, is then good here too.
     pub fn without_audience_check(self) -> Self {
-        let mut authority = self.change_policy(|policy| policy.with_audiences(Vec::<String>::new()));
+        let mut authority = self.with_policy(|policy| policy.with_audiences(Vec::<String>::new()));
         authority.inner_mut().issued.audience = None;
         authority
     }
@@ -74,7 +68,7 @@ impl Authority {
     /// # let _ = authority;
     /// ```
     pub fn with_leeway(self, leeway: Duration) -> Self {
-        self.change_policy(|policy| policy.with_leeway(leeway))
+        self.with_policy(|policy| policy.with_leeway(leeway))
     }
 
     /// Reads the scopes of the tokens it verifies from `claim`: the default is `scope` for key sets,
@@ -87,7 +81,7 @@ impl Authority {
     /// assert_eq!(authority.policy().scope_claim(), &ScopeClaim::Scp);
     /// ```
     pub fn with_scope_claim(self, claim: ScopeClaim) -> Self {
-        self.change_policy(|policy| policy.with_scope_claim(claim))
+        self.with_policy(|policy| policy.with_scope_claim(claim))
     }
 
     /// Accepts only tokens whose header's `typ` is `token_type` (compared without case, with or without
@@ -103,7 +97,7 @@ impl Authority {
     /// ```
     pub fn with_token_type(self, token_type: impl Into<String>) -> Self {
         let token_type = token_type.into();
-        self.change_policy(|policy| policy.with_token_type(token_type))
+        self.with_policy(|policy| policy.with_token_type(token_type))
     }
 
     /// The former name of [`with_token_type`](Self::with_token_type).
@@ -126,7 +120,7 @@ impl Authority {
             ClaimFormat::ScopesList => ScopeClaim::Scopes,
             ClaimFormat::ScopeString => ScopeClaim::Scope,
         };
-        self.change_policy(|policy| policy.with_scope_claim(read))
+        self.with_policy(|policy| policy.with_scope_claim(read))
     }
 
     /// Stamps issued tokens with `iat` and a random 128-bit `jti`, as an issuer's are

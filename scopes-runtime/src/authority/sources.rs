@@ -157,7 +157,7 @@ impl Authority {
 
     /// An authority that verifies tokens from `providers` issued for `audience`, and issues none: a
     /// resource server's, whose keys are fetched from the providers and kept fresh (see [`Provider`] and
-    /// [`KeyRefresh`](crate::KeyRefresh)).
+    /// [`KeyRefresh`](crate::verifying::KeyRefresh)).
     ///
     /// A token is checked against the provider its `iss` names exactly, with that provider's key for its
     /// `kid`; a token from any other issuer is refused without a fetch. The defaults are

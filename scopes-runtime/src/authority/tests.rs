@@ -4,7 +4,7 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 
 use super::*;
 use crate::keys::clock::unix_now as now;
-use crate::verifying::ClaimFormat;
+use crate::verifying::{ClaimFormat, ScopeClaim};
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
@@ -220,4 +220,39 @@ fn kid_is_ignored_there_is_one_key() {
         let other = Authority::hs256(b"a different secret of enough length!!").unwrap();
         assert_eq!(other.verify(&forged), Err(TokenError::BadSignature), "{kid}");
     }
+}
+
+#[test]
+fn a_policy_of_several_audiences_takes_a_token_for_any_of_them_and_nothing_else() {
+    let authority = Authority::hs256(SECRET)
+        .unwrap()
+        .with_policy(|policy| policy.with_audiences(["https://api.example", "https://api.example/v2"]));
+    let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+    let for_audience =
+        |aud: &str| handmade(header, &format!(r#"{{"sub":"j","scopes":[],"exp":{},"aud":{aud}}}"#, now() + 600));
+    assert!(authority.verify(&for_audience(r#""https://api.example""#)).is_ok());
+    assert!(authority.verify(&for_audience(r#"["other", "https://api.example/v2"]"#)).is_ok());
+    assert!(matches!(authority.verify(&for_audience(r#""https://other.example""#)), Err(TokenError::InvalidClaims(_))));
+    let without = handmade(header, &format!(r#"{{"sub":"j","scopes":[],"exp":{}}}"#, now() + 600));
+    assert!(matches!(authority.verify(&without), Err(TokenError::InvalidClaims(_))), "`aud` is required");
+}
+
+#[test]
+fn a_required_claim_is_required_of_every_kind_of_token() {
+    let authority = Authority::hs256(SECRET).unwrap().with_policy(|policy| policy.with_required_claim("jti"));
+    let plain = authority.issue("johndoe", &["me"]).unwrap();
+    assert_eq!(authority.verify(&plain), Err(TokenError::InvalidClaims("`jti` is missing".into())));
+    let stamped = authority.clone().with_token_ids();
+    assert_eq!(stamped.verify(&stamped.issue("johndoe", &["me"]).unwrap()).unwrap().scopes, ["me"]);
+}
+
+#[test]
+fn the_scope_claim_applies_to_a_shared_secret_too() {
+    let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+    let token =
+        handmade(header, &format!(r#"{{"sub":"j","scp":["me","items"],"scopes":["admin"],"exp":{}}}"#, now() + 600));
+    let authority = Authority::hs256(SECRET).unwrap().with_scope_claim(ScopeClaim::Scp);
+    let claims = authority.verify(&token).unwrap();
+    assert_eq!(claims.scopes, ["me", "items"], "read from `scp`, not the seed's `scopes`");
+    assert!(!claims.extra.contains_key("scp"), "the claim read is not repeated in `extra`");
 }

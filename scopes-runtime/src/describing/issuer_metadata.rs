@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::authority::Authority;
 use crate::registry::Registry;
 
-/// The discovery document of the issuer whose tokens `authority` signs with a [`KeyRing`](crate::KeyRing),
+/// The discovery document of the issuer whose tokens `authority` signs with a [`KeyRing`](crate::keys::KeyRing),
 /// served at [`PATH`](Self::PATH) under the issuer URL; its key set at [`JWKS_PATH`](Self::JWKS_PATH).
 ///
 /// It has every member OpenID Connect Discovery requires. This issuer has no interactive login: its

@@ -1,6 +1,6 @@
 //! Describing the API: the OpenAPI document's
-//! security ([`openapi`]), RFC 9728 protected-resource metadata ([`protected_resource`]), and an
-//! issuer's discovery document ([`issuer_metadata`]).
+//! security ([`openapi`]), RFC 9728 protected-resource metadata ([`ProtectedResourceMetadata`]), and an
+//! issuer's discovery document ([`IssuerMetadata`]).
 
 mod issuer_metadata;
 #[cfg(feature = "openapi")]

@@ -162,7 +162,7 @@ where
     ) -> Result<Self, AuthError> {
         let token = bearer_token(&parts.headers, &authority, &requirement)?;
         // Only a verification that must wait is held across the await: a pointer, not the claims.
-        let claims = match authority.start_verifying(token).into_ready() {
+        let claims = match authority.start_verifying(token) {
             Ok(verified) => verified,
             Err(waiting) => waiting.await,
         };

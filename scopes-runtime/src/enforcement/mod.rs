@@ -1,6 +1,6 @@
 //! Enforcement: how a request becomes an authorized principal. The app's [`Principal`] loader at the bottom,
-//! its [`Guard`]s layered on top, each [`Authorize`]d against the requirement that grows on the way down
-//! ([`guard`]); and the seals that keep authorization to those two ([`sealing`]).
+//! its [`Guard`]s layered on top, each [`Authorize`]d against the requirement that grows on the way down;
+//! and the seals that keep authorization to those two.
 
 pub(crate) mod guard;
 pub(crate) mod sealing;

@@ -1,4 +1,4 @@
-//! What generated code implements and no app can: the seal on [`Authorize`](super::guard::Authorize), and a
+//! What generated code implements and no app can: the seal on [`Authorize`](super::guard::Authorize)(super::guard::Authorize), and a
 //! handler's requirement as a type (declared scopes, all of some, any of those), read back as constants.
 //! Reached by generated code through `__private`; not API.
 
@@ -54,7 +54,7 @@ macro_rules! tuple_impls {
 
 for_each_tuple!(tuple_impls; T15 T14 T13 T12 T11 T10 T9 T8 T7 T6 T5 T4 T3 T2 T1 T0);
 
-/// Seals [`Authorize`]: implemented for every [`Principal`], and by `#[requires]` for the
+/// Seals [`Authorize`](super::guard::Authorize): implemented for every [`Principal`], and by `#[requires]` for the
 /// guards it declares. Naming it from outside generated code is outside the API: a hand-written
 /// `Authorize` impl could hand a handler a principal no token vouches for.
 #[diagnostic::on_unimplemented(

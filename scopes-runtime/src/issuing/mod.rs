@@ -1,13 +1,13 @@
 //! Issuing tokens: the token endpoint's password grant (RFC 6749 §4.3), hardened against guessing and
-//! floods, its refresh-token grant and revocation ([`refresh`]), the request forms ([`form`]) and answers
-//! ([`response`]); signing is the [`Authority`](crate::authority::Authority)'s, with keys from
+//! floods, its refresh-token grant and revocation (`refresh`), the request forms (`form`) and answers
+//! (`response`); signing is the [`Authority`](crate::authority::Authority)'s, with keys from
 //! [`keys`](crate::keys):
 //!
-//! - [`throttle`]: every attempt reserves its place before its password is checked, so concurrency cannot
+//! - `throttle`: every attempt reserves its place before its password is checked, so concurrency cannot
 //!   buy extra guesses; a failing (account, client) pair is locked, the account only slowed down;
-//! - [`queue`]: password checks run a few at a time, the waiting ones served fairly across clients and
+//! - `queue`: password checks run a few at a time, the waiting ones served fairly across clients and
 //!   bounded in number and time;
-//! - [`password`]: Argon2id (bcrypt hashes still verified, and replaced on a successful login) on check
+//! - `password`: Argon2id (bcrypt hashes still verified, and replaced on a successful login) on check
 //!   threads of its own, under the [`PasswordPolicy`], with a stand-in hash made at start-up so an unknown
 //!   user costs exactly what a known one does.
 //!

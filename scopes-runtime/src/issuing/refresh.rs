@@ -179,7 +179,7 @@ impl TokenEndpoint {
     /// tokens issued from that family; an access token this authority issued with a `jti`
     /// ([`Authority::with_token_ids`](crate::Authority::with_token_ids)), by that `jti`, until it expires.
     /// Both are refused at once by this replica and, through the store, by the others at their next reload
-    /// of the authority's [`Revocations`](crate::Revocations). An unknown token is answered 200 as well,
+    /// of the authority's [`Revocations`](crate::verifying::Revocations). An unknown token is answered 200 as well,
     /// as the RFC says; a store that cannot answer is 503. Answers in the authority's style, `no-store`.
     pub async fn revoke<S: AccountStore>(&self, request: RevocationRequest, store: &S) -> Response {
         let revoked = match store.refresh_tokens() {

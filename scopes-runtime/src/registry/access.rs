@@ -8,7 +8,7 @@ use super::requirement::{Alternatives, alternatives_of};
 /// Who may call a route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone: a `#[public]` handler or a [`SecureRouter::public_route`].
+    /// Anyone: a `#[public]` handler or a [`SecureRouter::public_route`](crate::routing::SecureRouter::public_route).
     Public,
     /// A verified token meeting every layer's requirement, outermost (the handler's own) first.
     Requires(Vec<Alternatives>),

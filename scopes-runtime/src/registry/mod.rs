@@ -1,6 +1,6 @@
 //! The application's declared scopes, as data: what `registry!` produces and what the OpenAPI
 //! security scheme, the checks and the token endpoint are built from; what a request must hold of them
-//! ([`requirement`]) and who may call a route ([`access`]).
+//! ([`Requirement`]) and who may call a route ([`Access`]).
 
 pub(crate) mod access;
 pub(crate) mod requirement;
@@ -49,7 +49,7 @@ impl Scope {
     }
 }
 
-/// The security scheme and its scopes, declared once with [`registry!`](crate::registry).
+/// The security scheme and its scopes, declared once with [`registry!`](macro@crate::registry).
 ///
 /// `registry!` checks every name and implication when it is declared and defines `SCOPE_REGISTRY` at
 /// the crate root; `#[requires]` is checked against the same declaration at compile time.

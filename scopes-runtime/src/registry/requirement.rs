@@ -53,7 +53,7 @@ impl<'a> Requirement<'a> {
     }
 
     /// Whether a token granted `granted`, of a principal still allowed `allowed`, meets every layer: a
-    /// scope counts when both hold it ([`Principal::allowed_scopes`]).
+    /// scope counts when both hold it ([`Principal::allowed_scopes`](crate::Principal::allowed_scopes)).
     ///
     /// ```
     /// use scopes_runtime::{Requirement, Scope};

@@ -1,4 +1,4 @@
-//! The marks a [`SecureRouter`](super::SecureRouter) reads in a handler's first parameter: the extractor
+//! The marks a [`SecureRouter`](super::SecureRouter)(super::SecureRouter) reads in a handler's first parameter: the extractor
 //! `#[requires]` generates, or [`Public`]; both sealed, so that an app's own extractor cannot claim to
 //! protect a route.
 
@@ -31,7 +31,7 @@ pub(crate) mod sealed {
 
 /// What a handler's first parameter says about who may call it. Implemented by the extractor
 /// `#[requires]` generates and by [`Public`], and sealed: an app's own extractor cannot claim to protect a
-/// route, so a [`SecureRouter`] never reports as guarded a route that checks nothing.
+/// route, so a [`SecureRouter`](super::SecureRouter) never reports as guarded a route that checks nothing.
 #[diagnostic::on_unimplemented(
     message = "this handler is neither `#[requires(...)]` nor `#[public]`, so a `SecureRouter` refuses it",
     label = "unprotected handler",
@@ -44,7 +44,7 @@ pub trait RouteAccess<S>: sealed::Sealed<S> {
     fn access() -> Access;
 }
 
-/// The handlers a [`SecureRouter`] accepts: axum handlers whose first parameter is [`RouteAccess`]. Sealed.
+/// The handlers a [`SecureRouter`](super::SecureRouter) accepts: axum handlers whose first parameter is [`RouteAccess`]. Sealed.
 ///
 /// The parameters are read from the handler's signature (`FnOnce`), not from axum's `Handler` impl, so
 /// that a handler whose first parameter is no mark fails on that mark alone, with this trait's message,

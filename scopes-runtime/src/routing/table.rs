@@ -1,17 +1,17 @@
-//! The authorization report a [`SecureRouter`](super::SecureRouter) collects: every route, its method and
+//! The authorization report a [`SecureRouter`](super::SecureRouter)(super::SecureRouter) collects: every route, its method and
 //! path, and who may call it.
 
 use std::fmt;
 
 use crate::registry::Access;
 
-/// The path a [`SecureRouter::fallback`] is reported at.
+/// The path a [`SecureRouter::fallback`](super::SecureRouter::fallback) is reported at.
 pub const FALLBACK: &str = "(fallback)";
 
 /// One route of a [`RouteTable`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    /// The method, e.g. `GET`; `*` for a [`SecureRouter::public_route`], which may serve any.
+    /// The method, e.g. `GET`; `*` for a [`SecureRouter::public_route`](super::SecureRouter::public_route), which may serve any.
     pub method: String,
     /// The path as routed, e.g. `/users/{id}`.
     pub path: String,
@@ -26,7 +26,7 @@ impl Route {
     }
 }
 
-/// Every route of a [`SecureRouter`] and who may call it, in the order they were added: the app's
+/// Every route of a [`SecureRouter`](super::SecureRouter) and who may call it, in the order they were added: the app's
 /// authorization report. Its `Display` is one line per route: method, path, requirement.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteTable {

@@ -245,7 +245,7 @@ pub trait RefreshTokenStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Remembers that the access token whose `jti` is `jti` is revoked, until it expires at `expires_at`
-    /// (Unix seconds), for every replica to refuse it ([`Revocations`](crate::Revocations)).
+    /// (Unix seconds), for every replica to refuse it ([`Revocations`]).
     fn revoke_access_token(&self, jti: &str, expires_at: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// What is revoked as of `now`: the `jti` of every revoked access token not yet expired, and the key of

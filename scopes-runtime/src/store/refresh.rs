@@ -56,7 +56,7 @@ pub struct RefreshGrant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshOutcome {
     /// It was current: it is used now, and its replacement is stored in its family, with its user and
-    /// scopes (those [`AccountStore::find_refresh_token`](crate::AccountStore::find_refresh_token) read).
+    /// scopes (those [`AccountStore::find_refresh_token`](crate::store::RefreshTokenStore::find_refresh_token) read).
     Rotated,
     /// It is a token of its family that is not the current one (used already): someone replayed it, so
     /// the whole family is revoked now.

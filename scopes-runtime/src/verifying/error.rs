@@ -36,7 +36,7 @@ pub enum TokenError {
         /// When a fetch may next be tried.
         retry_after: Duration,
     },
-    /// A registered claim is missing or of the wrong type, or the claims do not fit [`Claims`].
+    /// A registered claim is missing or of the wrong type, or the claims do not fit [`Claims`](super::Claims).
     #[error("invalid claims: {0}")]
     InvalidClaims(String),
     /// Not a JWT: wrong segment count, bad base64, non-JSON header or payload.

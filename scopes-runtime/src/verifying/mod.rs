@@ -19,7 +19,7 @@ pub(crate) mod ring_keys;
 mod scope_claim;
 pub(crate) mod shared_secret;
 pub(crate) mod static_keys;
-mod verifier;
+pub(crate) mod verifier;
 
 pub use claims::{ClaimFormat, Claims};
 pub use error::TokenError;

@@ -17,8 +17,8 @@ use crate::reloading::{StoreError, reload_while_held};
 
 type Loading = Pin<Box<dyn Future<Output = Result<Revoked, StoreError>> + Send>>;
 
-/// What is revoked before it expires, as [`AccountStore::revocations`](crate::AccountStore::revocations)
-/// reads it for [`Revocations`](crate::Revocations).
+/// What is revoked before it expires, as [`AccountStore::revocations`](crate::store::RefreshTokenStore::revocations)
+/// reads it for [`Revocations`](crate::verifying::Revocations).
 ///
 /// ```
 /// use scopes_runtime::store::Revoked;

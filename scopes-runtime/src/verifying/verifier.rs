@@ -86,8 +86,7 @@ pub trait Verifier: fmt::Debug + Send + Sync + 'static {
     }
 }
 
-/// A verification under way: the answer at once, or a future to await for it. Await it, or see whether it
-/// is done with [`into_ready`](Self::into_ready).
+/// A verification under way: the answer at once, or a future to await for it. Await it.
 ///
 /// ```
 /// use scopes_runtime::Claims;
@@ -102,7 +101,8 @@ pub trait Verifier: fmt::Debug + Send + Sync + 'static {
 #[must_use = "a verification does nothing unless awaited"]
 pub struct Verifying<'a>(State<'a>);
 
-type Waiting<'a> = Pin<Box<dyn Future<Output = Result<Claims, TokenError>> + Send + 'a>>;
+/// A verification that must be awaited, boxed.
+pub(crate) type Waiting<'a> = Pin<Box<dyn Future<Output = Result<Claims, TokenError>> + Send + 'a>>;
 
 enum State<'a> {
     Ready(Option<Result<Claims, TokenError>>),
@@ -127,17 +127,6 @@ impl<'a> Verifying<'a> {
             State::Ready(Some(verified)) => Ok(verified),
             State::Ready(None) => Ok(Err(TokenError::Malformed("the verification was already answered".into()))),
             State::Waiting(waiting) => Err(waiting),
-        }
-    }
-
-    /// The same verification, its answer passed through `then` (which runs once, when it arrives).
-    pub(crate) fn then(
-        self,
-        then: impl FnOnce(Result<Claims, TokenError>) -> Result<Claims, TokenError> + Send + 'a,
-    ) -> Self {
-        match self.into_ready() {
-            Ok(verified) => Verifying::ready(then(verified)),
-            Err(waiting) => Verifying::wait(async move { then(waiting.await) }),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::verifying::parsing::{MAX_FORM_BYTES, MAX_PASSWORD_BYTES, MAX_REFRESH_
 /// an empty form. An empty value counts as absent. A missing `username` or `password`, a username over
 /// [`MAX_USERNAME_BYTES`], or a `grant_type` other than `password`, is a 422 listing every problem in
 /// FastAPI's shape (in the RFC style, 400 `invalid_request`). Read strictly (the authority's
-/// [`RequestParsing`](crate::style::RequestParsing)), `grant_type` is required and a repeated field is
+/// [`RequestParsing`](crate::verifying::RequestParsing)), `grant_type` is required and a repeated field is
 /// refused (RFC 6749 §3.2); read leniently, as FastAPI reads it, the last value of a repeated field wins.
 ///
 /// ```

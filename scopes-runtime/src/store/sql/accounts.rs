@@ -97,7 +97,7 @@ impl SqlStore {
     /// Sets `username`'s password hash (a password change or reset), and ends their sessions: their
     /// refresh-token families are revoked in the same transaction, and with them the access tokens issued
     /// from those families (OAuth 2.0 Security BCP §4.14.2). Not for rehashing the same password under a
-    /// newer policy: that is [`AccountStore::replace_password_hash`], which keeps sessions.
+    /// newer policy: that is [`AccountStore::replace_password_hash`](crate::AccountStore::replace_password_hash), which keeps sessions.
     pub async fn set_password_hash(&self, username: &str, hash: &str) -> Result<(), StoreError> {
         let statement = "UPDATE accounts SET password_hash = $2 WHERE username = $1";
         self.change_account(username, statement, AccountChange::PasswordHash(hash)).await

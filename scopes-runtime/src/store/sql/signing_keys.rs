@@ -99,7 +99,7 @@ impl SqlStore {
     }
 
     /// Erases the private half of every key that no longer signs: a key ring loading from the store calls
-    /// it first ([`KeyRing::from_store`](crate::KeyRing::from_store)).
+    /// it first ([`KeyRing::from_store`](crate::keys::KeyRing::from_store)).
     pub async fn erase_retired_private_keys(&self) -> Result<(), StoreError> {
         let erase = "UPDATE signing_keys SET private_key = NULL WHERE superseded_at <= $1 AND private_key IS NOT NULL";
         let now = seconds(crate::keys::clock::unix_now());
