@@ -182,7 +182,7 @@ async fn the_audience_check_is_dropped_only_on_request() {
     claims["aud"] = json!("https://other.example");
     let token = token("es256", Algorithm::ES256, &claims);
     assert_eq!(status_of(&app(authority()), &token).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(status_of(&app(authority().without_audience_check()), &token).await.0, StatusCode::OK);
+    assert_eq!(status_of(&app(authority().with_any_audience()), &token).await.0, StatusCode::OK);
 }
 
 #[tokio::test]

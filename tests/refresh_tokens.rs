@@ -12,7 +12,7 @@ use scopes_tests::SECRET;
 use scopes_tests::cli::users_ok;
 use scopes_tests::logins::{TokenAnswer, login, post_form};
 use scopes_tests::server::{RunningDemo, demo_binary, start_demo_with};
-use scopes_tests::transport::OverTcp;
+use scopes_tests::transport::{OverTcp, bearer_status};
 
 /// A demo answering in the RFC style, its users in a fresh SQLite file; and that file's URL.
 fn demo() -> (RunningDemo, tempfile::TempDir, String) {
@@ -36,16 +36,6 @@ async fn refresh(base: &str, refresh_token: &str, scope: Option<&str>) -> TokenA
         fields.push(("scope", scope));
     }
     post(base, "/token", &fields).await
-}
-
-async fn status_of(base: &str, path: &str, access_token: &str) -> u16 {
-    let response = reqwest::Client::new()
-        .get(format!("{base}{path}"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .expect("the demo answers");
-    response.status().as_u16()
 }
 
 fn users(url: &str, args: &[&str]) {
@@ -72,7 +62,7 @@ fn every_refresh_rotates_the_token_and_keeps_the_grant() {
             assert_eq!(next.body["scope"], "me items", "the same scopes as the login");
             assert_eq!(next.body["token_type"], "bearer");
             assert_ne!(next.refresh_token(), current, "a new refresh token every time");
-            assert_eq!(status_of(&demo.base, "/users/me/items/", &next.access_token()).await, 200);
+            assert_eq!(bearer_status(&demo.base, "/users/me/items/", &next.access_token()).await, 200);
             current = next.refresh_token();
         }
     });
@@ -85,8 +75,8 @@ fn a_refresh_may_narrow_the_scopes_but_never_widen_them() {
         let login = login(&demo.over_tcp(), "johndoe", "secret", "me items").await;
         let narrowed = refresh(&demo.base, &login.refresh_token(), Some("me")).await;
         assert_eq!((narrowed.status, narrowed.body["scope"].as_str()), (200, Some("me")), "{}", narrowed.body);
-        assert_eq!(status_of(&demo.base, "/users/me/", &narrowed.access_token()).await, 200);
-        assert_eq!(status_of(&demo.base, "/users/me/items/", &narrowed.access_token()).await, 403);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &narrowed.access_token()).await, 200);
+        assert_eq!(bearer_status(&demo.base, "/users/me/items/", &narrowed.access_token()).await, 403);
 
         // Wider than the login's grant (johndoe may hold `admin`, but did not ask for it then): refused, and
         // the refresh token is not used up by the refusal.
@@ -197,7 +187,7 @@ fn without_a_database_there_is_no_refresh_grant() {
 async fn status_within(base: &str, path: &str, access_token: &str, expected: u16, within: Duration) -> u16 {
     let deadline = Instant::now() + within;
     loop {
-        let status = status_of(base, path, access_token).await;
+        let status = bearer_status(base, path, access_token).await;
         if status == expected || Instant::now() >= deadline {
             return status;
         }
@@ -216,7 +206,7 @@ fn a_password_change_ends_every_session_of_the_user() {
         let second = login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         let rotated = refresh(&demo.base, &second.refresh_token(), None).await;
         assert_eq!(rotated.status, 200, "{}", rotated.body);
-        assert_eq!(status_of(&demo.base, "/users/me/", &rotated.access_token()).await, 200);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &rotated.access_token()).await, 200);
 
         users_ok(&url, &["passwd", "johndoe"], "a new password\n");
 
@@ -232,7 +222,7 @@ fn a_password_change_ends_every_session_of_the_user() {
         // The new password opens a new session; the old one nothing.
         assert_eq!(login(&demo.over_tcp(), "johndoe", "secret", "me").await.status, 400);
         let again = login(&demo.over_tcp(), "johndoe", "a new password", "me").await;
-        assert_eq!(status_of(&demo.base, "/users/me/", &again.access_token()).await, 200);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &again.access_token()).await, 200);
         assert_eq!(refresh(&demo.base, &again.refresh_token(), None).await.status, 200);
     });
 }
@@ -243,18 +233,18 @@ fn revoking_an_access_token_or_its_family_refuses_the_access_token_at_once() {
     runtime().block_on(async {
         // An access token, by its `jti`: refused at once; the session's refresh token still works.
         let login = login(&demo.over_tcp(), "johndoe", "secret", "me").await;
-        assert_eq!(status_of(&demo.base, "/users/me/", &login.access_token()).await, 200);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &login.access_token()).await, 200);
         let revoked = post(&demo.base, "/revoke", &[("token", &login.access_token())]).await;
         assert_eq!(revoked.status, 200, "{}", revoked.body);
-        assert_eq!(status_of(&demo.base, "/users/me/", &login.access_token()).await, 401);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &login.access_token()).await, 401);
         let refreshed = refresh(&demo.base, &login.refresh_token(), None).await;
-        assert_eq!(status_of(&demo.base, "/users/me/", &refreshed.access_token()).await, 200);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &refreshed.access_token()).await, 200);
 
         // A logout (the refresh token revoked): every access token of the family is refused at once, the
         // login's and the refresh's.
         let logout = post(&demo.base, "/revoke", &[("token", &refreshed.refresh_token())]).await;
         assert_eq!(logout.status, 200, "{}", logout.body);
-        assert_eq!(status_of(&demo.base, "/users/me/", &refreshed.access_token()).await, 401);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &refreshed.access_token()).await, 401);
         assert_eq!(refresh(&demo.base, &refreshed.refresh_token(), None).await.error(), "invalid_grant");
 
         // Revoking a refresh token the client already used ends the family as well.
@@ -262,14 +252,14 @@ fn revoking_an_access_token_or_its_family_refuses_the_access_token_at_once() {
         let next = refresh(&demo.base, &other.refresh_token(), None).await;
         assert_eq!(post(&demo.base, "/revoke", &[("token", &other.refresh_token())]).await.status, 200);
         assert_eq!(refresh(&demo.base, &next.refresh_token(), None).await.error(), "invalid_grant");
-        assert_eq!(status_of(&demo.base, "/users/me/", &next.access_token()).await, 401);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &next.access_token()).await, 401);
 
         // A reuse revokes the access tokens too, and the log names whose family it was and from where.
         let third = self::login(&demo.over_tcp(), "johndoe", "secret", "me").await;
         let stolen = third.refresh_token();
         let owner = refresh(&demo.base, &stolen, None).await;
         assert_eq!(refresh(&demo.base, &stolen, None).await.error(), "invalid_grant");
-        assert_eq!(status_of(&demo.base, "/users/me/", &owner.access_token()).await, 401);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &owner.access_token()).await, 401);
         let warning = demo.wait_for_log("no longer current", Duration::from_secs(5)).expect("a reuse is logged");
         assert!(warning.contains("user=johndoe"), "{warning}");
         assert!(warning.contains("family=") && warning.contains("client=127.0.0.1"), "{warning}");
@@ -283,22 +273,22 @@ fn an_access_token_holds_only_what_the_account_still_allows_and_dies_with_the_ac
     runtime().block_on(async {
         users_ok(&url, &["add", "bob", "--scopes", "me,items"], "bob's password\n");
         let bob = login(&demo.over_tcp(), "bob", "bob's password", "me items").await;
-        assert_eq!(status_of(&demo.base, "/users/me/items/", &bob.access_token()).await, 200);
+        assert_eq!(bearer_status(&demo.base, "/users/me/items/", &bob.access_token()).await, 200);
 
         // A scope taken from the account stops working at once, refused as any missing scope is.
         users_ok(&url, &["revoke", "bob", "items"], "");
-        assert_eq!(status_of(&demo.base, "/users/me/items/", &bob.access_token()).await, 403);
-        assert_eq!(status_of(&demo.base, "/users/me/", &bob.access_token()).await, 200);
+        assert_eq!(bearer_status(&demo.base, "/users/me/items/", &bob.access_token()).await, 403);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &bob.access_token()).await, 200);
         users_ok(&url, &["grant", "bob", "items"], "");
-        assert_eq!(status_of(&demo.base, "/users/me/items/", &bob.access_token()).await, 200);
+        assert_eq!(bearer_status(&demo.base, "/users/me/items/", &bob.access_token()).await, 200);
 
         // The name removed and given to someone else: the first bob's token is not the second's.
         std::thread::sleep(Duration::from_millis(1100)); // the new account is made a second later
         users_ok(&url, &["remove", "bob"], "");
         users_ok(&url, &["add", "bob", "--scopes", "me,items"], "the second bob\n");
-        assert_eq!(status_of(&demo.base, "/users/me/", &bob.access_token()).await, 401);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &bob.access_token()).await, 401);
         let second_bob = login(&demo.over_tcp(), "bob", "the second bob", "me").await;
-        assert_eq!(status_of(&demo.base, "/users/me/", &second_bob.access_token()).await, 200);
+        assert_eq!(bearer_status(&demo.base, "/users/me/", &second_bob.access_token()).await, 200);
     });
 }
 

@@ -14,6 +14,7 @@ use futures_util::future::join_all;
 use scopes_tests::logins::{TokenAnswer, client_at, johndoe_token, login};
 use scopes_tests::redis::{self, RedisServer};
 use scopes_tests::server::{RunningDemo, demo_binary, start_demo_at, start_demo_with};
+use scopes_tests::transport::bearer_status;
 use scopes_tests::{SECRET, postgres, tokens};
 use serde_json::Value;
 
@@ -184,17 +185,6 @@ fn kid(token: &str) -> String {
     header.kid.expect("a kid")
 }
 
-/// The status `GET /users/me/` with `token` is answered with at `base`.
-async fn me_status(base: &str, token: &str) -> u16 {
-    let response = reqwest::Client::new()
-        .get(format!("{base}/users/me/"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("the demo answers");
-    response.status().as_u16()
-}
-
 async fn get_json(url: &str) -> Value {
     let response = reqwest::get(url).await.expect("the demo answers");
     assert_eq!(response.status(), 200, "{url}");
@@ -229,7 +219,11 @@ fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_acr
             old_kid,
             "one current key, shared through the database"
         );
-        assert_eq!(me_status(&second.base, &before).await, 200, "a token from one replica is good at the other");
+        assert_eq!(
+            bearer_status(&second.base, "/users/me/", &before).await,
+            200,
+            "a token from one replica is good at the other"
+        );
 
         // The new key is published at once and signs three seconds later, at both replicas.
         let unix_now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
@@ -264,7 +258,7 @@ fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_acr
         // Tokens signed before the rotation still verify at both, as do the new ones.
         for replica in [&first, &second] {
             for token in [&before, &after.0, &after.1] {
-                assert_eq!(me_status(&replica.base, token).await, 200, "{}", replica.base);
+                assert_eq!(bearer_status(&replica.base, "/users/me/", token).await, 200, "{}", replica.base);
             }
         }
         // Both keys are published until the old key's tokens have expired; `demo keys list` says so.
@@ -281,13 +275,18 @@ fn tokens_signed_by_either_replica_verify_at_both_and_at_an_issuer_mode_demo_acr
         // A third demo, a resource server finding the keys through the first's discovery document.
         let issuer = start_demo_with(None, &["--issuer", &first.base, "--audience", &first.base]);
         for token in [&before, &after.0, &after.1] {
-            assert_eq!(me_status(&issuer.base, token).await, 200, "the issuer-mode demo accepts {}", kid(token));
+            assert_eq!(
+                bearer_status(&issuer.base, "/users/me/", token).await,
+                200,
+                "the issuer-mode demo accepts {}",
+                kid(token)
+            );
         }
         // A token of another issuer's key, or with the kid forged, is refused everywhere.
         let mut forged = after.0.clone();
         forged.replace_range(forged.len() - 4.., "AAAA");
         for base in [&first.base, &second.base, &issuer.base] {
-            assert_eq!(me_status(base, &forged).await, 401, "{base}");
+            assert_eq!(bearer_status(base, "/users/me/", &forged).await, 401, "{base}");
         }
     });
 }
@@ -448,7 +447,7 @@ fn a_thief_rotating_while_the_owner_replays_or_revokes_never_keeps_the_family() 
         tokio::time::sleep(Duration::from_millis(2500)).await;
         for (trial, access_token) in kept_access_tokens.iter().enumerate() {
             for replica in [&thiefs, &owners] {
-                assert_eq!(me_status(&replica.base, access_token).await, 401, "trial {trial}");
+                assert_eq!(bearer_status(&replica.base, "/users/me/", access_token).await, 401, "trial {trial}");
             }
         }
     });
@@ -563,9 +562,9 @@ fn every_signing_algorithm_issues_tokens_the_demo_and_an_issuer_mode_demo_accept
             let published = get_json(&format!("{}/.well-known/jwks.json", issuer.base)).await;
             assert_eq!(published["keys"][0]["alg"], algorithm);
             assert_eq!(published["keys"][0]["kid"].as_str(), header.kid.as_deref());
-            assert_eq!(me_status(&issuer.base, &token).await, 200, "{algorithm}");
+            assert_eq!(bearer_status(&issuer.base, "/users/me/", &token).await, 200, "{algorithm}");
             let verifier = start_demo_with(None, &["--issuer", &issuer.base, "--audience", &issuer.base]);
-            assert_eq!(me_status(&verifier.base, &token).await, 200, "{algorithm} through discovery");
+            assert_eq!(bearer_status(&verifier.base, "/users/me/", &token).await, 200, "{algorithm} through discovery");
         }
     });
 }

@@ -112,3 +112,8 @@ impl Transport for OverTcp {
         TestResponse { status, headers, body }
     }
 }
+
+/// The status a `GET` of `path` with the bearer `token` is answered with by the server at `base`.
+pub async fn bearer_status(base: &str, path: &str, token: &str) -> u16 {
+    OverTcp::new(base.to_owned()).send(crate::cases::bearer(path, token)).await.status.as_u16()
+}

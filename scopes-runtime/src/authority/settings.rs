@@ -50,12 +50,26 @@ impl Authority {
         authority
     }
 
-    /// Accepts tokens whatever their `aud`: only for a provider that issues tokens for this API alone,
-    /// since any token it issues, for any service, is then good here too.
-    pub fn without_audience_check(self) -> Self {
+    /// Accepts tokens whatever their `aud` (and issues them without one): only for a provider that issues
+    /// tokens for this API alone, since any token it issues, for any service, is then good here too.
+    ///
+    /// ```
+    /// use scopes_runtime::{Authority, KeySet};
+    /// let keys = KeySet::from_jwks(r#"{"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "k1",
+    ///     "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#).unwrap();
+    /// let authority = Authority::from_key_set(keys, "https://api.example").with_any_audience();
+    /// assert!(authority.policy().audiences().is_empty());
+    /// ```
+    pub fn with_any_audience(self) -> Self {
         let mut authority = self.with_policy(|policy| policy.with_audiences(Vec::<String>::new()));
         authority.inner_mut().issued.audience = None;
         authority
+    }
+
+    /// The former name of [`with_any_audience`](Self::with_any_audience).
+    #[deprecated(since = "0.1.0", note = "renamed `with_any_audience`, as every other builder is `with_*`")]
+    pub fn without_audience_check(self) -> Self {
+        self.with_any_audience()
     }
 
     /// Accepts `exp` and `nbf` that are off by at most `leeway` (whole seconds), for clock skew

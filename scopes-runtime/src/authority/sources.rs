@@ -135,7 +135,7 @@ impl Authority {
     ///
     /// Each key verifies with its own pinned algorithm; a token is matched to a key by its `kid` (a set of
     /// one key also takes tokens without one). Defaults: `aud` must name `audience` (RFC 7519 §4.1.3; see
-    /// [`without_audience_check`](Self::without_audience_check)); `exp` is required; the clock leeway is
+    /// [`with_any_audience`](Self::with_any_audience)); `exp` is required; the clock leeway is
     /// 60 s, as between two machines; scopes are read from the `scope` claim ([`ScopeClaim`]). Add
     /// [`with_issuer`](Self::with_issuer), which a provider's tokens should always be checked against.
     ///
