@@ -8,6 +8,7 @@
 use axum::http::header;
 use scopes_runtime::ResponseStyle;
 use scopes_runtime::routing::Access;
+use scopes_runtime::testing::scopes;
 use scopes_tests::SECRET;
 use scopes_tests::cases::{Body, Case, bearer, detail, form, run};
 use scopes_tests::tokens::signed;
@@ -38,16 +39,21 @@ fn ok(name: &str, path: &str, scopes: &[&str]) -> Case {
 }
 
 /// Each alternative of `any(...)` opens the endpoint on its own; `admin` also through the hierarchy; the
-/// seed's endpoints open for a token holding only a scope that implies theirs.
+/// seed's endpoints open for a token holding only a scope that implies theirs. The scopes are the demo's,
+/// checked against its registry at compile time from this other crate (`scopes![in demo: ...]`).
 fn granted_cases() -> Vec<Case> {
     vec![
-        ok("any(): the first alternative", "/reports/items/", &["reports"]),
-        ok("any(): the second alternative", "/reports/items/", &["admin"]),
-        ok("any(): both", "/reports/items/", &["admin", "reports"]),
-        ok("admin alone meets admin and the guard's me (admin implies me)", "/admin/users/", &["admin"]),
-        ok("admin meets me and items, items through items:write", "/users/me/items/", &["admin"]),
-        ok("admin meets the guard's me", "/users/me/", &["admin"]),
-        ok("items:write implies items; me explicitly", "/users/me/items/", &["me", "items:write"]),
+        ok("any(): the first alternative", "/reports/items/", &scopes![in demo: "reports"]),
+        ok("any(): the second alternative", "/reports/items/", &scopes![in demo: "admin"]),
+        ok("any(): both", "/reports/items/", &scopes![in demo: "admin", "reports"]),
+        ok(
+            "admin alone meets admin and the guard's me (admin implies me)",
+            "/admin/users/",
+            &scopes![in demo: "admin"],
+        ),
+        ok("admin meets me and items, items through items:write", "/users/me/items/", &scopes![in demo: "admin"]),
+        ok("admin meets the guard's me", "/users/me/", &scopes![in demo: "admin"]),
+        ok("items:write implies items; me explicitly", "/users/me/items/", &scopes![in demo: "me", "items:write"]),
     ]
 }
 

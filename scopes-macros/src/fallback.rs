@@ -42,6 +42,12 @@ pub fn registry(errors: TokenStream, declaration: Option<&Declaration>) -> Token
         #[doc(hidden)]
         #[allow(unused_imports)]
         pub(crate) use __scopes_registry;
+
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! __scopes_registry_export {
+            ($other:literal) => { () };
+        }
     }
 }
 

@@ -66,6 +66,17 @@ pub(super) fn expand(declaration: &Declaration, checked: &Checked<'_>) -> TokenS
         #[doc(hidden)]
         #[allow(unused_imports)]
         pub(crate) use __scopes_registry;
+
+        /// The same lookup, for the crate's integration tests and for other crates
+        /// (`scopes_runtime::testing::scopes![in app: "me"]`): exported, so never named by path here.
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! __scopes_registry_export {
+            #( (#names) => { $crate::__scopes::#markers }; )*
+            ($other:literal) => {
+                #krate::__private::check_scopes! { declared = [#(#names),*], required = [$other] }
+            };
+        }
     }
 }
 

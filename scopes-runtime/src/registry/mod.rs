@@ -8,6 +8,57 @@ pub(crate) mod requirement;
 pub use access::Access;
 pub use requirement::{Alternatives, Requirement, alternatives_of};
 
+/// A declared scope, by name, checked against the crate's [`registry!`](macro@crate::registry) at compile
+/// time: `scope!("admin")` is the [`Scope`], with its place in the hierarchy; a name the registry does not
+/// declare is a compile error on the string, with a "did you mean" for a near miss, as in `#[requires]`.
+/// For a check in code, in a handler or a guard: [`Scope::is_held_by`] follows the hierarchy.
+///
+/// ```
+/// use scopes_runtime::{Claims, Scope};
+/// use scopes_runtime::registry::scope;
+///
+/// scopes_runtime::registry! {
+///     scheme = "OAuth2",
+///     token_url = "token",
+///     scopes = {
+///         "items" => "Read items.",
+///         "admin" => "Administer everything." implies ["items"],
+///     },
+/// }
+///
+/// const ADMIN: Scope = scope!("admin");
+///
+/// # fn main() {
+/// let claims = Claims::new("johndoe", ["admin"], 4_000_000_000);
+/// assert!(ADMIN.is_held_by(&claims.scopes));
+/// assert!(scope!("items").is_held_by(&claims.scopes), "admin implies items");
+/// assert_eq!(scope!("items").description, "Read items.");
+/// # }
+/// ```
+///
+/// A misspelt scope does not compile:
+///
+/// ```compile_fail
+/// scopes_runtime::registry! { scheme = "OAuth2", token_url = "token", scopes = { "admin" => "Administer." } }
+/// # fn main() {
+/// let _ = scopes_runtime::registry::scope!("admni");
+/// # }
+/// ```
+#[doc(inline)]
+pub use crate::__scope as scope;
+
+/// See [`scope!`](crate::registry::scope).
+#[doc(hidden)]
+#[macro_export]
+// `crate` is meant: the registry is the calling crate's, found at its root as `#[requires]` finds it.
+#[allow(clippy::crate_in_macro_def)]
+macro_rules! __scope {
+    // `tt`, not `literal`: a forwarded `literal` is opaque, and would match none of the registry's names.
+    ($scope:tt) => {
+        <crate::__scopes_registry!($scope) as $crate::__private::DeclaredScope>::SCOPE
+    };
+}
+
 /// One declared scope: what it grants, in words a user reads in a consent dialog, and where it sits in the
 /// registry's hierarchy.
 ///

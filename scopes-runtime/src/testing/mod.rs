@@ -62,13 +62,17 @@ use crate::authority::Authority;
 use crate::verifying::Claims;
 
 /// The declared scopes named, as `[&'static str; N]`: `scopes!["me", "items"]`. A scope the crate's
-/// `registry!` does not declare is a compile error on the string, as in `#[requires]`. Usable in the crate
-/// that declares the registry.
+/// `registry!` does not declare is a compile error on the string, as in `#[requires]`. In the crate that
+/// declares the registry; from its integration tests (`tests/*.rs`) or another crate, name the crate that
+/// declares it: `scopes![in my_app: "me", "items"]`.
 #[doc(hidden)]
 #[macro_export]
 // `crate` is meant: the registry is the calling crate's, found at its root as `#[requires]` finds it.
 #[allow(clippy::crate_in_macro_def)]
 macro_rules! __testing_scopes {
+    (in $app:ident : $($scope:tt),* $(,)?) => {
+        [$(<$app::__scopes_registry_export!($scope) as $crate::__private::DeclaredScope>::SCOPE.name),*]
+    };
     ($($scope:tt),* $(,)?) => {
         [$(<crate::__scopes_registry!($scope) as $crate::__private::DeclaredScope>::SCOPE.name),*]
     };
