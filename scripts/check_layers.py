@@ -63,7 +63,8 @@ def first_segments(group):
 def used_names(code):
     """Each name that follows `crate::`, with the group expanded."""
     names = []
-    for match in re.finditer(r"\bcrate::", code):
+    # `$crate::` in a macro's body names the crate from wherever the macro is expanded: not an import.
+    for match in re.finditer(r"(?<!\$)\bcrate::", code):
         rest = code[match.end():]
         if rest.startswith("{"):
             depth, end = 0, 0
