@@ -25,7 +25,9 @@ impl Authority {
         self
     }
 
-    /// Issues tokens with `iss` = `issuer`, and accepts only tokens that carry it.
+    /// Issues tokens with `iss` = `issuer`, and accepts only tokens that carry it. On an authority of
+    /// [providers](Self::from_providers), whose policy already names each provider's issuer, it replaces
+    /// that list with `issuer` alone.
     ///
     /// ```
     /// use scopes_runtime::Authority;
