@@ -1,13 +1,14 @@
 //! Signing tokens with an authority's key: the seed's HS256 access tokens under a shared secret, or an
 //! issuer's tokens under the current key of its [`KeyRing`](crate::keys::KeyRing), with `kid`, `iat` and `jti`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use jsonwebtoken::Header;
 use serde::Serialize;
 
 use super::Authority;
 use crate::answering::error::AuthError;
+use crate::keys::clock::unix_now;
 use crate::verifying::{ClaimFormat, Claims};
 
 /// The claims as they are signed, in either [`ClaimFormat`], and the extra claims beside them.
@@ -71,9 +72,8 @@ impl Authority {
         scopes: &[T],
         session: Option<&str>,
     ) -> Result<String, AuthError> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| AuthError::Internal(e.to_string()))?;
-        let mut claims =
-            Claims::new(subject, scopes.iter().map(AsRef::as_ref), (now + self.token_lifetime()).as_secs());
+        let expires = unix_now().saturating_add(self.token_lifetime().as_secs());
+        let mut claims = Claims::new(subject, scopes.iter().map(AsRef::as_ref), expires);
         if let Some(session) = session {
             claims.extra.insert("sid".into(), session.into());
         }
@@ -99,7 +99,7 @@ impl Authority {
             nbf: claims.nbf,
             iss: issuer,
             aud: audience,
-            iat: stamped.then(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |now| now.as_secs())),
+            iat: stamped.then(unix_now),
             jti: if stamped { Some(token_id()?) } else { None },
             extra: claims
                 .extra

@@ -109,7 +109,7 @@ impl FakeProvider {
     /// An access token for `subject` granting `scopes`, for `audience`, valid for five minutes, signed with
     /// the current key.
     pub fn token<const N: usize>(&self, subject: &str, scopes: [&str; N], audience: &str) -> String {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = crate::keys::clock::unix_now();
         let serial = self.state.fetches.load(Ordering::Relaxed);
         self.sign(&json!({
             "iss": self.issuer, "aud": audience, "sub": subject, "scope": scopes.join(" "),

@@ -53,12 +53,13 @@ mod fake_provider;
 pub use fake_provider::FakeProvider;
 
 use std::marker::PhantomData;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::http::{Response, StatusCode, header};
 
 use crate::__private::Authorized;
 use crate::authority::Authority;
+use crate::keys::clock::unix_now as now;
 use crate::verifying::Claims;
 
 /// The declared scopes named, as `[&'static str; N]`: `scopes!["me", "items"]`. A scope the crate's
@@ -157,10 +158,6 @@ impl Minter {
     pub fn sign(&self, claims: &Claims) -> String {
         self.authority.sign(claims).unwrap_or_else(|error| panic!("the authority cannot mint tokens: {error}"))
     }
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
 /// Asserts that `response` refuses with `status` and a `Bearer` challenge whose `scope` values are

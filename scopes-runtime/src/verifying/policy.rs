@@ -3,7 +3,7 @@
 //! [`Authority`](crate::authority::Authority), and handed to its [`Verifier`](super::verifier::Verifier).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 
@@ -318,7 +318,7 @@ impl Policy {
     /// assert_eq!(policy.check(&Claims::new("johndoe", ["me"], 1)), Err(TokenError::Expired));
     /// ```
     pub fn check(&self, claims: &Claims) -> Result<(), TokenError> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |now| now.as_secs());
+        let now = crate::keys::clock::unix_now();
         if claims.exp.saturating_add(self.leeway) < now {
             return Err(TokenError::Expired);
         }
