@@ -5,6 +5,8 @@
 //!   (`get_current_active_user`, which requires `me`).
 //! - [`routes`]: the seed's four endpoints, two that show requirement expressions and the scope
 //!   hierarchy, and the secure-by-default router with its route table.
+//! - [`items`]: items of one's own, whose owner (or an `admin`) alone may read or delete them: a resource
+//!   rule declared beside the scopes.
 //! - [`compat`]: what FastAPI itself answers around them: trailing-slash redirects, JSON 404 and 405.
 //! - [`docs`]: the OpenAPI document and Swagger UI, served from the binary.
 //! - [`serve`]: serving over HTTP with header, body and request timeouts and connection caps.
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod compat;
 pub mod config;
 pub mod docs;
+pub mod items;
 pub mod routes;
 pub mod serve;
 pub mod users;
@@ -55,6 +58,8 @@ pub struct Services {
     pub authority: Authority,
     /// Whose users these are.
     pub accounts: Accounts,
+    /// The items of `/items/`.
+    pub items: items::store::ItemStore,
 }
 
 /// Where users come from.
@@ -101,7 +106,8 @@ impl AppState {
         let tokens = TokenEndpoint::new(authority.clone(), &SCOPE_REGISTRY)
             .with_password_policy(users.password_policy())
             .with_legacy_hashes(users::LEGACY_PASSWORD_POLICY);
-        AppState(Arc::new(Services { authority, accounts: Accounts::Local { tokens, users } }))
+        let items = items::store::ItemStore::default();
+        AppState(Arc::new(Services { authority, accounts: Accounts::Local { tokens, users }, items }))
     }
 
     /// A resource server at `resource` (its public base URL) for an identity provider's tokens, verified
@@ -111,7 +117,14 @@ impl AppState {
         let resource = resource.trim_end_matches('/').to_owned();
         let authority =
             authority.with_resource_metadata(scopes_runtime::describing::ProtectedResourceMetadata::url_for(&resource));
-        AppState(Arc::new(Services { authority, accounts: Accounts::Provider { resource, docs_client_id } }))
+        let accounts = Accounts::Provider { resource, docs_client_id };
+        AppState(Arc::new(Services { authority, accounts, items: items::store::ItemStore::default() }))
+    }
+
+    /// The same app, keeping its items in `items`.
+    pub fn with_items(self, items: items::store::ItemStore) -> Self {
+        let Services { authority, accounts, .. } = Arc::unwrap_or_clone(self.0);
+        AppState(Arc::new(Services { authority, accounts, items }))
     }
 
     /// The same app, hashing passwords under `policy` instead of the store's, and not making failed logins
@@ -137,12 +150,12 @@ impl AppState {
     }
 
     fn with_token_endpoint(self, change: impl FnOnce(TokenEndpoint) -> TokenEndpoint) -> Self {
-        let Services { authority, accounts } = Arc::unwrap_or_clone(self.0);
+        let Services { authority, accounts, items } = Arc::unwrap_or_clone(self.0);
         let accounts = match accounts {
             Accounts::Local { tokens, users } => Accounts::Local { tokens: change(tokens), users },
             provider => provider,
         };
-        AppState(Arc::new(Services { authority, accounts }))
+        AppState(Arc::new(Services { authority, accounts, items }))
     }
 
     /// The token endpoint, unless users come from a provider.

@@ -11,8 +11,10 @@ use std::io::IsTerminal;
 use demo::AppState;
 use demo::cli::PasswordSource;
 use demo::config::{Command, Config, ServiceUrl};
+use demo::items::store::ItemStore;
 use demo::routes::{IssuerFeatures, TokenSource};
 use demo::users::UserStore;
+use scopes_runtime::store::SqlOptions;
 use scopes_runtime::{
     Authority, Provider, SqlStore, describing::IssuerMetadata, issuing::PasswordCheckLimits, issuing::RedisThrottle,
     keys::KeyRing, keys::SigningAlgorithm, verifying::Revocations,
@@ -105,8 +107,12 @@ async fn own_state(config: &Config, bound: std::net::SocketAddr) -> AppState {
         UserStore::Sql(store) => with_revocations(authority, store, config).await,
         UserStore::Memory(_) => authority,
     };
+    let items = match &users {
+        UserStore::Sql(store) => item_store(ItemStore::in_database(store.clone()).await),
+        UserStore::Memory(_) => ItemStore::default(),
+    };
     // Building the state makes the stand-in hash for unknown users, before the first login.
-    let state = AppState::with_users(authority, users);
+    let state = AppState::with_users(authority, users).with_items(items);
     let state = match config.limits.password_checks {
         Some(concurrent) => state.with_check_limits(PasswordCheckLimits {
             concurrent: usize::try_from(concurrent).unwrap_or(1),
@@ -259,7 +265,20 @@ async fn provider_state(config: &Config, issuer: &str, bound: std::net::SocketAd
         tracing::warn!(%issuer, "the identity provider is not reachable yet; its tokens are answered 503 until it is");
     }
     let resource = public_url(config, bound);
-    AppState::for_provider(authority, &resource, config.provider.docs_client_id.clone())
+    // The users are the provider's; the items are kept in the database all the same.
+    let items = match config.database_url.0.as_str() {
+        demo::users::MEMORY_URL => ItemStore::default(),
+        url => match SqlStore::connect_with(url, SqlOptions::default()).await {
+            Ok(store) => item_store(ItemStore::in_database(store).await),
+            Err(error) => refuse_to_start(&format!("--database-url {:?}: {error}", config.database_url)),
+        },
+    };
+    AppState::for_provider(authority, &resource, config.provider.docs_client_id.clone()).with_items(items)
+}
+
+/// The item store, or the start refused with why it could not be opened.
+fn item_store(opened: Result<ItemStore, scopes_runtime::store::StoreError>) -> ItemStore {
+    opened.unwrap_or_else(|error| refuse_to_start(&format!("--database-url: the items table: {error}")))
 }
 
 /// How long start-up waits for the provider's discovery document and keys before serving without them.

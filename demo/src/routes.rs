@@ -24,6 +24,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::ActiveUser;
 use crate::compat::FastApiCompat;
+use crate::items::{self, Item};
 use crate::users::User;
 use crate::{AppState, docs};
 
@@ -156,13 +157,6 @@ pub async fn read_users_me(ActiveUser(user): ActiveUser) -> Json<User> {
     Json(user)
 }
 
-/// One of the user's items.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Item {
-    pub item_id: &'static str,
-    pub owner: String,
-}
-
 /// `GET /users/me/items/`: the current active user's items; `items` on top of the guard's `me`.
 #[requires(scopes = ["items"])]
 #[utoipa::path(
@@ -175,7 +169,7 @@ pub struct Item {
     )
 )]
 pub async fn read_own_items(ActiveUser(user): ActiveUser) -> Json<Vec<Item>> {
-    Json(vec![Item { item_id: "Foo", owner: user.username }])
+    Json(vec![Item { item_id: "Foo".into(), owner: user.username }])
 }
 
 /// The system status.
@@ -249,7 +243,11 @@ pub async fn read_item_report(_user: User, State(state): State<AppState>) -> Res
         read_own_items,
         read_system_status,
         read_all_users,
-        read_item_report
+        read_item_report,
+        items::create_item,
+        items::list_items,
+        items::read_item,
+        items::delete_item
     )
 )]
 struct ApiDoc;
@@ -384,6 +382,8 @@ pub fn secure_routes_for(source: &TokenSource) -> SecureRouter<AppState> {
         .route("/status/", get(read_system_status))
         .route("/admin/users/", get(read_all_users))
         .route("/reports/items/", get(read_item_report))
+        .route("/items/", post(items::create_item).get(items::list_items))
+        .route("/items/{item_id}", get(items::read_item).delete(items::delete_item))
 }
 
 /// The API's routes, its OpenAPI document (security and refusals as `style` answers them included), and

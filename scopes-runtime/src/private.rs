@@ -18,7 +18,8 @@ use crate::answering::error::AuthError;
 use crate::authority::Authority;
 use crate::enforcement::guard::Guard;
 // What generated code names, apart from the root's hot names.
-pub use crate::enforcement::guard::{AuthorityIn, Authorize, RequiresHandler};
+pub use crate::enforcement::guard::{AuthorityIn, Authorize, RequiresHandler, RuledHandler};
+pub use crate::enforcement::rule::{Many, One, RuleMode};
 pub use crate::enforcement::sealing::{
     AllOf, AnyOf, Conjunction, DeclaredScope, Disjunction, MAX_TERMS, SealedAuthorize,
 };
@@ -88,6 +89,39 @@ where
 {
     fn access() -> Access {
         R::access()
+    }
+}
+
+/// The extractor `#[requires]` puts in place of the first parameter of a handler whose requirement names a
+/// resource rule: [`Authorized`], then the rule, whose resource it leaves for the handler's `Checked` or
+/// `Visible` parameter.
+pub struct AuthorizedRuled<G, R>(pub G, pub PhantomData<R>);
+
+impl<S, G, R> FromRequestParts<S> for AuthorizedRuled<G, R>
+where
+    S: Send + Sync,
+    R: RuledHandler<S, Principal = G>,
+{
+    /// The refusal, answered in the authority's [`ResponseStyle`](crate::ResponseStyle).
+    type Rejection = Response;
+
+    #[allow(clippy::result_large_err)]
+    fn from_request_parts(parts: &mut Parts, state: &S) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        R::authorize_ruled(parts, state, R::authority(state)).map(|authorized| match authorized {
+            Ok(principal) => Ok(AuthorizedRuled(principal, PhantomData)),
+            Err(error) => Err(R::authority(state).refuse(&error)),
+        })
+    }
+}
+
+impl<S, G, R> crate::routing::sealed::Sealed<S> for AuthorizedRuled<G, R> where R: RuledHandler<S, Principal = G> {}
+
+impl<S, G, R> RouteAccess<S> for AuthorizedRuled<G, R>
+where
+    R: RuledHandler<S, Principal = G>,
+{
+    fn access() -> Access {
+        R::ruled_access()
     }
 }
 

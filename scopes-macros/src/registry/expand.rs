@@ -117,30 +117,58 @@ fn state_items(krate: &TokenStream, state: &syn::Type) -> TokenStream {
 /// once, by the registry (`state_items`).
 pub(crate) fn extractor_arm(krate: &TokenStream, state: Option<&syn::Type>) -> TokenStream {
     let private = quote!(#krate::__private);
-    let header = match state {
-        Some(_) => quote! {
-            impl #krate::__private::RequiresHandler<crate::__ScopesState> for $local {
-                type Principal = $principal;
-                type Authority = crate::__ScopesAuthority;
-            }
-        },
-        None => quote! {
-            impl<S> #krate::__private::RequiresHandler<S> for $local
-            where
-                $principal: #krate::__private::Authorize<S>,
-                #krate::Authority: #krate::__private::AuthorityIn<S>,
-            {
-                type Principal = $principal;
-                type Authority = #krate::Authority;
-            }
-        },
+    let ruled_items = quote! {
+        type Rule = $rule;
+        type Mode = $mode;
+        const UNRULED: #private::Alternatives = <$unruled as #private::Disjunction>::ALTERNATIVES;
+        const RULED: &'static [bool] = &[$($ruled),*];
+    };
+    let (header, ruled) = match state {
+        Some(_) => (
+            quote! {
+                impl #krate::__private::RequiresHandler<crate::__ScopesState> for $local {
+                    type Principal = $principal;
+                    type Authority = crate::__ScopesAuthority;
+                }
+            },
+            quote! {
+                impl #private::RuledHandler<crate::__ScopesState> for $local {
+                    #ruled_items
+                }
+            },
+        ),
+        None => (
+            quote! {
+                impl<S> #krate::__private::RequiresHandler<S> for $local
+                where
+                    $principal: #krate::__private::Authorize<S>,
+                    #krate::Authority: #krate::__private::AuthorityIn<S>,
+                {
+                    type Principal = $principal;
+                    type Authority = #krate::Authority;
+                }
+            },
+            quote! {
+                impl<S: ::core::marker::Sync> #private::RuledHandler<S> for $local
+                where
+                    $principal: #krate::__private::Authorize<S>,
+                    #krate::Authority: #krate::__private::AuthorityIn<S>,
+                    $rule: #krate::enforcement::Rule<S, Principal = $principal>,
+                    $mode: #private::RuleMode<S, $rule>,
+                {
+                    #ruled_items
+                }
+            },
+        ),
     };
     quote! {
-        (@extractor $local:ident, $principal:ty, $requirement:ty) => {
+        (@extractor $local:ident, $principal:ty, $requirement:ty
+            $(, rule = $rule:ty, mode = $mode:ty, unruled = $unruled:ty, ruled = [$($ruled:literal),*])?) => {
             impl #private::Disjunction for $local {
                 const ALTERNATIVES: #krate::__private::Alternatives = <$requirement as #private::Disjunction>::ALTERNATIVES;
             }
             #header
+            $( #ruled )?
         };
     }
 }

@@ -6,7 +6,8 @@
 //! term    = "scopes" "=" "[" string, ... "]"   every listed scope
 //!         | "any" "(" element, ... ")"         at least one element
 //!         | "all" "(" element, ... ")"         every element
-//! element = string | any(...) | all(...)
+//!         | "rule" "(" path ")"                a resource rule (`scopes_runtime::enforcement::Rule`)
+//! element = string | any(...) | all(...) | rule(...)
 //! ```
 
 use proc_macro2::Span;
@@ -18,8 +19,8 @@ use syn::{Expr, Ident, LitStr, Token, bracketed, parenthesized};
 use crate::scope_token::closest;
 
 /// The names `#[requires]` accepts, for "unknown argument" messages.
-const ARGUMENTS: &[&str] = &["scopes", "any", "all"];
-const FORMS: &str = "`scopes = [\"...\"]`, `any(...)` or `all(...)`";
+const ARGUMENTS: &[&str] = &["scopes", "any", "all", "rule"];
+const FORMS: &str = "`scopes = [\"...\"]`, `any(...)`, `all(...)` or `rule(Type)`";
 
 /// One node of a requirement expression, with the spans errors point at.
 #[derive(Clone)]
@@ -29,6 +30,8 @@ pub enum Term {
     Any(Span, Vec<Term>),
     /// `all(...)` or `scopes = [...]`; the span is the keyword's.
     All(Span, Vec<Term>),
+    /// `rule(Type)`: the path of the rule's type.
+    Rule(syn::Path),
 }
 
 #[derive(Default)]
@@ -109,6 +112,9 @@ fn parse_call(input: ParseStream, problems: &mut Vec<syn::Error>) -> syn::Result
     if written == "scopes" {
         return Err(syn::Error::new(name.span(), "expected a list of scopes: `scopes = [\"...\"]`"));
     }
+    if written == "rule" {
+        return parse_rule(&name, input);
+    }
     if written != "any" && written != "all" {
         return Err(unknown_argument(&name));
     }
@@ -130,7 +136,7 @@ fn parse_call(input: ParseStream, problems: &mut Vec<syn::Error>) -> syn::Result
             let wrong: proc_macro2::TokenTree = content.parse()?;
             problems.push(syn::Error::new(
                 wrong.span(),
-                "expected a scope name as a string literal, `any(...)` or `all(...)`",
+                "expected a scope name as a string literal, `any(...)`, `all(...)` or `rule(Type)`",
             ));
             // Skip to the next element, so every mistake in the list is reported at once.
             while !content.is_empty() && !content.peek(Token![,]) {
@@ -152,6 +158,22 @@ fn parse_call(input: ParseStream, problems: &mut Vec<syn::Error>) -> syn::Result
         problems.push(syn::Error::new(name.span(), message));
     }
     Ok(if written == "any" { Term::Any(name.span(), elements) } else { Term::All(name.span(), elements) })
+}
+
+/// `rule(Type)`, whose name has been read.
+fn parse_rule(name: &Ident, input: ParseStream) -> syn::Result<Term> {
+    let expected = "expected `rule(Type)`, naming a type that implements `scopes_runtime::enforcement::Rule`, e.g. \
+                    `rule(ItemOwner)`";
+    if !input.peek(syn::token::Paren) {
+        return Err(syn::Error::new(name.span(), expected));
+    }
+    let content;
+    parenthesized!(content in input);
+    let path: syn::Path = content.parse().map_err(|error| syn::Error::new(error.span(), expected))?;
+    if !content.is_empty() {
+        return Err(syn::Error::new(content.span(), "`rule(...)` names one rule type"));
+    }
+    Ok(Term::Rule(path))
 }
 
 fn unknown_argument(name: &Ident) -> syn::Error {
@@ -177,6 +199,7 @@ mod tests {
             Term::Scope(lit) => lit.value(),
             Term::Any(_, terms) => format!("any({})", terms.iter().map(show).collect::<Vec<_>>().join(", ")),
             Term::All(_, terms) => format!("all({})", terms.iter().map(show).collect::<Vec<_>>().join(", ")),
+            Term::Rule(path) => format!("rule({})", quote::ToTokens::to_token_stream(path)),
         }
     }
 
@@ -228,6 +251,16 @@ mod tests {
         assert_eq!(args.problems.len(), 1);
         assert_eq!(args.problems[0].to_string(), "`scopes` specified more than once");
         assert_eq!(shown(&args), ["all(me)"]);
+    }
+
+    #[test]
+    fn reads_rules_beside_scopes() {
+        let args = parse(quote::quote!(scopes = ["items:write"], any(rule(ItemOwner), "admin"))).unwrap();
+        assert!(args.problems.is_empty());
+        assert_eq!(shown(&args), ["all(items:write)", "any(rule(ItemOwner), admin)"]);
+        assert!(parse(quote::quote!(rule("owner"))).is_err());
+        assert!(parse(quote::quote!(rule(A, B))).is_err());
+        assert!(parse(quote::quote!(rule)).is_err());
     }
 
     #[test]

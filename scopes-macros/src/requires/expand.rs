@@ -10,30 +10,107 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use syn::LitStr;
 use syn::spanned::Spanned;
+use syn::{FnArg, PatType, Type};
 
 use super::ast::{GuardImpl, Handler, Target};
+use super::valid::{Alternative, NormalForm};
+use crate::ctxt::Errors;
 
-/// `krate` is the path to the runtime: `::scopes_runtime`, or the one `crate = path` gives.
-pub fn expand(target: &Target, alternatives: &[Vec<LitStr>], krate: &TokenStream) -> TokenStream {
-    let requirement = requirement_type(alternatives, krate);
+/// `krate` is the path to the runtime: `::scopes_runtime`, or the one `crate = path` gives. Mistakes only
+/// the item shows (a rule without a parameter for its resource) are added to `errors`.
+pub fn expand(target: &Target, form: &NormalForm, krate: &TokenStream, errors: &mut Errors) -> TokenStream {
+    let requirement = requirement_type(form.alternatives.iter(), krate);
     match target {
-        Target::Handler(handler) => expand_handler(handler, &requirement, krate),
-        Target::Guard(guard) => expand_guard(guard, &requirement, krate),
+        Target::Handler(handler) => {
+            let rule = ruled(handler, form, krate, errors);
+            expand_handler(handler, &requirement, rule, krate)
+        }
+        Target::Guard(guard) => {
+            if let Some(rule) = &form.rule {
+                errors.error_at(
+                    rule,
+                    "a resource rule goes on a handler, which takes the resource it loads, not on a guard: move \
+                     `rule(...)` to the `#[requires]` of the handlers that act on the resource",
+                );
+            }
+            expand_guard(guard, &requirement, krate)
+        }
     }
 }
 
 /// `AnyOf<(AllOf<(S0, S1)>, ...)>`, each scope's marker looked up through the crate's registry, which
 /// is also the compile-time check that it is declared: the lookup of an undeclared one is the error.
-fn requirement_type(alternatives: &[Vec<LitStr>], krate: &TokenStream) -> TokenStream {
-    let all = alternatives.iter().map(|scopes| {
+fn requirement_type<'a>(alternatives: impl Iterator<Item = &'a Alternative>, krate: &TokenStream) -> TokenStream {
+    let all = alternatives.map(|alternative| {
+        let scopes = &alternative.scopes;
         quote! { #krate::__private::AllOf<( #(crate::__scopes_registry!(#scopes),)* )> }
     });
     quote! { #krate::__private::AnyOf<( #(#all,)* )> }
 }
 
-fn expand_handler(handler: &Handler, requirement: &TokenStream, krate: &TokenStream) -> TokenStream {
+/// What the registry's extractor arm is told about a handler's rule: `rule = T, mode = One<R>, unruled =
+/// AnyOf<...>, ruled = [true, false]`.
+fn ruled(handler: &Handler, form: &NormalForm, krate: &TokenStream, errors: &mut Errors) -> Option<TokenStream> {
+    let taken = handed_parameter(handler);
+    let Some(rule) = &form.rule else {
+        if let Some((_, param)) = taken {
+            errors.error_at(
+                &param.ty,
+                "this parameter is what a resource rule hands over, and `#[requires]` names none: add the rule that \
+                 loads it, e.g. `#[requires(scopes = [\"items\"], rule(ItemOwner))]`",
+            );
+        }
+        return None;
+    };
+    let Some((kind, param)) = taken else {
+        errors.error_at(
+            rule,
+            format!(
+                "the rule `{}` loads a resource for this handler: take it as a parameter, `item: Checked<Resource>` \
+                 for one (from the path) or `items: Visible<Resource>` for a list (`scopes_runtime::enforcement`)",
+                quote::ToTokens::to_token_stream(rule)
+            ),
+        );
+        return None;
+    };
+    let Some(resource) = only_type_argument(&param.ty) else {
+        errors.error_at(&param.ty, format!("expected `{kind}<Resource>`, naming the type the rule loads"));
+        return None;
+    };
+    let mode = format_ident!("{}", if kind == "Checked" { "One" } else { "Many" });
+    let mode = quote_spanned! {param.ty.span()=> #krate::__private::#mode<#resource> };
+    let unruled = requirement_type(form.alternatives.iter().filter(|alternative| !alternative.ruled), krate);
+    let flags = form.alternatives.iter().map(|alternative| alternative.ruled);
+    Some(quote! { rule = #rule, mode = #mode, unruled = #unruled, ruled = [#(#flags),*] })
+}
+
+/// The handler's parameter of type `Checked<T>` or `Visible<T>`, with which of the two it is.
+fn handed_parameter(handler: &Handler) -> Option<(&'static str, &PatType)> {
+    handler.item.sig.inputs.iter().skip(1).find_map(|input| {
+        let FnArg::Typed(param) = input else { return None };
+        let Type::Path(path) = &*param.ty else { return None };
+        let last = path.path.segments.last()?;
+        ["Checked", "Visible"].into_iter().find(|kind| last.ident == kind).map(|kind| (kind, param))
+    })
+}
+
+/// `T` of `Checked<T>`.
+fn only_type_argument(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else { return None };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(ty)) if args.args.len() == 1 => Some(ty),
+        _ => None,
+    }
+}
+
+fn expand_handler(
+    handler: &Handler,
+    requirement: &TokenStream,
+    rule: Option<TokenStream>,
+    krate: &TokenStream,
+) -> TokenStream {
     let mut item_sig = handler.item.sig.clone();
     // A type of the handler's own, which the registry's macro gives its `Extract` impl: for the declared
     // state when there is one, so that the checks of the principal and the state happen in that impl, on
@@ -44,9 +121,11 @@ fn expand_handler(handler: &Handler, requirement: &TokenStream, krate: &TokenStr
     let (attrs, pat, ty) = (&principal.attrs, &principal.pat, &principal.ty);
     // Spanned at the user's type, so "not a principal" errors land on it: the runtime's path too.
     let krate = &crate::krate::respanned(krate, ty.span());
+    let extractor = if rule.is_some() { format_ident!("AuthorizedRuled") } else { format_ident!("Authorized") };
     let authorized = quote_spanned! {ty.span()=>
-        #(#attrs)* #krate::__private::Authorized(#pat, _): #krate::__private::Authorized<#ty, #handler_type>
+        #(#attrs)* #krate::__private::#extractor(#pat, _): #krate::__private::#extractor<#ty, #handler_type>
     };
+    let rule = rule.map(|rule| quote!(, #rule));
     let rest = item_sig.inputs.iter().skip(1);
     let inputs = quote! { #authorized, #(#rest),* };
     item_sig.inputs = syn::parse_quote! { #inputs };
@@ -57,7 +136,7 @@ fn expand_handler(handler: &Handler, requirement: &TokenStream, krate: &TokenStr
         #[allow(non_camel_case_types)]
         #vis struct #handler_type;
 
-        crate::__scopes_registry!(@extractor #handler_type, #principal_ty, #requirement);
+        crate::__scopes_registry!(@extractor #handler_type, #principal_ty, #requirement #rule);
 
         #(#attrs)* #vis #item_sig #body
     }

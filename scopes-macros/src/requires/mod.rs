@@ -35,9 +35,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 
     // Argument errors still expand the item, with the scopes that were well-formed, so the handler keeps
     // its extractor and the router using it compiles; the build fails on the reported errors alone.
-    let alternatives = valid::normal_form(&args, &mut errors);
-    let compile_errors = errors.to_compile_errors();
+    let form = valid::normal_form(&args, &mut errors);
     let krate = crate::krate::tokens(args.krate.as_ref());
-    let expanded = expand::expand(&target, &alternatives, &krate);
+    let expanded = expand::expand(&target, &form, &krate, &mut errors);
+    let compile_errors = errors.to_compile_errors();
     quote! { #compile_errors #expanded }
 }

@@ -105,7 +105,23 @@ pub enum AuthError {
         /// How long until a retry is likely to be served.
         retry_after: Duration,
     },
-    /// An app-defined refusal with its own status and `detail` text.
+    /// The resource the request names does not exist, or a [`Rule`](crate::enforcement::Rule) refused it and
+    /// answers refusals as a missing resource: 404 `{"detail": detail}` in every style.
+    #[error("{detail}")]
+    NotFound {
+        /// The `detail` member of the JSON body (the rule's `NOT_FOUND`).
+        detail: &'static str,
+    },
+    /// A [`Rule`](crate::enforcement::Rule) declared with
+    /// [`Refusal::Forbidden`](crate::enforcement::Refusal::Forbidden) refused the request: 403.
+    #[error("refused by the `{rule}` rule")]
+    RuleRefused {
+        /// The rule's name.
+        rule: &'static str,
+    },
+    /// An app-defined refusal with its own status and `detail` text. In the RFC style a 401 or 403 answers
+    /// as an OAuth error (`invalid_token`, `access_denied`) with `detail` as its description, the shape the
+    /// OpenAPI document gives those statuses; other statuses answer `{"detail": detail}`.
     #[error("{detail}")]
     Rejected {
         /// The response status.

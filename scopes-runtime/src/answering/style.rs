@@ -224,6 +224,8 @@ fn render_seed(error: &AuthError, attributes: &[(&str, &str)]) -> Response {
         AuthError::ServiceUnavailable { .. } => {
             detail(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable; try again later")
         }
+        AuthError::NotFound { detail: text } => detail(StatusCode::NOT_FOUND, text),
+        AuthError::RuleRefused { .. } => detail(StatusCode::FORBIDDEN, "Not enough permissions"),
         AuthError::Rejected { status, detail: text } => detail(*status, text),
         AuthError::Internal(reason) => internal(reason),
     };
@@ -332,6 +334,17 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)]) -> Respons
             "temporarily_unavailable",
             "the server cannot check credentials now; retry later",
         ),
+        AuthError::NotFound { detail } => respond(StatusCode::NOT_FOUND, json!({ "detail": detail }), None),
+        AuthError::RuleRefused { rule } => {
+            oauth_error(StatusCode::FORBIDDEN, "access_denied", &format!("the `{rule}` rule refuses this request"))
+        }
+        // The shape the document gives every 401 and 403 in this style: an OAuth error.
+        AuthError::Rejected { status, detail } if *status == StatusCode::UNAUTHORIZED => {
+            oauth_error(*status, "invalid_token", detail)
+        }
+        AuthError::Rejected { status, detail } if *status == StatusCode::FORBIDDEN => {
+            oauth_error(*status, "access_denied", detail)
+        }
         AuthError::Rejected { status, detail } => respond(*status, json!({ "detail": detail }), None),
         AuthError::Internal(reason) => internal(reason),
     };

@@ -19,7 +19,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::answering::style::ResponseStyle;
 use crate::issuing::form::PasswordRequestForm;
-use crate::registry::Registry;
+use crate::registry::{Refusal, Registry, RuleAccess};
 use crate::routing::{Access, FALLBACK, RouteTable};
 use crate::verifying::ProviderMetadata;
 
@@ -235,6 +235,7 @@ pub fn secure(
 
     let rfc = matches!(style, ResponseStyle::Rfc { .. });
     let mut linked = vec![false; routes.routes().len()];
+    let mut needs_error_detail = false;
     for (path, item) in doc.paths.paths.iter_mut() {
         for (method, operation) in operations_mut(item) {
             // Only the routes in the table are ours to document; the app's other operations stay as written.
@@ -245,10 +246,15 @@ pub fn secure(
             if rfc {
                 restyle_as_rfc(operation);
             }
-            let Some(alternatives) = routes.routes()[index].access.alternatives() else { continue };
+            let access = &routes.routes()[index].access;
+            let Some(alternatives) = access.alternatives() else { continue };
             operation.security = Some(
                 alternatives.into_iter().map(|scopes| SecurityRequirement::new(registry.scheme(), scopes)).collect(),
             );
+            if let Some(rule) = access.rule() {
+                document_rule(operation, access, rule, body_schema);
+                needs_error_detail = true;
+            }
             for (status, description) in refusals {
                 operation
                     .responses
@@ -257,6 +263,14 @@ pub fn secure(
                     .or_insert_with(|| error_response(description, body_schema));
             }
         }
+    }
+    if needs_error_detail {
+        // A rule's 404 is `{"detail": ...}` in every style.
+        let components = doc.components.get_or_insert_with(Default::default);
+        components
+            .schemas
+            .entry(ErrorDetail::name().into_owned())
+            .or_insert_with(<ErrorDetail as PartialSchema>::schema);
     }
     if rfc {
         drop_superseded_schemas(doc);
@@ -277,7 +291,7 @@ pub fn secure(
         .iter()
         .zip(linked)
         // A fallback has no path to document.
-        .filter(|(route, linked)| !linked && route.path != FALLBACK && matches!(route.access, Access::Requires(_)))
+        .filter(|(route, linked)| !linked && route.path != FALLBACK && route.access.is_guarded())
         .map(|(route, _)| format!("{} {}", route.method, route.path))
         .collect();
     if unlinked.is_empty() { Ok(()) } else { Err(UnlinkedRoutes { routes: unlinked }) }
@@ -289,6 +303,48 @@ const UNAUTHORIZED: &str = "Not authenticated (no bearer token), could not valid
                             unknown token), or (seed style) not enough permissions";
 const FORBIDDEN: &str = "Not enough permissions (`insufficient_scope`, with the required `scope`), or an inactive user";
 
+/// What an operation with a resource rule adds to its document: the rule's name and alternatives as
+/// `x-scopes-rule`, a sentence in its description, and the status its refusal (and a missing resource) is
+/// answered with.
+fn document_rule(operation: &mut Operation, access: &Access, rule: &RuleAccess, refusal_schema: &str) {
+    let refused_as = match rule.refusal {
+        Refusal::NotFound => "404, as a missing resource, so that a refusal does not disclose that it exists",
+        Refusal::Forbidden => "403",
+    };
+    let sentence = format!(
+        "Requires {access}, where `{}` is a resource rule: {} A refusal by the rule is answered {refused_as}.",
+        rule.name, rule.description
+    );
+    operation.description = Some(match operation.description.take() {
+        Some(written) if !written.is_empty() => format!("{written}\n\n{sentence}"),
+        _ => sentence,
+    });
+    let extension = serde_json::json!({
+        "name": rule.name,
+        "description": rule.description,
+        "expression": access.to_string(),
+        "refusal": rule.refusal.status(),
+        "ruled_alternatives": rule.ruled,
+    });
+    operation.extensions.get_or_insert_with(Default::default).insert("x-scopes-rule".into(), extension);
+    let responses = &mut operation.responses.responses;
+    let not_found = match rule.refusal {
+        Refusal::NotFound => {
+            format!("{}, or refused by the `{}` rule (answered as missing)", rule.not_found, rule.name)
+        }
+        Refusal::Forbidden => rule.not_found.to_owned(),
+    };
+    responses.entry("404".into()).or_insert_with(|| error_response(&not_found, "ErrorDetail"));
+    if rule.refusal == Refusal::Forbidden {
+        let refused = format!("Refused by the `{}` rule", rule.name);
+        responses.entry("403".into()).or_insert_with(|| error_response(&refused, refusal_schema));
+    }
+}
+
+/// The statuses the RFC style answers with an OAuth error body; an app's other refusals (a 404, a 409)
+/// keep their `{"detail": ...}`.
+const RFC_ERROR_STATUSES: &[&str] = &["400", "401", "403", "413", "429", "503"];
+
 /// The RFC style answers every refusal with an `OAuthError` body and never with 422: rewrite the
 /// framework's seed-style error responses an operation documents.
 fn restyle_as_rfc(operation: &mut Operation) {
@@ -296,7 +352,10 @@ fn restyle_as_rfc(operation: &mut Operation) {
     if let Some(validation) = responses.remove("422") {
         responses.entry("400".into()).or_insert(validation);
     }
-    for response in responses.values_mut() {
+    for (status, response) in responses.iter_mut() {
+        if !RFC_ERROR_STATUSES.contains(&status.as_str()) {
+            continue;
+        }
         let RefOr::T(response) = response else { continue };
         for content in response.content.values_mut() {
             let RefOr::T(content) = content else { continue };

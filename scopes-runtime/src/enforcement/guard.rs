@@ -11,10 +11,12 @@ use axum::extract::FromRef;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
+use super::rule::{Rule, RuleMode};
 use super::sealing::{Disjunction, SealedAuthorize};
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
-use crate::registry::{Access, Alternatives, Requirement};
+use crate::registry::requirement::RuleBypass;
+use crate::registry::{Access, Alternatives, Requirement, RuleAccess};
 use crate::verifying::bearer::{Credentials, bearer_credentials};
 use crate::verifying::{Claims, TokenError};
 
@@ -175,6 +177,7 @@ where
         if !met {
             return Err(AuthError::InsufficientScope { challenge: Default::default() }.challenged_by(&requirement));
         }
+        requirement.record_bypass(&claims.scopes, principal.allowed_scopes());
         Ok(principal)
     }
 }
@@ -247,6 +250,54 @@ pub trait RequiresHandler<S>: Disjunction {
         let mut layers = vec![Self::ALTERNATIVES];
         Self::Principal::requirement_layers(&mut layers);
         Access::Requires(layers)
+    }
+}
+
+/// What `#[requires]` declares for a handler whose requirement names a resource rule: the rule, what the
+/// handler takes from it, and which of its alternatives grant without it. Generated code implements it;
+/// it is not API.
+pub trait RuledHandler<S>: RequiresHandler<S> {
+    /// The rule `rule(...)` names.
+    type Rule: Rule<S, Principal = Self::Principal>;
+    /// One resource or a list, of the type the handler's parameter names.
+    type Mode: RuleMode<S, Self::Rule>;
+    /// The outermost alternatives without the rule (`admin`).
+    const UNRULED: Alternatives;
+    /// For each of [`ALTERNATIVES`](Disjunction::ALTERNATIVES), whether the rule is part of it.
+    const RULED: &'static [bool];
+
+    /// Authorizes the request (token, principal, every scope), then loads the resource and asks the rule,
+    /// unless a scope alternative without it was met; the resource is left for the handler's parameter.
+    fn authorize_ruled(
+        parts: &mut Parts,
+        state: &S,
+        authority: Authority,
+    ) -> impl Future<Output = Result<Self::Principal, AuthError>> + Send
+    where
+        S: Sync,
+    {
+        async move {
+            let bypass = RuleBypass::new(Self::UNRULED);
+            let requirement = Requirement::with_rule(Self::ALTERNATIVES, &bypass);
+            let principal = Self::Principal::authorize(parts, state, authority, requirement).await?;
+            Self::Mode::resolve(parts, state, &principal, bypass.was_met()).await?;
+            Ok(principal)
+        }
+    }
+
+    /// The route's access, with the rule.
+    fn ruled_access() -> Access {
+        let mut layers = vec![Self::ALTERNATIVES];
+        Self::Principal::requirement_layers(&mut layers);
+        let rule = RuleAccess::__new(
+            Self::Rule::NAME,
+            Self::Rule::DESCRIPTION,
+            Self::Rule::REFUSAL,
+            Self::Rule::NOT_FOUND,
+            if Self::Mode::READS_PATH { Self::Rule::PATH_PARAMS } else { &[] },
+            Self::RULED,
+        );
+        Access::Ruled(layers, rule)
     }
 }
 

@@ -1,10 +1,12 @@
 //! Enforcement: how a request becomes an authorized principal. The app's [`Principal`] loader at the bottom,
 //! its [`Guard`]s layered on top, each [`Authorize`]d against the requirement that grows on the way down;
-//! and the seals that keep authorization to those two.
+//! the resource [`Rule`]s decided once the scopes are met; and the seals that keep authorization to those two.
 
 pub(crate) mod guard;
+pub(crate) mod rule;
 pub(crate) mod sealing;
 
 #[doc(hidden)]
-pub use guard::{AuthorityIn, RequiresHandler};
+pub use guard::{AuthorityIn, RequiresHandler, RuledHandler};
 pub use guard::{Authorize, Guard, Principal};
+pub use rule::{Checked, GrantedBy, ListRule, Listing, Refusal, Rule, Visible};

@@ -5,7 +5,7 @@
 pub(crate) mod access;
 pub(crate) mod requirement;
 
-pub use access::Access;
+pub use access::{Access, Refusal, RuleAccess};
 pub use requirement::{Alternatives, Requirement, alternatives_of};
 
 /// A declared scope, by name, checked against the crate's [`registry!`](macro@crate::registry) at compile

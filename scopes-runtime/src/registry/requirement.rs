@@ -33,17 +33,57 @@ pub type Alternatives = &'static [&'static [Scope]];
 pub struct Requirement<'a> {
     own: Alternatives,
     outer: Option<&'a Requirement<'a>>,
+    bypass: Option<&'a RuleBypass>,
+}
+
+/// Of a handler with a resource rule, the alternatives that grant without the rule (`admin` in
+/// `any(rule(ItemOwner), "admin")`), and whether the request met one: recorded where the token's scopes
+/// are in hand, read by the rule's enforcement afterwards.
+#[derive(Debug)]
+pub(crate) struct RuleBypass {
+    alternatives: Alternatives,
+    met: std::sync::atomic::AtomicBool,
+}
+
+impl RuleBypass {
+    pub(crate) const fn new(alternatives: Alternatives) -> Self {
+        RuleBypass { alternatives, met: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// Whether a scope alternative without the rule was met.
+    pub(crate) fn was_met(&self) -> bool {
+        self.met.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl<'a> Requirement<'a> {
     /// The outermost layer: a handler's own requirement.
     pub const fn new(own: Alternatives) -> Requirement<'static> {
-        Requirement { own, outer: None }
+        Requirement { own, outer: None, bypass: None }
+    }
+
+    /// The outermost layer of a handler with a resource rule: `own` counts the rule's alternatives by
+    /// their scopes; `bypass` holds those that grant without it.
+    pub(crate) const fn with_rule(own: Alternatives, bypass: &'a RuleBypass) -> Requirement<'a> {
+        Requirement { own, outer: None, bypass: Some(bypass) }
     }
 
     /// The requirement one layer further in: this one and `own`.
     pub fn then(&'a self, own: Alternatives) -> Requirement<'a> {
-        Requirement { own, outer: Some(self) }
+        Requirement { own, outer: Some(self), bypass: self.bypass }
+    }
+
+    /// Records, for a handler with a resource rule, whether a token granted `granted` (of a principal
+    /// still allowed `allowed`, if the app says) meets a scope alternative that grants without the rule.
+    /// Called once the whole requirement is met, so the inner layers need no second look.
+    pub(crate) fn record_bypass<T: AsRef<str>>(&self, granted: &[T], allowed: Option<&[String]>) {
+        let Some(bypass) = self.bypass else { return };
+        let outermost = Requirement::new(bypass.alternatives);
+        let met = match allowed {
+            Some(allowed) => outermost.is_met_within(granted, allowed),
+            None => outermost.is_met_by(granted),
+        };
+        bypass.met.store(met, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether a token granted `granted` meets every layer.

@@ -96,9 +96,21 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// Serves `methods` at `path` (axum's path syntax, e.g. `/users/{id}`).
     ///
     /// # Panics
-    /// As [`Router::route`] does: on an invalid path, or a path routed twice.
+    /// As [`Router::route`] does: on an invalid path, or a path routed twice; and when a handler's resource
+    /// [`Rule`](crate::enforcement::Rule) reads a path parameter `path` does not have (its
+    /// [`PATH_PARAMS`](crate::enforcement::Rule::PATH_PARAMS)), which no request could ever name.
     pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
         for (method, access) in methods.accesses {
+            if let Some(rule) = access.rule() {
+                let missing = rule.path_params.iter().find(|param| !path.contains(&format!("{{{param}}}")));
+                if let Some(param) = missing {
+                    panic!(
+                        "{method} {path}: its rule `{}` reads the path parameter `{param}`, which this path does not \
+                         have: route it at a path with `{{{param}}}`, or name a rule for this path",
+                        rule.name
+                    );
+                }
+            }
             self.table.routes.push(Route { method, path: path.to_owned(), access });
         }
         self.router = self.router.route(path, methods.router);

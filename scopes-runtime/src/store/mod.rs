@@ -23,7 +23,7 @@ pub use refresh::{NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshO
 pub use crate::reloading::StoreError;
 pub use crate::verifying::Revoked;
 #[cfg(feature = "sql")]
-pub use sql::{Migrated, SqlOptions, SqlStore};
+pub use sql::{Migrated, SqlOptions, SqlPool, SqlStore};
 
 use crate::answering::error::AuthError;
 use crate::verifying::Revocations;

@@ -53,11 +53,17 @@ impl Default for SqlOptions {
     }
 }
 
+/// The connection pool of a [`SqlStore`], for an app's own tables in the same database
+/// ([`SqlStore::pool`]).
 #[derive(Clone)]
-enum Pool {
+pub enum SqlPool {
+    /// A SQLite database.
     Sqlite(SqlitePool),
+    /// A PostgreSQL database.
     Postgres(PgPool),
 }
+
+use SqlPool as Pool;
 
 /// Runs `$body` with `$pool` bound to whichever pool the store has: the same SQL serves both, as the
 /// schema does (parameters are written `$1`, which both read).
@@ -210,6 +216,34 @@ impl SqlStore {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
         }
+    }
+
+    /// The store's pool, for an app that keeps its own tables beside the accounts: its queries then share the
+    /// store's connections and limits. Run them through [`run`](Self::run).
+    pub fn pool(&self) -> &SqlPool {
+        &self.pool
+    }
+
+    /// Runs an app's own query within the store's operation timeout, its errors classified as the store's
+    /// own are: [`StoreError::Unavailable`] (answered 503) when the database cannot answer now.
+    ///
+    /// ```no_run
+    /// use scopes_runtime::store::{SqlPool, SqlStore, StoreError};
+    ///
+    /// # async fn count(store: &SqlStore) -> Result<i64, StoreError> {
+    /// let query = "SELECT COUNT(*) FROM accounts";
+    /// store
+    ///     .run(async {
+    ///         match store.pool() {
+    ///             SqlPool::Sqlite(pool) => sqlx::query_scalar(query).fetch_one(pool).await,
+    ///             SqlPool::Postgres(pool) => sqlx::query_scalar(query).fetch_one(pool).await,
+    ///         }
+    ///     })
+    ///     .await
+    /// # }
+    /// ```
+    pub async fn run<T>(&self, query: impl Future<Output = Result<T, SqlError>>) -> Result<T, StoreError> {
+        self.timed(async { query.await.map_err(store_error) }).await
     }
 
     async fn timed<T>(&self, operation: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {

@@ -1,0 +1,185 @@
+//! Items of one's own: `POST /items/`, `GET` and `DELETE /items/{item_id}`, `GET /items/`. Who may read or
+//! delete an item is a resource rule, [`ItemOwner`], declared on each handler beside its scopes: the owner,
+//! or whoever holds `admin`. Anyone else is answered 404, exactly as a missing item is, so that an item's
+//! existence is not disclosed.
+
+pub mod store;
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use scopes_runtime::answering::ValidationIssue;
+use scopes_runtime::enforcement::{Checked, ListRule, Listing, Rule, Visible};
+use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
+use scopes_runtime::{AuthError, requires};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::users::User;
+
+/// An item and its owner (the username, or the provider token's `sub`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Item {
+    pub item_id: String,
+    pub owner: String,
+}
+
+/// `POST /items/`'s body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewItem {
+    /// 1 to 64 of `A-Z a-z 0-9 _ - .`.
+    #[schema(pattern = r"^[A-Za-z0-9_.\-]{1,64}$", min_length = 1, max_length = 64)]
+    pub item_id: String,
+}
+
+/// The longest item ID.
+pub const MAX_ITEM_ID: usize = 64;
+
+/// Whether `item_id` is one an item can have: 1 to 64 of `A-Z a-z 0-9 _ - .`.
+pub fn is_item_id(item_id: &str) -> bool {
+    (1..=MAX_ITEM_ID).contains(&item_id.len())
+        && item_id.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'))
+}
+
+/// Only the item's owner: the resource rule of `GET` and `DELETE /items/{item_id}` and of `GET /items/`.
+pub struct ItemOwner;
+
+impl Rule<AppState> for ItemOwner {
+    const NAME: &'static str = "owner";
+    const DESCRIPTION: &'static str =
+        "The caller owns the item: its `owner` is the caller's username (the token's `sub`).";
+    const NOT_FOUND: &'static str = "Item not found";
+    const PATH_PARAMS: &'static [&'static str] = &["item_id"];
+    type Principal = User;
+    type Params = String;
+    type Resource = Item;
+
+    async fn load(item_id: String, state: &AppState) -> Result<Option<Item>, AuthError> {
+        // An ID no item can have names none: not worth a query.
+        if !is_item_id(&item_id) {
+            return Ok(None);
+        }
+        Ok(state.items.find(&item_id).await?)
+    }
+
+    fn permits(user: &User, item: &Item) -> bool {
+        item.owner == user.username
+    }
+}
+
+impl ListRule<AppState> for ItemOwner {
+    async fn list(listing: Listing<'_, User>, state: &AppState) -> Result<Vec<Item>, AuthError> {
+        let owner = match listing {
+            Listing::All => None,
+            Listing::PermittedTo(user) => Some(user.username.as_str()),
+        };
+        Ok(state.items.list(owner).await?)
+    }
+}
+
+/// `POST /items/`: a new item, owned by the caller; requires `items:write`. An ID that exists (anyone's)
+/// is 409, and nothing is stored on any refusal.
+#[requires(scopes = ["items:write"])]
+#[utoipa::path(
+    post,
+    path = "/items/",
+    summary = "Create Item",
+    request_body = NewItem,
+    responses(
+        (status = 201, description = "Created; `Location` names the item", body = Item,
+            headers(("Location" = String, description = "`/items/{item_id}`"))),
+        (status = 409, description = "An item with this ID exists", body = ErrorDetail),
+        (status = 422, description = "Validation Error (in the RFC style, 400 `invalid_request`)", body = ValidationErrorBody),
+    )
+)]
+pub async fn create_item(
+    user: User,
+    State(state): State<AppState>,
+    body: Result<Json<NewItem>, JsonRejection>,
+) -> Response {
+    let item_id = match body {
+        Ok(Json(NewItem { item_id })) if is_item_id(&item_id) => item_id,
+        Ok(Json(NewItem { item_id })) => return state.authority.refuse(&invalid_id(&item_id)),
+        Err(rejection) => return state.authority.refuse(&malformed_body(&rejection)),
+    };
+    match state.items.create(&item_id, &user.username).await {
+        Ok(true) => {
+            let location = format!("/items/{item_id}");
+            let item = Item { item_id, owner: user.username };
+            (StatusCode::CREATED, [(header::LOCATION, location)], Json(item)).into_response()
+        }
+        Ok(false) => state
+            .authority
+            .refuse(&AuthError::Rejected { status: StatusCode::CONFLICT, detail: "Item already exists".into() }),
+        Err(error) => state.authority.refuse(&error.into()),
+    }
+}
+
+fn invalid_id(item_id: &str) -> AuthError {
+    AuthError::InvalidForm(vec![ValidationIssue {
+        kind: "string_pattern_mismatch",
+        loc: vec!["body".into(), "item_id".into()],
+        msg: format!("String should be 1 to {MAX_ITEM_ID} of A-Z a-z 0-9 _ - ."),
+        input: serde_json::Value::String(item_id.chars().take(MAX_ITEM_ID + 1).collect()),
+        ctx: Some(serde_json::json!({ "pattern": r"^[A-Za-z0-9_.\-]{1,64}$" })),
+    }])
+}
+
+fn malformed_body(rejection: &JsonRejection) -> AuthError {
+    let (kind, loc, msg) = match rejection {
+        JsonRejection::JsonDataError(_) => {
+            ("missing", vec!["body".into(), "item_id".into()], "Field required".to_owned())
+        }
+        JsonRejection::MissingJsonContentType(_) => {
+            ("model_attributes_type", vec!["body".into()], "Input should be a valid JSON object".to_owned())
+        }
+        other => ("json_invalid", vec!["body".into()], format!("JSON decode error: {}", other.body_text())),
+    };
+    AuthError::InvalidForm(vec![ValidationIssue { kind, loc, msg, input: serde_json::Value::Null, ctx: None }])
+}
+
+/// `GET /items/{item_id}`: requires `items`, and the owner or `admin`.
+#[requires(scopes = ["items"], any(rule(ItemOwner), "admin"))]
+#[utoipa::path(
+    get,
+    path = "/items/{item_id}",
+    summary = "Read Item",
+    params(("item_id" = String, Path, description = "The item's ID")),
+    responses((status = 200, description = "Successful Response", body = Item))
+)]
+pub async fn read_item(_user: User, item: Checked<Item>) -> Json<Item> {
+    Json(item.into_inner())
+}
+
+/// `DELETE /items/{item_id}`: requires `items:write`, and the owner or `admin`. Of simultaneous deletes of
+/// one item, the one that deletes it is 204; the others find it gone, 404.
+#[requires(scopes = ["items:write"], any(rule(ItemOwner), "admin"))]
+#[utoipa::path(
+    delete,
+    path = "/items/{item_id}",
+    summary = "Delete Item",
+    params(("item_id" = String, Path, description = "The item's ID")),
+    responses((status = 204, description = "Deleted"))
+)]
+pub async fn delete_item(_user: User, State(state): State<AppState>, item: Checked<Item>) -> Response {
+    match state.items.delete(&item.item_id).await {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => state.authority.refuse(&AuthError::NotFound { detail: ItemOwner::NOT_FOUND }),
+        Err(error) => state.authority.refuse(&error.into()),
+    }
+}
+
+/// `GET /items/`: requires `items`; the caller's items, every item for `admin`, sorted by ID.
+#[requires(scopes = ["items"], any(rule(ItemOwner), "admin"))]
+#[utoipa::path(
+    get,
+    path = "/items/",
+    summary = "List Items",
+    responses((status = 200, description = "Successful Response", body = Vec<Item>))
+)]
+pub async fn list_items(_user: User, items: Visible<Item>) -> Json<Vec<Item>> {
+    Json(items.into_inner())
+}
