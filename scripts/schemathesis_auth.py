@@ -17,7 +17,7 @@ BASE_URL = os.environ["SCOPES_DEMO_URL"]
 
 def _login() -> str:
     body = urllib.parse.urlencode(
-        {"grant_type": "password", "username": "johndoe", "password": "secret", "scope": "me items"}
+        {"grant_type": "password", "username": "johndoe", "password": "secret", "scope": "me items items:write reports admin"}
     ).encode()
     with urllib.request.urlopen(f"{BASE_URL}/token", data=body, timeout=30) as response:
         return json.load(response)["access_token"]
