@@ -7,6 +7,7 @@
 
 use axum::http::header;
 use scopes_runtime::ResponseStyle;
+use scopes_runtime::registry::Refusal;
 use scopes_runtime::routing::Access;
 use scopes_runtime::testing::scopes;
 use scopes_tests::SECRET;
@@ -170,22 +171,33 @@ fn the_route_table_is_the_authorization_report() {
     let table = demo::routes::route_table(&demo::routes::TokenSource::Own);
     let report = table.to_string();
     let expected = "\
-POST /token            public
-GET  /users/me/        me
-GET  /users/me/items/  items AND me
-GET  /status/          authenticated
-GET  /admin/users/     admin AND me
-GET  /reports/items/   reports OR admin
-                         note: `admin` adds nothing: it implies `reports`, already enough
-GET  /openapi.json     public
-GET  /docs             public
-GET  /docs/            public
-GET  /docs/{*file}     public
+POST   /token            public
+GET    /users/me/        me
+GET    /users/me/items/  items AND me
+GET    /status/          authenticated
+GET    /admin/users/     admin AND me
+GET    /reports/items/   reports OR admin
+                           note: `admin` adds nothing: it implies `reports`, already enough
+POST   /items/           items:write
+GET    /items/           items AND (owner OR admin)
+GET    /items/{item_id}  items AND (owner OR admin)
+DELETE /items/{item_id}  items:write AND (owner OR admin)
+GET    /openapi.json     public
+GET    /docs             public
+GET    /docs/            public
+GET    /docs/{*file}     public
 ";
     assert_eq!(report, expected);
     let reports = table.find("GET", "/reports/items/").unwrap();
     assert_eq!(reports.access.alternatives(), Some(vec![vec!["reports"], vec!["admin"]]));
     assert_eq!(table.find("POST", "/token").unwrap().access, Access::Public);
+    // The rule is in the report, and in `Access` for tests.
+    let delete = &table.find("DELETE", "/items/{item_id}").unwrap().access;
+    let rule = delete.rule().expect("DELETE /items/{item_id} has a resource rule");
+    assert_eq!((rule.name, rule.refusal, rule.path_params), ("owner", Refusal::NotFound, &["item_id"][..]));
+    assert_eq!(rule.ruled, [true, false], "the owner needs the rule; an admin does not");
+    assert_eq!(delete.alternatives(), Some(vec![vec!["items:write"]]), "admin implies items:write");
+    assert_eq!(table.find("POST", "/items/").unwrap().access.rule(), None);
 }
 
 /// The report is what the router enforces: every route it calls guarded refuses a request without a token,
