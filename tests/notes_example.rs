@@ -24,7 +24,11 @@ async fn start() -> Running {
 
 impl Running {
     fn token(&self, scopes: &[&str]) -> String {
-        self.authority.issue("ann", scopes).unwrap()
+        self.token_of("ann", scopes)
+    }
+
+    fn token_of(&self, subject: &str, scopes: &[&str]) -> String {
+        self.authority.issue(subject, scopes).unwrap()
     }
 
     async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> reqwest::Response {
@@ -69,6 +73,18 @@ async fn the_nested_api_is_guarded_at_its_full_paths() {
     assert_eq!(stats.json::<Value>().await.unwrap(), json!({"notes": 1}));
     // Not served outside the prefix.
     assert_eq!(app.send("GET", "/notes", Some(&admin), None).await.status(), 404);
+
+    // A note's author, or an admin, may change it; another writer is answered as if it did not exist.
+    let bob = app.token_of("bob", &["notes:write"]);
+    let refused = app.send("PUT", "/api/v1/notes/1", Some(&bob), Some(json!({"text": "mine now"}))).await;
+    assert_eq!(refused.status(), 404);
+    assert_eq!(app.send("PUT", "/api/v1/notes/9", Some(&bob), Some(json!({"text": "x"}))).await.status(), 404);
+    let edited = app.send("PUT", "/api/v1/notes/1", Some(&writer), Some(json!({"text": "edited"}))).await;
+    assert_eq!(edited.json::<Value>().await.unwrap(), json!({"id": 1, "author": "ann", "text": "edited"}));
+    let admin_of_another_name = app.token_of("root", &["admin"]);
+    let by_admin = app.send("PUT", "/api/v1/notes/1", Some(&admin_of_another_name), Some(json!({"text": "ok"}))).await;
+    assert_eq!(by_admin.status(), 200);
+    assert_eq!(app.send("PUT", "/api/v1/notes/1", Some(&reader), Some(json!({"text": "x"}))).await.status(), 403);
 }
 
 #[tokio::test]
@@ -97,6 +113,7 @@ async fn the_route_table_has_full_paths_and_the_document_links_every_operation()
         "GET  /api/v1/notes        notes:read\n\
          POST /api/v1/notes        notes:write\n\
          GET  /api/v1/notes/{id}   notes:read\n\
+         PUT  /api/v1/notes/{id}   notes:write AND (author OR admin)\n\
          GET  /api/v1/admin/stats  admin\n\
          GET  /health              public\n\
          GET  /openapi.json        public\n\
@@ -110,7 +127,7 @@ async fn the_route_table_has_full_paths_and_the_document_links_every_operation()
     for (path, operations) in paths {
         for (method, operation) in operations.as_object().unwrap() {
             let expected = match (method.as_str(), path.as_str()) {
-                ("post", _) => "notes:write",
+                ("post" | "put", _) => "notes:write",
                 (_, "/api/v1/admin/stats") => "admin",
                 _ => "notes:read",
             };

@@ -233,3 +233,19 @@ async fn of_simultaneous_creations_of_one_id_one_wins() {
     assert_eq!(statuses.iter().filter(|&&status| status == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|&status| status == 201 || status == 409), "{statuses:?}");
 }
+
+/// A rule that reads a path parameter the route does not have could never load anything: the router
+/// refuses it when it is built, naming the route, the rule and the parameter.
+#[test]
+fn a_rule_reading_a_parameter_the_route_lacks_stops_the_router() {
+    use scopes_runtime::routing::{SecureRouter, get};
+    let built = std::panic::catch_unwind(|| {
+        SecureRouter::<demo::AppState>::new().route("/items/{id}", get(demo::items::read_item))
+    });
+    let panic = built.err().expect("the router refuses the route");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("GET /items/{id}") && message.contains("`owner`"), "{message}");
+    assert!(message.contains("`item_id`"), "{message}");
+    // At a path with the parameter, the same handler routes.
+    let _ = SecureRouter::<demo::AppState>::new().route("/things/{item_id}", get(demo::items::read_item));
+}

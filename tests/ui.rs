@@ -18,3 +18,10 @@ fn ui() {
 fn diagnostics() {
     trybuild::TestCases::new().compile_fail("ui/diagnostics/*.rs");
 }
+
+/// Resource rules: a misspelt rule, a rule of another resource, a rule without its parameter and the
+/// reverse, two rules, a list handler without a listing rule.
+#[test]
+fn rules() {
+    trybuild::TestCases::new().compile_fail("ui/rules/*.rs");
+}

@@ -1,10 +1,13 @@
 //! Serves `N` requests for `GET /users/me/items/` through the demo's router or the hand-written baseline's,
-//! in process, on one thread, and exits: the workload `scripts/instruction-bench` counts under callgrind.
+//! or for `GET /items/foo` (an item the caller owns, in memory) through a route with the `ItemOwner` rule or
+//! one with the same check written by hand in the handler, in process, on one thread, and exits: the
+//! workload `scripts/instruction-bench` counts under callgrind.
 //!
-//! `cargo run --release -p demo --example requests -- demo|handwritten N`
+//! `cargo run --release -p demo --example requests -- demo|handwritten|ruled|by-hand N`
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use scopes_runtime::routing::{SecureMethodRouter, SecureRouter, get};
 use scopes_runtime::{Authority, ResponseStyle};
 use tower::ServiceExt;
 
@@ -19,20 +22,28 @@ fn main() {
         eprintln!("usage: requests demo|handwritten N");
         std::process::exit(2);
     };
-    let router = match which.as_str() {
-        "demo" => demo::router(demo::AppState::new(SECRET, ResponseStyle::Seed).expect("a long enough secret")),
-        "handwritten" => handwritten::router(handwritten::AppState::new(SECRET)),
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+    let state = || demo::AppState::new(SECRET, ResponseStyle::Seed).expect("a long enough secret");
+    let item_route = |methods: SecureMethodRouter<demo::AppState>| {
+        let state = state();
+        assert!(runtime.block_on(state.items.create("foo", "johndoe")).expect("stored"));
+        SecureRouter::new().route("/items/{item_id}", methods).into_parts().0.with_state(state)
+    };
+    let (router, path) = match which.as_str() {
+        "demo" => (demo::router(state()), "/users/me/items/"),
+        "handwritten" => (handwritten::router(handwritten::AppState::new(SECRET)), "/users/me/items/"),
+        "ruled" => (item_route(get(demo::items::read_item)), "/items/foo"),
+        "by-hand" => (item_route(get(demo::items::read_item_by_hand)), "/items/foo"),
         other => {
-            eprintln!("unknown router {other:?}: demo or handwritten");
+            eprintln!("unknown router {other:?}: demo, handwritten, ruled or by-hand");
             std::process::exit(2);
         }
     };
     let token = Authority::hs256(SECRET).expect("a long enough secret").issue("johndoe", &["me", "items"]);
     let bearer = format!("Bearer {}", token.expect("signing"));
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
     runtime.block_on(async {
         for _ in 0..count {
-            let request = Request::get("/users/me/items/")
+            let request = Request::get(path)
                 .header(header::AUTHORIZATION, &bearer)
                 .body(Body::empty())
                 .expect("request");

@@ -5,7 +5,8 @@
 //!   `/docs`, and a JSON fallback for every other path;
 //! - a layer over everything (a response header), and a route layer over the API alone;
 //! - the route table reports every route with its full path, and the OpenAPI document, nested the same
-//!   way, has every guarded operation linked to its requirement.
+//!   way, has every guarded operation linked to its requirement;
+//! - a resource rule, [`NoteAuthor`]: a note's author, or an `admin`, may change it.
 
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +14,7 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use scopes_runtime::enforcement::{Checked, Rule};
 use scopes_runtime::routing::{RouteTable, SecureRouter, get};
 use scopes_runtime::{AuthError, Authority, Claims, Principal, ResponseStyle, public, requires};
 use serde::{Deserialize, Serialize};
@@ -92,6 +94,46 @@ pub async fn read_note(_user: User, State(state): State<AppState>, Path(id): Pat
     }
 }
 
+/// Only the note's author: who may change a note, beside `admin`.
+pub struct NoteAuthor;
+
+impl Rule<AppState> for NoteAuthor {
+    const NAME: &'static str = "author";
+    const DESCRIPTION: &'static str = "The caller wrote the note.";
+    const PATH_PARAMS: &'static [&'static str] = &["id"];
+    type Principal = User;
+    type Params = usize;
+    type Resource = Note;
+
+    async fn load(id: usize, state: &AppState) -> Result<Option<Note>, AuthError> {
+        let notes = state.notes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(notes.iter().find(|note| note.id == id).cloned())
+    }
+
+    fn permits(user: &User, note: &Note) -> bool {
+        note.author == user.name
+    }
+}
+
+/// Changes a note's text: its author, or an `admin`.
+#[utoipa::path(put, path = "/notes/{id}", params(("id" = usize, Path)), request_body = NewNote, responses((status = 200, body = Note)))]
+#[requires(scopes = ["notes:write"], any(rule(NoteAuthor), "admin"))]
+pub async fn edit_note(
+    _user: User,
+    State(state): State<AppState>,
+    note: Checked<Note>,
+    Json(edit): Json<NewNote>,
+) -> Response {
+    let mut notes = state.notes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    match notes.iter_mut().find(|stored| stored.id == note.id) {
+        Some(stored) => {
+            stored.text = edit.text;
+            Json(stored.clone()).into_response()
+        }
+        None => not_found_body(),
+    }
+}
+
 /// Writes a note as the token's subject.
 #[utoipa::path(post, path = "/notes", request_body = NewNote, responses((status = 201, body = Note)))]
 #[requires(scopes = ["notes:write"])]
@@ -138,13 +180,13 @@ fn not_found_body() -> Response {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "notes", description = "An example app on the scopes framework."),
-    paths(list_notes, read_note, write_note, stats)
+    paths(list_notes, read_note, write_note, edit_note, stats)
 )]
 struct ApiDoc;
 
 /// The notes routes.
 pub fn notes_routes() -> SecureRouter<AppState> {
-    SecureRouter::new().route("/notes", get(list_notes).post(write_note)).route("/notes/{id}", get(read_note))
+    SecureRouter::new().route("/notes", get(list_notes).post(write_note)).route("/notes/{id}", get(read_note).put(edit_note))
 }
 
 /// The administration routes.
@@ -231,7 +273,7 @@ fn swagger_ui() -> impl tower::Service<
 mod tests {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
-    use scopes_runtime::testing::{Minter, assert_refused, authorized, scopes};
+    use scopes_runtime::testing::{Minter, assert_refused, authorized, checked, scopes};
     use tower::ServiceExt;
 
     use super::*;
@@ -250,6 +292,26 @@ mod tests {
         assert_eq!(note, Note { id: 1, author: "ann".into(), text: "hello".into() });
         let Json(notes) = list_notes(authorized(User { name: "bob".into() }), State(state)).await;
         assert_eq!(notes, [note]);
+    }
+
+    #[tokio::test]
+    async fn the_author_rule_and_the_edit_are_tested_apart() {
+        let state = state();
+        let note = Note { id: 1, author: "ann".into(), text: "draft".into() };
+        state.notes.lock().unwrap().push(note.clone());
+        // The rule alone, against a principal and a resource.
+        assert!(NoteAuthor::permits(&User { name: "ann".into() }, &note));
+        assert!(!NoteAuthor::permits(&User { name: "bob".into() }, &note));
+        // The handler's body, given the resource the rule would have passed.
+        let edited = edit_note(
+            authorized(User { name: "ann".into() }),
+            State(state.clone()),
+            checked(note),
+            Json(NewNote { text: "final".into() }),
+        )
+        .await;
+        assert_eq!(edited.status(), StatusCode::OK);
+        assert_eq!(state.notes.lock().unwrap()[0].text, "final");
     }
 
     #[tokio::test]

@@ -79,7 +79,10 @@ fn ruled(handler: &Handler, form: &NormalForm, krate: &TokenStream, errors: &mut
         return None;
     };
     let mode = format_ident!("{}", if kind == "Checked" { "One" } else { "Many" });
-    let mode = quote_spanned! {param.ty.span()=> #krate::__private::#mode<#resource> };
+    // Every token at the parameter's type, so that a rule of another resource is reported there.
+    let span = param.ty.span();
+    let at_param = crate::krate::respanned(krate, span);
+    let mode = quote_spanned! {span=> #at_param::__private::#mode<#resource> };
     let unruled = requirement_type(form.alternatives.iter().filter(|alternative| !alternative.ruled), krate);
     let flags = form.alternatives.iter().map(|alternative| alternative.ruled);
     Some(quote! { rule = #rule, mode = #mode, unruled = #unruled, ruled = [#(#flags),*] })

@@ -3,9 +3,11 @@
 //! ([`Requirement`]) and who may call a route ([`Access`]).
 
 pub(crate) mod access;
+pub(crate) mod granted;
 pub(crate) mod requirement;
 
 pub use access::{Access, Refusal, RuleAccess};
+pub use granted::Granted;
 pub use requirement::{Alternatives, Requirement, alternatives_of};
 
 /// A declared scope, by name, checked against the crate's [`registry!`](macro@crate::registry) at compile

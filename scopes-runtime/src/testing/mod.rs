@@ -57,8 +57,9 @@ use std::time::Duration;
 
 use axum::http::{Response, StatusCode, header};
 
-use crate::__private::Authorized;
+use crate::__private::{Authorized, AuthorizedRuled};
 use crate::authority::Authority;
+use crate::enforcement::{Checked, GrantedBy, Visible};
 use crate::keys::clock::unix_now as now;
 use crate::verifying::Claims;
 
@@ -101,8 +102,82 @@ pub use crate::__testing_scopes as scopes;
 /// assert_eq!(whoami(authorized(User), "hello".into()).await, "hello");
 /// # }
 /// ```
-pub fn authorized<P, R>(principal: P) -> Authorized<P, R> {
-    Authorized(principal, PhantomData)
+///
+/// A handler with a resource rule takes its resource from [`checked`] (or [`visible`]) beside it.
+pub fn authorized<T: FromPrincipal<P>, P>(principal: P) -> T {
+    T::from_principal(principal)
+}
+
+/// What [`authorized`] makes: the first parameter of a `#[requires]` handler, with or without a rule.
+/// Sealed: implemented by the extractors `#[requires]` generates.
+pub trait FromPrincipal<P>: sealed::Sealed {
+    #[doc(hidden)]
+    fn from_principal(principal: P) -> Self;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+impl<P, R> sealed::Sealed for Authorized<P, R> {}
+impl<P, R> FromPrincipal<P> for Authorized<P, R> {
+    fn from_principal(principal: P) -> Self {
+        Authorized(principal, PhantomData)
+    }
+}
+
+impl<P, R> sealed::Sealed for AuthorizedRuled<P, R> {}
+impl<P, R> FromPrincipal<P> for AuthorizedRuled<P, R> {
+    fn from_principal(principal: P) -> Self {
+        AuthorizedRuled(principal, PhantomData)
+    }
+}
+
+/// What a ruled handler receives as its [`Checked`] resource, made without a rule, a store or a request, to
+/// call the handler's body in a unit test: the test says the rule passed. To test the rule itself, call its
+/// [`permits`](crate::enforcement::Rule::permits) with a principal and a resource.
+///
+/// ```
+/// # use scopes_runtime::{AuthError, Authority, Claims, Principal, requires};
+/// # use scopes_runtime::enforcement::{Checked, Rule};
+/// use scopes_runtime::testing::{authorized, checked};
+/// # scopes_runtime::registry! { scheme = "OAuth2", token_url = "token", scopes = { "todos" => "Todos." } }
+/// # #[derive(Clone, axum::extract::FromRef)] struct AppState { authority: Authority }
+/// # struct User { name: String }
+/// # impl Principal<AppState> for User {
+/// #     async fn from_claims(c: &Claims, _: &AppState) -> Result<Self, AuthError> { Ok(User { name: c.sub.clone() }) }
+/// # }
+/// # struct Todo { id: u32, owner: String }
+/// # struct TodoOwner;
+/// # impl Rule<AppState> for TodoOwner {
+/// #     const NAME: &'static str = "owner";
+/// #     const DESCRIPTION: &'static str = "The caller owns the todo.";
+/// #     const PATH_PARAMS: &'static [&'static str] = &["id"];
+/// #     type Principal = User;
+/// #     type Params = u32;
+/// #     type Resource = Todo;
+/// #     async fn load(_: u32, _: &AppState) -> Result<Option<Todo>, AuthError> { Ok(None) }
+/// #     fn permits(user: &User, todo: &Todo) -> bool { todo.owner == user.name }
+/// # }
+/// #[requires(scopes = ["todos"], rule(TodoOwner))]
+/// async fn read_todo(_user: User, todo: Checked<Todo>) -> String {
+///     format!("todo {}", todo.id)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let ann = User { name: "ann".into() };
+/// let todo = Todo { id: 7, owner: "ann".into() };
+/// assert!(<TodoOwner as Rule<AppState>>::permits(&ann, &todo), "the rule alone");
+/// assert_eq!(read_todo(authorized(ann), checked(todo)).await, "todo 7", "the handler's body");
+/// # }
+/// ```
+pub fn checked<T>(resource: T) -> Checked<T> {
+    Checked::new(resource, GrantedBy::Rule)
+}
+
+/// What a list handler receives as its [`Visible`] resources, made without a rule: see [`checked`].
+pub fn visible<T>(resources: Vec<T>) -> Visible<T> {
+    Visible::new(resources, GrantedBy::Rule)
 }
 
 /// Mints tokens with an authority that signs (a shared secret), in its claim format and with its `iss`

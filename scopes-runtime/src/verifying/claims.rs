@@ -45,6 +45,18 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// The granted scopes as a [`Granted`](crate::registry::Granted), for a principal to keep: a check in
+    /// code then asks `user.granted.holds(scope!("admin"))`, through the hierarchy.
+    ///
+    /// ```
+    /// use scopes_runtime::{Claims, Scope};
+    /// const ITEMS: Scope = Scope::new("items");
+    /// assert!(Claims::new("johndoe", ["items"], 4_000_000_000).granted().holds(ITEMS));
+    /// ```
+    pub fn granted(&self) -> crate::registry::Granted {
+        crate::registry::Granted::new(&self.scopes)
+    }
+
     /// Claims for `sub`, granting `scopes`, expiring at `exp` (seconds since the Unix epoch).
     pub fn new<S: Into<String>>(sub: impl Into<String>, scopes: impl IntoIterator<Item = S>, exp: u64) -> Self {
         Claims {

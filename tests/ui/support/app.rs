@@ -29,3 +29,51 @@ impl Guard<AppState> for ActiveUser {
         Ok(ActiveUser(user))
     }
 }
+
+pub struct Item {
+    pub id: u32,
+    pub owner: String,
+}
+
+pub struct Note {
+    pub author: String,
+}
+
+/// Only the item's owner.
+pub struct ItemOwner;
+
+impl scopes_runtime::enforcement::Rule<AppState> for ItemOwner {
+    const NAME: &'static str = "owner";
+    const DESCRIPTION: &'static str = "The caller owns the item.";
+    const PATH_PARAMS: &'static [&'static str] = &["id"];
+    type Principal = User;
+    type Params = u32;
+    type Resource = Item;
+
+    async fn load(id: u32, _state: &AppState) -> Result<Option<Item>, AuthError> {
+        Ok(Some(Item { id, owner: "johndoe".into() }))
+    }
+
+    fn permits(user: &User, item: &Item) -> bool {
+        item.owner == user.name
+    }
+}
+
+/// Only the note's author.
+pub struct NoteAuthor;
+
+impl scopes_runtime::enforcement::Rule<AppState> for NoteAuthor {
+    const NAME: &'static str = "author";
+    const DESCRIPTION: &'static str = "The caller wrote the note.";
+    type Principal = User;
+    type Params = u32;
+    type Resource = Note;
+
+    async fn load(_id: u32, _state: &AppState) -> Result<Option<Note>, AuthError> {
+        Ok(None)
+    }
+
+    fn permits(user: &User, note: &Note) -> bool {
+        note.author == user.name
+    }
+}

@@ -1,0 +1,19 @@
+#[path = "../support/app.rs"]
+mod app;
+
+#[allow(unused_imports)]
+use app::{ActiveUser, User};
+use scopes_runtime::requires;
+
+#[allow(unused_imports)]
+use app::{Item, ItemOwner, Note, NoteAuthor};
+#[allow(unused_imports)]
+use scopes_runtime::enforcement::{Checked, Visible};
+
+include!("../support/registry.rs");
+
+// A misspelt rule: rustc's "cannot find type", with the near name, on the user's token.
+#[requires(scopes = ["items"], any(rule(ItemOwnr), "me"))]
+async fn read(_user: User, _item: Checked<Item>) {}
+
+fn main() {}
