@@ -60,11 +60,19 @@ fn document_is_openapi_3_1() {
     assert!(version.starts_with("3.1."), "{version}");
 }
 
-/// The operations the demo adds to the seed's, to show requirement expressions and the scope hierarchy.
-const BEYOND_THE_SEED: [(&str, &str); 2] = [("/admin/users/", "get"), ("/reports/items/", "get")];
+/// The operations the demo adds to the seed's, to show requirement expressions, the scope hierarchy and
+/// resource rules.
+const BEYOND_THE_SEED: [(&str, &str); 6] = [
+    ("/admin/users/", "get"),
+    ("/reports/items/", "get"),
+    ("/items/", "post"),
+    ("/items/", "get"),
+    ("/items/{item_id}", "get"),
+    ("/items/{item_id}", "delete"),
+];
 
 #[test]
-fn the_seeds_paths_and_methods_and_two_more() {
+fn the_seeds_paths_and_methods_and_those_beyond_it() {
     let seed: BTreeSet<_> = operations(&seed()).into_keys().collect();
     let demo: BTreeSet<_> = operations(&demo()).into_keys().collect();
     let beyond: BTreeSet<_> =
@@ -249,8 +257,16 @@ fn rfc_style_document_describes_rfc_refusals() {
         &demo::routes::TokenSource::Own,
     ))
     .unwrap();
-    let text = document.to_string();
-    assert!(!text.contains("ErrorDetail") && !text.contains("HTTPValidationError"), "seed bodies remain");
+    assert!(!document.to_string().contains("HTTPValidationError"), "seed bodies remain");
+    // `{"detail": ...}` stays only where the RFC style answers it: a missing item (404), a taken ID (409).
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let detail = response.to_string().contains("ErrorDetail");
+                assert_eq!(detail, ["404", "409"].contains(&status.as_str()), "{method} {path} {status}");
+            }
+        }
+    }
     let oauth_error = "#/components/schemas/OAuthError";
     for (path, method) in [("/users/me/", "get"), ("/users/me/items/", "get"), ("/status/", "get")] {
         for status in ["400", "401", "403"] {
@@ -266,4 +282,34 @@ fn rfc_style_document_describes_rfc_refusals() {
         document["components"]["schemas"]["TokenRequest"]["required"],
         json!(["grant_type", "username", "password"])
     );
+}
+
+/// Each operation with a resource rule keeps its scope security, names the rule (description and
+/// `x-scopes-rule`), and documents the 404 its refusal and a missing item are answered with.
+#[test]
+fn ruled_operations_name_their_rule_and_its_404() {
+    for style in [scopes_runtime::ResponseStyle::Seed, scopes_runtime::ResponseStyle::rfc("scopes demo")] {
+        let document = serde_json::to_value(demo::routes::openapi(&style, &demo::routes::TokenSource::Own)).unwrap();
+        for (path, method, scope, expression) in [
+            ("/items/{item_id}", "get", "items", "items AND (owner OR admin)"),
+            ("/items/{item_id}", "delete", "items:write", "items:write AND (owner OR admin)"),
+            ("/items/", "get", "items", "items AND (owner OR admin)"),
+        ] {
+            let operation = &document["paths"][path][method];
+            assert_eq!(operation["security"], json!([{ "OAuth2PasswordBearer": [scope] }]), "{method} {path}");
+            let rule = &operation["x-scopes-rule"];
+            assert_eq!(rule["name"], "owner", "{method} {path}");
+            assert_eq!(rule["expression"], expression);
+            assert_eq!(rule["refusal"], 404);
+            assert_eq!(rule["ruled_alternatives"], json!([true, false]));
+            assert!(operation["description"].as_str().unwrap().contains("`owner` is a resource rule"));
+            let not_found = &operation["responses"]["404"];
+            assert!(not_found["description"].as_str().unwrap().starts_with("Item not found"), "{method} {path}");
+            let schema = &not_found["content"]["application/json"]["schema"]["$ref"];
+            assert_eq!(schema, "#/components/schemas/ErrorDetail");
+        }
+        let create = &document["paths"]["/items/"]["post"];
+        assert!(create.get("x-scopes-rule").is_none(), "creating an item has no rule");
+        assert!(document["components"]["schemas"]["ErrorDetail"].is_object());
+    }
 }

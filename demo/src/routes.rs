@@ -513,15 +513,42 @@ mod tests {
         assert_eq!(admin.status(), StatusCode::OK, "admin implies items:write, which implies items, and me");
     }
 
-    #[tokio::test]
-    async fn in_issuer_mode_the_user_is_who_the_providers_token_says() {
-        use scopes_runtime::testing::FakeProvider;
-        const AUDIENCE: &str = "https://api.example";
+    const AUDIENCE: &str = "https://api.example";
 
-        let provider = FakeProvider::start().await;
+    /// A fake identity provider, and the demo in issuer mode for its tokens (audience [`AUDIENCE`]).
+    async fn provider_app() -> (scopes_runtime::testing::FakeProvider, Router) {
+        let provider = scopes_runtime::testing::FakeProvider::start().await;
         let authority = scopes_runtime::Authority::from_providers([provider.provider()], AUDIENCE).unwrap();
         assert!(authority.wait_for_keys(std::time::Duration::from_secs(5)).await);
-        let app = router(AppState::for_provider(authority, "http://127.0.0.1:8000", None));
+        (provider, router(AppState::for_provider(authority, "http://127.0.0.1:8000", None)))
+    }
+
+    #[tokio::test]
+    async fn in_issuer_mode_an_items_owner_is_the_tokens_subject() {
+        let (provider, app) = provider_app().await;
+        let send = |method: &str, path: &str, subject: &str, scopes: [&str; 1], body: Option<&str>| {
+            let token = provider.token(subject, scopes, AUDIENCE);
+            let request = Request::builder()
+                .method(method)
+                .uri(path)
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json");
+            app.clone().oneshot(request.body(Body::from(body.unwrap_or_default().to_owned())).unwrap())
+        };
+        let created = send("POST", "/items/", "ann", scopes!["items:write"], Some(r#"{"item_id": "x"}"#)).await;
+        assert_eq!(created.unwrap().status(), StatusCode::CREATED);
+        let read = send("GET", "/items/x", "ann", scopes!["items"], None).await.unwrap();
+        let body = axum::body::to_bytes(read.into_body(), 1 << 16).await.unwrap();
+        assert_eq!(body, r#"{"item_id":"x","owner":"ann"}"#);
+        let refused = send("GET", "/items/x", "bob", scopes!["items"], None).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::NOT_FOUND, "another subject's item is not disclosed");
+        let by_admin = send("DELETE", "/items/x", "root", scopes!["admin"], None).await.unwrap();
+        assert_eq!(by_admin.status(), StatusCode::NO_CONTENT);
+    }
+
+    #[tokio::test]
+    async fn in_issuer_mode_the_user_is_who_the_providers_token_says() {
+        let (provider, app) = provider_app().await;
         let get = |token: String| {
             Request::get("/users/me/").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap()
         };

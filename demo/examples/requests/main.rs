@@ -43,10 +43,8 @@ fn main() {
     let bearer = format!("Bearer {}", token.expect("signing"));
     runtime.block_on(async {
         for _ in 0..count {
-            let request = Request::get(path)
-                .header(header::AUTHORIZATION, &bearer)
-                .body(Body::empty())
-                .expect("request");
+            let request =
+                Request::get(path).header(header::AUTHORIZATION, &bearer).body(Body::empty()).expect("request");
             let response = router.clone().oneshot(request).await.expect("infallible");
             assert_eq!(response.status(), StatusCode::OK);
             axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("the body");

@@ -186,7 +186,9 @@ struct ApiDoc;
 
 /// The notes routes.
 pub fn notes_routes() -> SecureRouter<AppState> {
-    SecureRouter::new().route("/notes", get(list_notes).post(write_note)).route("/notes/{id}", get(read_note).put(edit_note))
+    SecureRouter::new()
+        .route("/notes", get(list_notes).post(write_note))
+        .route("/notes/{id}", get(read_note).put(edit_note))
 }
 
 /// The administration routes.
