@@ -99,12 +99,11 @@ impl ListRule<AppState> for ItemOwner {
 pub async fn create_item(
     user: User,
     State(state): State<AppState>,
-    body: Result<Json<NewItem>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Response {
-    let item_id = match body {
-        Ok(Json(NewItem { item_id })) if is_item_id(&item_id) => item_id,
-        Ok(Json(NewItem { item_id })) => return state.authority.refuse(&invalid_id(&item_id)),
-        Err(rejection) => return state.authority.refuse(&malformed_body(&rejection)),
+    let item_id = match body.map_err(|rejection| malformed_body(&rejection)).and_then(|Json(body)| item_id_of(body)) {
+        Ok(item_id) => item_id,
+        Err(refusal) => return state.authority.refuse(&refusal),
     };
     match state.items.create(&item_id, &user.username).await {
         Ok(true) => {
@@ -119,27 +118,51 @@ pub async fn create_item(
     }
 }
 
-fn invalid_id(item_id: &str) -> AuthError {
-    AuthError::InvalidForm(vec![ValidationIssue {
-        kind: "string_pattern_mismatch",
-        loc: vec!["body".into(), "item_id".into()],
-        msg: format!("String should be 1 to {MAX_ITEM_ID} of A-Z a-z 0-9 _ - ."),
-        input: serde_json::Value::String(item_id.chars().take(MAX_ITEM_ID + 1).collect()),
-        ctx: Some(serde_json::json!({ "pattern": r"^[A-Za-z0-9_.\-]{1,64}$" })),
-    }])
+/// The `item_id` of a [`NewItem`] body, or what is wrong with it, as FastAPI (pydantic) reports it.
+fn item_id_of(body: serde_json::Value) -> Result<String, AuthError> {
+    use serde_json::Value;
+    let problem = |kind: &'static str, loc: &[&str], msg: &str, input: Value, ctx: Option<Value>| {
+        let loc = loc.iter().map(|part| (*part).to_owned()).collect();
+        AuthError::InvalidForm(vec![ValidationIssue { kind, loc, msg: msg.to_owned(), input, ctx }])
+    };
+    let Value::Object(mut fields) = body else {
+        return Err(problem(
+            "model_attributes_type",
+            &["body"],
+            "Input should be a valid dictionary",
+            Value::Null,
+            None,
+        ));
+    };
+    match fields.remove("item_id") {
+        None => Err(problem("missing", &["body", "item_id"], "Field required", Value::Null, None)),
+        Some(Value::String(item_id)) if is_item_id(&item_id) => Ok(item_id),
+        Some(Value::String(item_id)) => {
+            // A long ID is echoed cut, not whole.
+            let input = Value::String(item_id.chars().take(MAX_ITEM_ID + 1).collect());
+            let msg = format!("String should be 1 to {MAX_ITEM_ID} of A-Z a-z 0-9 _ - .");
+            let ctx = serde_json::json!({ "pattern": r"^[A-Za-z0-9_.\-]{1,64}$" });
+            Err(problem("string_pattern_mismatch", &["body", "item_id"], &msg, input, Some(ctx)))
+        }
+        Some(_) => {
+            Err(problem("string_type", &["body", "item_id"], "Input should be a valid string", Value::Null, None))
+        }
+    }
 }
 
 fn malformed_body(rejection: &JsonRejection) -> AuthError {
-    let (kind, loc, msg) = match rejection {
-        JsonRejection::JsonDataError(_) => {
-            ("missing", vec!["body".into(), "item_id".into()], "Field required".to_owned())
-        }
-        JsonRejection::MissingJsonContentType(_) => {
-            ("model_attributes_type", vec!["body".into()], "Input should be a valid JSON object".to_owned())
-        }
-        other => ("json_invalid", vec!["body".into()], format!("JSON decode error: {}", other.body_text())),
+    let (kind, msg) = match rejection {
+        JsonRejection::MissingJsonContentType(_) => ("model_attributes_type", "Input should be a valid dictionary"),
+        _ => ("json_invalid", "JSON decode error"),
     };
-    AuthError::InvalidForm(vec![ValidationIssue { kind, loc, msg, input: serde_json::Value::Null, ctx: None }])
+    let loc = vec!["body".to_owned()];
+    AuthError::InvalidForm(vec![ValidationIssue {
+        kind,
+        loc,
+        msg: msg.to_owned(),
+        input: serde_json::Value::Null,
+        ctx: None,
+    }])
 }
 
 /// `GET /items/{item_id}`: requires `items`, and the owner or `admin`.
@@ -223,4 +246,40 @@ pub async fn delete_item(_user: User, State(state): State<AppState>, item: Check
 )]
 pub async fn list_items(_user: User, items: Visible<Item>) -> Json<Vec<Item>> {
     Json(items.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn kind_of(body: serde_json::Value) -> Result<String, &'static str> {
+        match item_id_of(body) {
+            Ok(item_id) => Ok(item_id),
+            Err(AuthError::InvalidForm(issues)) => Err(issues[0].kind),
+            Err(_) => Err("another error"),
+        }
+    }
+
+    #[test]
+    fn a_body_names_one_valid_item_id_or_says_what_is_wrong() {
+        assert_eq!(kind_of(json!({ "item_id": "a-B_9.z", "extra": 1 })), Ok("a-B_9.z".to_owned()));
+        assert_eq!(kind_of(json!({ "item_id": "x".repeat(64) })), Ok("x".repeat(64)));
+        assert_eq!(kind_of(json!({})), Err("missing"));
+        assert_eq!(kind_of(json!({ "item_id": 7 })), Err("string_type"));
+        assert_eq!(kind_of(json!({ "item_id": null })), Err("string_type"));
+        for wrong in ["", "has space", "a/b", "é", "x".repeat(65).as_str()] {
+            assert_eq!(kind_of(json!({ "item_id": wrong })), Err("string_pattern_mismatch"), "{wrong:?}");
+        }
+        assert_eq!(kind_of(json!(["item_id"])), Err("model_attributes_type"));
+    }
+
+    #[test]
+    fn a_long_id_is_echoed_cut() {
+        let Err(AuthError::InvalidForm(issues)) = item_id_of(json!({ "item_id": "y".repeat(10_000) })) else {
+            panic!("refused")
+        };
+        assert_eq!(issues[0].input.as_str().map(str::len), Some(MAX_ITEM_ID + 1));
+    }
 }
