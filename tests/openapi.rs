@@ -302,6 +302,11 @@ fn ruled_operations_name_their_rule_and_its_404() {
             assert_eq!(rule["expression"], expression);
             assert_eq!(rule["refusal"], 404);
             assert_eq!(rule["ruled_alternatives"], json!([true, false]));
+            assert_eq!(
+                rule["alternatives"],
+                json!([{ "scopes": [scope], "rule": true }, { "scopes": [scope, "admin"], "rule": false }]),
+                "{method} {path}"
+            );
             assert!(operation["description"].as_str().unwrap().contains("`owner` is a resource rule"));
             let not_found = &operation["responses"]["404"];
             assert!(not_found["description"].as_str().unwrap().starts_with("Item not found"), "{method} {path}");

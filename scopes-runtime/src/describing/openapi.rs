@@ -325,6 +325,10 @@ fn document_rule(operation: &mut Operation, access: &Access, rule: &RuleAccess, 
         "expression": access.to_string(),
         "refusal": rule.refusal.status(),
         "ruled_alternatives": rule.ruled,
+        // Each scope set that is enough, and whether the rule must pass too.
+        "alternatives": access.alternatives_with_rule().unwrap_or_default().into_iter()
+            .map(|(scopes, ruled)| serde_json::json!({ "scopes": scopes, "rule": ruled }))
+            .collect::<Vec<_>>(),
     });
     operation.extensions.get_or_insert_with(Default::default).insert("x-scopes-rule".into(), extension);
     let responses = &mut operation.responses.responses;

@@ -183,7 +183,8 @@ pub enum GrantedBy {
     Scope,
 }
 
-/// The resource a [`Rule`] loaded and let the request act on, handed to the handler: `#[requires]` with
+/// The resource a [`Rule`] loaded and let the request act on, handed to the handler (see [`Rule`] for a
+/// handler taking one, and [`testing::checked`](crate::testing::checked) for a unit test calling it): `#[requires]` with
 /// `rule(...)` produces it, and nothing else can (the test kit's [`testing::checked`](crate::testing::checked)
 /// aside), so a handler taking it never receives one unchecked. Dereferences to the resource.
 pub struct Checked<T> {
@@ -221,7 +222,8 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Checked<T> {
     }
 }
 
-/// What a [`ListRule`] lets the caller see, handed to a list handler. Dereferences to the resources.
+/// What a [`ListRule`] lets the caller see, handed to a list handler (`items: Visible<Item>` beside the
+/// principal, under `#[requires(..., rule(ItemOwner))]`). Dereferences to the resources.
 #[derive(Debug)]
 pub struct Visible<T> {
     resources: Vec<T>,

@@ -31,6 +31,11 @@ pub enum Refusal {
 
 impl Refusal {
     /// The status this refusal is answered with.
+    ///
+    /// ```
+    /// use scopes_runtime::registry::Refusal;
+    /// assert_eq!((Refusal::NotFound.status(), Refusal::Forbidden.status()), (404, 403));
+    /// ```
     pub const fn status(self) -> u16 {
         match self {
             Refusal::NotFound => 404,
@@ -82,7 +87,13 @@ impl Access {
         }
     }
 
-    /// The route's resource rule, if it has one.
+    /// The route's resource rule, if it has one: what a test reads from the route table.
+    ///
+    /// ```
+    /// use scopes_runtime::registry::Access;
+    /// assert!(Access::Public.rule().is_none());
+    /// // With the demo's table: `table.find("DELETE", "/items/{item_id}").unwrap().access.rule().unwrap().name == "owner"`.
+    /// ```
     pub fn rule(&self) -> Option<&RuleAccess> {
         match self {
             Access::Ruled(_, rule) => Some(rule),
@@ -91,12 +102,29 @@ impl Access {
     }
 
     /// Whether a request needs a token: every route but a public one.
+    ///
+    /// ```
+    /// use scopes_runtime::registry::Access;
+    /// assert!(!Access::Public.is_guarded());
+    /// assert!(Access::Requires(vec![&[&[]]]).is_guarded(), "authentication alone");
+    /// ```
     pub fn is_guarded(&self) -> bool {
         !matches!(self, Access::Public)
     }
 
-    /// Each alternative that meets the whole requirement, with whether the rule is part of it.
-    fn alternatives_with_rule(&self) -> Option<Vec<(Vec<&'static str>, bool)>> {
+    /// Each scope set that meets the whole requirement, with whether the rule must pass too: `[(["items"],
+    /// true), (["items", "admin"], false)]` for `items AND (owner OR admin)`. `None` for a public route.
+    ///
+    /// ```
+    /// use scopes_runtime::Scope;
+    /// use scopes_runtime::registry::Access;
+    ///
+    /// const ITEMS: Scope = Scope::new("items");
+    /// let access = Access::Requires(vec![&[&[ITEMS]]]);
+    /// assert_eq!(access.alternatives_with_rule(), Some(vec![(vec!["items"], false)]), "no rule");
+    /// assert_eq!(Access::Public.alternatives_with_rule(), None);
+    /// ```
+    pub fn alternatives_with_rule(&self) -> Option<Vec<(Vec<&'static str>, bool)>> {
         let Access::Ruled(layers, rule) = self else {
             return self.alternatives().map(|all| all.into_iter().map(|scopes| (scopes, false)).collect());
         };
