@@ -83,3 +83,34 @@ async fn each_form_grants_and_refuses_as_its_normal_form_says() {
         assert_eq!(response.body, path.trim_start_matches('/').as_bytes(), "{path} with {scopes:?}");
     }
 }
+
+/// A guarded handler's own refusal answers in the authority's style, as the guard's refusals do, with no
+/// layer added by the app: the seed's 400 "Inactive user" here, not the library default's 403.
+#[requires(scopes = ["me"])]
+async fn refuses_itself(_user: User) -> Result<&'static str, scopes_runtime::AuthError> {
+    Err(scopes_runtime::AuthError::InactiveUser)
+}
+
+/// A public handler's responses pass through as they are: its state need not hold an authority.
+#[scopes_runtime::public]
+async fn refuses_publicly() -> Result<&'static str, scopes_runtime::AuthError> {
+    Err(scopes_runtime::AuthError::InactiveUser)
+}
+
+#[tokio::test]
+async fn a_handlers_own_refusal_answers_in_the_authoritys_style() {
+    for (style, status, body) in [
+        (ResponseStyle::Seed, 400, r#"{"detail":"Inactive user"}"#),
+        (ResponseStyle::rfc("api"), 403, r#"{"error":"access_denied","error_description":"the user is inactive"}"#),
+    ] {
+        let (router, _) = SecureRouter::<AppState>::new()
+            .route("/refuses", get(refuses_itself))
+            .route("/public", get(refuses_publicly))
+            .into_parts();
+        let app = InProcess::new(router.with_state(AppState::new(style)));
+        let answer = app.send(bearer("/refuses", &signed("someone", &["me"]))).await;
+        assert_eq!((answer.status.as_u16(), String::from_utf8_lossy(&answer.body).as_ref()), (status, body));
+        // The public route answers in the library's default style (RFC), whatever the authority's.
+        assert_eq!(app.send(scopes_tests::cases::get("/public")).await.status, 403);
+    }
+}

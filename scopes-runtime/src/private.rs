@@ -90,6 +90,10 @@ where
     fn access() -> Access {
         R::access()
     }
+
+    fn answering_authority(state: &S) -> Option<Authority> {
+        Some(R::authority(state))
+    }
 }
 
 /// The extractor `#[requires]` puts in place of the first parameter of a handler whose requirement names a
@@ -122,6 +126,10 @@ where
 {
     fn access() -> Access {
         R::ruled_access()
+    }
+
+    fn answering_authority(state: &S) -> Option<Authority> {
+        Some(R::authority(state))
     }
 }
 

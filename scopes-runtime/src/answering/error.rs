@@ -18,9 +18,11 @@ use crate::registry::Requirement;
 ///
 /// Apps construct the variants that belong to their own hooks (an unknown user in
 /// [`Principal::from_claims`](crate::Principal::from_claims), a disabled account in a
-/// [`Guard`](crate::Guard)); the framework produces the rest. Returned from a handler, it answers in
-/// the library's default style, RFC 6750 / RFC 6749, unless [`restyle`](crate::authority::restyle) is layered
-/// over the app; the extractors always answer in the configured one.
+/// [`Guard`](crate::Guard)); the framework produces the rest. The extractors always answer in the
+/// authority's configured style, and so does a `#[requires]` handler served by a
+/// [`SecureRouter`](crate::routing::SecureRouter) that returns one; returned from any other handler, it
+/// answers in the library's default style, RFC 6750 / RFC 6749, unless [`restyle`](crate::authority::restyle)
+/// is layered over the app.
 ///
 /// ```
 /// use axum::response::IntoResponse;

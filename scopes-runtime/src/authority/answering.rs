@@ -97,9 +97,20 @@ impl Authority {
 /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_response_style(ResponseStyle::Seed);
 /// let app: Router = Router::new().route("/", get(disabled)).layer(map_response_with_state(authority, restyle));
 /// ```
-pub async fn restyle(State(authority): State<Authority>, mut response: Response) -> Response {
-    match response.extensions_mut().remove::<DefaultStyled>() {
-        Some(DefaultStyled(error)) => authority.refuse(&error),
-        None => response,
+///
+/// A [`SecureRouter`](crate::routing::SecureRouter) does this itself for its `#[requires]` handlers: the
+/// layer is for the other routes of an app.
+pub async fn restyle(State(authority): State<Authority>, response: Response) -> Response {
+    authority.restyled(response)
+}
+
+impl Authority {
+    /// `response` answered in this authority's style when it is a refusal a handler returned as an
+    /// [`AuthError`]; any other response as it is.
+    pub(crate) fn restyled(&self, mut response: Response) -> Response {
+        match response.extensions_mut().remove::<DefaultStyled>() {
+            Some(DefaultStyled(error)) => self.refuse(&error),
+            None => response,
+        }
     }
 }

@@ -8,6 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::handler::Handler;
 use axum::http::request::Parts;
 
+use crate::authority::Authority;
 use crate::registry::Access;
 
 /// Seals [`RouteAccess`] and [`ProtectedHandler`]: a route's reported access is a guarantee only if
@@ -42,6 +43,14 @@ pub(crate) mod sealed {
 pub trait RouteAccess<S>: sealed::Sealed<S> {
     /// The route's access, with every guard layer's requirement.
     fn access() -> Access;
+
+    /// The authority whose style the handler's own refusals are answered in: a guarded handler's; none for
+    /// a public one (whose state need not hold an authority).
+    #[doc(hidden)]
+    fn answering_authority(state: &S) -> Option<Authority> {
+        let _ = state;
+        None
+    }
 }
 
 /// The handlers a [`SecureRouter`](super::SecureRouter) accepts: axum handlers whose first parameter is [`RouteAccess`]. Sealed.
@@ -58,6 +67,10 @@ pub trait RouteAccess<S>: sealed::Sealed<S> {
 pub trait ProtectedHandler<T, S>: Handler<T, S> + sealed::SealedHandler<T, S> {
     /// The handler's access.
     fn access() -> Access;
+
+    /// See [`RouteAccess::answering_authority`].
+    #[doc(hidden)]
+    fn answering_authority(state: &S) -> Option<Authority>;
 }
 
 macro_rules! protected_handler_impls {
@@ -77,6 +90,10 @@ macro_rules! protected_handler_impls {
         {
             fn access() -> Access {
                 First::access()
+            }
+
+            fn answering_authority(state: &S) -> Option<Authority> {
+                First::answering_authority(state)
             }
         }
     };

@@ -1,10 +1,19 @@
 //! The handlers of one path, by method, each `#[requires(...)]` or `#[public]`: [`SecureMethodRouter`],
 //! started with [`get`], [`post`], [`put`], [`patch`] or [`delete`].
 
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use axum::extract::Request;
+use axum::handler::Handler;
 use axum::http::Method;
+use axum::response::Response;
 use axum::routing::MethodRouter;
 
 use super::marks::ProtectedHandler;
+use crate::authority::Authority;
 use crate::registry::Access;
 
 /// The handlers of one path, by method, each `#[requires(...)]` or `#[public]`. Start one with [`get`],
@@ -37,7 +46,7 @@ macro_rules! method_functions {
                     T: 'static,
                 {
                     self.accesses.push((Method::$constant.to_string(), H::access()));
-                    self.router = self.router.$method(handler);
+                    self.router = self.router.$method(Restyling { handler, arguments: PhantomData });
                     self
                 }
             )*
@@ -46,3 +55,57 @@ macro_rules! method_functions {
 }
 
 method_functions!(get GET, post POST, put PUT, patch PATCH, delete DELETE);
+
+/// A guarded handler whose own refusals (an [`AuthError`](crate::AuthError) it returns, or a later
+/// extractor's) are answered in its authority's style, as the guard's are, with no layer for the app to
+/// add: an `AuthError`'s `IntoResponse` has no state to read the style from, so the response is restyled
+/// here, where the state is in hand. A public handler's responses pass through.
+struct Restyling<H, T> {
+    handler: H,
+    arguments: PhantomData<fn() -> T>,
+}
+
+impl<H: Clone, T> Clone for Restyling<H, T> {
+    fn clone(&self) -> Self {
+        Restyling { handler: self.handler.clone(), arguments: PhantomData }
+    }
+}
+
+impl<H, T, S> Handler<T, S> for Restyling<H, T>
+where
+    H: ProtectedHandler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    type Future = Restyled<H::Future>;
+
+    fn call(self, request: Request, state: S) -> Self::Future {
+        let authority = H::answering_authority(&state);
+        Restyled { inner: self.handler.call(request, state), authority }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The handler's future, its response restyled when it is a refusal.
+    struct Restyled<F> {
+        #[pin]
+        inner: F,
+        authority: Option<Authority>,
+    }
+}
+
+impl<F: Future<Output = Response>> Future for Restyled<F> {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        let this = self.project();
+        let response = ready!(this.inner.poll(cx));
+        // Only a refusal carries an `AuthError` to restyle: an answer that succeeded is not searched for one.
+        Poll::Ready(match this.authority.take() {
+            Some(authority) if response.status().is_client_error() || response.status().is_server_error() => {
+                authority.restyled(response)
+            }
+            _ => response,
+        })
+    }
+}
