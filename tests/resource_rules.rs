@@ -235,17 +235,21 @@ async fn of_simultaneous_creations_of_one_id_one_wins() {
 }
 
 /// A rule that reads a path parameter the route does not have could never load anything: the router
-/// refuses it when it is built, naming the route, the rule and the parameter.
+/// refuses it when it is built, naming the route, the rule and the parameter; a parameter that a `nest`
+/// prefix supplies counts.
 #[test]
 fn a_rule_reading_a_parameter_the_route_lacks_stops_the_router() {
     use scopes_runtime::routing::{SecureRouter, get};
-    let built = std::panic::catch_unwind(|| {
-        SecureRouter::<demo::AppState>::new().route("/items/{id}", get(demo::items::read_item))
-    });
-    let panic = built.err().expect("the router refuses the route");
+    type Routes = SecureRouter<demo::AppState>;
+    let built =
+        std::panic::catch_unwind(|| Routes::new().route("/items/{id}", get(demo::items::read_item)).into_parts());
+    let Err(panic) = built else { panic!("the router refuses the route") };
     let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(message.contains("GET /items/{id}") && message.contains("`owner`"), "{message}");
     assert!(message.contains("`item_id`"), "{message}");
-    // At a path with the parameter, the same handler routes.
-    let _ = SecureRouter::<demo::AppState>::new().route("/things/{item_id}", get(demo::items::read_item));
+    // At a path with the parameter, the same handler routes; and so it does under a prefix that has it.
+    let _ = Routes::new().route("/things/{item_id}", get(demo::items::read_item)).into_parts();
+    let nested = Routes::new().route("/", get(demo::items::read_item));
+    let (_, table) = Routes::new().nest("/things/{item_id}", nested).into_parts();
+    assert!(table.find("GET", "/things/{item_id}").is_some());
 }

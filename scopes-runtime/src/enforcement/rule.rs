@@ -100,7 +100,7 @@ pub trait Rule<S>: Send + Sync + 'static {
     /// The `detail` of the 404 a missing resource (and, by default, a refusal) is answered with.
     const NOT_FOUND: &'static str = "Not Found";
     /// The path parameters [`Params`](Rule::Params) is read from: a route that lacks one is refused when the
-    /// router is built ([`SecureRouter::route`](crate::routing::SecureRouter::route)).
+    /// router is built ([`SecureRouter::into_parts`](crate::routing::SecureRouter::into_parts)).
     const PATH_PARAMS: &'static [&'static str] = &[];
 
     /// The principal the rule judges: the handler's first parameter.

@@ -96,21 +96,11 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// Serves `methods` at `path` (axum's path syntax, e.g. `/users/{id}`).
     ///
     /// # Panics
-    /// As [`Router::route`] does: on an invalid path, or a path routed twice; and when a handler's resource
-    /// [`Rule`](crate::enforcement::Rule) reads a path parameter `path` does not have (its
-    /// [`PATH_PARAMS`](crate::enforcement::Rule::PATH_PARAMS)), which no request could ever name.
+    /// As [`Router::route`] does: on an invalid path, or a path routed twice. (A handler whose resource
+    /// rule reads a parameter the path lacks is refused by [`into_parts`](Self::into_parts), once the
+    /// path is whole.)
     pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
         for (method, access) in methods.accesses {
-            if let Some(rule) = access.rule() {
-                let missing = rule.path_params.iter().find(|param| !path.contains(&format!("{{{param}}}")));
-                if let Some(param) = missing {
-                    panic!(
-                        "{method} {path}: its rule `{}` reads the path parameter `{param}`, which this path does not \
-                         have: route it at a path with `{{{param}}}`, or name a rule for this path",
-                        rule.name
-                    );
-                }
-            }
             self.table.routes.push(Route { method, path: path.to_owned(), access });
         }
         self.router = self.router.route(path, methods.router);
@@ -142,7 +132,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// # Panics
     /// As [`Router::nest`] does: when `prefix` is empty or `/` (use [`merge`](Self::merge)), or invalid.
     pub fn nest(mut self, prefix: &str, router: SecureRouter<S>) -> Self {
-        let (inner, table) = router.into_parts();
+        let (inner, table) = router.split();
         let prefix_path = prefix.trim_end_matches('/');
         self.table.routes.extend(table.routes.into_iter().map(|route| {
             let path = match route.path.as_str() {
@@ -162,7 +152,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// As [`Router::merge`] does: when both routers route the same path and method, or both have a
     /// fallback.
     pub fn merge(mut self, other: SecureRouter<S>) -> Self {
-        let (router, table) = other.into_parts();
+        let (router, table) = other.split();
         self.table = std::mem::take(&mut self.table).merge(table);
         self.router = self.router.merge(router);
         self
@@ -290,7 +280,28 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     }
 
     /// The axum router, and the report of its routes.
+    ///
+    /// # Panics
+    /// When a handler's resource [`Rule`](crate::enforcement::Rule) reads a path parameter its route does
+    /// not have (one of its [`PATH_PARAMS`](crate::enforcement::Rule::PATH_PARAMS)), which no request could
+    /// ever name: a mistake in the app's routes, found when it builds them. Checked here, on the whole
+    /// paths, so that a parameter in a [`nest`](Self::nest) prefix counts.
     pub fn into_parts(self) -> (Router<S>, RouteTable) {
+        for route in &self.table.routes {
+            let Some(rule) = route.access.rule() else { continue };
+            if let Some(param) = rule.path_params.iter().find(|param| !route.path.contains(&format!("{{{param}}}"))) {
+                panic!(
+                    "{} {}: its rule `{}` reads the path parameter `{param}`, which this path does not have: route \
+                     it at a path with `{{{param}}}`, or name a rule for this path",
+                    route.method, route.path, rule.name
+                );
+            }
+        }
+        self.split()
+    }
+
+    /// The parts, unchecked: for a router nested or merged into another, whose paths are not whole yet.
+    fn split(self) -> (Router<S>, RouteTable) {
         (self.router, self.table)
     }
 }
