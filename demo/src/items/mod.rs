@@ -121,10 +121,6 @@ pub async fn create_item(
 /// The `item_id` of a [`NewItem`] body, or what is wrong with it, as FastAPI (pydantic) reports it.
 fn item_id_of(body: serde_json::Value) -> Result<String, AuthError> {
     use serde_json::Value;
-    let problem = |kind: &'static str, loc: &[&str], msg: &str, input: Value, ctx: Option<Value>| {
-        let loc = loc.iter().map(|part| (*part).to_owned()).collect();
-        AuthError::InvalidForm(vec![ValidationIssue { kind, loc, msg: msg.to_owned(), input, ctx }])
-    };
     let Value::Object(mut fields) = body else {
         return Err(problem(
             "model_attributes_type",
@@ -155,14 +151,19 @@ fn malformed_body(rejection: &JsonRejection) -> AuthError {
         JsonRejection::MissingJsonContentType(_) => ("model_attributes_type", "Input should be a valid dictionary"),
         _ => ("json_invalid", "JSON decode error"),
     };
-    let loc = vec!["body".to_owned()];
-    AuthError::InvalidForm(vec![ValidationIssue {
-        kind,
-        loc,
-        msg: msg.to_owned(),
-        input: serde_json::Value::Null,
-        ctx: None,
-    }])
+    problem(kind, &["body"], msg, serde_json::Value::Null, None)
+}
+
+/// One validation problem at `loc`, refused as a malformed body (422 in the seed style, 400 in the RFC's).
+fn problem(
+    kind: &'static str,
+    loc: &[&str],
+    msg: &str,
+    input: serde_json::Value,
+    ctx: Option<serde_json::Value>,
+) -> AuthError {
+    let loc = loc.iter().map(|part| (*part).to_owned()).collect();
+    AuthError::InvalidForm(vec![ValidationIssue { kind, loc, msg: msg.to_owned(), input, ctx }])
 }
 
 /// `GET /items/{item_id}`: requires `items`, and the owner or `admin`.
@@ -210,11 +211,11 @@ pub async fn read_item_by_hand(
     State(state): State<AppState>,
     Path(item_id): Path<String>,
 ) -> Response {
-    let found = if is_item_id(&item_id) { state.items.find(&item_id).await } else { Ok(None) };
-    match found {
+    // Loaded as the rule loads it (an ID no item can have is not looked up); the check is the handler's.
+    match ItemOwner::load(item_id, &state).await {
         Ok(Some(item)) if item.owner == caller.user.username || caller.admin => Json(item).into_response(),
         Ok(_) => state.authority.refuse(&AuthError::NotFound { detail: ItemOwner::NOT_FOUND }),
-        Err(error) => state.authority.refuse(&error.into()),
+        Err(error) => state.authority.refuse(&error),
     }
 }
 

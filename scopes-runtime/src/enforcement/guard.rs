@@ -247,9 +247,14 @@ pub trait RequiresHandler<S>: Disjunction {
 
     /// The route's access, with every guard layer's requirement.
     fn access() -> Access {
+        Access::Requires(Self::requirement_layers())
+    }
+
+    /// The requirement of every layer, the handler's own first.
+    fn requirement_layers() -> Vec<Alternatives> {
         let mut layers = vec![Self::ALTERNATIVES];
         Self::Principal::requirement_layers(&mut layers);
-        Access::Requires(layers)
+        layers
     }
 }
 
@@ -287,8 +292,6 @@ pub trait RuledHandler<S>: RequiresHandler<S> {
 
     /// The route's access, with the rule.
     fn ruled_access() -> Access {
-        let mut layers = vec![Self::ALTERNATIVES];
-        Self::Principal::requirement_layers(&mut layers);
         let rule = RuleAccess::__new(
             Self::Rule::NAME,
             Self::Rule::DESCRIPTION,
@@ -297,7 +300,7 @@ pub trait RuledHandler<S>: RequiresHandler<S> {
             if Self::Mode::READS_PATH { Self::Rule::PATH_PARAMS } else { &[] },
             Self::RULED,
         );
-        Access::Ruled(layers, rule)
+        Access::Ruled(Self::requirement_layers(), rule)
     }
 }
 

@@ -369,7 +369,7 @@ impl<S: Send + Sync, T: Send + 'static, R: ListRule<S, Resource = T>> RuleMode<S
 }
 
 /// The refusal `R` declares.
-pub(crate) fn refusal<S, R: Rule<S>>() -> AuthError {
+fn refusal<S, R: Rule<S>>() -> AuthError {
     match R::REFUSAL {
         Refusal::NotFound => AuthError::NotFound { detail: R::NOT_FOUND },
         Refusal::Forbidden => AuthError::RuleRefused { rule: R::NAME },

@@ -4,7 +4,7 @@
 use sqlx::{Error as SqlError, Row};
 
 use super::refresh_tokens::seconds;
-use super::{Pool, SqlStore, store_error};
+use super::{SqlPool, SqlStore, store_error};
 use crate::reloading::StoreError;
 use crate::store::Account;
 

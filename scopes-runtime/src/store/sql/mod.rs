@@ -63,15 +63,13 @@ pub enum SqlPool {
     Postgres(PgPool),
 }
 
-use SqlPool as Pool;
-
 /// Runs `$body` with `$pool` bound to whichever pool the store has: the same SQL serves both, as the
 /// schema does (parameters are written `$1`, which both read).
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.pool {
-            Pool::Sqlite($pool) => $store.timed(async { $body }).await,
-            Pool::Postgres($pool) => $store.timed(async { $body }).await,
+            SqlPool::Sqlite($pool) => $store.timed(async { $body }).await,
+            SqlPool::Postgres($pool) => $store.timed(async { $body }).await,
         }
     };
 }
@@ -96,7 +94,7 @@ mod signing_keys;
 /// ```
 #[derive(Clone)]
 pub struct SqlStore {
-    pool: Pool,
+    pool: SqlPool,
     options: SqlOptions,
 }
 
@@ -144,14 +142,14 @@ impl SqlStore {
                 .max_connections(max_connections)
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect);
-            Pool::Sqlite(bounded(options, pool).await?)
+            SqlPool::Sqlite(bounded(options, pool).await?)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url).map_err(invalid)?;
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect);
-            Pool::Postgres(bounded(options, pool).await?)
+            SqlPool::Postgres(bounded(options, pool).await?)
         } else {
             return Err(StoreError::Invalid(format!(
                 "database URL `{}`: expected `sqlite://FILE` or `postgres://...`",
@@ -164,8 +162,8 @@ impl SqlStore {
     /// `"sqlite"` or `"postgres"`.
     pub fn kind(&self) -> &'static str {
         match self.pool {
-            Pool::Sqlite(_) => "sqlite",
-            Pool::Postgres(_) => "postgres",
+            SqlPool::Sqlite(_) => "sqlite",
+            SqlPool::Postgres(_) => "postgres",
         }
     }
 
@@ -213,8 +211,8 @@ impl SqlStore {
     /// Closes the pool's connections (waiting for those in use).
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(pool) => pool.close().await,
-            Pool::Postgres(pool) => pool.close().await,
+            SqlPool::Sqlite(pool) => pool.close().await,
+            SqlPool::Postgres(pool) => pool.close().await,
         }
     }
 

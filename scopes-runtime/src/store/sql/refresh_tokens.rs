@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 
-use super::{Pool, SqlStore, store_error};
+use super::{SqlPool, SqlStore, store_error};
 use crate::reloading::StoreError;
 use crate::store::{NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy};
 
@@ -227,7 +227,7 @@ mod tests {
         }
         let url = format!("sqlite://{}", dir.join("legacy.db").display());
         let store = SqlStore::connect(&url).await.unwrap();
-        let Pool::Sqlite(pool) = &store.pool else { unreachable!("a SQLite URL") };
+        let SqlPool::Sqlite(pool) = &store.pool else { unreachable!("a SQLite URL") };
         sqlx::migrate::Migrator::new(earlier.as_path()).await.unwrap().run(pool).await.unwrap();
         let insert = "INSERT INTO refresh_tokens (token_hash, family, username, scopes, issued_at, expires_at, \
                       family_expires_at, used_at, revoked_at) VALUES ($1, $2, 'johndoe', 'me items', 1, $3, $3, $4, $5)";

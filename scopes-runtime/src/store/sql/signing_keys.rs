@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::{Pool, SqlStore, store_error};
+use super::{SqlPool, SqlStore, store_error};
 use crate::keys::KeyRing;
 use crate::keys::signing_key::{SigningAlgorithm, SigningKey, StoredKey};
 use crate::reloading::StoreError;
@@ -121,8 +121,8 @@ impl SqlStore {
             return;
         }
         let scrub = match self.pool {
-            Pool::Sqlite(_) => "PRAGMA wal_checkpoint(TRUNCATE)",
-            Pool::Postgres(_) => "VACUUM FULL signing_keys",
+            SqlPool::Sqlite(_) => "PRAGMA wal_checkpoint(TRUNCATE)",
+            SqlPool::Postgres(_) => "VACUUM FULL signing_keys",
         };
         let scrubbed: Result<(), StoreError> = on_pool!(self, pool => {
             sqlx::query(scrub).execute(pool).await.map(drop).map_err(store_error)
