@@ -63,13 +63,16 @@ macro_rules! for_each_tuple {
 // reloaded from a store (`reloading`); a request's token verified (`verifying`), refusals answered
 // (`answering`), the `authority` joining the two; principals and guards enforcing requirements
 // (`enforcement`), routers that know them (`routing`), the API described (`describing`); accounts stored
-// (`store`) and tokens issued (`issuing`). No module imports one above it: scripts/check_layers.py.
+// (`store`) and tokens issued (`issuing`); beside them all, what an operator sees (`observing`) and whether
+// the app can serve (`health`). No module imports one above it: scripts/check_layers.py.
 pub mod answering;
 pub mod authority;
 pub mod describing;
 pub mod enforcement;
+pub mod health;
 pub mod issuing;
 pub mod keys;
+pub mod observing;
 pub mod registry;
 mod reloading;
 pub mod routing;

@@ -19,7 +19,7 @@ use crate::authority::Authority;
 use crate::enforcement::guard::Guard;
 // What generated code names, apart from the root's hot names.
 pub use crate::enforcement::guard::{AuthorityIn, Authorize, RequiresHandler, RuledHandler};
-pub use crate::enforcement::rule::{Many, One, RuleMode};
+pub use crate::enforcement::rule::{Many, One, RuleError, RuleMode};
 pub use crate::enforcement::sealing::{
     AllOf, AnyOf, Conjunction, DeclaredScope, Disjunction, MAX_TERMS, SealedAuthorize,
 };

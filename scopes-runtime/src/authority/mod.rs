@@ -22,6 +22,8 @@ pub use answering::restyle;
 pub use sources::KeyError;
 
 use crate::answering::style::ResponseStyle;
+use crate::observing::metrics::TOKEN_VERIFICATION;
+use crate::observing::{AuditEvent, AuditHook};
 use crate::keys::KeyRing;
 use crate::keys::signer::Signer;
 use crate::verifying::parsing::RequestParsing;
@@ -67,6 +69,8 @@ struct Inner {
     /// Where this API's protected-resource metadata is (RFC 9728), named in every challenge.
     resource_metadata: Option<String>,
     request_parsing: RequestParsing,
+    /// What the app hears every decision and token-endpoint outcome through, beside the log.
+    audit: Option<AuditHook>,
 }
 
 /// What the tokens this authority issues carry.
@@ -94,6 +98,7 @@ impl std::fmt::Debug for Authority {
             .field("response_style", &inner.response_style)
             .field("resource_metadata", &inner.resource_metadata)
             .field("request_parsing", &inner.request_parsing)
+            .field("audit", &inner.audit)
             .finish()
     }
 }
@@ -145,6 +150,7 @@ impl Authority {
                 response_style: ResponseStyle::default(),
                 resource_metadata: None,
                 request_parsing: RequestParsing::default(),
+                audit: None,
             }),
         }
     }
@@ -198,10 +204,56 @@ impl Authority {
     /// future to await, boxed, so that a guard holds one pointer across its await and never the claims.
     pub(crate) fn start_verifying<'a>(&'a self, token: &'a str) -> Result<Result<Claims, TokenError>, Waiting<'a>> {
         let inner = &*self.inner;
+        let started = std::time::Instant::now();
+        let timed = move || {
+            metrics::histogram!(TOKEN_VERIFICATION, "verifier" => inner.verifier.kind()).record(started.elapsed());
+        };
         match inner.verifier.verify(token, &inner.policy).into_ready() {
-            Ok(verified) => Ok(verified.and_then(|claims| self.admit(claims))),
-            Err(waiting) => Err(Box::pin(async move { waiting.await.and_then(|claims| self.admit(claims)) })),
+            Ok(verified) => {
+                timed();
+                Ok(verified.and_then(|claims| self.admit(claims)))
+            }
+            Err(waiting) => Err(Box::pin(async move {
+                let verified = waiting.await;
+                timed();
+                verified.and_then(|claims| self.admit(claims))
+            })),
         }
+    }
+
+    /// Calls `hook` with every [`AuditEvent`] this authority's guards and token endpoint produce (each
+    /// also logged under [`scopes::authz`](crate::observing::TARGET) and counted): for an app that keeps
+    /// its own audit trail. Called on the request's task; keep it quick.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use scopes_runtime::Authority;
+    /// use scopes_runtime::observing::AuditEvent;
+    ///
+    /// let refusals = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = refusals.clone();
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_audit_hook(
+    ///     move |event: &AuditEvent<'_>| {
+    ///         if let AuditEvent::Decision(decision) = event && !decision.outcome.is_granted() {
+    ///             seen.lock().unwrap().push(decision.outcome.reason());
+    ///         }
+    ///     },
+    /// );
+    /// # let _ = authority;
+    /// ```
+    pub fn with_audit_hook(mut self, hook: impl Fn(&AuditEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.inner_mut().audit = Some(AuditHook::new(hook));
+        self
+    }
+
+    /// The hook [`with_audit_hook`](Self::with_audit_hook) set, if any.
+    pub(crate) fn audit_hook(&self) -> Option<&AuditHook> {
+        self.inner.audit.as_ref()
+    }
+
+    /// Logs, counts and hands to the hook what the token endpoint decided.
+    pub(crate) fn report(&self, event: AuditEvent<'_>) {
+        crate::observing::emit(&event, self.audit_hook());
     }
 
     /// What every verified token is held to beyond what its verifier checked: not revoked

@@ -247,6 +247,17 @@ impl Authority {
         }
     }
 
+    /// The [providers](Self::from_providers) whose keys have not been fetched yet (none for other
+    /// authorities): until each has its key set, its tokens are answered 503. What a readiness check asks.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// assert!(Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().providers_without_keys().is_empty());
+    /// ```
+    pub fn providers_without_keys(&self) -> Vec<&str> {
+        self.inner.providers.as_ref().map(ProviderKeys::without_keys).unwrap_or_default()
+    }
+
     /// The issuers whose tokens this authority accepts: each provider's, or the one set by
     /// [`with_issuer`](Self::with_issuer) (the [policy](Self::policy)'s).
     pub fn trusted_issuers(&self) -> Vec<&str> {

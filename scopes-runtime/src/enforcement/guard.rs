@@ -11,11 +11,13 @@ use axum::extract::FromRef;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use super::rule::{Rule, RuleMode};
+use super::decision;
+use super::rule::{Rule, RuleError, RuleMode};
 use super::sealing::{Disjunction, SealedAuthorize};
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
-use crate::registry::requirement::RuleBypass;
+use crate::observing::Outcome;
+use crate::registry::requirement::Findings;
 use crate::registry::{Access, Alternatives, Requirement, RuleAccess};
 use crate::verifying::bearer::{Credentials, bearer_credentials};
 use crate::verifying::{Claims, TokenError};
@@ -168,8 +170,17 @@ where
             Ok(verified) => verified,
             Err(waiting) => waiting.await,
         };
-        let claims = claims.map_err(|reason| refused(reason, &requirement))?;
-        let principal = P::from_claims(&claims, state).await.map_err(|e| e.challenged_by(&requirement))?;
+        let mut claims = claims.map_err(|reason| refused(reason, &requirement))?;
+        let principal = P::from_claims(&claims, state).await;
+        if let Some(findings) = requirement.findings() {
+            // Moved, not copied: the claims are not asked for them again.
+            let iss = match claims.extra.remove("iss") {
+                Some(serde_json::Value::String(iss)) => Some(iss),
+                _ => None,
+            };
+            findings.record_subject(std::mem::take(&mut claims.sub), iss);
+        }
+        let principal = principal.map_err(|e| e.challenged_by(&requirement))?;
         let met = match principal.allowed_scopes() {
             Some(allowed) => requirement.is_met_within(&claims.scopes, allowed),
             None => requirement.is_met_by(&claims.scopes),
@@ -201,11 +212,12 @@ fn bearer_token<'h>(
 /// The answer to a token that failed verification for `reason`: 401 with a challenge, or 503 when the
 /// provider's keys are not in hand yet.
 fn refused(reason: TokenError, requirement: &Requirement<'_>) -> AuthError {
+    if let Some(findings) = requirement.findings() {
+        findings.record_outcome(reason.outcome());
+    }
     match reason {
-        TokenError::KeysUnavailable { retry_after } => {
-            tracing::warn!(%reason, "bearer token not checked");
-            AuthError::ServiceUnavailable { retry_after }
-        }
+        // Logged by the decision, at WARN.
+        TokenError::KeysUnavailable { retry_after } => AuthError::ServiceUnavailable { retry_after },
         reason => {
             tracing::debug!(%reason, "bearer token refused");
             AuthError::invalid_token().challenged_by(requirement)
@@ -231,13 +243,22 @@ pub trait RequiresHandler<S>: Disjunction {
     // The methods are provided, never overridden: written against the associated types, whose bounds
     // hold here whatever the impl's own header says.
 
-    /// Authorizes the request for the handler.
+    /// Authorizes the request for the handler, and records the decision.
     fn authorize(
         parts: &mut Parts,
         state: &S,
         authority: Authority,
-    ) -> impl Future<Output = Result<Self::Principal, AuthError>> + Send {
-        Self::Principal::authorize(parts, state, authority, Requirement::new(Self::ALTERNATIVES))
+    ) -> impl Future<Output = Result<Self::Principal, AuthError>> + Send
+    where
+        S: Sync,
+    {
+        async move {
+            let findings = Findings::default();
+            let requirement = Requirement::finding(Self::ALTERNATIVES, &findings);
+            let authorized = Self::Principal::authorize(parts, state, authority.clone(), requirement).await;
+            decision::record(parts, &authority, &requirement, &findings, authorized.as_ref().err(), None);
+            authorized
+        }
     }
 
     /// The state's authority.
@@ -282,11 +303,22 @@ pub trait RuledHandler<S>: RequiresHandler<S> {
         S: Sync,
     {
         async move {
-            let bypass = RuleBypass::new(Self::UNRULED);
-            let requirement = Requirement::with_rule(Self::ALTERNATIVES, &bypass);
-            let principal = Self::Principal::authorize(parts, state, authority, requirement).await?;
-            Self::Mode::resolve(parts, state, &principal, bypass.was_met()).await?;
-            Ok(principal)
+            let findings = Findings::ruled(Self::UNRULED);
+            let requirement = Requirement::finding(Self::ALTERNATIVES, &findings);
+            let authorized = match Self::Principal::authorize(parts, state, authority.clone(), requirement).await {
+                Ok(principal) => match Self::Mode::resolve(parts, state, &principal, findings.unruled_met()).await {
+                    Ok(()) => Ok(principal),
+                    Err(RuleError::Refused(refusal)) => {
+                        findings.record_outcome(Outcome::RuleRefused);
+                        Err(refusal)
+                    }
+                    Err(RuleError::Failed(failure)) => Err(failure),
+                },
+                Err(refusal) => Err(refusal),
+            };
+            let rule = Some(Self::Rule::NAME);
+            decision::record(parts, &authority, &requirement, &findings, authorized.as_ref().err(), rule);
+            authorized
         }
     }
 

@@ -323,7 +323,23 @@ pub trait RuleMode<S, R: Rule<S>>: Send {
         state: &S,
         principal: &R::Principal,
         by_scope: bool,
-    ) -> impl Future<Output = Result<(), AuthError>> + Send;
+    ) -> impl Future<Output = Result<(), RuleError>> + Send;
+}
+
+/// Why a rule's enforcement handed the handler nothing: the rule refused, or something else failed (the
+/// resource is missing, loading it failed). Generated code names it; not API.
+#[derive(Debug)]
+pub enum RuleError {
+    /// The rule said no: answered as the rule declares.
+    Refused(AuthError),
+    /// The resource is missing, or loading it failed.
+    Failed(AuthError),
+}
+
+impl From<AuthError> for RuleError {
+    fn from(error: AuthError) -> Self {
+        RuleError::Failed(error)
+    }
 }
 
 /// A handler taking [`Checked<T>`]: one resource, named by the path.
@@ -335,10 +351,10 @@ pub struct Many<T>(PhantomData<T>);
 impl<S: Send + Sync, T: Send + 'static, R: Rule<S, Resource = T>> RuleMode<S, R> for One<T> {
     const READS_PATH: bool = true;
 
-    async fn resolve(parts: &mut Parts, state: &S, principal: &R::Principal, by_scope: bool) -> Result<(), AuthError> {
+    async fn resolve(parts: &mut Parts, state: &S, principal: &R::Principal, by_scope: bool) -> Result<(), RuleError> {
         let not_found = || AuthError::NotFound { detail: R::NOT_FOUND };
         let Ok(Path(params)) = Path::<R::Params>::from_request_parts(parts, state).await else {
-            return Err(not_found());
+            return Err(not_found().into());
         };
         let resource = R::load(params, state).await?.ok_or_else(not_found)?;
         let granted_by = if by_scope {
@@ -346,7 +362,7 @@ impl<S: Send + Sync, T: Send + 'static, R: Rule<S, Resource = T>> RuleMode<S, R>
         } else if R::permits(principal, &resource) {
             GrantedBy::Rule
         } else {
-            return Err(refusal::<S, R>());
+            return Err(RuleError::Refused(refusal::<S, R>()));
         };
         Handed::leave(parts, Checked::new(resource, granted_by));
         Ok(())
@@ -356,7 +372,7 @@ impl<S: Send + Sync, T: Send + 'static, R: Rule<S, Resource = T>> RuleMode<S, R>
 impl<S: Send + Sync, T: Send + 'static, R: ListRule<S, Resource = T>> RuleMode<S, R> for Many<T> {
     const READS_PATH: bool = false;
 
-    async fn resolve(parts: &mut Parts, state: &S, principal: &R::Principal, by_scope: bool) -> Result<(), AuthError> {
+    async fn resolve(parts: &mut Parts, state: &S, principal: &R::Principal, by_scope: bool) -> Result<(), RuleError> {
         let (listing, granted_by) = if by_scope {
             (Listing::All, GrantedBy::Scope)
         } else {

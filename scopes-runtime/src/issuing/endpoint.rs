@@ -19,7 +19,10 @@ use super::throttle::{LoginThrottle, Refusal, ThrottlePolicy, client_bucket};
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
 use crate::issuing::form::{PasswordRequestForm, TokenRequest};
+use crate::issuing::refresh::RefreshSeen;
 use crate::issuing::response::TokenResponse;
+use crate::observing::metrics as names;
+use crate::observing::{self, AuditEvent, Login, LoginOutcome};
 use crate::registry::Registry;
 use crate::registry::requirement::unique_in_order;
 use crate::store::{Account, AccountStore, RefreshPolicy, STORE_RETRY_AFTER};
@@ -220,8 +223,23 @@ impl TokenEndpoint {
         store: &S,
     ) -> Response {
         let answered = match request.into() {
-            TokenRequest::Password(form) => self.try_grant(client, form, store).await,
-            TokenRequest::Refresh(form) => self.try_refresh(client, form, store).await,
+            TokenRequest::Password(form) => {
+                let username = observing::bounded(&form.username).into_owned();
+                let answered = self.try_grant(client, form, store).await;
+                let outcome = match &answered {
+                    Ok(_) => LoginOutcome::Granted,
+                    Err(refused) => refused.outcome,
+                };
+                let username = username.into();
+                self.authority.report(AuditEvent::Login(Login { username, client: client.0, outcome }));
+                answered.map_err(|refused| refused.error)
+            }
+            TokenRequest::Refresh(form) => {
+                let mut seen = RefreshSeen::default();
+                let answered = self.try_refresh(client, form, store, &mut seen).await;
+                self.authority.report(AuditEvent::Refresh(seen.event(client, answered.as_ref().err())));
+                answered
+            }
         };
         let response = match answered {
             Ok(token) => Json(token).into_response(),
@@ -235,15 +253,19 @@ impl TokenEndpoint {
         client: ClientAddress,
         form: PasswordRequestForm,
         store: &S,
-    ) -> Result<TokenResponse, AuthError> {
+    ) -> Result<TokenResponse, LoginRefused> {
         let requested = self.declared(form.scopes())?;
         // Reserved before anything is checked: however many attempts arrive at once, no more are evaluated
         // than the policy allows.
         let reservation = match self.throttle.reserve(&form.username, client.0).await {
             Ok(reservation) => reservation,
-            Err(Refusal::TooMany(retry_after)) => return Err(AuthError::TooManyRequests { retry_after }),
+            Err(Refusal::TooMany(retry_after)) => {
+                metrics::counter!(names::THROTTLE_LOCKS).increment(1);
+                return Err(AuthError::TooManyRequests { retry_after }.into());
+            }
             Err(Refusal::Unavailable) => {
-                return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER });
+                metrics::counter!(names::STORE_ERRORS, "store" => "redis").increment(1);
+                return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER }.into());
             }
         };
         if !reservation.delay.is_zero() {
@@ -253,8 +275,9 @@ impl TokenEndpoint {
             Ok(account) => account,
             Err(error) => {
                 tracing::error!(%error, "answering 503 to a login");
+                metrics::counter!(names::STORE_ERRORS, "store" => "accounts").increment(1);
                 reservation.withdrawn().await;
-                return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER });
+                return Err(AuthError::ServiceUnavailable { retry_after: STORE_RETRY_AFTER }.into());
             }
         };
         let hash = account.as_ref().map(|account| account.password_hash.clone());
@@ -262,17 +285,18 @@ impl TokenEndpoint {
             Ok(verdict) => verdict,
             Err(CheckError::Busy(busy)) => {
                 reservation.withdrawn().await;
-                return Err(AuthError::ServiceUnavailable { retry_after: busy.retry_after });
+                let error = AuthError::ServiceUnavailable { retry_after: busy.retry_after };
+                return Err(LoginRefused { error, outcome: LoginOutcome::QueueFull });
             }
             Err(CheckError::Internal(reason)) => {
                 reservation.withdrawn().await;
-                return Err(AuthError::Internal(reason));
+                return Err(AuthError::Internal(reason).into());
             }
         };
         let Verdict { matched, rehashed } = verdict;
         let Some(account) = account.filter(|_| matched) else {
             reservation.failed().await;
-            return Err(AuthError::IncorrectCredentials);
+            return Err(AuthError::IncorrectCredentials.into());
         };
         reservation.succeeded().await;
         if let Some(rehashed) = rehashed {
@@ -306,6 +330,25 @@ impl TokenEndpoint {
             return Err(AuthError::InvalidScope { scope: (*undeclared).to_owned() });
         }
         Ok(unique_in_order(requested.into_iter().filter(is_declared)))
+    }
+}
+
+/// A refused login: the refusal, and the outcome its event and metric record.
+pub(super) struct LoginRefused {
+    error: AuthError,
+    outcome: LoginOutcome,
+}
+
+impl From<AuthError> for LoginRefused {
+    fn from(error: AuthError) -> Self {
+        let outcome = match &error {
+            AuthError::IncorrectCredentials => LoginOutcome::InvalidGrant,
+            AuthError::TooManyRequests { .. } => LoginOutcome::Throttled,
+            AuthError::ServiceUnavailable { .. } => LoginOutcome::Unavailable,
+            AuthError::Internal(_) => LoginOutcome::Error,
+            _ => LoginOutcome::InvalidRequest,
+        };
+        LoginRefused { error, outcome }
     }
 }
 

@@ -3,6 +3,7 @@
 //! that could not start within [`PasswordCheckLimits::max_wait`] is answered at once (503 with
 //! `Retry-After`) instead of waiting without limit.
 
+use crate::observing::metrics as names;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -127,6 +128,7 @@ impl CheckQueue {
             let mut state = self.lock();
             if state.running < self.limits.concurrent && state.total_waiting == 0 {
                 state.running += 1;
+                metrics::histogram!(names::PASSWORD_QUEUE_WAIT).record(0.0);
                 return Ok(self.slot());
             }
             let expected_wait = state.expected_wait(self.limits.concurrent);
@@ -148,12 +150,15 @@ impl CheckQueue {
                 state.rotation.push_back(client);
             }
             state.total_waiting += 1;
+            state.count_waiting();
             (id, started)
         };
+        let queued = Instant::now();
         // From here the login is either still queued or was given a place; `Waiting` tells them apart when it
         // ends, however it ends (started, timed out, or dropped with the request).
         let waiting = Waiting { queue: self.clone(), client, id, done: false };
         let _ = tokio::time::timeout(self.limits.max_wait, started).await;
+        metrics::histogram!(names::PASSWORD_QUEUE_WAIT).record(queued.elapsed());
         waiting.finish()
     }
 
@@ -173,6 +178,7 @@ impl CheckQueue {
                 state.rotation.push_back(client);
             }
             state.total_waiting -= 1;
+            state.count_waiting();
             state.running += 1;
             // A receiver gone means its login is being dropped; `Waiting::finish` sees it was started and
             // gives the place back.
@@ -182,6 +188,11 @@ impl CheckQueue {
 }
 
 impl QueueState {
+    /// Sets the queue-depth gauge to the logins waiting now.
+    fn count_waiting(&self) {
+        metrics::gauge!(names::PASSWORD_QUEUE_DEPTH).set(self.total_waiting as f64);
+    }
+
     /// How long a newly queued login would wait, by the average check time: those queued ahead of it run
     /// `concurrent` at a time.
     fn expected_wait(&self, concurrent: usize) -> Duration {
@@ -228,6 +239,7 @@ impl Waiting {
             state.rotation.retain(|client| *client != self.client);
         }
         state.total_waiting -= 1;
+        state.count_waiting();
         true
     }
 }

@@ -19,7 +19,10 @@ use crate::issuing::form::{RefreshRequestForm, RevocationRequest};
 use crate::issuing::response::TokenResponse;
 use crate::keys::clock::unix_now;
 use crate::keys::random::{digest_hex, random_bytes, token_hash};
-use crate::store::{AccountStore, NewRefreshToken, PresentedRefreshToken, RefreshOutcome, RefreshTokenStore};
+use crate::observing::metrics as names;
+use crate::observing::{self, AuditEvent, Refresh, RefreshOutcome, Revocation};
+use crate::store::RefreshOutcome as StoreOutcome;
+use crate::store::{AccountStore, NewRefreshToken, PresentedRefreshToken, RefreshTokenStore};
 
 /// Bytes of a refresh token: its family's id, then its own secret.
 const FAMILY_ID_BYTES: usize = 16;
@@ -99,23 +102,21 @@ impl TokenEndpoint {
         client: ClientAddress,
         form: RefreshRequestForm,
         store: &S,
+        seen: &mut RefreshSeen,
     ) -> Result<TokenResponse, AuthError> {
         let Some(tokens) = store.refresh_tokens() else {
             return Err(AuthError::UnsupportedGrantType);
         };
         let requested = form.scopes().map(|scopes| self.declared(scopes)).transpose()?;
         let presented = presented(&form.refresh_token);
+        seen.family = Some(family_in_logs(&presented.family).to_owned()).filter(|family| !family.is_empty());
         let now = unix_now();
         let client = client.0.map(|address| address.to_string()).unwrap_or_else(|| "unknown".into());
-        let replayed = |username: &str| {
+        // A replay, or two uses at once: logged by the refresh's event, at WARN.
+        let replayed = |username: String, seen: &mut RefreshSeen| {
             self.family_revoked(&presented.family);
-            tracing::warn!(
-                user = %username,
-                family = %family_in_logs(&presented.family),
-                %client,
-                "a refresh token that is no longer current was presented: its family is revoked (a replay, or two \
-                 uses at once)"
-            );
+            seen.user = Some(username);
+            seen.outcome = Some(RefreshOutcome::Reused);
             AuthError::InvalidRefreshToken
         };
         // Everything that can refuse is checked before the token is used up, so a refusal (or an outage)
@@ -124,13 +125,14 @@ impl TokenEndpoint {
             // Unknown, expired, revoked, or not the current one: the rotation tells a reuse apart and
             // revokes its family.
             return match tokens.rotate_refresh_token(&presented, "", now, &self.refresh).await? {
-                RefreshOutcome::Reused { username } => Err(replayed(&username)),
-                RefreshOutcome::Invalid => Err(AuthError::InvalidRefreshToken),
-                RefreshOutcome::Throttled | RefreshOutcome::Rotated => {
+                StoreOutcome::Reused { username } => Err(replayed(username, seen)),
+                StoreOutcome::Invalid => Err(AuthError::InvalidRefreshToken),
+                StoreOutcome::Throttled | StoreOutcome::Rotated => {
                     Err(AuthError::Internal("a refresh token became current".into()))
                 }
             };
         };
+        seen.user = Some(grant.username.clone());
         if let Some(beyond) =
             requested.iter().flatten().find(|scope| !grant.scopes.iter().any(|granted| granted == *scope))
         {
@@ -153,13 +155,14 @@ impl TokenEndpoint {
         let (token, replacement) = new_refresh_token(&family_id)?;
         let scopes = match tokens.rotate_refresh_token(&presented, &replacement.hash, now, &self.refresh).await? {
             // A family's user and scopes never change: what was read before the rotation is what it rotated.
-            RefreshOutcome::Rotated => grant.scopes,
-            RefreshOutcome::Reused { username } => return Err(replayed(&username)),
-            RefreshOutcome::Throttled => {
+            StoreOutcome::Rotated => grant.scopes,
+            StoreOutcome::Reused { username } => return Err(replayed(username, seen)),
+            StoreOutcome::Throttled => {
                 tracing::info!(user = %grant.username, family = %family_in_logs(&grant.family), %client, "refresh refused: the family's rotations this minute are used up");
+                seen.outcome = Some(RefreshOutcome::Throttled);
                 return Err(AuthError::TooManyRequests { retry_after: std::time::Duration::from_secs(60) });
             }
-            RefreshOutcome::Invalid => return Err(AuthError::InvalidRefreshToken),
+            StoreOutcome::Invalid => return Err(AuthError::InvalidRefreshToken),
         };
         // The same scopes as before unless fewer were asked for, and never one the user has lost since.
         let asked: Vec<&str> = match &requested {
@@ -188,7 +191,10 @@ impl TokenEndpoint {
         };
         let response = match revoked {
             Ok(()) => (StatusCode::OK, Json(serde_json::json!({}))).into_response(),
-            Err(error) => self.authority.refuse(&AuthError::from(error)),
+            Err(error) => {
+                metrics::counter!(names::STORE_ERRORS, "store" => "refresh_tokens").increment(1);
+                self.authority.refuse(&AuthError::from(error))
+            }
         };
         no_store(response)
     }
@@ -206,15 +212,47 @@ impl TokenEndpoint {
                 if let Some(revocations) = self.authority.revocations() {
                     revocations.add_access_token(&jti);
                 }
-                tracing::info!(user = %claims.sub, "an access token was revoked");
+                let user = observing::bounded(&claims.sub);
+                self.authority.report(AuditEvent::Revocation(Revocation::AccessToken { user }));
             }
             return Ok(());
         }
         let presented = presented(token);
         if tokens.revoke_refresh_family(&presented, unix_now()).await? {
             self.family_revoked(&presented.family);
-            tracing::info!(family = %family_in_logs(&presented.family), "a refresh-token family was revoked");
+            let family = family_in_logs(&presented.family).into();
+            self.authority.report(AuditEvent::Revocation(Revocation::RefreshFamily { family }));
         }
         Ok(())
+    }
+}
+
+/// What a refresh found out on its way, for its event: whose family it was, and how it ended where the
+/// refusal does not say.
+#[derive(Default)]
+pub(super) struct RefreshSeen {
+    user: Option<String>,
+    family: Option<String>,
+    outcome: Option<RefreshOutcome>,
+}
+
+impl RefreshSeen {
+    /// The refresh's event, refused with `refusal` or granted.
+    pub(super) fn event(self, client: ClientAddress, refusal: Option<&AuthError>) -> Refresh<'static> {
+        let outcome = match (self.outcome, refusal) {
+            (_, None) => RefreshOutcome::Granted,
+            (Some(outcome), Some(_)) => outcome,
+            (None, Some(refusal)) => match refusal {
+                AuthError::InvalidRefreshToken => RefreshOutcome::InvalidGrant,
+                AuthError::ServiceUnavailable { .. } => {
+                    metrics::counter!(names::STORE_ERRORS, "store" => "refresh_tokens").increment(1);
+                    RefreshOutcome::Unavailable
+                }
+                AuthError::Internal(_) => RefreshOutcome::Error,
+                _ => RefreshOutcome::InvalidRequest,
+            },
+        };
+        let user = self.user.map(|user| observing::bounded(&user).into_owned().into());
+        Refresh { user, family: self.family.map(Into::into), client: client.0, outcome }
     }
 }

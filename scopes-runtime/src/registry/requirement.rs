@@ -2,7 +2,11 @@
 //! alternatives) and the scope sets that would meet it ([`alternatives_of`]). Data over the declared
 //! scopes, below the guards that check it and the refusals and reports that name it.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::Scope;
+use crate::observing::Outcome;
 
 /// One layer's requirement in disjunctive normal form: any of the alternatives, each all of its scopes.
 /// `&[&[]]` (one alternative with no scope) requires nothing.
@@ -33,57 +37,93 @@ pub type Alternatives = &'static [&'static [Scope]];
 pub struct Requirement<'a> {
     own: Alternatives,
     outer: Option<&'a Requirement<'a>>,
-    bypass: Option<&'a RuleBypass>,
+    findings: Option<&'a Findings>,
 }
 
-/// Of a handler with a resource rule, the alternatives that grant without the rule (`admin` in
-/// `any(rule(ItemOwner), "admin")`), and whether the request met one: recorded where the token's scopes
-/// are in hand, read by the rule's enforcement afterwards.
+/// What the guard chain finds out about one request on its way down, for the decision made at the top: the
+/// token's subject and issuer once it verified, why it failed if it did, and, of a handler with a resource
+/// rule, the alternatives that grant without the rule (`admin` in `any(rule(ItemOwner), "admin")`) and
+/// whether the request met one. Written where each is in hand, read once the chain has answered.
+#[derive(Debug, Default)]
+pub(crate) struct Findings {
+    unruled: Alternatives,
+    unruled_met: AtomicBool,
+    subject: OnceLock<Subject>,
+    outcome: OnceLock<Outcome>,
+}
+
+/// Whom a verified token names, moved out of its claims (which are dropped after the principal is loaded).
 #[derive(Debug)]
-pub(crate) struct RuleBypass {
-    alternatives: Alternatives,
-    met: std::sync::atomic::AtomicBool,
+pub(crate) struct Subject {
+    pub(crate) sub: String,
+    pub(crate) iss: Option<String>,
 }
 
-impl RuleBypass {
-    pub(crate) const fn new(alternatives: Alternatives) -> Self {
-        RuleBypass { alternatives, met: std::sync::atomic::AtomicBool::new(false) }
+impl Findings {
+    /// For a handler whose alternatives `unruled` grant without its resource rule.
+    pub(crate) fn ruled(unruled: Alternatives) -> Self {
+        Findings { unruled, ..Findings::default() }
     }
 
     /// Whether a scope alternative without the rule was met.
-    pub(crate) fn was_met(&self) -> bool {
-        self.met.load(std::sync::atomic::Ordering::Relaxed)
+    pub(crate) fn unruled_met(&self) -> bool {
+        self.unruled_met.load(Ordering::Relaxed)
+    }
+
+    /// The verified token's subject and issuer, if it got that far.
+    pub(crate) fn subject(&self) -> Option<&Subject> {
+        self.subject.get()
+    }
+
+    /// Records the verified token's subject and issuer.
+    pub(crate) fn record_subject(&self, sub: String, iss: Option<String>) {
+        let _ = self.subject.set(Subject { sub, iss });
+    }
+
+    /// A more precise outcome than the refusal says (why a token was invalid; a rule's refusal answered as
+    /// a missing resource), if one was recorded.
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        self.outcome.get().copied()
+    }
+
+    /// Records the precise outcome of a refusal.
+    pub(crate) fn record_outcome(&self, outcome: Outcome) {
+        let _ = self.outcome.set(outcome);
     }
 }
 
 impl<'a> Requirement<'a> {
     /// The outermost layer: a handler's own requirement.
     pub const fn new(own: Alternatives) -> Requirement<'static> {
-        Requirement { own, outer: None, bypass: None }
+        Requirement { own, outer: None, findings: None }
     }
 
-    /// The outermost layer of a handler with a resource rule: `own` counts the rule's alternatives by
-    /// their scopes; `bypass` holds those that grant without it.
-    pub(crate) const fn with_rule(own: Alternatives, bypass: &'a RuleBypass) -> Requirement<'a> {
-        Requirement { own, outer: None, bypass: Some(bypass) }
+    /// The outermost layer, with `findings` to record what the layers below find out.
+    pub(crate) const fn finding(own: Alternatives, findings: &'a Findings) -> Requirement<'a> {
+        Requirement { own, outer: None, findings: Some(findings) }
     }
 
     /// The requirement one layer further in: this one and `own`.
     pub fn then(&'a self, own: Alternatives) -> Requirement<'a> {
-        Requirement { own, outer: Some(self), bypass: self.bypass }
+        Requirement { own, outer: Some(self), findings: self.findings }
+    }
+
+    /// Where what the layers find out is recorded, if anywhere.
+    pub(crate) fn findings(&self) -> Option<&'a Findings> {
+        self.findings
     }
 
     /// Records, for a handler with a resource rule, whether a token granted `granted` (of a principal
     /// still allowed `allowed`, if the app says) meets a scope alternative that grants without the rule.
     /// Called once the whole requirement is met, so the inner layers need no second look.
     pub(crate) fn record_bypass<T: AsRef<str>>(&self, granted: &[T], allowed: Option<&[String]>) {
-        let Some(bypass) = self.bypass else { return };
-        let outermost = Requirement::new(bypass.alternatives);
+        let Some(findings) = self.findings.filter(|findings| !findings.unruled.is_empty()) else { return };
+        let outermost = Requirement::new(findings.unruled);
         let met = match allowed {
             Some(allowed) => outermost.is_met_within(granted, allowed),
             None => outermost.is_met_by(granted),
         };
-        bypass.met.store(met, std::sync::atomic::Ordering::Relaxed);
+        findings.unruled_met.store(met, Ordering::Relaxed);
     }
 
     /// Whether a token granted `granted` meets every layer.

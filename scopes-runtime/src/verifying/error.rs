@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 
+use crate::observing::{InvalidToken, Outcome};
+
 /// Why a token failed verification. All of them answer 401 to the client; the kind is for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -46,6 +48,33 @@ pub enum TokenError {
     /// was (by its `sid`): a logout, a replayed refresh token, a password change.
     #[error("the token was revoked")]
     Revoked,
+}
+
+impl TokenError {
+    /// The decision a refusal for this reason records: an invalid token, and why; or, when the keys to
+    /// check it are not in hand, unavailable.
+    ///
+    /// ```
+    /// use scopes_runtime::TokenError;
+    /// use scopes_runtime::observing::{InvalidToken, Outcome};
+    /// assert_eq!(TokenError::Expired.outcome(), Outcome::InvalidToken(InvalidToken::Expired));
+    /// ```
+    pub fn outcome(&self) -> Outcome {
+        let why = match self {
+            TokenError::Expired => InvalidToken::Expired,
+            TokenError::NotYetValid => InvalidToken::NotYetValid,
+            TokenError::BadSignature => InvalidToken::BadSignature,
+            TokenError::WrongAlgorithm => InvalidToken::WrongAlgorithm,
+            TokenError::UnknownKey => InvalidToken::UnknownKey,
+            TokenError::CriticalExtension => InvalidToken::CriticalExtension,
+            TokenError::UntrustedIssuer => InvalidToken::UntrustedIssuer,
+            TokenError::KeysUnavailable { .. } => return Outcome::Unavailable,
+            TokenError::InvalidClaims(_) => InvalidToken::InvalidClaims,
+            TokenError::Malformed(_) => InvalidToken::Malformed,
+            TokenError::Revoked => InvalidToken::Revoked,
+        };
+        Outcome::InvalidToken(why)
+    }
 }
 
 impl From<jsonwebtoken::errors::Error> for TokenError {

@@ -12,6 +12,7 @@ use super::fetch::ProviderMetadata;
 use super::fetch::{FetchError, fetch};
 use super::provider::Provider;
 use crate::keys::KeySet;
+use crate::observing::metrics as names;
 
 /// One provider's keys and the state of fetching them.
 pub(crate) struct LiveKeys {
@@ -73,6 +74,11 @@ impl LiveKeys {
     /// The set in use, if one was ever fetched. Lock-free.
     pub(crate) fn snapshot(&self) -> arc_swap::Guard<Option<Arc<Snapshot>>> {
         self.current.load()
+    }
+
+    /// Whether a set has been fetched.
+    pub(crate) fn has_keys(&self) -> bool {
+        self.current.load().is_some()
     }
 
     /// Waits until a set has been fetched (at once if one has).
@@ -154,8 +160,13 @@ impl LiveKeys {
     async fn fetch_now(&self, attempts: &mut Attempts) {
         attempts.last = Some(Instant::now());
         let issuer = &self.provider.issuer;
-        match fetch(&self.provider).await {
+        let fetched = fetch(&self.provider).await;
+        let result = if fetched.is_ok() { "success" } else { "failure" };
+        metrics::counter!(names::JWKS_FETCHES, "issuer" => issuer.clone(), "result" => result).increment(1);
+        match fetched {
             Ok(fetched) => {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                metrics::gauge!(names::JWKS_LAST_SUCCESS, "issuer" => issuer.clone()).set(now.as_secs_f64());
                 let previous = self.current.load_full();
                 let generation = previous.as_ref().map_or(0, |snapshot| snapshot.generation) + 1;
                 if previous.as_ref().is_none_or(|snapshot| snapshot.keys.kids() != fetched.keys.kids()) {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use jsonwebtoken::Header;
 use serde::Deserialize;
 
+use crate::observing::metrics as names;
 use super::claims::Claims;
 use super::error::TokenError;
 use super::fetch::ProviderMetadata;
@@ -62,6 +63,12 @@ impl ProviderKeys {
         self.issuers.iter().map(|issuer| issuer.live.metadata()).collect()
     }
 
+    /// The issuers whose keys have not been fetched yet.
+    pub(crate) fn without_keys(&self) -> Vec<&str> {
+        let without = self.issuers.iter().filter(|issuer| !issuer.live.has_keys());
+        without.map(|issuer| issuer.live.provider.issuer.as_str()).collect()
+    }
+
     /// Waits until every provider's keys have been fetched once, for at most `timeout`.
     pub(crate) async fn wait_for_keys(&self, timeout: Duration) -> bool {
         let all = futures_util::future::join_all(self.issuers.iter().map(|issuer| issuer.live.wait_for_keys()));
@@ -91,7 +98,11 @@ impl ProviderKeys {
         // Twice at most: the second time with the set a fetch brought, which is not fetched again.
         for may_fetch in [true, false] {
             let snapshot = issuer.live.snapshot();
-            match snapshot.as_ref().map(|snapshot| snapshot.keys.select(&header).map_err(TokenError::from)) {
+            let selected = snapshot.as_ref().map(|snapshot| snapshot.keys.select(&header).map_err(TokenError::from));
+            let result = if matches!(selected, Some(Ok(_))) { "hit" } else { "miss" };
+            metrics::counter!(names::JWKS_KEY_LOOKUPS, "issuer" => issuer.live.provider.issuer.clone(), "result" => result)
+                .increment(1);
+            match selected {
                 Some(Ok(key)) => return issuer.verify(token, key, policy),
                 Some(Err(TokenError::UnknownKey)) | None => {}
                 Some(Err(refused)) => return Err(refused),
@@ -112,6 +123,10 @@ impl ProviderKeys {
 }
 
 impl Verifier for ProviderKeys {
+    fn kind(&self) -> &'static str {
+        "providers"
+    }
+
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
         Verifying::wait(self.verify_fetching(token, policy))
     }

@@ -14,6 +14,10 @@ pub(crate) struct RingKeys {
 }
 
 impl Verifier for RingKeys {
+    fn kind(&self) -> &'static str {
+        "key_ring"
+    }
+
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
         match self.verify_now(token, policy) {
             Err(TokenError::UnknownKey) => Verifying::wait(async move {

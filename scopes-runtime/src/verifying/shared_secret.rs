@@ -30,6 +30,10 @@ impl std::fmt::Debug for SharedSecret {
 }
 
 impl Verifier for SharedSecret {
+    fn kind(&self) -> &'static str {
+        "shared_secret"
+    }
+
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
         Verifying::ready(self.verify_now(token, policy))
     }

@@ -13,6 +13,10 @@ pub(crate) struct StaticKeys {
 }
 
 impl Verifier for StaticKeys {
+    fn kind(&self) -> &'static str {
+        "key_set"
+    }
+
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
         Verifying::ready(self.verify_now(token, policy))
     }

@@ -73,6 +73,12 @@ pub trait Verifier: fmt::Debug + Send + Sync + 'static {
     /// Verifies `token` under `policy`: at once, or with a future that waits for what it needs.
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a>;
 
+    /// What kind of verifier this is, as the `verifier` label of the verification-time metric
+    /// (`scopes_token_verification_seconds`) names it: one short, fixed name. `custom` unless overridden.
+    fn kind(&self) -> &'static str {
+        "custom"
+    }
+
     /// Verifies `token` with what is in hand, never waiting: what
     /// [`Authority::verify`](crate::authority::Authority::verify) calls. The default polls
     /// [`verify`](Self::verify) once and refuses with [`TokenError::KeysUnavailable`] if it would wait;

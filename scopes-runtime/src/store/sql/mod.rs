@@ -208,6 +208,11 @@ impl SqlStore {
         STANDARD.decode(stored).map_err(|_| StoreError::Invalid(format!("the shared secret `{name}` is not base64")))
     }
 
+    /// Whether the database answers now (`SELECT 1`, within the operation timeout): for a readiness check.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop).map_err(store_error))
+    }
+
     /// Closes the pool's connections (waiting for those in use).
     pub async fn close(&self) {
         match &self.pool {
