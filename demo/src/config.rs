@@ -70,6 +70,17 @@ pub struct Config {
     #[arg(long, env = "DEMO_STYLE", value_enum, default_value_t = Style::Seed)]
     pub style: Style,
 
+    /// Serve Prometheus metrics at `/metrics` on this address: a listener of its own, apart from the API
+    /// (keep it off the public network). Off unless given; port 0 picks a free port (the log says which).
+    #[arg(long, env = "DEMO_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// How the log is written: `text`, for people, or `json`, one object per line for a log pipeline (the
+    /// authorization events, target `scopes::authz`, with their fields at the top level). `RUST_LOG` sets
+    /// the levels: `info` unless it is set (refusals are logged at INFO, grants at DEBUG).
+    #[arg(long, env = "DEMO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
     #[command(flatten)]
     pub provider: ProviderFlags,
 
@@ -193,6 +204,15 @@ impl LimitFlags {
             ..ServeLimits::default()
         }
     }
+}
+
+/// The `--log-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The `--style` values.

@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use scopes_runtime::health::Readiness;
 use scopes_runtime::verifying::RequestParsing;
 use scopes_runtime::{
     Authority, ResponseStyle, TokenEndpoint, authority::KeyError, issuing::PasswordPolicy, issuing::ThrottlePolicy,
@@ -60,6 +61,34 @@ pub struct Services {
     pub accounts: Accounts,
     /// The items of `/items/`.
     pub items: items::store::ItemStore,
+    /// Where the login throttle's counts are kept, when it is Redis.
+    pub redis: Option<scopes_runtime::issuing::RedisThrottle>,
+    /// What `/readyz` checks: the provider's keys, the database, Redis, as configured.
+    pub readiness: Readiness,
+}
+
+impl Services {
+    /// The services, with the readiness checks of what they use.
+    fn new(
+        authority: Authority,
+        accounts: Accounts,
+        items: items::store::ItemStore,
+        redis: Option<scopes_runtime::issuing::RedisThrottle>,
+    ) -> Self {
+        let mut readiness = Readiness::new().with_authority(&authority);
+        let database = match (&accounts, &items) {
+            (Accounts::Local { users: users::UserStore::Sql(store), .. }, _) => Some(store),
+            (_, items::store::ItemStore::Sql(store)) => Some(store),
+            _ => None,
+        };
+        if let Some(store) = database {
+            readiness = readiness.with_sql_store("database", store);
+        }
+        if let Some(redis) = &redis {
+            readiness = readiness.with_redis(redis);
+        }
+        Services { authority, accounts, items, redis, readiness }
+    }
 }
 
 /// Where users come from.
@@ -107,7 +136,7 @@ impl AppState {
             .with_password_policy(users.password_policy())
             .with_legacy_hashes(users::LEGACY_PASSWORD_POLICY);
         let items = items::store::ItemStore::default();
-        AppState(Arc::new(Services { authority, accounts: Accounts::Local { tokens, users }, items }))
+        AppState(Arc::new(Services::new(authority, Accounts::Local { tokens, users }, items, None)))
     }
 
     /// A resource server at `resource` (its public base URL) for an identity provider's tokens, verified
@@ -118,13 +147,13 @@ impl AppState {
         let authority =
             authority.with_resource_metadata(scopes_runtime::describing::ProtectedResourceMetadata::url_for(&resource));
         let accounts = Accounts::Provider { resource, docs_client_id };
-        AppState(Arc::new(Services { authority, accounts, items: items::store::ItemStore::default() }))
+        AppState(Arc::new(Services::new(authority, accounts, items::store::ItemStore::default(), None)))
     }
 
     /// The same app, keeping its items in `items`.
     pub fn with_items(self, items: items::store::ItemStore) -> Self {
-        let Services { authority, accounts, .. } = Arc::unwrap_or_clone(self.0);
-        AppState(Arc::new(Services { authority, accounts, items }))
+        let Services { authority, accounts, redis, .. } = Arc::unwrap_or_clone(self.0);
+        AppState(Arc::new(Services::new(authority, accounts, items, redis)))
     }
 
     /// The same app, hashing passwords under `policy` instead of the store's, and not making failed logins
@@ -136,7 +165,10 @@ impl AppState {
 
     /// The same app, keeping the login throttle's counts in `redis`, shared with every replica using it.
     pub fn with_redis_throttle(self, redis: scopes_runtime::issuing::RedisThrottle) -> Self {
-        self.with_token_endpoint(|tokens| tokens.with_redis_throttle(redis))
+        let throttle = redis.clone();
+        let state = self.with_token_endpoint(|tokens| tokens.with_redis_throttle(throttle));
+        let Services { authority, accounts, items, .. } = Arc::unwrap_or_clone(state.0);
+        AppState(Arc::new(Services::new(authority, accounts, items, Some(redis))))
     }
 
     /// The same app, running and queueing password checks within `limits`.
@@ -150,12 +182,12 @@ impl AppState {
     }
 
     fn with_token_endpoint(self, change: impl FnOnce(TokenEndpoint) -> TokenEndpoint) -> Self {
-        let Services { authority, accounts, items } = Arc::unwrap_or_clone(self.0);
+        let Services { authority, accounts, items, redis, .. } = Arc::unwrap_or_clone(self.0);
         let accounts = match accounts {
             Accounts::Local { tokens, users } => Accounts::Local { tokens: change(tokens), users },
             provider => provider,
         };
-        AppState(Arc::new(Services { authority, accounts, items }))
+        AppState(Arc::new(Services::new(authority, accounts, items, redis)))
     }
 
     /// The token endpoint, unless users come from a provider.

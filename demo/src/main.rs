@@ -10,26 +10,27 @@ use std::io::IsTerminal;
 
 use demo::AppState;
 use demo::cli::PasswordSource;
+use demo::config::LogFormat;
 use demo::config::{Command, Config, ServiceUrl};
 use demo::items::store::ItemStore;
 use demo::routes::{IssuerFeatures, TokenSource};
 use demo::users::UserStore;
+use metrics_exporter_prometheus::PrometheusBuilder;
 use scopes_runtime::store::SqlOptions;
 use scopes_runtime::{
     Authority, Provider, SqlStore, describing::IssuerMetadata, issuing::PasswordCheckLimits, issuing::RedisThrottle,
     keys::KeyRing, keys::SigningAlgorithm, verifying::Revocations,
 };
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let (config, warnings) = Config::from_process();
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
     if let Some(Command::Users { .. } | Command::Keys { .. }) = &config.command {
         // Standard output is the command's answer, for scripts to read: the log goes to standard error.
-        logs.with_writer(std::io::stderr).init();
+        init_logs(config.log_format, true);
         warnings.iter().for_each(|warning| tracing::warn!("{warning}"));
         let mut out = std::io::stdout();
         let (name, done) = match &config.command {
@@ -54,7 +55,7 @@ async fn main() -> std::io::Result<()> {
         }
         return Ok(());
     }
-    logs.init();
+    init_logs(config.log_format, false);
     warnings.iter().for_each(|warning| tracing::warn!("{warning}"));
     if let Some(command @ (Command::Openapi | Command::Routes)) = &config.command {
         // Describing the API needs no token endpoint (nor its stand-in hash): only a provider's metadata.
@@ -75,15 +76,68 @@ async fn main() -> std::io::Result<()> {
         }
         return Ok(());
     }
+    // Installed before anything is recorded: the first key-set fetch happens while the state is built.
+    if let Some(bind) = config.metrics_bind {
+        serve_metrics(bind, config.limits.serve_limits()).await?;
+    }
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let state = match &config.provider.issuer {
         Some(issuer) => provider_state(&config, issuer, listener.local_addr()?).await,
         None => own_state(&config, listener.local_addr()?).await,
     };
-    let app = demo::router(state).layer(TraceLayer::new_for_http());
+    // A request id (the client's `x-request-id`, or a new UUID) on every request and its response: the
+    // access log's span (at DEBUG, `RUST_LOG=info,tower_http=debug`) and the decision event both carry it.
+    let access_log = TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+        let request_id = request.headers().get(REQUEST_ID).and_then(|id| id.to_str().ok()).unwrap_or_default();
+        tracing::debug_span!("request", method = %request.method(), path = request.uri().path(), request_id)
+    });
+    let app = demo::router(state)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(access_log)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
     // The address comes last: tests and scripts read it from the end of this line.
     tracing::info!("answering in the {:?} style; listening on http://{}", config.style, listener.local_addr()?);
     demo::serve::serve(listener, app, config.limits.serve_limits(), shutdown_signal()).await
+}
+
+/// The header a request's id travels in.
+const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
+
+/// Logs as `format` says, at the levels `RUST_LOG` sets (`info` unless set), to standard error or output.
+fn init_logs(format: LogFormat, to_stderr: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match (format, to_stderr) {
+        (LogFormat::Text, false) => logs.init(),
+        (LogFormat::Text, true) => logs.with_writer(std::io::stderr).init(),
+        (LogFormat::Json, false) => logs.json().flatten_event(true).init(),
+        (LogFormat::Json, true) => logs.json().flatten_event(true).with_writer(std::io::stderr).init(),
+    }
+}
+
+/// Installs the Prometheus recorder, and serves its text at `/metrics` on `bind`, a listener of its own.
+async fn serve_metrics(bind: std::net::SocketAddr, limits: demo::serve::ServeLimits) -> std::io::Result<()> {
+    let handle = PrometheusBuilder::new().install_recorder().map_err(std::io::Error::other)?;
+    scopes_runtime::observing::metrics::describe();
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    tracing::info!("serving Prometheus metrics at http://{}/metrics", listener.local_addr()?);
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        // Histograms are drained into their summaries here rather than at each scrape.
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    let metrics = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let text = handle.render();
+            async move { ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+        }),
+    );
+    tokio::spawn(demo::serve::serve(listener, metrics, limits, std::future::pending()));
+    Ok(())
 }
 
 /// The seed's app: its own users, in the configured database, tokens signed with the configured (or a

@@ -11,6 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::{Json, Router};
+use scopes_runtime::health::HealthBody;
 use scopes_runtime::openapi::{ErrorDetail, ValidationErrorBody};
 use scopes_runtime::routing::{RouteTable, SecureRouter, get, post};
 use scopes_runtime::{
@@ -233,6 +234,34 @@ pub async fn read_item_report(_user: User, State(state): State<AppState>) -> Res
     Ok(Json(ItemReport { users, items: users }))
 }
 
+/// `GET /healthz`: liveness. 200 while the process answers; asks no dependency.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    summary = "Liveness",
+    responses((status = 200, description = "The process answers", body = HealthBody))
+)]
+#[public]
+pub async fn healthz() -> Response {
+    scopes_runtime::health::liveness().await
+}
+
+/// `GET /readyz`: readiness. 200 when the identity provider's keys are in hand (with `--issuer`) and the
+/// database and Redis (as configured) answer; 503 with each check's result otherwise.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    summary = "Readiness",
+    responses(
+        (status = 200, description = "Ready: every check passed", body = HealthBody),
+        (status = 503, description = "Not ready: the checks say which dependency is missing; see `Retry-After`", body = HealthBody),
+    )
+)]
+#[public]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    state.readiness.check().await.into_response()
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "scopes demo", description = "FastAPI's OAuth2-scopes tutorial app, on the scopes framework."),
@@ -247,7 +276,9 @@ pub async fn read_item_report(_user: User, State(state): State<AppState>) -> Res
         items::create_item,
         items::list_items,
         items::read_item,
-        items::delete_item
+        items::delete_item,
+        healthz,
+        readyz
     )
 )]
 struct ApiDoc;
@@ -384,6 +415,8 @@ pub fn secure_routes_for(source: &TokenSource) -> SecureRouter<AppState> {
         .route("/reports/items/", get(read_item_report))
         .route("/items/", post(items::create_item).get(items::list_items))
         .route("/items/{item_id}", get(items::read_item).delete(items::delete_item))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 /// The API's routes, its OpenAPI document (security and refusals as `style` answers them included), and

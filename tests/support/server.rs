@@ -108,8 +108,9 @@ pub fn start_demo_at(bind: &str, secret: Option<&str>, args: &[&str]) -> Running
     while demo.base.is_empty() {
         let line = demo.later.lock().expect("one reader").recv_timeout(Duration::from_secs(30));
         let line = line.expect("the demo logs its address within 30 s");
+        // The address ends the line, or (with `--log-format json`) the message string.
         if let Some(address) = line.split("listening on ").nth(1) {
-            demo.base = address.trim().to_owned();
+            demo.base = address.split(|c: char| c == '"' || c.is_whitespace()).next().unwrap_or_default().to_owned();
         }
         demo.log.push(line);
     }

@@ -22,10 +22,10 @@ pub use answering::restyle;
 pub use sources::KeyError;
 
 use crate::answering::style::ResponseStyle;
-use crate::observing::metrics::TOKEN_VERIFICATION;
-use crate::observing::{AuditEvent, AuditHook};
 use crate::keys::KeyRing;
 use crate::keys::signer::Signer;
+use crate::observing::metrics::TOKEN_VERIFICATION;
+use crate::observing::{AuditEvent, AuditHook};
 use crate::verifying::parsing::RequestParsing;
 use crate::verifying::providers::ProviderKeys;
 use crate::verifying::verifier::Waiting;

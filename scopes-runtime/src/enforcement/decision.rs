@@ -10,18 +10,19 @@ use axum::http::request::Parts;
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
 use crate::observing::{self, AuditEvent, Decision, InvalidToken, Outcome};
-use crate::registry::Requirement;
 use crate::registry::requirement::Findings;
+use crate::registry::{Alternatives, alternatives_of};
 
 /// The header a request id travels in (set by the app's `tower-http` `SetRequestIdLayer`, or the client's).
 const REQUEST_ID: &str = "x-request-id";
 
 /// Records the decision about the request `parts` describes: granted when `refusal` is `None`. `findings` is
-/// what the chain under `requirement` found out; `rule`, the resource rule the route names.
+/// what the chain found out; `layers`, every layer's requirement (built only for an event); `rule`, the
+/// resource rule the route names.
 pub(crate) fn record(
     parts: &Parts,
     authority: &Authority,
-    requirement: &Requirement<'_>,
+    layers: fn() -> Vec<Alternatives>,
     findings: &Findings,
     refusal: Option<&AuthError>,
     rule: Option<&'static str>,
@@ -35,7 +36,8 @@ pub(crate) fn record(
         return;
     }
     let subject = findings.subject();
-    let requirement = requirement.alternatives().iter().map(|scopes| scopes.join(" ")).collect::<Vec<_>>().join(" | ");
+    let alternatives = alternatives_of(&layers());
+    let requirement = alternatives.iter().map(|scopes| scopes.join(" ")).collect::<Vec<_>>().join(" | ");
     let decision = Decision {
         route,
         method,

@@ -256,7 +256,7 @@ pub trait RequiresHandler<S>: Disjunction {
             let findings = Findings::default();
             let requirement = Requirement::finding(Self::ALTERNATIVES, &findings);
             let authorized = Self::Principal::authorize(parts, state, authority.clone(), requirement).await;
-            decision::record(parts, &authority, &requirement, &findings, authorized.as_ref().err(), None);
+            decision::record(parts, &authority, Self::requirement_layers, &findings, authorized.as_ref().err(), None);
             authorized
         }
     }
@@ -317,7 +317,8 @@ pub trait RuledHandler<S>: RequiresHandler<S> {
                 Err(refusal) => Err(refusal),
             };
             let rule = Some(Self::Rule::NAME);
-            decision::record(parts, &authority, &requirement, &findings, authorized.as_ref().err(), rule);
+            let layers = Self::requirement_layers;
+            decision::record(parts, &authority, layers, &findings, authorized.as_ref().err(), rule);
             authorized
         }
     }

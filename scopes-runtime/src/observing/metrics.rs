@@ -52,7 +52,11 @@ pub fn describe() {
     describe_histogram!(TOKEN_VERIFICATION, Unit::Seconds, "Time to verify a token, by verifier kind.");
     describe_counter!(JWKS_FETCHES, Unit::Count, "Fetches of an identity provider's key set, by issuer and result.");
     describe_gauge!(JWKS_LAST_SUCCESS, Unit::Seconds, "Unix time of the last successful key-set fetch, by issuer.");
-    describe_counter!(JWKS_KEY_LOOKUPS, Unit::Count, "Key lookups in a provider's key set in hand, by issuer and result.");
+    describe_counter!(
+        JWKS_KEY_LOOKUPS,
+        Unit::Count,
+        "Key lookups in a provider's key set in hand, by issuer and result."
+    );
     describe_counter!(LOGINS, Unit::Count, "Logins at the token endpoint, by outcome.");
     describe_counter!(THROTTLE_LOCKS, Unit::Count, "Login attempts refused by the throttle.");
     describe_gauge!(PASSWORD_QUEUE_DEPTH, Unit::Count, "Logins waiting for a password check.");

@@ -16,8 +16,8 @@ pub mod metrics;
 mod outcome;
 
 pub use event::{
-    AuditEvent, AuditHook, Decision, Login, LoginOutcome, MAX_FIELD_BYTES, Refresh, RefreshOutcome, Revocation,
-    TARGET, bounded,
+    AuditEvent, AuditHook, Decision, Login, LoginOutcome, MAX_FIELD_BYTES, Refresh, RefreshOutcome, Revocation, TARGET,
+    bounded,
 };
 pub(crate) use event::{count_decision, decision_wanted, emit};
 pub use outcome::{InvalidToken, Outcome};

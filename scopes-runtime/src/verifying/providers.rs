@@ -7,7 +7,6 @@ use std::time::Duration;
 use jsonwebtoken::Header;
 use serde::Deserialize;
 
-use crate::observing::metrics as names;
 use super::claims::Claims;
 use super::error::TokenError;
 use super::fetch::ProviderMetadata;
@@ -16,6 +15,7 @@ use super::policy::Policy;
 use super::provider::{Provider, ProviderError, check_url};
 use super::verifier::{Verifier, Verifying};
 use crate::keys::VerifyingKey;
+use crate::observing::metrics as names;
 
 /// The trusted providers, in the order they were given. The policy they verify under names their
 /// issuers (`Authority::from_providers`), so a token is held to the `iss` of the provider chosen for it.
