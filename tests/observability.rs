@@ -119,6 +119,9 @@ fn assert_no_secret(events: &[Captured], secrets: &[&str]) {
     }
 }
 
+/// A request and its decision event: path, method, token, status, level, reason, subject.
+type Case<'a> = (&'a str, &'a str, Option<&'a str>, u16, tracing::Level, &'a str, Option<&'a str>);
+
 #[tokio::test]
 async fn every_refusal_and_a_grant_is_one_event_with_its_fields() {
     let authority = authority();
@@ -133,7 +136,7 @@ async fn every_refusal_and_a_grant_is_one_event_with_its_fields() {
     let (capture, _guard) = capture();
 
     // (path, method, token, status, level, reason, subject)
-    let cases: Vec<(&str, &str, Option<&str>, u16, tracing::Level, &str, Option<&str>)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         ("/users/me/", "GET", Some(&johndoe), 200, tracing::Level::DEBUG, "granted", Some("johndoe")),
         ("/users/me/", "GET", None, 401, tracing::Level::INFO, "missing_token", None),
         ("/users/me/", "GET", Some("not a token"), 400, tracing::Level::INFO, "malformed", None),
@@ -238,9 +241,12 @@ async fn the_token_endpoint_reports_logins_without_the_password() {
     assert_no_secret(&events, &["wrong-password", "secret"]);
 }
 
+/// What the hook heard of a decision: its outcome, route, subject and method.
+type Heard = (Outcome, Option<String>, Option<String>, String);
+
 #[tokio::test]
 async fn the_audit_hook_receives_each_decision_as_a_typed_value() {
-    let heard: Arc<Mutex<Vec<(Outcome, Option<String>, Option<String>, String)>>> = Arc::default();
+    let heard: Arc<Mutex<Vec<Heard>>> = Arc::default();
     let into = heard.clone();
     let authority = authority().with_audit_hook(move |event: &AuditEvent<'_>| {
         if let AuditEvent::Decision(decision) = event {

@@ -199,7 +199,7 @@ mod tests {
             .with_timeout(Duration::from_millis(50))
             .with_check("up", || async { Ok(()) })
             .with_check("down", || async { Err("refused".to_owned()) })
-            .with_check("stalled", || std::future::pending());
+            .with_check("stalled", std::future::pending);
         let report = readiness.check().await;
         assert!(!report.is_ready());
         let checks: Vec<_> = report.checks().collect();

@@ -4,21 +4,33 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, MatchedPath};
+use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
-use crate::observing::{self, AuditEvent, Decision, InvalidToken, Outcome};
+use crate::observing::{self, AuditEvent, Decision, InvalidToken, Outcome, route};
 use crate::registry::requirement::Findings;
 use crate::registry::{Alternatives, alternatives_of};
 
 /// The header a request id travels in (set by the app's `tower-http` `SetRequestIdLayer`, or the client's).
 const REQUEST_ID: &str = "x-request-id";
 
+/// The route axum matched, outside a `SecureRouter` (with the `matched-path` feature).
+#[cfg(feature = "matched-path")]
+fn matched_path(parts: &Parts) -> Option<&str> {
+    parts.extensions.get::<axum::extract::MatchedPath>().map(axum::extract::MatchedPath::as_str)
+}
+
+#[cfg(not(feature = "matched-path"))]
+fn matched_path(_: &Parts) -> Option<&str> {
+    None
+}
+
 /// Records the decision about the request `parts` describes: granted when `refusal` is `None`. `findings` is
 /// what the chain found out; `layers`, every layer's requirement (built only for an event); `rule`, the
-/// resource rule the route names.
+/// resource rule the route names. The route is the one a `SecureRouter` labelled, or else the one axum
+/// matched.
 pub(crate) fn record(
     parts: &Parts,
     authority: &Authority,
@@ -27,23 +39,34 @@ pub(crate) fn record(
     refusal: Option<&AuthError>,
     rule: Option<&'static str>,
 ) {
+    // A grant is known without asking the findings: the hot path takes no lock unless its event is wanted.
     let outcome = refusal.map_or(Outcome::Granted, |refusal| findings.outcome().unwrap_or_else(|| outcome_of(refusal)));
-    let route = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str);
     let method = parts.method.as_str();
-    observing::count_decision(route, method, outcome);
+    let labelled = route::current();
+    let route = match labelled.as_deref().and_then(|slot| slot.get()) {
+        Some(keys) => {
+            keys.count(method, outcome);
+            Some(keys.route())
+        }
+        None => {
+            let route = matched_path(parts);
+            observing::count_decision(route, method, outcome);
+            route
+        }
+    };
     let hook = authority.audit_hook();
     if !observing::decision_wanted(outcome, hook) {
         return;
     }
-    let subject = findings.subject();
+    let subject = findings.take_subject();
     let alternatives = alternatives_of(&layers());
     let requirement = alternatives.iter().map(|scopes| scopes.join(" ")).collect::<Vec<_>>().join(" | ");
     let decision = Decision {
         route,
         method,
         outcome,
-        subject: subject.map(|subject| observing::bounded(&subject.sub)),
-        issuer: subject.and_then(|subject| subject.iss.as_deref()).map(observing::bounded),
+        subject: subject.as_ref().map(|subject| observing::bounded(&subject.sub)),
+        issuer: subject.as_ref().and_then(|subject| subject.iss.as_deref()).map(observing::bounded),
         requirement,
         rule,
         client: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()),

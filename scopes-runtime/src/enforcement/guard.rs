@@ -252,10 +252,18 @@ pub trait RequiresHandler<S>: Disjunction {
     where
         S: Sync,
     {
+        // Only the findings are held beside the chain's future (the handler's future is boxed on every
+        // request): the requirement is built in the call, and the authority taken again afterwards.
         async move {
             let findings = Findings::default();
-            let requirement = Requirement::finding(Self::ALTERNATIVES, &findings);
-            let authorized = Self::Principal::authorize(parts, state, authority.clone(), requirement).await;
+            let authorized = Self::Principal::authorize(
+                parts,
+                state,
+                authority,
+                Requirement::finding(Self::ALTERNATIVES, &findings),
+            )
+            .await;
+            let authority = Self::authority(state);
             decision::record(parts, &authority, Self::requirement_layers, &findings, authorized.as_ref().err(), None);
             authorized
         }
@@ -305,7 +313,7 @@ pub trait RuledHandler<S>: RequiresHandler<S> {
         async move {
             let findings = Findings::ruled(Self::UNRULED);
             let requirement = Requirement::finding(Self::ALTERNATIVES, &findings);
-            let authorized = match Self::Principal::authorize(parts, state, authority.clone(), requirement).await {
+            let authorized = match Self::Principal::authorize(parts, state, authority, requirement).await {
                 Ok(principal) => match Self::Mode::resolve(parts, state, &principal, findings.unruled_met()).await {
                     Ok(()) => Ok(principal),
                     Err(RuleError::Refused(refusal)) => {
@@ -316,9 +324,8 @@ pub trait RuledHandler<S>: RequiresHandler<S> {
                 },
                 Err(refusal) => Err(refusal),
             };
-            let rule = Some(Self::Rule::NAME);
-            let layers = Self::requirement_layers;
-            decision::record(parts, &authority, layers, &findings, authorized.as_ref().err(), rule);
+            let (authority, rule) = (Self::authority(state), Some(Self::Rule::NAME));
+            decision::record(parts, &authority, Self::requirement_layers, &findings, authorized.as_ref().err(), rule);
             authorized
         }
     }

@@ -190,20 +190,6 @@ pub(crate) fn decision_wanted(outcome: Outcome, hook: Option<&AuditHook>) -> boo
         }
 }
 
-/// Counts a decision in `scopes_authz_decisions_total`.
-pub(crate) fn count_decision(route: Option<&str>, method: &str, outcome: Outcome) {
-    let route = route.map_or(Cow::Borrowed("unmatched"), |route| Cow::Owned(route.to_owned()));
-    let method = method_label(method);
-    metrics::counter!(names::DECISIONS, "route" => route, "method" => method, "outcome" => outcome.label())
-        .increment(1);
-}
-
-/// The method as a label: one of the standard methods, or `other` (a client may send any token as a method).
-fn method_label(method: &str) -> &'static str {
-    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
-    KNOWN.into_iter().find(|known| *known == method).unwrap_or("other")
-}
-
 /// Logs `event` under [`TARGET`], counts what the decision counter does not, and hands it to `hook`.
 pub(crate) fn emit(event: &AuditEvent<'_>, hook: Option<&AuditHook>) {
     match event {
@@ -315,11 +301,5 @@ mod tests {
         assert!(cut.len() <= MAX_FIELD_BYTES + '…'.len_utf8());
         assert!(cut.ends_with('…'));
         assert_eq!(bounded("johndoe"), "johndoe");
-    }
-
-    #[test]
-    fn an_unknown_method_is_labelled_other() {
-        assert_eq!(method_label("GET"), "GET");
-        assert_eq!(method_label("BREW"), "other");
     }
 }

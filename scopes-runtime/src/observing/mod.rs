@@ -11,13 +11,16 @@
 //! verified), `requirement` (the scope sets that meet the route's requirement), `rule`, `client` (with
 //! `ConnectInfo`), `request_id` (the `x-request-id` header).
 
+mod counting;
 mod event;
 pub mod metrics;
 mod outcome;
+pub(crate) mod route;
 
+pub(crate) use counting::{Counted, RouteKeys, count_decision};
 pub use event::{
     AuditEvent, AuditHook, Decision, Login, LoginOutcome, MAX_FIELD_BYTES, Refresh, RefreshOutcome, Revocation, TARGET,
     bounded,
 };
-pub(crate) use event::{count_decision, decision_wanted, emit};
+pub(crate) use event::{decision_wanted, emit};
 pub use outcome::{InvalidToken, Outcome};

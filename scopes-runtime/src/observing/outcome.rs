@@ -70,6 +70,26 @@ pub enum InvalidToken {
 }
 
 impl Outcome {
+    /// How many outcomes a metric label tells apart.
+    pub(crate) const COUNT: usize = 11;
+
+    /// The outcome's place among the [`COUNT`](Self::COUNT) labels.
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            Outcome::Granted => 0,
+            Outcome::MissingToken => 1,
+            Outcome::Malformed => 2,
+            Outcome::InvalidToken(_) => 3,
+            Outcome::InsufficientScope => 4,
+            Outcome::RuleRefused => 5,
+            Outcome::NotFound => 6,
+            Outcome::Inactive => 7,
+            Outcome::Unavailable => 8,
+            Outcome::Refused => 9,
+            Outcome::Error => 10,
+        }
+    }
+
     /// The metric label: the outcome without a token's `<why>`.
     pub const fn label(self) -> &'static str {
         match self {

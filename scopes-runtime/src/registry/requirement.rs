@@ -2,7 +2,7 @@
 //! alternatives) and the scope sets that would meet it ([`alternatives_of`]). Data over the declared
 //! scopes, below the guards that check it and the refusals and reports that name it.
 
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Scope;
@@ -48,8 +48,14 @@ pub struct Requirement<'a> {
 pub(crate) struct Findings {
     unruled: Alternatives,
     unruled_met: AtomicBool,
-    subject: OnceLock<Subject>,
-    outcome: OnceLock<Outcome>,
+    // One uncontended lock, taken once or twice a request: cheaper than a `OnceLock` per field.
+    found: Mutex<Found>,
+}
+
+#[derive(Debug, Default)]
+struct Found {
+    subject: Option<Subject>,
+    outcome: Option<Outcome>,
 }
 
 /// Whom a verified token names, moved out of its claims (which are dropped after the principal is loaded).
@@ -70,25 +76,30 @@ impl Findings {
         self.unruled_met.load(Ordering::Relaxed)
     }
 
-    /// The verified token's subject and issuer, if it got that far.
-    pub(crate) fn subject(&self) -> Option<&Subject> {
-        self.subject.get()
+    /// A more precise outcome than the refusal says (why a token was invalid; a rule's refusal answered as a
+    /// missing resource), if one was recorded. Read once the chain has answered.
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        self.lock().outcome
+    }
+
+    /// The verified token's subject and issuer, if it got that far. Taken once the chain has answered.
+    pub(crate) fn take_subject(&self) -> Option<Subject> {
+        self.lock().subject.take()
     }
 
     /// Records the verified token's subject and issuer.
     pub(crate) fn record_subject(&self, sub: String, iss: Option<String>) {
-        let _ = self.subject.set(Subject { sub, iss });
-    }
-
-    /// A more precise outcome than the refusal says (why a token was invalid; a rule's refusal answered as
-    /// a missing resource), if one was recorded.
-    pub(crate) fn outcome(&self) -> Option<Outcome> {
-        self.outcome.get().copied()
+        self.lock().subject = Some(Subject { sub, iss });
     }
 
     /// Records the precise outcome of a refusal.
     pub(crate) fn record_outcome(&self, outcome: Outcome) {
-        let _ = self.outcome.set(outcome);
+        self.lock().outcome = Some(outcome);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Found> {
+        // Nothing panics while it is held.
+        self.found.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -14,6 +14,7 @@ use axum::routing::MethodRouter;
 
 use super::marks::ProtectedHandler;
 use crate::authority::Authority;
+use crate::observing::route::{self, RouteSlot};
 use crate::registry::Access;
 
 /// The handlers of one path, by method, each `#[requires(...)]` or `#[public]`. Start one with [`get`],
@@ -21,6 +22,8 @@ use crate::registry::Access;
 pub struct SecureMethodRouter<S = ()> {
     pub(super) router: MethodRouter<S>,
     pub(super) accesses: Vec<(String, Access)>,
+    /// The path template its handlers' decisions are labelled with, once the router knows it.
+    pub(super) route: RouteSlot,
 }
 
 macro_rules! method_functions {
@@ -33,7 +36,8 @@ macro_rules! method_functions {
                 T: 'static,
                 S: Clone + Send + Sync + 'static,
             {
-                SecureMethodRouter { router: MethodRouter::new(), accesses: Vec::new() }.$method(handler)
+                SecureMethodRouter { router: MethodRouter::new(), accesses: Vec::new(), route: RouteSlot::default() }
+                    .$method(handler)
             }
         )*
 
@@ -46,7 +50,8 @@ macro_rules! method_functions {
                     T: 'static,
                 {
                     self.accesses.push((Method::$constant.to_string(), H::access()));
-                    self.router = self.router.$method(Restyling { handler, arguments: PhantomData });
+                    let restyling = Restyling { handler, route: self.route.clone(), arguments: PhantomData };
+                    self.router = self.router.$method(restyling);
                     self
                 }
             )*
@@ -59,15 +64,17 @@ method_functions!(get GET, post POST, put PUT, patch PATCH, delete DELETE);
 /// A guarded handler whose own refusals (an [`AuthError`](crate::AuthError) it returns, or a later
 /// extractor's) are answered in its authority's style, as the guard's are, with no layer for the app to
 /// add: an `AuthError`'s `IntoResponse` has no state to read the style from, so the response is restyled
-/// here, where the state is in hand. A public handler's responses pass through.
+/// here, where the state is in hand. A public handler's responses pass through. While the handler runs,
+/// its route is the current one, which its guard's decision is labelled with.
 struct Restyling<H, T> {
     handler: H,
+    route: RouteSlot,
     arguments: PhantomData<fn() -> T>,
 }
 
 impl<H: Clone, T> Clone for Restyling<H, T> {
     fn clone(&self) -> Self {
-        Restyling { handler: self.handler.clone(), arguments: PhantomData }
+        Restyling { handler: self.handler.clone(), route: self.route.clone(), arguments: PhantomData }
     }
 }
 
@@ -81,7 +88,7 @@ where
 
     fn call(self, request: Request, state: S) -> Self::Future {
         let authority = H::answering_authority(&state);
-        Restyled { inner: self.handler.call(request, state), authority }
+        Restyled { inner: self.handler.call(request, state), authority, route: self.route }
     }
 }
 
@@ -91,6 +98,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         authority: Option<Authority>,
+        route: RouteSlot,
     }
 }
 
@@ -99,7 +107,8 @@ impl<F: Future<Output = Response>> Future for Restyled<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let this = self.project();
-        let response = ready!(this.inner.poll(cx));
+        let inner = this.inner;
+        let response = ready!(route::within(this.route, || inner.poll(cx)));
         // Only a refusal carries an `AuthError` to restyle: an answer that succeeded is not searched for one.
         Poll::Ready(match this.authority.take() {
             Some(authority) if response.status().is_client_error() || response.status().is_server_error() => {

@@ -25,6 +25,8 @@ pub use marks::{ProtectedHandler, Public, RouteAccess};
 pub use method_router::{SecureMethodRouter, delete, get, patch, post, put};
 pub use table::{FALLBACK, Route, RouteTable};
 
+use crate::observing::RouteKeys;
+use crate::observing::route::RouteSlot;
 pub use crate::registry::Access;
 
 /// A router on which no route is unprotected by accident: every handler is `#[requires(...)]` or
@@ -79,6 +81,8 @@ pub use crate::registry::Access;
 pub struct SecureRouter<S = ()> {
     router: Router<S>,
     table: RouteTable,
+    /// Each route's path so far, and where its whole path is written for its decisions' labels.
+    labels: Vec<(String, RouteSlot)>,
 }
 
 impl<S: Clone + Send + Sync + 'static> Default for SecureRouter<S> {
@@ -90,7 +94,7 @@ impl<S: Clone + Send + Sync + 'static> Default for SecureRouter<S> {
 impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// An empty router.
     pub fn new() -> Self {
-        SecureRouter { router: Router::new(), table: RouteTable::default() }
+        SecureRouter { router: Router::new(), table: RouteTable::default(), labels: Vec::new() }
     }
 
     /// Serves `methods` at `path` (axum's path syntax, e.g. `/users/{id}`).
@@ -103,6 +107,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         for (method, access) in methods.accesses {
             self.table.routes.push(Route { method, path: path.to_owned(), access });
         }
+        self.labels.push((path.to_owned(), methods.route));
         self.router = self.router.route(path, methods.router);
         self
     }
@@ -132,16 +137,15 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// # Panics
     /// As [`Router::nest`] does: when `prefix` is empty or `/` (use [`merge`](Self::merge)), or invalid.
     pub fn nest(mut self, prefix: &str, router: SecureRouter<S>) -> Self {
-        let (inner, table) = router.split();
+        let (inner, table, labels) = router.split();
         let prefix_path = prefix.trim_end_matches('/');
-        self.table.routes.extend(table.routes.into_iter().map(|route| {
-            let path = match route.path.as_str() {
-                "/" => prefix_path.to_owned(),
-                FALLBACK => route.path,
-                path => format!("{prefix_path}{path}"),
-            };
-            Route { path, ..route }
-        }));
+        let nested = |path: String| match path.as_str() {
+            "/" => prefix_path.to_owned(),
+            FALLBACK => path,
+            path => format!("{prefix_path}{path}"),
+        };
+        self.table.routes.extend(table.routes.into_iter().map(|route| Route { path: nested(route.path), ..route }));
+        self.labels.extend(labels.into_iter().map(|(path, slot)| (nested(path), slot)));
         self.router = self.router.nest(prefix, inner);
         self
     }
@@ -152,8 +156,9 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// As [`Router::merge`] does: when both routers route the same path and method, or both have a
     /// fallback.
     pub fn merge(mut self, other: SecureRouter<S>) -> Self {
-        let (router, table) = other.split();
+        let (router, table, labels) = other.split();
         self.table = std::mem::take(&mut self.table).merge(table);
+        self.labels.extend(labels);
         self.router = self.router.merge(router);
         self
     }
@@ -271,7 +276,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     where
         S2: Clone + Send + Sync + 'static,
     {
-        SecureRouter { router: self.router.with_state(state), table: self.table }
+        SecureRouter { router: self.router.with_state(state), table: self.table, labels: self.labels }
     }
 
     /// The routes so far and who may call them.
@@ -297,12 +302,17 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 );
             }
         }
-        self.split()
+        let (router, table, labels) = self.split();
+        for (path, slot) in labels {
+            // A route made whole twice (its router's parts taken again) keeps its first path.
+            let _ = slot.set(RouteKeys::new(&path));
+        }
+        (router, table)
     }
 
     /// The parts, unchecked: for a router nested or merged into another, whose paths are not whole yet.
-    fn split(self) -> (Router<S>, RouteTable) {
-        (self.router, self.table)
+    fn split(self) -> (Router<S>, RouteTable, Vec<(String, RouteSlot)>) {
+        (self.router, self.table, self.labels)
     }
 }
 

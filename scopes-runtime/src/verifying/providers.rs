@@ -15,7 +15,9 @@ use super::policy::Policy;
 use super::provider::{Provider, ProviderError, check_url};
 use super::verifier::{Verifier, Verifying};
 use crate::keys::VerifyingKey;
+use crate::observing::Counted;
 use crate::observing::metrics as names;
+use metrics::Label;
 
 /// The trusted providers, in the order they were given. The policy they verify under names their
 /// issuers (`Authority::from_providers`), so a token is held to the `iss` of the provider chosen for it.
@@ -27,6 +29,20 @@ pub(crate) struct ProviderKeys {
 /// A provider and its live keys.
 struct TrustedIssuer {
     live: Arc<LiveKeys>,
+    /// The key-lookup counter's keys: a token's key found in the set in hand, or not.
+    hit: Counted,
+    miss: Counted,
+}
+
+impl TrustedIssuer {
+    fn start(provider: Provider, runtime: &tokio::runtime::Handle) -> Self {
+        let lookups = |result: &'static str| {
+            let labels = vec![Label::new("issuer", provider.issuer.clone()), Label::new("result", result)];
+            Counted::new(names::JWKS_KEY_LOOKUPS, labels)
+        };
+        let (hit, miss) = (lookups("hit"), lookups("miss"));
+        TrustedIssuer { live: LiveKeys::start(provider, runtime), hit, miss }
+    }
 }
 
 impl std::fmt::Debug for ProviderKeys {
@@ -50,8 +66,7 @@ impl ProviderKeys {
                 return Err(ProviderError::DuplicateIssuer(provider.issuer.clone()));
             }
         }
-        let issuers =
-            providers.into_iter().map(|provider| TrustedIssuer { live: LiveKeys::start(provider, runtime) }).collect();
+        let issuers = providers.into_iter().map(|provider| TrustedIssuer::start(provider, runtime)).collect();
         Ok(ProviderKeys { issuers })
     }
 
@@ -99,9 +114,8 @@ impl ProviderKeys {
         for may_fetch in [true, false] {
             let snapshot = issuer.live.snapshot();
             let selected = snapshot.as_ref().map(|snapshot| snapshot.keys.select(&header).map_err(TokenError::from));
-            let result = if matches!(selected, Some(Ok(_))) { "hit" } else { "miss" };
-            metrics::counter!(names::JWKS_KEY_LOOKUPS, "issuer" => issuer.live.provider.issuer.clone(), "result" => result)
-                .increment(1);
+            let lookup = if matches!(selected, Some(Ok(_))) { &issuer.hit } else { &issuer.miss };
+            lookup.increment();
             match selected {
                 Some(Ok(key)) => return issuer.verify(token, key, policy),
                 Some(Err(TokenError::UnknownKey)) | None => {}
