@@ -6,7 +6,9 @@ and the demo / baseline ratios. Each round runs both servers back to back, in al
 ...), so drift over the run falls on both alike; each ratio is the median of the rounds' ratios.
 Scenario 2: `GET /status/` latency on the demo while four connections post logins to `/token`.
 
-Run through `scripts/load-bench`, which builds the binaries and installs wrk when missing.
+Run through `scripts/load-bench`, which builds the binaries and installs wrk when missing. With
+`BASELINE_DEMO=PATH` the baseline is another build of the demo (an earlier commit's, say: what a change costs),
+started as the demo is; `SERVER_RUST_LOG` sets both servers' `RUST_LOG` (by default the demo's own lines only).
 """
 
 import json
@@ -34,7 +36,8 @@ def start(command, database="memory:"):
     of the guards, not of a database. The server's log is read on, so a full pipe never stalls it."""
     if "demo" in os.path.basename(command[0]):
         command = command + ["--database-url", database]
-    env = dict(os.environ, DEMO_SECRET_KEY=SECRET, RUST_LOG="warn,demo=info,handwritten=info", NO_COLOR="1")
+    log = os.environ.get("SERVER_RUST_LOG", "warn,demo=info,handwritten=info")
+    env = dict(os.environ, DEMO_SECRET_KEY=SECRET, RUST_LOG=log, NO_COLOR="1")
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -94,7 +97,10 @@ def wrk(url, headers=(), connections=CONNECTIONS, duration=DURATION, script=None
 def main():
     release = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release")
     demo, demo_url = start([os.path.join(release, "demo"), "--bind", "127.0.0.1:0"])
-    baseline, baseline_url = start([os.path.join(release, "examples", "handwritten"), "127.0.0.1:0"])
+    if "BASELINE_DEMO" in os.environ:
+        baseline, baseline_url = start([os.environ["BASELINE_DEMO"], "--bind", "127.0.0.1:0"])
+    else:
+        baseline, baseline_url = start([os.path.join(release, "examples", "handwritten"), "127.0.0.1:0"])
     try:
         bearer = f"Authorization: Bearer {token(demo_url)}"
         for url in (demo_url, baseline_url):  # warm both up

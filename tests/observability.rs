@@ -12,7 +12,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use demo::AppState;
 use demo::items::store::ItemStore;
-use scopes_runtime::observing::{AuditEvent, InvalidToken, MAX_FIELD_BYTES, Outcome};
+use scopes_runtime::observing::{AuditEvent, InvalidToken, MAX_FIELD_BYTES, Outcome, Revocation};
 use scopes_runtime::verifying::{Policy, Verifier, Verifying};
 use scopes_runtime::{Authority, Claims, ResponseStyle, TokenError};
 use scopes_tests::SECRET;
@@ -271,4 +271,79 @@ async fn the_audit_hook_receives_each_decision_as_a_typed_value() {
         ],
         "one event per guarded request; a public route decides nothing"
     );
+}
+
+/// Posts `body` (a form) to `path` from `CLIENT`; the status and the JSON answer.
+async fn post_form(app: &axum::Router, path: &str, body: String) -> (u16, serde_json::Value) {
+    let mut request = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    request.extensions_mut().insert(ConnectInfo(CLIENT.parse::<SocketAddr>().unwrap()));
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+/// What the hook heard of the token endpoint: each event's kind, outcome, user and whether it named a family.
+type Heard2 = (&'static str, &'static str, Option<String>, bool);
+
+#[tokio::test]
+async fn refreshes_a_reuse_and_a_revocation_reach_the_hook_and_the_log() {
+    let heard: Arc<Mutex<Vec<Heard2>>> = Arc::default();
+    let into = heard.clone();
+    let authority = authority().with_token_ids().with_audit_hook(move |event: &AuditEvent<'_>| {
+        let entry = match event {
+            AuditEvent::Login(login) => ("login", login.outcome.label(), Some(login.username.to_string()), false),
+            AuditEvent::Refresh(refresh) => {
+                let user = refresh.user.as_deref().map(str::to_owned);
+                ("refresh", refresh.outcome.label(), user, refresh.family.is_some())
+            }
+            AuditEvent::Revocation(Revocation::RefreshFamily { .. }) => ("revocation", "refresh_family", None, true),
+            AuditEvent::Revocation(_) => ("revocation", "other", None, false),
+            _ => return,
+        };
+        into.lock().unwrap().push(entry);
+    });
+    let database = tempfile::tempdir().unwrap();
+    let users =
+        demo::users::UserStore::open(&format!("sqlite://{}/users.db", database.path().display())).await.unwrap();
+    let app = demo::router(AppState::with_users(authority, users));
+    let (capture, _guard) = capture();
+
+    let (status, login) =
+        post_form(&app, "/token", "grant_type=password&username=johndoe&password=secret".into()).await;
+    assert_eq!(status, 200, "{login}");
+    let first = login["refresh_token"].as_str().unwrap().to_owned();
+    let (status, rotated) = post_form(&app, "/token", format!("grant_type=refresh_token&refresh_token={first}")).await;
+    assert_eq!(status, 200, "{rotated}");
+    let (status, _) = post_form(&app, "/token", format!("grant_type=refresh_token&refresh_token={first}")).await;
+    assert_eq!(status, 400, "a used refresh token presented again is refused");
+    let second = rotated["refresh_token"].as_str().unwrap().to_owned();
+    let (_, again) = post_form(&app, "/token", "grant_type=password&username=johndoe&password=secret".into()).await;
+    let third = again["refresh_token"].as_str().unwrap().to_owned();
+    let (status, _) = post_form(&app, "/revoke", format!("token={third}")).await;
+    assert_eq!(status, 200);
+
+    let johndoe = Some("johndoe".to_owned());
+    assert_eq!(
+        heard.lock().unwrap().clone(),
+        [
+            ("login", "granted", johndoe.clone(), false),
+            ("refresh", "granted", johndoe.clone(), true),
+            ("refresh", "reused", johndoe.clone(), true),
+            ("login", "granted", johndoe.clone(), false),
+            ("revocation", "refresh_family", None, true),
+        ]
+    );
+    let events = capture.take();
+    let reused = events.iter().find(|event| event.field("outcome") == Some("reused")).expect("the reuse is logged");
+    assert_eq!(reused.level, tracing::Level::WARN);
+    assert_eq!(reused.field("user"), Some("johndoe"));
+    let family = reused.field("family").expect("a digest naming the family");
+    assert_eq!(family.len(), 16);
+    assert_no_secret(&events, &[&first, &second, &third, "secret"]);
 }

@@ -62,13 +62,15 @@ fn document_is_openapi_3_1() {
 
 /// The operations the demo adds to the seed's, to show requirement expressions, the scope hierarchy and
 /// resource rules.
-const BEYOND_THE_SEED: [(&str, &str); 6] = [
+const BEYOND_THE_SEED: [(&str, &str); 8] = [
     ("/admin/users/", "get"),
     ("/reports/items/", "get"),
     ("/items/", "post"),
     ("/items/", "get"),
     ("/items/{item_id}", "get"),
     ("/items/{item_id}", "delete"),
+    ("/healthz", "get"),
+    ("/readyz", "get"),
 ];
 
 #[test]

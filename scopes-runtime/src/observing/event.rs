@@ -200,7 +200,7 @@ pub(crate) fn emit(event: &AuditEvent<'_>, hook: Option<&AuditHook>) {
                 target: TARGET,
                 event = "login",
                 outcome = login.outcome.label(),
-                username = %login.username,
+                username = login.username.as_ref(),
                 client = login.client.map(tracing::field::display),
                 "login {}",
                 login.outcome.label(),
@@ -208,12 +208,17 @@ pub(crate) fn emit(event: &AuditEvent<'_>, hook: Option<&AuditHook>) {
         }
         AuditEvent::Refresh(refresh) => {
             metrics::counter!(names::REFRESHES, "outcome" => refresh.outcome.label()).increment(1);
+            // Names as given are logged quoted and escaped: a username cannot forge a log line.
             let user = refresh.user.as_deref();
-            let family = refresh.family.as_deref();
+            let family = refresh.family.as_deref().map(tracing::field::display);
             let client = refresh.client.map(tracing::field::display);
             let outcome = refresh.outcome.label();
             if refresh.outcome == RefreshOutcome::Reused {
-                tracing::warn!(target: TARGET, event = "refresh", outcome, user, family, client, "refresh token reused: its family is revoked");
+                tracing::warn!(
+                    target: TARGET, event = "refresh", outcome, user, family, client,
+                    "a refresh token that is no longer current was presented: its family is revoked (a replay, or two \
+                     uses at once)"
+                );
             } else {
                 tracing::info!(target: TARGET, event = "refresh", outcome, user, family, client, "refresh {outcome}");
             }
@@ -221,7 +226,9 @@ pub(crate) fn emit(event: &AuditEvent<'_>, hook: Option<&AuditHook>) {
         AuditEvent::Revocation(revocation) => {
             let (kind, user, family) = match revocation {
                 Revocation::AccessToken { user } => ("access_token", Some(&**user), None),
-                Revocation::RefreshFamily { family } => ("refresh_family", None, Some(&**family)),
+                Revocation::RefreshFamily { family } => {
+                    ("refresh_family", None, Some(tracing::field::display(&**family)))
+                }
             };
             metrics::counter!(names::REVOCATIONS, "kind" => kind).increment(1);
             tracing::info!(target: TARGET, event = "revocation", kind, user, family, "token revoked");
