@@ -17,7 +17,7 @@ use super::sealing::{Disjunction, SealedAuthorize};
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
 use crate::observing::Outcome;
-use crate::registry::requirement::Findings;
+use crate::registry::requirement::{Findings, RuleBypass};
 use crate::registry::{Access, Alternatives, Requirement, RuleAccess};
 use crate::verifying::bearer::{Credentials, bearer_credentials};
 use crate::verifying::{Claims, TokenError};
@@ -311,10 +311,10 @@ pub trait RuledHandler<S>: RequiresHandler<S> {
         S: Sync,
     {
         async move {
-            let findings = Findings::ruled(Self::UNRULED);
-            let requirement = Requirement::finding(Self::ALTERNATIVES, &findings);
+            let (findings, bypass) = (Findings::default(), RuleBypass::new(Self::UNRULED));
+            let requirement = Requirement::ruled(Self::ALTERNATIVES, &findings, &bypass);
             let authorized = match Self::Principal::authorize(parts, state, authority, requirement).await {
-                Ok(principal) => match Self::Mode::resolve(parts, state, &principal, findings.unruled_met()).await {
+                Ok(principal) => match Self::Mode::resolve(parts, state, &principal, bypass.was_met()).await {
                     Ok(()) => Ok(principal),
                     Err(RuleError::Refused(refusal)) => {
                         findings.record_outcome(Outcome::RuleRefused);

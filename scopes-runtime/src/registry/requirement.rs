@@ -38,16 +38,14 @@ pub struct Requirement<'a> {
     own: Alternatives,
     outer: Option<&'a Requirement<'a>>,
     findings: Option<&'a Findings>,
+    bypass: Option<&'a RuleBypass>,
 }
 
 /// What the guard chain finds out about one request on its way down, for the decision made at the top: the
-/// token's subject and issuer once it verified, why it failed if it did, and, of a handler with a resource
-/// rule, the alternatives that grant without the rule (`admin` in `any(rule(ItemOwner), "admin")`) and
-/// whether the request met one. Written where each is in hand, read once the chain has answered.
+/// token's subject and issuer once it verified, and why it failed if it did. Written where each is in hand,
+/// read once the chain has answered. Held in every guarded request's future (boxed by axum): kept small.
 #[derive(Debug, Default)]
 pub(crate) struct Findings {
-    unruled: Alternatives,
-    unruled_met: AtomicBool,
     // One uncontended lock, taken once or twice a request: cheaper than a `OnceLock` per field.
     found: Mutex<Found>,
 }
@@ -66,16 +64,6 @@ pub(crate) struct Subject {
 }
 
 impl Findings {
-    /// For a handler whose alternatives `unruled` grant without its resource rule.
-    pub(crate) fn ruled(unruled: Alternatives) -> Self {
-        Findings { unruled, ..Findings::default() }
-    }
-
-    /// Whether a scope alternative without the rule was met.
-    pub(crate) fn unruled_met(&self) -> bool {
-        self.unruled_met.load(Ordering::Relaxed)
-    }
-
     /// A more precise outcome than the refusal says (why a token was invalid; a rule's refusal answered as a
     /// missing resource), if one was recorded. Read once the chain has answered.
     pub(crate) fn outcome(&self) -> Option<Outcome> {
@@ -103,20 +91,46 @@ impl Findings {
     }
 }
 
+/// Of a handler with a resource rule, the alternatives that grant without the rule (`admin` in
+/// `any(rule(ItemOwner), "admin")`), and whether the request met one: recorded where the token's scopes
+/// are in hand, read by the rule's enforcement afterwards.
+#[derive(Debug)]
+pub(crate) struct RuleBypass {
+    alternatives: Alternatives,
+    met: AtomicBool,
+}
+
+impl RuleBypass {
+    pub(crate) const fn new(alternatives: Alternatives) -> Self {
+        RuleBypass { alternatives, met: AtomicBool::new(false) }
+    }
+
+    /// Whether a scope alternative without the rule was met.
+    pub(crate) fn was_met(&self) -> bool {
+        self.met.load(Ordering::Relaxed)
+    }
+}
+
 impl<'a> Requirement<'a> {
     /// The outermost layer: a handler's own requirement.
     pub const fn new(own: Alternatives) -> Requirement<'static> {
-        Requirement { own, outer: None, findings: None }
+        Requirement { own, outer: None, findings: None, bypass: None }
     }
 
     /// The outermost layer, with `findings` to record what the layers below find out.
     pub(crate) const fn finding(own: Alternatives, findings: &'a Findings) -> Requirement<'a> {
-        Requirement { own, outer: None, findings: Some(findings) }
+        Requirement { own, outer: None, findings: Some(findings), bypass: None }
+    }
+
+    /// The outermost layer of a handler with a resource rule: `own` counts the rule's alternatives by their
+    /// scopes; `bypass` holds those that grant without it.
+    pub(crate) const fn ruled(own: Alternatives, findings: &'a Findings, bypass: &'a RuleBypass) -> Requirement<'a> {
+        Requirement { own, outer: None, findings: Some(findings), bypass: Some(bypass) }
     }
 
     /// The requirement one layer further in: this one and `own`.
     pub fn then(&'a self, own: Alternatives) -> Requirement<'a> {
-        Requirement { own, outer: Some(self), findings: self.findings }
+        Requirement { own, outer: Some(self), findings: self.findings, bypass: self.bypass }
     }
 
     /// Where what the layers find out is recorded, if anywhere.
@@ -128,13 +142,13 @@ impl<'a> Requirement<'a> {
     /// still allowed `allowed`, if the app says) meets a scope alternative that grants without the rule.
     /// Called once the whole requirement is met, so the inner layers need no second look.
     pub(crate) fn record_bypass<T: AsRef<str>>(&self, granted: &[T], allowed: Option<&[String]>) {
-        let Some(findings) = self.findings.filter(|findings| !findings.unruled.is_empty()) else { return };
-        let outermost = Requirement::new(findings.unruled);
+        let Some(bypass) = self.bypass else { return };
+        let outermost = Requirement::new(bypass.alternatives);
         let met = match allowed {
             Some(allowed) => outermost.is_met_within(granted, allowed),
             None => outermost.is_met_by(granted),
         };
-        findings.unruled_met.store(met, Ordering::Relaxed);
+        bypass.met.store(met, Ordering::Relaxed);
     }
 
     /// Whether a token granted `granted` meets every layer.
