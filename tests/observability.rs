@@ -181,11 +181,31 @@ struct LongSubject;
 
 const OPAQUE: &str = "opaque-token-0123456789";
 
+/// A token this verifier cannot check now, as a provider's token is before its keys are fetched.
+const UNCHECKABLE: &str = "uncheckable-0123456789";
+
 impl Verifier for LongSubject {
     fn verify<'a>(&'a self, token: &'a str, _: &'a Policy) -> Verifying<'a> {
         let claims = Claims::new("s".repeat(10 * 1024), ["me"], 4_000_000_000);
-        Verifying::ready(if token == OPAQUE { Ok(claims) } else { Err(TokenError::Malformed("unknown".into())) })
+        Verifying::ready(match token {
+            OPAQUE => Ok(claims),
+            UNCHECKABLE => Err(TokenError::KeysUnavailable { retry_after: std::time::Duration::from_secs(5) }),
+            _ => Err(TokenError::Malformed("unknown".into())),
+        })
     }
+}
+
+#[tokio::test]
+async fn a_token_that_cannot_be_checked_now_is_an_unavailable_decision_at_warn() {
+    let app = app(Authority::from_verifier(LongSubject, Policy::new())).await;
+    let (capture, _guard) = capture();
+    assert_eq!(send(&app, "GET", "/users/me/items/", Some(UNCHECKABLE), "down").await, 503);
+    let event = capture.one_decision();
+    assert_eq!(event.level, tracing::Level::WARN);
+    assert_eq!(event.field("reason"), Some("unavailable"));
+    assert_eq!(event.field("route"), Some("/users/me/items/"));
+    assert_eq!(event.field("subject"), None, "the token was never verified");
+    assert_eq!(event.field("requirement"), Some("items me"));
 }
 
 #[tokio::test]
