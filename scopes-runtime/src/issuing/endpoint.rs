@@ -22,7 +22,7 @@ use crate::issuing::form::{PasswordRequestForm, TokenRequest};
 use crate::issuing::refresh::RefreshSeen;
 use crate::issuing::response::TokenResponse;
 use crate::observing::metrics as names;
-use crate::observing::{self, AuditEvent, Login, LoginOutcome};
+use crate::observing::{self, AuditEvent, Login, LoginOutcome, RefreshOutcome};
 use crate::registry::Registry;
 use crate::registry::requirement::unique_in_order;
 use crate::store::{Account, AccountStore, RefreshPolicy, STORE_RETRY_AFTER};
@@ -237,7 +237,11 @@ impl TokenEndpoint {
             TokenRequest::Refresh(form) => {
                 let mut seen = RefreshSeen::default();
                 let answered = self.try_refresh(client, form, store, &mut seen).await;
-                self.authority.report(AuditEvent::Refresh(seen.event(client, answered.as_ref().err())));
+                let refresh = seen.event(client, answered.as_ref().err());
+                if refresh.outcome == RefreshOutcome::Unavailable {
+                    metrics::counter!(names::STORE_ERRORS, "store" => "refresh_tokens").increment(1);
+                }
+                self.authority.report(AuditEvent::Refresh(refresh));
                 answered
             }
         };

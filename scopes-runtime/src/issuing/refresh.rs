@@ -244,10 +244,7 @@ impl RefreshSeen {
             (Some(outcome), Some(_)) => outcome,
             (None, Some(refusal)) => match refusal {
                 AuthError::InvalidRefreshToken => RefreshOutcome::InvalidGrant,
-                AuthError::ServiceUnavailable { .. } => {
-                    metrics::counter!(names::STORE_ERRORS, "store" => "refresh_tokens").increment(1);
-                    RefreshOutcome::Unavailable
-                }
+                AuthError::ServiceUnavailable { .. } => RefreshOutcome::Unavailable,
                 AuthError::Internal(_) => RefreshOutcome::Error,
                 _ => RefreshOutcome::InvalidRequest,
             },

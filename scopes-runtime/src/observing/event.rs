@@ -183,11 +183,21 @@ pub fn bounded(value: &str) -> Cow<'_, str> {
 /// metric is recorded, and the event is never built.
 pub(crate) fn decision_wanted(outcome: Outcome, hook: Option<&AuditHook>) -> bool {
     hook.is_some()
-        || match outcome {
-            Outcome::Granted => tracing::enabled!(target: TARGET, tracing::Level::DEBUG),
-            Outcome::Unavailable | Outcome::Error => tracing::enabled!(target: TARGET, tracing::Level::WARN),
+        || match decision_level(outcome) {
+            tracing::Level::DEBUG => tracing::enabled!(target: TARGET, tracing::Level::DEBUG),
+            tracing::Level::WARN => tracing::enabled!(target: TARGET, tracing::Level::WARN),
             _ => tracing::enabled!(target: TARGET, tracing::Level::INFO),
         }
+}
+
+/// The level a decision with `outcome` is logged at: a grant at DEBUG, a refusal at INFO, a check that could
+/// not be made at WARN. (`tracing` takes a level as a constant at each call: the callers match on this.)
+fn decision_level(outcome: Outcome) -> tracing::Level {
+    match outcome {
+        Outcome::Granted => tracing::Level::DEBUG,
+        Outcome::Unavailable | Outcome::Error => tracing::Level::WARN,
+        _ => tracing::Level::INFO,
+    }
 }
 
 /// Logs `event` under [`TARGET`], counts what the decision counter does not, and hands it to `hook`.
@@ -240,12 +250,13 @@ pub(crate) fn emit(event: &AuditEvent<'_>, hook: Option<&AuditHook>) {
 }
 
 fn log_decision(decision: &Decision<'_>) {
+    let verdict = if decision.outcome.is_granted() { "granted" } else { "refused" };
     macro_rules! decision_event {
-        ($level:ident, $decision:literal) => {
+        ($level:ident) => {
             tracing::$level!(
                 target: TARGET,
                 event = "decision",
-                decision = $decision,
+                decision = verdict,
                 reason = decision.outcome.reason(),
                 route = decision.route,
                 method = decision.method,
@@ -255,15 +266,14 @@ fn log_decision(decision: &Decision<'_>) {
                 rule = decision.rule,
                 client = decision.client.map(tracing::field::display),
                 request_id = decision.request_id.as_deref(),
-                "authorization {}",
-                $decision,
+                "authorization {verdict}",
             )
         };
     }
-    match decision.outcome {
-        Outcome::Granted => decision_event!(debug, "granted"),
-        Outcome::Unavailable | Outcome::Error => decision_event!(warn, "refused"),
-        _ => decision_event!(info, "refused"),
+    match decision_level(decision.outcome) {
+        tracing::Level::DEBUG => decision_event!(debug),
+        tracing::Level::WARN => decision_event!(warn),
+        _ => decision_event!(info),
     }
 }
 

@@ -12,6 +12,7 @@ use super::fetch::ProviderMetadata;
 use super::fetch::{FetchError, fetch};
 use super::provider::Provider;
 use crate::keys::KeySet;
+use crate::keys::clock::unix_now;
 use crate::observing::metrics as names;
 
 /// One provider's keys and the state of fetching them.
@@ -165,8 +166,7 @@ impl LiveKeys {
         metrics::counter!(names::JWKS_FETCHES, "issuer" => issuer.clone(), "result" => result).increment(1);
         match fetched {
             Ok(fetched) => {
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                metrics::gauge!(names::JWKS_LAST_SUCCESS, "issuer" => issuer.clone()).set(now.as_secs_f64());
+                metrics::gauge!(names::JWKS_LAST_SUCCESS, "issuer" => issuer.clone()).set(unix_now() as f64);
                 let previous = self.current.load_full();
                 let generation = previous.as_ref().map_or(0, |snapshot| snapshot.generation) + 1;
                 if previous.as_ref().is_none_or(|snapshot| snapshot.keys.kids() != fetched.keys.kids()) {
