@@ -219,3 +219,69 @@ proptest! {
         }
     }
 }
+
+/// The tokens a client or an attacker may send one authority in turn: valid ones (two sharing a revocable
+/// `jti`), tampered payloads under a kept signature, another key's, `none`, expired, not yet valid, and any
+/// claims at all.
+fn token_of(kind: u8, claims: &serde_json::Value, now: u64) -> String {
+    let hs256 = r#"{"alg":"HS256","typ":"JWT"}"#;
+    let signed = |payload: serde_json::Value| sign(hs256, &payload.to_string());
+    match kind % 8 {
+        0 => signed(serde_json::json!({"sub": "johndoe", "scopes": ["me"], "exp": now + 600, "jti": "a"})),
+        1 => signed(serde_json::json!({"sub": "alice", "scopes": ["items"], "exp": now + 600, "jti": "b"})),
+        2 => {
+            // johndoe's signature over a payload that now names admin.
+            let genuine = token_of(0, claims, now);
+            let mut parts: Vec<&str> = genuine.split('.').collect();
+            let forged = URL_SAFE_NO_PAD.encode(
+                serde_json::json!({"sub": "admin", "scopes": ["me"], "exp": now + 600, "jti": "a"}).to_string(),
+            );
+            parts[1] = &forged;
+            parts.join(".")
+        }
+        3 => Authority::hs256(b"someone else's secret of 32 bytes!").unwrap().issue("johndoe", &["me"]).unwrap(),
+        4 => sign(r#"{"alg":"none"}"#, &serde_json::json!({"sub": "johndoe", "exp": now + 600}).to_string()),
+        5 => signed(serde_json::json!({"sub": "johndoe", "exp": now - 120})),
+        6 => signed(serde_json::json!({"sub": "johndoe", "exp": now + 600, "nbf": now + 300})),
+        _ => signed(claims.clone()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever sequence of tokens arrives, and whichever are revoked between them, the authority with its
+    /// token cache answers each exactly as one verifying every token afresh: the cache never accepts what
+    /// the uncached path refuses (nor refuses what it accepts).
+    #[test]
+    fn the_token_cache_answers_as_verifying_afresh(
+        steps in prop::collection::vec((any::<u8>(), any::<bool>(), prop::sample::select(vec!["a", "b", "c"])), 1..40),
+        claims in prop_oneof![json_value(), claims_object()],
+    ) {
+        use scopes_runtime::store::Revoked;
+        use scopes_runtime::verifying::Revocations;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let revocations = Revocations::load(
+                |_| async { Ok(Revoked::default()) },
+                std::time::Duration::from_secs(1800),
+                std::time::Duration::from_secs(3600),
+            )
+            .await
+            .unwrap();
+            let cached = Authority::hs256(SECRET).unwrap().with_revocations(revocations.clone());
+            let afresh = Authority::hs256(SECRET).unwrap().with_revocations(revocations.clone()).without_token_cache();
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            for (kind, revoke, jti) in steps {
+                if revoke {
+                    revocations.add_access_token(jti);
+                }
+                let token = token_of(kind, &claims, now);
+                let (remembered, verified) = (cached.verify_async(&token).await, afresh.verify_async(&token).await);
+                prop_assert_eq!(&remembered, &verified, "token kind {}", kind % 8);
+                prop_assert_eq!(cached.verify(&token), verified);
+            }
+            Ok(())
+        })?;
+    }
+}

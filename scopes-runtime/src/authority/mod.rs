@@ -26,10 +26,11 @@ use crate::keys::KeyRing;
 use crate::keys::signer::Signer;
 use crate::observing::metrics::TOKEN_VERIFICATION;
 use crate::observing::{AuditEvent, AuditHook, Counted};
+use crate::verifying::cache::Lookup;
 use crate::verifying::parsing::RequestParsing;
 use crate::verifying::providers::ProviderKeys;
-use crate::verifying::verifier::Waiting;
-use crate::verifying::{ClaimFormat, Claims, Policy, Revocations, TokenError, Verifier};
+use crate::verifying::verifier::WaitingShared;
+use crate::verifying::{ClaimFormat, Claims, Policy, Revocations, TokenCache, TokenError, Verifier};
 use metrics::Label;
 
 /// Verifies access tokens: with a shared secret (HS256, the seed's, or HS384/HS512), which also issues
@@ -74,6 +75,8 @@ struct Inner {
     audit: Option<AuditHook>,
     /// The verification-time histogram's key, for the verifier's kind.
     verification_time: Counted,
+    /// The verifier's answers remembered, when it allows (`Verifier::key_epoch`).
+    token_cache: Option<TokenCache>,
 }
 
 /// What the tokens this authority issues carry.
@@ -102,6 +105,7 @@ impl std::fmt::Debug for Authority {
             .field("resource_metadata", &inner.resource_metadata)
             .field("request_parsing", &inner.request_parsing)
             .field("audit", &inner.audit)
+            .field("token_cache", &inner.token_cache)
             .finish()
     }
 }
@@ -156,13 +160,17 @@ impl Authority {
                 request_parsing: RequestParsing::default(),
                 audit: None,
                 verification_time: Counted::new(TOKEN_VERIFICATION, vec![Label::new("verifier", kind)]),
+                token_cache: Some(TokenCache::default()),
             }),
         }
     }
 
-    /// The settings, to change (copied first if a clone shares them).
+    /// The settings, to change (copied first if a clone shares them). The token cache starts again empty:
+    /// an answer remembered under the old settings is never used under the new.
     fn inner_mut(&mut self) -> &mut Inner {
-        Arc::make_mut(&mut self.inner)
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.token_cache = inner.token_cache.as_ref().map(TokenCache::emptied);
+        inner
     }
 
     /// The policy tokens are held to.
@@ -183,7 +191,8 @@ impl Authority {
     /// and one whose `kid` they lack is refused where [`verify_async`](Self::verify_async) would fetch.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let inner = &*self.inner;
-        inner.verifier.verify_now(token, &inner.policy).and_then(|claims| self.admit(claims))
+        let verified = self.remembered(token, |token| inner.verifier.verify_now(token, &inner.policy).map(Arc::new));
+        verified.and_then(|claims| self.admit(claims)).map(Arc::unwrap_or_clone)
     }
 
     /// As [`verify`](Self::verify), but with [providers](Self::from_providers) a token whose `kid` the keys
@@ -199,29 +208,106 @@ impl Authority {
     /// # });
     /// ```
     pub async fn verify_async(&self, token: &str) -> Result<Claims, TokenError> {
-        match self.start_verifying(token) {
+        let verified = match self.start_verifying(token) {
             Ok(verified) => verified,
             Err(waiting) => waiting.await,
-        }
+        };
+        verified.map(Arc::unwrap_or_clone)
     }
 
-    /// Verifies `token` at once, or starts a verification that may wait (for a provider's keys, say): the
-    /// future to await, boxed, so that a guard holds one pointer across its await and never the claims.
-    pub(crate) fn start_verifying<'a>(&'a self, token: &'a str) -> Result<Result<Claims, TokenError>, Waiting<'a>> {
+    /// Verifies `token` at once (or answers from the token cache), or starts a verification that may wait
+    /// (for a provider's keys, say): the future to await, boxed, so that a guard holds one pointer across
+    /// its await and never the claims. The claims are shared with the cache.
+    pub(crate) fn start_verifying<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> Result<Result<Arc<Claims>, TokenError>, WaitingShared<'a>> {
         let inner = &*self.inner;
         let started = std::time::Instant::now();
         let timed = move || inner.verification_time.record(started.elapsed());
+        let (cache, epoch) = match self.cache_in_use() {
+            Some((cache, epoch)) => match cache.lookup(token, epoch) {
+                Lookup::Verified(claims) => return Ok(self.admit(claims)),
+                Lookup::Refused(error) => return Ok(Err(error)),
+                Lookup::Miss(key) => (Some((cache, key)), epoch),
+            },
+            None => (None, 0),
+        };
+        let remember = move |verified: Result<Claims, TokenError>| {
+            let verified = verified.map(Arc::new);
+            if let Some((cache, key)) = cache {
+                cache.remember(key, epoch, token.len(), &verified, inner.policy.leeway_seconds());
+            }
+            verified
+        };
         match inner.verifier.verify(token, &inner.policy).into_ready() {
             Ok(verified) => {
                 timed();
-                Ok(verified.and_then(|claims| self.admit(claims)))
+                Ok(remember(verified).and_then(|claims| self.admit(claims)))
             }
             Err(waiting) => Err(Box::pin(async move {
                 let verified = waiting.await;
                 timed();
-                verified.and_then(|claims| self.admit(claims))
+                remember(verified).and_then(|claims| self.admit(claims))
             })),
         }
+    }
+
+    /// `verify`'s answer for `token` from the cache, or from `verify_now` (remembered).
+    fn remembered(
+        &self,
+        token: &str,
+        verify_now: impl FnOnce(&str) -> Result<Arc<Claims>, TokenError>,
+    ) -> Result<Arc<Claims>, TokenError> {
+        let Some((cache, epoch)) = self.cache_in_use() else { return verify_now(token) };
+        match cache.lookup(token, epoch) {
+            Lookup::Verified(claims) => Ok(claims),
+            Lookup::Refused(error) => Err(error),
+            Lookup::Miss(key) => {
+                let verified = verify_now(token);
+                cache.remember(key, epoch, token.len(), &verified, self.inner.policy.leeway_seconds());
+                verified
+            }
+        }
+    }
+
+    /// The token cache and the verifier's key epoch, when the authority has one and the verifier allows it.
+    /// The epoch is read before verifying, so a key that changes meanwhile leaves the answer unused.
+    fn cache_in_use(&self) -> Option<(&TokenCache, u64)> {
+        let inner = &*self.inner;
+        let cache = inner.token_cache.as_ref()?;
+        Some((cache, inner.verifier.key_epoch()?))
+    }
+
+    /// Remembers verified tokens in `cache` (replacing the default one, [`TokenCache::default`]): see
+    /// [`TokenCache`] for what is kept and for how long.
+    ///
+    /// ```
+    /// use scopes_runtime::{Authority, verifying::TokenCache};
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_token_cache(TokenCache::new(1 << 20));
+    /// assert_eq!(authority.token_cache().unwrap().max_bytes(), 1 << 20);
+    /// ```
+    pub fn with_token_cache(mut self, cache: TokenCache) -> Self {
+        self.inner_mut().token_cache = Some(cache.emptied());
+        self
+    }
+
+    /// Verifies every token every time: no [`TokenCache`].
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().without_token_cache();
+    /// assert!(authority.token_cache().is_none());
+    /// ```
+    pub fn without_token_cache(mut self) -> Self {
+        self.inner_mut().token_cache = None;
+        self
+    }
+
+    /// The token cache, when this authority keeps one (whether it is used depends on the verifier:
+    /// [`Verifier::key_epoch`]).
+    pub fn token_cache(&self) -> Option<&TokenCache> {
+        self.inner.token_cache.as_ref()
     }
 
     /// Calls `hook` with every [`AuditEvent`] this authority's guards and token endpoint produce (each
@@ -262,7 +348,7 @@ impl Authority {
 
     /// What every verified token is held to beyond what its verifier checked: not revoked
     /// ([`with_revocations`](Self::with_revocations)).
-    fn admit(&self, claims: Claims) -> Result<Claims, TokenError> {
+    fn admit(&self, claims: Arc<Claims>) -> Result<Arc<Claims>, TokenError> {
         if let Some(revocations) = &self.inner.revocations
             && revocations.refuses(&claims)
         {

@@ -256,3 +256,147 @@ fn the_scope_claim_applies_to_a_shared_secret_too() {
     assert_eq!(claims.scopes, ["me", "items"], "read from `scp`, not the seed's `scopes`");
     assert!(!claims.extra.contains_key("scp"), "the claim read is not repeated in `extra`");
 }
+
+mod token_cache {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::Revoked;
+    use crate::verifying::Verifying;
+
+    /// An app's verifier that counts its calls, with or without a key epoch.
+    #[derive(Debug)]
+    struct Counting {
+        inner: Authority,
+        calls: Arc<AtomicUsize>,
+        epoch: Option<u64>,
+    }
+
+    impl Verifier for Counting {
+        fn verify<'a>(&'a self, token: &'a str, _: &'a Policy) -> Verifying<'a> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Verifying::ready(self.inner.verify(token))
+        }
+
+        fn key_epoch(&self) -> Option<u64> {
+            self.epoch
+        }
+    }
+
+    async fn nothing_revoked() -> Revocations {
+        let load = |_| async { Ok(Revoked::default()) };
+        Revocations::load(load, Duration::from_secs(1800), Duration::from_secs(60)).await.unwrap()
+    }
+
+    fn counting(epoch: Option<u64>) -> (Authority, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let inner = Authority::hs256(SECRET).unwrap().without_token_cache();
+        let verifier = Counting { inner, calls: calls.clone(), epoch };
+        (Authority::from_verifier(verifier, Policy::new()), calls)
+    }
+
+    #[test]
+    fn a_token_is_verified_once_and_then_answered_from_the_cache() {
+        let (authority, calls) = counting(Some(0));
+        let token = Authority::hs256(SECRET).unwrap().issue("johndoe", &["me"]).unwrap();
+        for _ in 0..5 {
+            assert_eq!(authority.verify(&token).unwrap().scopes, ["me"]);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // A forged token: refused once by the verifier, then from the cache, never accepted.
+        let forged =
+            Authority::hs256(b"another secret, of thirty-two bytes").unwrap().issue("johndoe", &["me"]).unwrap();
+        for _ in 0..3 {
+            assert_eq!(authority.verify(&forged).unwrap_err(), TokenError::BadSignature);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn an_app_verifier_without_a_key_epoch_is_asked_every_time() {
+        let (authority, calls) = counting(None);
+        let token = Authority::hs256(SECRET).unwrap().issue("johndoe", &["me"]).unwrap();
+        for _ in 0..3 {
+            assert!(authority.verify(&token).is_ok());
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert!(authority.token_cache().is_some_and(TokenCache::is_empty));
+    }
+
+    #[test]
+    fn without_the_cache_every_token_is_verified() {
+        let authority = Authority::hs256(SECRET).unwrap().without_token_cache();
+        let token = authority.issue("johndoe", &["me"]).unwrap();
+        assert!(authority.verify(&token).is_ok() && authority.token_cache().is_none());
+    }
+
+    #[test]
+    fn changed_settings_start_an_empty_cache() {
+        let authority = Authority::hs256(SECRET).unwrap();
+        let token = authority.issue("johndoe", &["me"]).unwrap();
+        assert!(authority.verify(&token).is_ok());
+        assert_eq!(authority.token_cache().unwrap().len(), 1);
+        // Held to an issuer now: the remembered answer (made without that check) is not used.
+        let stricter = authority.clone().with_issuer("https://auth.example");
+        assert!(stricter.token_cache().unwrap().is_empty());
+        assert!(stricter.verify(&token).is_err(), "the token has no `iss`");
+        assert!(authority.verify(&token).is_ok(), "the first authority keeps its own");
+    }
+
+    #[tokio::test]
+    async fn a_revoked_token_is_refused_through_the_cache_at_once() {
+        let revocations = nothing_revoked().await;
+        let authority = Authority::hs256(SECRET).unwrap().with_revocations(revocations.clone());
+        let mut claims = Claims::new("johndoe", ["me"], now() + 600);
+        claims.extra.insert("jti".into(), "j-1".into());
+        claims.extra.insert("sid".into(), "family-1".into());
+        let token = authority.sign(&claims).unwrap();
+        assert!(authority.verify_async(&token).await.is_ok());
+        assert!(authority.verify_async(&token).await.is_ok());
+        assert_eq!(authority.token_cache().unwrap().len(), 1, "remembered");
+        revocations.add_family("family-1");
+        assert_eq!(authority.verify_async(&token).await.unwrap_err(), TokenError::Revoked);
+        assert_eq!(authority.verify(&token).unwrap_err(), TokenError::Revoked);
+    }
+
+    /// Forty tasks on four threads verify one token and many distinct ones while it is revoked halfway:
+    /// every answer after the revocation is a refusal, and nothing else is lost or mixed up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_verifications_agree_and_see_a_revocation() {
+        let revocations = nothing_revoked().await;
+        let authority = Authority::hs256(SECRET).unwrap().with_revocations(revocations.clone());
+        let signed = |sub: String, jti: &str| {
+            let mut claims = Claims::new(sub, ["me"], now() + 600);
+            claims.extra.insert("jti".into(), jti.into());
+            authority.sign(&claims).unwrap()
+        };
+        let shared = signed("johndoe".into(), "shared");
+        let revoked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for task in 0..40 {
+            let (authority, shared, revoked) = (authority.clone(), shared.clone(), revoked.clone());
+            let own: Vec<String> =
+                (0..50).map(|n| signed(format!("user-{task}-{n}"), &format!("{task}-{n}"))).collect();
+            tasks.push(tokio::spawn(async move {
+                for (n, token) in own.iter().enumerate() {
+                    assert_eq!(authority.verify_async(token).await.unwrap().sub, format!("user-{task}-{n}"));
+                    let was_revoked = revoked.load(Ordering::SeqCst);
+                    let answer = authority.verify_async(&shared).await;
+                    if was_revoked {
+                        assert_eq!(answer.unwrap_err(), TokenError::Revoked);
+                    }
+                    tokio::task::yield_now().await;
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        revocations.add_access_token("shared");
+        revoked.store(true, Ordering::SeqCst);
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(authority.verify_async(&shared).await.unwrap_err(), TokenError::Revoked);
+        assert!(authority.token_cache().unwrap().len() > 40 * 50 / 2, "the distinct tokens were remembered");
+    }
+}

@@ -170,15 +170,11 @@ where
             Ok(verified) => verified,
             Err(waiting) => waiting.await,
         };
-        let mut claims = claims.map_err(|reason| refused(reason, &requirement))?;
+        let claims = claims.map_err(|reason| refused(reason, &requirement))?;
         let principal = P::from_claims(&claims, state).await;
         if let Some(findings) = requirement.findings() {
-            // Moved, not copied: the claims are not asked for them again.
-            let iss = match claims.extra.remove("iss") {
-                Some(serde_json::Value::String(iss)) => Some(iss),
-                _ => None,
-            };
-            findings.record_subject(std::mem::take(&mut claims.sub), iss);
+            // Shared, not copied: the subject and issuer are read from them only for an event.
+            findings.record_subject(claims.clone());
         }
         let principal = principal.map_err(|e| e.challenged_by(&requirement))?;
         let met = match principal.allowed_scopes() {

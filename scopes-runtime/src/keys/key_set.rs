@@ -27,6 +27,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, Header};
 pub struct KeySet {
     keys: Vec<VerifyingKey>,
     skipped: Vec<String>,
+    /// A digest of the usable keys as published: two sets with the same keys have the same one, so a
+    /// verified token remembered under one stays good under the other (`verifying::cache`).
+    fingerprint: u64,
 }
 
 /// One public key and the one algorithm it verifies.
@@ -83,6 +86,7 @@ impl KeySet {
         };
         let mut keys = Vec::new();
         let mut skipped = Vec::new();
+        let mut fingerprint = std::hash::DefaultHasher::new();
         for (index, entry) in entries.iter().enumerate() {
             let label = entry
                 .get("kid")
@@ -92,14 +96,23 @@ impl KeySet {
                 Ok(key) if keys.iter().any(|known: &VerifyingKey| known.kid.is_some() && known.kid == key.kid) => {
                     skipped.push(format!("{label}: its kid is used by an earlier key"));
                 }
-                Ok(key) => keys.push(key),
+                Ok(key) => {
+                    std::hash::Hash::hash(&entry.to_string(), &mut fingerprint);
+                    keys.push(key);
+                }
                 Err(reason) => skipped.push(format!("{label}: {reason}")),
             }
         }
         if keys.is_empty() {
             return Err(KeySetError::NoUsableKey { skipped });
         }
-        Ok(KeySet { keys, skipped })
+        Ok(KeySet { keys, skipped, fingerprint: std::hash::Hasher::finish(&fingerprint) })
+    }
+
+    /// A digest of the usable keys, the same for every set with the same keys: what tells a remembered
+    /// verification whether the key that made it is still in the set.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// The ids of the keys in the set, in the document's order; keys without one are left out.

@@ -70,6 +70,9 @@ pub(crate) struct Ring {
     /// When each published key signs, by `kid`: a token it verifies must have been issued then.
     windows: Vec<SigningWindow>,
     jwks: serde_json::Value,
+    /// A digest of the published keys and their windows: it changes when a token one of them verified
+    /// might no longer verify (a key revoked, a window closed), and only then.
+    pub(crate) fingerprint: u64,
 }
 
 /// When one key signs: from `activates_at` until `superseded_at` (Unix seconds).
@@ -198,7 +201,7 @@ impl Ring {
             true => None,
             false => Some(KeySet::from_jwks(&jwks.to_string()).map_err(|error| invalid(&error))?),
         };
-        let windows = published
+        let windows: Vec<SigningWindow> = published
             .iter()
             .map(|key| SigningWindow {
                 kid: key.kid().to_owned(),
@@ -206,6 +209,12 @@ impl Ring {
                 superseded_at: key.superseded_at(),
             })
             .collect();
+        let mut fingerprint = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&verifying.as_ref().map(KeySet::fingerprint), &mut fingerprint);
+        for window in &windows {
+            std::hash::Hash::hash(&(&window.kid, window.activates_at, window.superseded_at), &mut fingerprint);
+        }
+        let fingerprint = std::hash::Hasher::finish(&fingerprint);
         let mut signers = Vec::new();
         for key in keys.iter().filter(|key| key.superseded_at().is_none_or(|superseded| now < superseded)) {
             if let Some(encoding) = key.encoding_key().map_err(|error| invalid(&error))? {
@@ -219,7 +228,7 @@ impl Ring {
                 });
             }
         }
-        Ok(Ring { signers, verifying, windows, jwks })
+        Ok(Ring { signers, verifying, windows, jwks, fingerprint })
     }
 }
 
@@ -301,6 +310,34 @@ mod tests {
         let authority = Authority::from_key_ring(long_after, "https://a.example", "api");
         assert_eq!(authority.verify(&signed_before).unwrap_err(), TokenError::UnknownKey);
         assert!(authority.verify(&signed_after).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_token_remembered_by_the_cache_is_refused_once_its_key_leaves_the_ring() {
+        let (old, new) = (
+            SigningKey::generate(SigningAlgorithm::Es256).unwrap(),
+            SigningKey::generate(SigningAlgorithm::Es256).unwrap(),
+        );
+        let stored = Arc::new(std::sync::Mutex::new(vec![old.clone()]));
+        let keys = stored.clone();
+        let load = move || {
+            let keys = keys.lock().unwrap().clone();
+            async move { Ok(keys) }
+        };
+        let ring = KeyRing::load(load, Duration::from_secs(1800), Duration::from_secs(3600)).await.unwrap();
+        let authority = Authority::from_key_ring(ring.clone(), "https://a.example", "api");
+        let token = authority.issue("johndoe", &["me"]).unwrap();
+        assert!(authority.verify(&token).is_ok());
+        assert!(authority.verify(&token).is_ok());
+        assert_eq!(authority.token_cache().unwrap().len(), 1, "remembered");
+
+        // A reload that brings the same keys keeps what was remembered.
+        ring.reload().await.unwrap();
+        assert!(authority.verify(&token).is_ok());
+        // The old key is revoked (gone from the store): its token is refused at the next reload.
+        *stored.lock().unwrap() = vec![new];
+        ring.reload().await.unwrap();
+        assert_eq!(authority.verify(&token).unwrap_err(), TokenError::UnknownKey);
     }
 
     #[tokio::test]

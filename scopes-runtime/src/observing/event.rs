@@ -307,6 +307,15 @@ impl RefreshOutcome {
     }
 }
 
+/// Whom a decision is about, as the verified token names them: what the guard chain records once a token
+/// verified, read only when the decision is told. Implemented by the claims, which live a room above.
+pub(crate) trait Subjected: std::fmt::Debug + Send + Sync {
+    /// The token's subject.
+    fn subject(&self) -> &str;
+    /// The token's issuer, when it names one.
+    fn issuer(&self) -> Option<&str>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

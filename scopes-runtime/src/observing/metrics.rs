@@ -13,6 +13,11 @@ pub const DECISIONS: &str = "scopes_authz_decisions_total";
 /// Histogram, seconds: how long verifying a token took, by `verifier` (`shared_secret`, `key_set`,
 /// `providers`, `key_ring`, or an app verifier's [`kind`](crate::verifying::Verifier::kind)).
 pub const TOKEN_VERIFICATION: &str = "scopes_token_verification_seconds";
+/// Counter: lookups in the authority's cache of verified tokens ([`TokenCache`](crate::verifying::TokenCache)),
+/// by `result` (`hit`: a verified token; `refused_hit`: a token refused lately, refused again; `miss`: verified
+/// now). The hit rate is `hit / (hit + miss)` (refusals aside). Cache hits are not in
+/// `scopes_token_verification_seconds`.
+pub const TOKEN_CACHE_LOOKUPS: &str = "scopes_token_cache_lookups_total";
 /// Counter: fetches of a provider's key set (and discovery document), by `issuer` and `result` (`success`,
 /// `failure`).
 pub const JWKS_FETCHES: &str = "scopes_jwks_fetches_total";
@@ -50,6 +55,7 @@ pub fn describe() {
     use ::metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(DECISIONS, Unit::Count, "Authorization decisions, by route template, method and outcome.");
     describe_histogram!(TOKEN_VERIFICATION, Unit::Seconds, "Time to verify a token, by verifier kind.");
+    describe_counter!(TOKEN_CACHE_LOOKUPS, Unit::Count, "Lookups in the cache of verified tokens, by result.");
     describe_counter!(JWKS_FETCHES, Unit::Count, "Fetches of an identity provider's key set, by issuer and result.");
     describe_gauge!(JWKS_LAST_SUCCESS, Unit::Seconds, "Unix time of the last successful key-set fetch, by issuer.");
     describe_counter!(

@@ -22,5 +22,5 @@ pub use event::{
     AuditEvent, AuditHook, Decision, Login, LoginOutcome, MAX_FIELD_BYTES, Refresh, RefreshOutcome, Revocation, TARGET,
     bounded,
 };
-pub(crate) use event::{decision_wanted, emit};
+pub(crate) use event::{Subjected, decision_wanted, emit};
 pub use outcome::{InvalidToken, Outcome};

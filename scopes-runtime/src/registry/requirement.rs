@@ -2,11 +2,11 @@
 //! alternatives) and the scope sets that would meet it ([`alternatives_of`]). Data over the declared
 //! scopes, below the guards that check it and the refusals and reports that name it.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::Scope;
-use crate::observing::Outcome;
+use crate::observing::{Outcome, Subjected};
 
 /// One layer's requirement in disjunctive normal form: any of the alternatives, each all of its scopes.
 /// `&[&[]]` (one alternative with no scope) requires nothing.
@@ -56,12 +56,8 @@ struct Found {
     outcome: Option<Outcome>,
 }
 
-/// Whom a verified token names, moved out of its claims (which are dropped after the principal is loaded).
-#[derive(Debug)]
-pub(crate) struct Subject {
-    pub(crate) sub: String,
-    pub(crate) iss: Option<String>,
-}
+/// Whom a verified token names: its claims, shared with the token cache, not copied.
+pub(crate) type Subject = Arc<dyn Subjected>;
 
 impl Findings {
     /// A more precise outcome than the refusal says (why a token was invalid; a rule's refusal answered as a
@@ -75,9 +71,9 @@ impl Findings {
         self.lock().subject.take()
     }
 
-    /// Records the verified token's subject and issuer.
-    pub(crate) fn record_subject(&self, sub: String, iss: Option<String>) {
-        self.lock().subject = Some(Subject { sub, iss });
+    /// Records the verified token's claims, for its subject and issuer.
+    pub(crate) fn record_subject(&self, claims: Subject) {
+        self.lock().subject = Some(claims);
     }
 
     /// Records the precise outcome of a refusal.

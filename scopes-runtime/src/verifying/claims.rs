@@ -44,6 +44,16 @@ pub struct Claims {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl crate::observing::Subjected for Claims {
+    fn subject(&self) -> &str {
+        &self.sub
+    }
+
+    fn issuer(&self) -> Option<&str> {
+        self.extra.get("iss").and_then(serde_json::Value::as_str)
+    }
+}
+
 impl Claims {
     /// The granted scopes as a [`Granted`](crate::registry::Granted), for a principal to keep: a check in
     /// code then asks `user.granted.holds(scope!("admin"))`, through the hierarchy.

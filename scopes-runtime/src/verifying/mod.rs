@@ -6,6 +6,7 @@
 //! they verify.
 
 pub mod bearer;
+pub(crate) mod cache;
 mod claims;
 mod error;
 mod fetch;
@@ -21,6 +22,7 @@ pub(crate) mod shared_secret;
 pub(crate) mod static_keys;
 pub(crate) mod verifier;
 
+pub use cache::TokenCache;
 pub use claims::{ClaimFormat, Claims};
 pub use error::TokenError;
 pub use fetch::ProviderMetadata;

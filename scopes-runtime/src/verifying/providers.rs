@@ -141,6 +141,17 @@ impl Verifier for ProviderKeys {
         "providers"
     }
 
+    /// Every provider's key set as last fetched (a provider without one counts as such): a fetch that
+    /// brings the same keys changes nothing.
+    fn key_epoch(&self) -> Option<u64> {
+        let mut epoch = std::hash::DefaultHasher::new();
+        for issuer in self.issuers.iter() {
+            let fingerprint = issuer.live.snapshot().as_ref().map(|snapshot| snapshot.keys.fingerprint());
+            std::hash::Hash::hash(&fingerprint, &mut epoch);
+        }
+        Some(std::hash::Hasher::finish(&epoch))
+    }
+
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
         Verifying::wait(self.verify_fetching(token, policy))
     }

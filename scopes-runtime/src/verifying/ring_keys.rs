@@ -18,6 +18,11 @@ impl Verifier for RingKeys {
         "key_ring"
     }
 
+    /// The published keys and their signing windows, as of the ring's last load.
+    fn key_epoch(&self) -> Option<u64> {
+        Some(self.ring.ring().fingerprint)
+    }
+
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
         match self.verify_now(token, policy) {
             Err(TokenError::UnknownKey) => Verifying::wait(async move {

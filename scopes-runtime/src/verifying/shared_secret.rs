@@ -34,6 +34,11 @@ impl Verifier for SharedSecret {
         "shared_secret"
     }
 
+    /// The secret never changes.
+    fn key_epoch(&self) -> Option<u64> {
+        Some(0)
+    }
+
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
         Verifying::ready(self.verify_now(token, policy))
     }

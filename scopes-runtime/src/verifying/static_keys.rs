@@ -17,6 +17,10 @@ impl Verifier for StaticKeys {
         "key_set"
     }
 
+    fn key_epoch(&self) -> Option<u64> {
+        Some(self.keys.fingerprint())
+    }
+
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {
         Verifying::ready(self.verify_now(token, policy))
     }

@@ -79,6 +79,33 @@ pub trait Verifier: fmt::Debug + Send + Sync + 'static {
         "custom"
     }
 
+    /// Whether the [`Authority`](crate::authority::Authority) may remember this verifier's answers (see
+    /// [`TokenCache`](crate::verifying::TokenCache)), and under which keys: `Some(epoch)` when the answer
+    /// for a token holds until the token expires for as long as `epoch` is unchanged, a value that changes
+    /// whenever a key is removed or replaced (any digest of the keys in use will do); `None`, the default,
+    /// when the answers may change otherwise (a verifier that looks tokens up, or revokes them itself), and
+    /// then every token is verified every time.
+    ///
+    /// ```
+    /// use scopes_runtime::verifying::{Policy, TokenError, Verifier, Verifying};
+    ///
+    /// /// Tokens signed with one key that never changes: their answers may be remembered.
+    /// #[derive(Debug)]
+    /// struct Fixed;
+    /// impl Verifier for Fixed {
+    ///     fn verify<'a>(&'a self, _: &'a str, _: &'a Policy) -> Verifying<'a> {
+    ///         Verifying::ready(Err(TokenError::BadSignature))
+    ///     }
+    ///     fn key_epoch(&self) -> Option<u64> {
+    ///         Some(0)
+    ///     }
+    /// }
+    /// assert_eq!(Fixed.key_epoch(), Some(0));
+    /// ```
+    fn key_epoch(&self) -> Option<u64> {
+        None
+    }
+
     /// Verifies `token` with what is in hand, never waiting: what
     /// [`Authority::verify`](crate::authority::Authority::verify) calls. The default polls
     /// [`verify`](Self::verify) once and refuses with [`TokenError::KeysUnavailable`] if it would wait;
@@ -109,6 +136,10 @@ pub struct Verifying<'a>(State<'a>);
 
 /// A verification that must be awaited, boxed.
 pub(crate) type Waiting<'a> = Pin<Box<dyn Future<Output = Result<Claims, TokenError>> + Send + 'a>>;
+
+/// A guard's verification that must be awaited, boxed: its claims shared with the token cache.
+pub(crate) type WaitingShared<'a> =
+    Pin<Box<dyn Future<Output = Result<std::sync::Arc<Claims>, TokenError>> + Send + 'a>>;
 
 enum State<'a> {
     Ready(Option<Result<Claims, TokenError>>),
