@@ -80,25 +80,37 @@ async fn users_are_managed_while_the_server_runs(url: &str) {
     let me: Value = serde_json::from_slice(&me.body).unwrap();
     assert_eq!(me["full_name"], "Carol Cable");
 
+    // A change made by another process (the CLI) takes effect within a second: the server keeps accounts in
+    // memory and reads the database's change counter a few times a second.
     ok(url, &["grant", "carol", "items"], "");
-    assert_eq!(granted_scopes(&login(&app, "carol", "carol's password", "me items").await), granted(&["me", "items"]));
+    let login_grants = async |scopes: &[&str]| {
+        granted_scopes(&login(&app, "carol", "carol's password", "me items").await) == granted(scopes)
+    };
+    within_a_second("the granted scope", async || login_grants(&["me", "items"]).await).await;
     ok(url, &["revoke", "carol", "me"], "");
-    assert_eq!(granted_scopes(&login(&app, "carol", "carol's password", "me items").await), granted(&["items"]));
+    within_a_second("the revoked scope", async || login_grants(&["items"]).await).await;
 
     ok(url, &["grant", "carol", "me"], "");
+    within_a_second("the granted scope", async || login_grants(&["me", "items"]).await).await;
     ok(url, &["disable", "carol"], "");
     let token = login(&app, "carol", "carol's password", "me").await.access_token(); // a disabled user still logs in
-    let inactive = app.send(bearer("/users/me/", &token)).await;
-    assert_eq!(
-        (inactive.status.as_u16(), inactive.body.as_slice()),
-        (400, br#"{"detail":"Inactive user"}"#.as_slice())
-    );
+    within_a_second("the disabled user", async || {
+        let inactive = app.send(bearer("/users/me/", &token)).await;
+        (inactive.status.as_u16(), inactive.body.as_slice()) == (400, br#"{"detail":"Inactive user"}"#.as_slice())
+    })
+    .await;
     ok(url, &["enable", "carol"], "");
-    assert_eq!(app.send(bearer("/users/me/", &token)).await.status, 200, "the same token, once enabled again");
+    within_a_second("the enabled user, with the same token", async || {
+        app.send(bearer("/users/me/", &token)).await.status == 200
+    })
+    .await;
 
     ok(url, &["passwd", "carol"], "a new password\n");
-    let refused = login(&app, "carol", "carol's password", "me").await;
-    assert_eq!((refused.status, &refused.body["detail"]), (400, &Value::from("Incorrect username or password")));
+    within_a_second("the new password", async || {
+        let refused = login(&app, "carol", "carol's password", "me").await;
+        (refused.status, &refused.body["detail"]) == (400, &Value::from("Incorrect username or password"))
+    })
+    .await;
 
     drop(demo);
     let demo = start_demo_with(Some(SECRET), &["--database-url", url]);
@@ -110,7 +122,21 @@ async fn users_are_managed_while_the_server_runs(url: &str) {
     );
 
     ok(url, &["remove", "carol"], "");
-    assert_eq!(login(&app, "carol", "a new password", "me").await.status, 400);
+    within_a_second("the removed user", async || login(&app, "carol", "a new password", "me").await.status == 400)
+        .await;
+}
+
+/// Asserts that `holds` comes true within a second of now (asked every 50 ms): how soon a change made by
+/// another process must show.
+async fn within_a_second(what: &str, mut holds: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        if holds().await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: not in effect within a second");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -122,6 +148,70 @@ async fn sqlite_users_are_managed_while_the_server_runs() {
 #[tokio::test]
 async fn postgres_users_are_managed_while_the_server_runs() {
     users_are_managed_while_the_server_runs(&postgres::shared().fresh_database()).await;
+}
+
+/// Two processes' stores on one database: each keeps accounts in memory (a lookup makes no query: a row
+/// changed behind the stores' back, without the change counter, still reads as it was), sees its own change
+/// at once, and the other's within a second.
+async fn accounts_are_cached_and_changes_seen_everywhere_within_a_second(url: &str) {
+    let (here, there) = (SqlStore::connect(url).await.unwrap(), SqlStore::connect(url).await.unwrap());
+    here.migrate().await.unwrap();
+    here.add(&scopes_runtime::Account::new("carol", "$argon2id$stand-in").with_scopes(["me"])).await.unwrap();
+    let disabled = async |store: &SqlStore| store.find("carol").await.unwrap().expect("carol").disabled;
+    // The first reading of the change counter vouches for the cache.
+    let full_name = async |store: &SqlStore| store.find("carol").await.unwrap().expect("carol").full_name.clone();
+    let mut changes = 0;
+    within_a_second("the cache in use", async || {
+        let (before_here, before_there) = (full_name(&here).await, full_name(&there).await);
+        changes += 1;
+        sql(url, &format!("UPDATE accounts SET full_name = 'behind the back {changes}' WHERE username = 'carol'"))
+            .await;
+        full_name(&here).await == before_here && full_name(&there).await == before_there
+    })
+    .await;
+
+    here.set_disabled("carol", true).await.unwrap();
+    assert!(disabled(&here).await, "a store sees its own change at once");
+    within_a_second("the other store's change", async || disabled(&there).await).await;
+    there.disallow_scopes("carol", &["me".to_owned()]).await.unwrap();
+    within_a_second("the other store's change", async || {
+        here.find("carol").await.unwrap().unwrap().allowed_scopes.is_empty()
+    })
+    .await;
+    there.remove("carol").await.unwrap();
+    within_a_second("the removal", async || here.find("carol").await.unwrap().is_none()).await;
+
+    // Without the cache, every lookup reads the database.
+    let options = scopes_runtime::store::SqlOptions { account_cache: None, ..Default::default() };
+    let uncached = SqlStore::connect_with(url, options).await.unwrap();
+    uncached.add(&scopes_runtime::Account::new("dave", "$argon2id$stand-in")).await.unwrap();
+    assert!(uncached.find("dave").await.unwrap().is_some());
+    sql(url, "DELETE FROM accounts WHERE username = 'dave'").await;
+    assert!(uncached.find("dave").await.unwrap().is_none());
+}
+
+/// Runs `statement` on the database at `url` directly, around the store.
+async fn sql(url: &str, statement: &str) {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_accounts_are_cached_and_changes_seen_everywhere_within_a_second() {
+    let (_dir, url) = sqlite();
+    accounts_are_cached_and_changes_seen_everywhere_within_a_second(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_accounts_are_cached_and_changes_seen_everywhere_within_a_second() {
+    accounts_are_cached_and_changes_seen_everywhere_within_a_second(&postgres::shared().fresh_database()).await;
 }
 
 /// The seed's bcrypt hash verifies, and is an Argon2id one after johndoe's first successful login (a

@@ -3,6 +3,9 @@
 
 use sqlx::{Error as SqlError, Row};
 
+use std::sync::Arc;
+
+use super::account_cache::COUNT_CHANGE;
 use super::refresh_tokens::seconds;
 use super::{SqlPool, SqlStore, store_error};
 use crate::reloading::StoreError;
@@ -33,7 +36,7 @@ impl SqlStore {
         };
         // When it was made: tokens issued earlier name someone else who had the name (`Account::admits`).
         let created_at = seconds(crate::keys::clock::unix_now());
-        on_pool!(self, pool => {
+        let inserted = on_pool!(self, pool => {
             let mut transaction = pool.begin().await.map_err(store_error)?;
             let inserted = sqlx::query(statement)
                 .bind(&account.username)
@@ -58,9 +61,34 @@ impl SqlStore {
                         .await
                         .map_err(store_error)?;
                 }
+                sqlx::query(COUNT_CHANGE).execute(&mut *transaction).await.map_err(store_error)?;
             }
             transaction.commit().await.map_err(store_error)?;
             Ok(inserted)
+        })?;
+        if inserted {
+            self.accounts_changed();
+        }
+        Ok(inserted)
+    }
+
+    /// `username`'s account as the database has it now.
+    pub(super) async fn read_account(&self, username: &str) -> Result<Option<Arc<Account>>, StoreError> {
+        on_pool!(self, pool => {
+            // One statement: the account and its scopes as of one moment.
+            let rows = sqlx::query(&format!("{SELECT_ACCOUNTS} WHERE a.username = $1 ORDER BY s.scope"))
+                .bind(username)
+                .fetch_all(pool)
+                .await
+                .map_err(store_error)?;
+            let Some(first) = rows.first() else { return Ok(None) };
+            let mut account = account_of(first)?;
+            for row in &rows {
+                if let Some(scope) = row.try_get::<Option<String>, _>("scope").map_err(store_error)? {
+                    account.allowed_scopes.push(scope);
+                }
+            }
+            Ok(Some(Arc::new(account)))
         })
     }
 
@@ -126,9 +154,11 @@ impl SqlStore {
             if ends_sessions {
                 sqlx::query(revoke).bind(username).bind(now).execute(&mut *transaction).await.map_err(store_error)?;
             }
+            sqlx::query(COUNT_CHANGE).execute(&mut *transaction).await.map_err(store_error)?;
             transaction.commit().await.map_err(store_error)?;
             Ok(changed)
         })?;
+        self.accounts_changed();
         known(username, changed)
     }
 
@@ -186,16 +216,24 @@ impl SqlStore {
                     .await
                     .map_err(store_error)?;
             }
+            sqlx::query(COUNT_CHANGE).execute(&mut *transaction).await.map_err(store_error)?;
             transaction.commit().await.map_err(store_error)
-        })
+        })?;
+        self.accounts_changed();
+        Ok(())
     }
 
     /// Removes `username`, with their scopes and refresh tokens.
     pub async fn remove(&self, username: &str) -> Result<(), StoreError> {
         let changed = on_pool!(self, pool => {
-            let done = sqlx::query("DELETE FROM accounts WHERE username = $1").bind(username).execute(pool).await;
-            done.map(|done| done.rows_affected()).map_err(store_error)
+            let mut transaction = pool.begin().await.map_err(store_error)?;
+            let done = sqlx::query("DELETE FROM accounts WHERE username = $1").bind(username).execute(&mut *transaction).await;
+            let changed = done.map(|done| done.rows_affected()).map_err(store_error)?;
+            sqlx::query(COUNT_CHANGE).execute(&mut *transaction).await.map_err(store_error)?;
+            transaction.commit().await.map_err(store_error)?;
+            Ok(changed)
         })?;
+        self.accounts_changed();
         known(username, changed)
     }
 }
@@ -207,11 +245,11 @@ enum AccountChange<'a> {
     PasswordHash(&'a str),
 }
 
-pub(super) const SELECT_ACCOUNTS: &str = "SELECT a.username, a.password_hash, a.disabled, a.full_name, a.email, a.created_at, s.scope \
+const SELECT_ACCOUNTS: &str = "SELECT a.username, a.password_hash, a.disabled, a.full_name, a.email, a.created_at, s.scope \
                                FROM accounts a LEFT JOIN account_scopes s ON s.username = a.username";
 
 /// An account's columns, without its scopes.
-pub(super) fn account_of<R: Row>(row: &R) -> Result<Account, StoreError>
+fn account_of<R: Row>(row: &R) -> Result<Account, StoreError>
 where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database>,

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -20,7 +21,7 @@ use super::{
     Account, AccountStore, NewRefreshToken, PresentedRefreshToken, RefreshGrant, RefreshOutcome, RefreshPolicy,
     RefreshTokenStore, Revoked, StoreError,
 };
-use accounts::{SELECT_ACCOUNTS, account_of};
+use account_cache::{AccountCache, COUNT_CHANGE};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -40,15 +41,23 @@ pub struct SqlOptions {
     pub acquire_timeout: Duration,
     /// The longest an operation takes in all; beyond it, the store is unavailable.
     pub operation_timeout: Duration,
+    /// Keeps accounts in memory, so that loading a request's principal makes no database round trip, and
+    /// reads the database's account change counter this often: a change made by another process (another
+    /// replica, the user CLI) is seen within this interval (within twice it at most, past which the cache is
+    /// not used until the counter can be read again); one made through this store, at once. `None`: every
+    /// lookup asks the database.
+    pub account_cache: Option<Duration>,
 }
 
 impl Default for SqlOptions {
-    /// 8 connections; 3 s to get one, 4 s in all: an outage is answered well within 5 s.
+    /// 8 connections; 3 s to get one, 4 s in all: an outage is answered well within 5 s. Accounts cached,
+    /// other processes' changes seen within 250 ms.
     fn default() -> Self {
         SqlOptions {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(3),
             operation_timeout: Duration::from_secs(4),
+            account_cache: Some(Duration::from_millis(250)),
         }
     }
 }
@@ -74,6 +83,7 @@ macro_rules! on_pool {
     };
 }
 
+mod account_cache;
 mod accounts;
 mod refresh_tokens;
 mod signing_keys;
@@ -96,6 +106,8 @@ mod signing_keys;
 pub struct SqlStore {
     pool: SqlPool,
     options: SqlOptions,
+    /// With [`SqlOptions::account_cache`].
+    accounts: Option<Arc<AccountCache>>,
 }
 
 impl fmt::Debug for SqlStore {
@@ -156,7 +168,15 @@ impl SqlStore {
                 url.split(['?', '@']).next().unwrap_or_default()
             )));
         };
-        Ok(SqlStore { pool, options })
+        let accounts = options.account_cache.map(|every| AccountCache::start(pool.clone(), every));
+        Ok(SqlStore { pool, options, accounts })
+    }
+
+    /// Forgets the cached accounts after a change made through this store (committed).
+    fn accounts_changed(&self) {
+        if let Some(accounts) = &self.accounts {
+            accounts.changed();
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -258,31 +278,36 @@ impl SqlStore {
 }
 
 impl AccountStore for SqlStore {
-    async fn find(&self, username: &str) -> Result<Option<std::sync::Arc<Account>>, StoreError> {
-        on_pool!(self, pool => {
-            // One statement: the account and its scopes as of one moment.
-            let rows = sqlx::query(&format!("{SELECT_ACCOUNTS} WHERE a.username = $1 ORDER BY s.scope"))
-                .bind(username)
-                .fetch_all(pool)
-                .await
-                .map_err(store_error)?;
-            let Some(first) = rows.first() else { return Ok(None) };
-            let mut account = account_of(first)?;
-            for row in &rows {
-                if let Some(scope) = row.try_get::<Option<String>, _>("scope").map_err(store_error)? {
-                    account.allowed_scopes.push(scope);
-                }
-            }
-            Ok(Some(std::sync::Arc::new(account)))
-        })
+    async fn find(&self, username: &str) -> Result<Option<Arc<Account>>, StoreError> {
+        let cached = self.accounts.as_ref().and_then(|accounts| Some((accounts, accounts.generation()?)));
+        if let Some((accounts, generation)) = cached
+            && let Some(account) = accounts.get(username, generation)
+        {
+            return Ok(account);
+        }
+        let found = self.read_account(username).await?;
+        if let Some((accounts, generation)) = cached {
+            accounts.keep(username, generation, found.clone());
+        }
+        Ok(found)
     }
 
     async fn replace_password_hash(&self, username: &str, current: &str, new: &str) -> Result<bool, StoreError> {
         let statement = "UPDATE accounts SET password_hash = $3 WHERE username = $1 AND password_hash = $2";
-        on_pool!(self, pool => {
-            let done = sqlx::query(statement).bind(username).bind(current).bind(new).execute(pool).await;
-            done.map(|done| done.rows_affected() == 1).map_err(store_error)
-        })
+        let replaced = on_pool!(self, pool => {
+            let mut transaction = pool.begin().await.map_err(store_error)?;
+            let done = sqlx::query(statement).bind(username).bind(current).bind(new).execute(&mut *transaction).await;
+            let replaced = done.map(|done| done.rows_affected() == 1).map_err(store_error)?;
+            if replaced {
+                sqlx::query(COUNT_CHANGE).execute(&mut *transaction).await.map_err(store_error)?;
+            }
+            transaction.commit().await.map_err(store_error)?;
+            Ok(replaced)
+        })?;
+        if replaced {
+            self.accounts_changed();
+        }
+        Ok(replaced)
     }
 
     fn refresh_tokens(&self) -> Option<&impl RefreshTokenStore> {
