@@ -9,8 +9,18 @@ Scenario 2: `GET /status/` latency on the demo while four connections post login
 Run through `scripts/load-bench`, which builds the binaries and installs wrk when missing. With
 `BASELINE_DEMO=PATH` the baseline is another build of the demo (an earlier commit's, say: what a change costs),
 started as the demo is; `SERVER_RUST_LOG` sets both servers' `RUST_LOG` (by default the demo's own lines only).
+`DEMO_DATABASE` and `BASELINE_DATABASE` say where each demo keeps its users (`memory:` by default; the demo as
+it ships keeps them in SQLite: `DEMO_DATABASE=sqlite:///tmp/x/demo.db BASELINE_DEMO=target/release/demo`
+compares that with `memory:`).
+
+The token is minted here with the servers' secret, as the demo's `/token` mints it, rather than got by a login:
+a login runs an Argon2id check, whose memory the check thread keeps (issue 21), so the first scenario's peak
+RSS is that of a server that serves guarded requests only.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -30,12 +40,12 @@ DURATION = os.environ.get("DURATION", "4s")
 CONNECTIONS = os.environ.get("CONNECTIONS", "16")
 
 
-def start(command, database="memory:"):
+def start(command, database=None):
     """Starts a server printing `listening on http://ADDR` and returns (process, base URL). The demo keeps
     its users where `database` says: in memory by default, as the baseline does, so that the comparison is
     of the guards, not of a database. The server's log is read on, so a full pipe never stalls it."""
     if "demo" in os.path.basename(command[0]):
-        command = command + ["--database-url", database]
+        command = command + ["--database-url", database or "memory:"]
     log = os.environ.get("SERVER_RUST_LOG", "warn,demo=info,handwritten=info")
     env = dict(os.environ, DEMO_SECRET_KEY=SECRET, RUST_LOG=log, NO_COLOR="1")
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -66,10 +76,14 @@ def peak_rss_mib(pid):
     return memory_mib(pid, "VmHWM")
 
 
-def token(base):
-    body = urllib.parse.urlencode({"username": "johndoe", "password": "secret", "scope": "me items"}).encode()
-    with urllib.request.urlopen(f"{base}/token", data=body) as response:
-        return json.load(response)["access_token"]
+def token():
+    """johndoe's token for `me items`, HS256 under SECRET, shaped as the demo's `/token` shapes it."""
+    encode = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=")
+    header = encode(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    claims = {"sub": "johndoe", "scopes": ["me", "items"], "exp": int(time.time()) + 3600}
+    signing_input = header + b"." + encode(json.dumps(claims, separators=(",", ":")).encode())
+    signature = encode(hmac.new(SECRET.encode(), signing_input, hashlib.sha256).digest())
+    return (signing_input + b"." + signature).decode()
 
 
 def to_ms(text):
@@ -96,13 +110,14 @@ def wrk(url, headers=(), connections=CONNECTIONS, duration=DURATION, script=None
 
 def main():
     release = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release")
-    demo, demo_url = start([os.path.join(release, "demo"), "--bind", "127.0.0.1:0"])
+    demo, demo_url = start([os.path.join(release, "demo"), "--bind", "127.0.0.1:0"], os.environ.get("DEMO_DATABASE"))
     if "BASELINE_DEMO" in os.environ:
-        baseline, baseline_url = start([os.environ["BASELINE_DEMO"], "--bind", "127.0.0.1:0"])
+        baseline_command = [os.environ["BASELINE_DEMO"], "--bind", "127.0.0.1:0"]
+        baseline, baseline_url = start(baseline_command, os.environ.get("BASELINE_DATABASE"))
     else:
         baseline, baseline_url = start([os.path.join(release, "examples", "handwritten"), "127.0.0.1:0"])
     try:
-        bearer = f"Authorization: Bearer {token(demo_url)}"
+        bearer = f"Authorization: Bearer {token()}"
         for url in (demo_url, baseline_url):  # warm both up
             wrk(f"{url}/users/me/items/", [bearer], duration="2s")
         results = {"demo": [], "baseline": []}

@@ -160,6 +160,47 @@ impl PasswordPolicy {
 
 /// Whether `password` makes the Argon2 hash `parsed` (any variant and version, its own parameters); the
 /// outputs compared in constant time. `None` when the hash cannot be checked (malformed, unknown variant).
+impl PasswordPolicy {
+    /// A hash under this policy that no password matches, for checking an unknown user's password against
+    /// (the same work as a known user's), and about how long one check of it takes.
+    ///
+    /// An Argon2id stand-in is not made by hashing: its salt and output are random (a password matches it
+    /// with probability 2^-256), so the process never holds the policy's memory (19 MiB under OWASP's
+    /// parameters) before a login asks for it; the time is measured on a sixteenth of the memory and scaled,
+    /// Argon2's time being proportional to it. A bcrypt stand-in is hashed and timed (4 KiB).
+    pub(crate) fn stand_in(&self) -> Result<(String, std::time::Duration), PasswordPolicyError> {
+        let started = std::time::Instant::now();
+        let Scheme::Argon2id { memory_kib, iterations, parallelism } = self.scheme else {
+            let hash = self.hash("stand-in for unknown users")?;
+            return Ok((hash, started.elapsed()));
+        };
+        let failed = PasswordPolicyError::Argon2Hash;
+        let params =
+            Params::new(memory_kib, iterations, parallelism, None).map_err(PasswordPolicyError::Argon2Parameters)?;
+        let salt = SaltString::generate(&mut OsRng);
+        let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        argon2::password_hash::rand_core::RngCore::fill_bytes(&mut OsRng, &mut output);
+        let hash = PasswordHash {
+            algorithm: argon2::ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: argon2::password_hash::ParamsString::try_from(&params).map_err(failed)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(argon2::password_hash::Output::new(&output).map_err(failed)?),
+        };
+        // Timed on a sixteenth of the memory (at least Argon2's least), then scaled.
+        let least = 8 * parallelism;
+        let timed_kib = (memory_kib / 16).max(least);
+        let timed =
+            Params::new(timed_kib, iterations, parallelism, None).map_err(PasswordPolicyError::Argon2Parameters)?;
+        let started = std::time::Instant::now();
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, timed)
+            .hash_password_into(b"stand-in", b"stand-in salt", &mut output)
+            .map_err(|error| failed(error.into()))?;
+        let took = started.elapsed().mul_f64(f64::from(memory_kib) / f64::from(timed_kib));
+        Ok((hash.to_string(), took))
+    }
+}
+
 fn verify_argon2(password: &[u8], parsed: &PasswordHash<'_>) -> Option<bool> {
     let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
     let version = parsed.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
@@ -183,11 +224,6 @@ thread_local! {
     /// allocating 19 MiB per check left freed memory piling up in the allocator's per-thread arenas (about
     /// 100 MiB per thread under waves of logins), where one block per thread stays one block.
     static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Frees the Argon2 memory this thread kept, on a thread that will check no more passwords.
-pub(super) fn release_kept_memory() {
-    ARGON2_MEMORY.with_borrow_mut(|memory| *memory = Vec::new());
 }
 
 /// Argon2 of `password` and `salt` into `output`, in the thread's kept memory, zeroed after use (it holds

@@ -93,6 +93,18 @@ fn the_stand_in_follows_the_policy_and_is_made_up_front() {
     assert!(checker.stand_in.as_deref().unwrap().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
 }
 
+#[test]
+fn an_argon2id_stand_in_is_a_current_hash_that_nothing_matches_and_is_made_without_hashing() {
+    let (stand_in, took) = cheap_argon2id().stand_in().unwrap();
+    assert!(cheap_argon2id().is_current(&stand_in), "checked with the policy's full parameters: {stand_in}");
+    for password in ["stand-in for unknown users", "stand-in", "", "secret"] {
+        assert!(!PasswordPolicy::verify(password, &stand_in));
+    }
+    assert!(took > Duration::ZERO, "the check's time is estimated");
+    // Random each time: no two processes share one.
+    assert_ne!(cheap_argon2id().stand_in().unwrap().0, stand_in);
+}
+
 #[tokio::test]
 async fn with_legacy_hashes_a_failed_check_takes_at_least_a_legacy_checks_time() {
     let legacy = PasswordPolicy::bcrypt(8).unwrap();
