@@ -4,6 +4,11 @@
 //! workload `scripts/instruction-bench` counts under callgrind.
 //!
 //! `cargo run --release -p demo --example requests -- demo|handwritten|ruled|by-hand N`
+//!
+//! Every request carries the same token (the demo's token cache answers all but the first) unless
+//! `DISTINCT_TOKENS=M` is set: then `M` distinct tokens (differing in `exp`) are minted before serving, whatever
+//! `N` is, so that minting cancels out of a difference of two runs, and request `i` carries token `i`
+//! (each a miss of the cache, for `N <= M`).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -39,12 +44,21 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let token = Authority::hs256(SECRET).expect("a long enough secret").issue("johndoe", &["me", "items"]);
-    let bearer = format!("Bearer {}", token.expect("signing"));
+    let authority = Authority::hs256(SECRET).expect("a long enough secret");
+    let minted: usize = std::env::var("DISTINCT_TOKENS").ok().and_then(|m| m.parse().ok()).unwrap_or(1);
+    // Far off, and of one length (ten digits) for every token.
+    let exp = 4_000_000_000;
+    let bearers: Vec<String> = (0..minted.max(1))
+        .map(|n| {
+            let claims = scopes_runtime::Claims::new("johndoe", ["me", "items"], exp + n as u64);
+            format!("Bearer {}", authority.sign(&claims).expect("signing"))
+        })
+        .collect();
     runtime.block_on(async {
-        for _ in 0..count {
+        for n in 0..count {
+            let bearer = &bearers[n % bearers.len()];
             let request =
-                Request::get(path).header(header::AUTHORIZATION, &bearer).body(Body::empty()).expect("request");
+                Request::get(path).header(header::AUTHORIZATION, bearer).body(Body::empty()).expect("request");
             let response = router.clone().oneshot(request).await.expect("infallible");
             assert_eq!(response.status(), StatusCode::OK);
             axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("the body");

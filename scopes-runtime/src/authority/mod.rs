@@ -229,14 +229,14 @@ impl Authority {
             Some((cache, epoch)) => match cache.lookup(token, epoch) {
                 Lookup::Verified(claims) => return Ok(self.admit(claims)),
                 Lookup::Refused(error) => return Ok(Err(error)),
-                Lookup::Miss(key) => (Some((cache, key)), epoch),
+                Lookup::Miss => (Some(cache), epoch),
             },
             None => (None, 0),
         };
         let remember = move |verified: Result<Claims, TokenError>| {
             let verified = verified.map(Arc::new);
-            if let Some((cache, key)) = cache {
-                cache.remember(key, epoch, token.len(), &verified, inner.policy.leeway_seconds());
+            if let Some(cache) = cache {
+                cache.remember(token, epoch, &verified, inner.policy.leeway_seconds());
             }
             verified
         };
@@ -263,9 +263,9 @@ impl Authority {
         match cache.lookup(token, epoch) {
             Lookup::Verified(claims) => Ok(claims),
             Lookup::Refused(error) => Err(error),
-            Lookup::Miss(key) => {
+            Lookup::Miss => {
                 let verified = verify_now(token);
-                cache.remember(key, epoch, token.len(), &verified, self.inner.policy.leeway_seconds());
+                cache.remember(token, epoch, &verified, self.inner.policy.leeway_seconds());
                 verified
             }
         }

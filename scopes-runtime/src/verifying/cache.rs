@@ -8,7 +8,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::digest::{SHA256, digest};
 use metrics::Label;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -26,7 +25,10 @@ use crate::observing::metrics::TOKEN_CACHE_LOOKUPS;
 /// ([`key_epoch`](crate::verifying::Verifier::key_epoch)); [`Authority::without_token_cache`](crate::Authority::without_token_cache)
 /// turns it off.
 ///
-/// - **Keyed by a SHA-256 digest of the token**, never the token itself, which is not kept.
+/// - **Keyed by the token itself**, compared in full (as Envoy's `jwt_authn` keys its cache): two tokens
+///   share an entry only when they are the same bytes. A digest would cost more than the rest of a hit (a
+///   SHA-256 of a 200-byte token is most of an HMAC's work); the cache holds the tokens of the clients
+///   that sent them lately, in the process that verified them.
 /// - **An entry never outlives its token**: a verified token is answered from the cache until its `exp`
 ///   (with the policy's leeway, exactly as verifying it again would), and never after.
 /// - **Keys**: an entry is used only under the keys it was verified with; when a key leaves the set (a
@@ -70,16 +72,14 @@ struct Settings {
 }
 
 struct Shared {
-    entries: Cache<Digest, Arc<Entry>, ByWeight>,
+    entries: Cache<Box<str>, Entry, ByWeight>,
     hit: Counted,
     refused_hit: Counted,
     miss: Counted,
 }
 
-/// A token's SHA-256.
-type Digest = [u8; 32];
-
-/// One remembered answer.
+/// One remembered answer (cloned out of the cache on a hit: a few words and an `Arc`).
+#[derive(Clone)]
 struct Entry {
     /// The verifier's key epoch it was made under.
     epoch: u64,
@@ -90,6 +90,7 @@ struct Entry {
     weight: u32,
 }
 
+#[derive(Clone)]
 enum Verdict {
     Verified(Arc<Claims>),
     Refused(TokenError),
@@ -101,20 +102,20 @@ pub(crate) enum Lookup {
     Verified(Arc<Claims>),
     /// Refused lately, for a reason that still holds.
     Refused(TokenError),
-    /// Not known: verify it, and [`remember`](TokenCache::remember) the answer under this digest.
-    Miss(Digest),
+    /// Not known: verify it, and [`remember`](TokenCache::remember) the answer.
+    Miss,
 }
 
 #[derive(Clone)]
 struct ByWeight;
 
-impl Weighter<Digest, Arc<Entry>> for ByWeight {
-    fn weight(&self, _: &Digest, entry: &Arc<Entry>) -> u64 {
+impl Weighter<Box<str>, Entry> for ByWeight {
+    fn weight(&self, _: &Box<str>, entry: &Entry) -> u64 {
         u64::from(entry.weight)
     }
 }
 
-/// What one entry costs besides its claims: the digest, the entry, the cache's slot and the `Arc`s.
+/// What one entry costs besides its token and claims: the entry, the cache's slot and the `Arc`s.
 const ENTRY_OVERHEAD: usize = 256;
 
 impl TokenCache {
@@ -190,39 +191,31 @@ impl TokenCache {
 
     /// The answer remembered for `token` under the verifier's key `epoch`, if one still holds.
     pub(crate) fn lookup(&self, token: &str, epoch: u64) -> Lookup {
-        let key: Digest = digest(&SHA256, token.as_bytes()).as_ref().try_into().unwrap_or([0; 32]);
         let shared = &*self.shared;
-        if let Some(entry) = shared.entries.get(&key) {
+        if let Some(entry) = shared.entries.get(token) {
             if entry.epoch == epoch && unix_now() <= entry.until {
-                return match &entry.verdict {
+                return match entry.verdict {
                     Verdict::Verified(claims) => {
                         shared.hit.increment();
-                        Lookup::Verified(claims.clone())
+                        Lookup::Verified(claims)
                     }
                     Verdict::Refused(error) => {
                         shared.refused_hit.increment();
-                        Lookup::Refused(error.clone())
+                        Lookup::Refused(error)
                     }
                 };
             }
             // Expired, or made under keys no longer in use: never answered from again.
-            shared.entries.remove(&key);
+            shared.entries.remove(token);
         }
         shared.miss.increment();
-        Lookup::Miss(key)
+        Lookup::Miss
     }
 
-    /// Remembers the verifier's answer for the token whose digest is `key`, verified under key `epoch`
+    /// Remembers the verifier's answer for `token`, verified under key `epoch`
     /// (read before it was verified, so that keys changing meanwhile leave the answer unused), when it may be
     /// kept: a verified token until its `exp` plus `leeway` seconds, a lasting refusal for a short while.
-    pub(crate) fn remember(
-        &self,
-        key: Digest,
-        epoch: u64,
-        token_length: usize,
-        verified: &Result<Arc<Claims>, TokenError>,
-        leeway: u64,
-    ) {
+    pub(crate) fn remember(&self, token: &str, epoch: u64, verified: &Result<Arc<Claims>, TokenError>, leeway: u64) {
         let (verdict, until) = match verified {
             Ok(claims) => (Verdict::Verified(claims.clone()), claims.exp.saturating_add(leeway)),
             Err(error) if lasts(error) && !self.settings.refusals_kept.is_zero() => {
@@ -230,11 +223,11 @@ impl TokenCache {
             }
             Err(_) => return,
         };
-        // The decoded claims take about twice the token's length (strings and their headers, the map's
+        // The token, and its decoded claims: about twice its length (strings and their headers, the map's
         // nodes); a refusal keeps only its reason.
-        let claims_bytes = if matches!(verdict, Verdict::Verified(_)) { token_length.saturating_mul(2) } else { 64 };
-        let weight = u32::try_from(claims_bytes + ENTRY_OVERHEAD).unwrap_or(u32::MAX);
-        self.shared.entries.insert(key, Arc::new(Entry { epoch, until, verdict, weight }));
+        let claims_bytes = if matches!(verdict, Verdict::Verified(_)) { token.len().saturating_mul(2) } else { 64 };
+        let weight = u32::try_from(token.len() + claims_bytes + ENTRY_OVERHEAD).unwrap_or(u32::MAX);
+        self.shared.entries.insert(token.into(), Entry { epoch, until, verdict, weight });
     }
 }
 
@@ -271,28 +264,25 @@ mod tests {
         Ok(Arc::new(Claims::new("johndoe", ["me"], exp)))
     }
 
-    fn missed(cache: &TokenCache, token: &str, epoch: u64) -> Digest {
-        match cache.lookup(token, epoch) {
-            Lookup::Miss(key) => key,
-            _ => panic!("expected a miss"),
-        }
+    fn missed(cache: &TokenCache, token: &str, epoch: u64) {
+        assert!(matches!(cache.lookup(token, epoch), Lookup::Miss), "expected a miss");
     }
 
     #[test]
     fn a_verified_token_is_answered_until_its_exp_and_never_after() {
         let cache = TokenCache::default();
         let now = unix_now();
-        let key = missed(&cache, "live", 7);
-        cache.remember(key, 7, 4, &claims(now + 60), 0);
+        missed(&cache, "live", 7);
+        cache.remember("live", 7, &claims(now + 60), 0);
         assert!(matches!(cache.lookup("live", 7), Lookup::Verified(claims) if claims.sub == "johndoe"));
 
         // Past its exp (with no leeway): forgotten, and verified again (which refuses it).
-        let key = missed(&cache, "expired", 7);
-        cache.remember(key, 7, 7, &claims(now - 1), 0);
-        assert!(matches!(cache.lookup("expired", 7), Lookup::Miss(_)));
+        missed(&cache, "expired", 7);
+        cache.remember("expired", 7, &claims(now - 1), 0);
+        assert!(matches!(cache.lookup("expired", 7), Lookup::Miss));
         // Within the leeway it is still good, as verifying it would find.
-        let key = missed(&cache, "in leeway", 7);
-        cache.remember(key, 7, 9, &claims(now - 1), 60);
+        missed(&cache, "in leeway", 7);
+        cache.remember("in leeway", 7, &claims(now - 1), 60);
         assert!(matches!(cache.lookup("in leeway", 7), Lookup::Verified(_)));
         assert_eq!(cache.len(), 2, "the expired entry was dropped: {cache:?}");
     }
@@ -300,10 +290,10 @@ mod tests {
     #[test]
     fn an_answer_made_under_other_keys_is_never_used() {
         let cache = TokenCache::default();
-        let key = missed(&cache, "token", 1);
-        cache.remember(key, 1, 5, &claims(unix_now() + 60), 0);
-        assert!(matches!(cache.lookup("token", 2), Lookup::Miss(_)), "the key set changed");
-        assert!(matches!(cache.lookup("token", 1), Lookup::Miss(_)), "and the entry is gone, not kept for later");
+        missed(&cache, "token", 1);
+        cache.remember("token", 1, &claims(unix_now() + 60), 0);
+        assert!(matches!(cache.lookup("token", 2), Lookup::Miss), "the key set changed");
+        assert!(matches!(cache.lookup("token", 1), Lookup::Miss), "and the entry is gone, not kept for later");
     }
 
     #[test]
@@ -318,18 +308,18 @@ mod tests {
             ("no keys", TokenError::KeysUnavailable { retry_after: Duration::ZERO }, false),
             ("malformed", TokenError::Malformed("x".into()), false),
         ] {
-            let key = missed(&cache, token, 0);
-            cache.remember(key, 0, token.len(), &Err(error.clone()), 0);
+            missed(&cache, token, 0);
+            cache.remember(token, 0, &Err(error.clone()), 0);
             match cache.lookup(token, 0) {
                 Lookup::Refused(again) => assert!(kept && again == error, "{token}"),
-                Lookup::Miss(_) => assert!(!kept, "{token}"),
+                Lookup::Miss => assert!(!kept, "{token}"),
                 Lookup::Verified(_) => panic!("a refusal answered as verified: {token}"),
             }
         }
         let none_kept = TokenCache::default().with_refusals_kept(Duration::ZERO);
-        let key = missed(&none_kept, "forged", 0);
-        none_kept.remember(key, 0, 6, &Err(TokenError::BadSignature), 0);
-        assert!(matches!(none_kept.lookup("forged", 0), Lookup::Miss(_)));
+        missed(&none_kept, "forged", 0);
+        none_kept.remember("forged", 0, &Err(TokenError::BadSignature), 0);
+        assert!(matches!(none_kept.lookup("forged", 0), Lookup::Miss));
     }
 
     #[test]
@@ -338,8 +328,8 @@ mod tests {
         let exp = unix_now() + 600;
         for n in 0..10_000 {
             let token = format!("token-{n:0>200}");
-            let key = missed(&cache, &token, 0);
-            cache.remember(key, 0, token.len(), &claims(exp), 0);
+            missed(&cache, &token, 0);
+            cache.remember(&token, 0, &claims(exp), 0);
         }
         assert!(cache.weight() <= cache.max_bytes(), "{cache:?}");
         assert!(cache.len() > 50, "it still holds what fits: {cache:?}");
@@ -348,8 +338,8 @@ mod tests {
     #[test]
     fn debug_shows_sizes_only() {
         let cache = TokenCache::default();
-        let key = missed(&cache, "secret-token", 0);
-        cache.remember(key, 0, 12, &claims(unix_now() + 60), 0);
+        missed(&cache, "secret-token", 0);
+        cache.remember("secret-token", 0, &claims(unix_now() + 60), 0);
         let printed = format!("{cache:?}");
         assert!(printed.contains("entries: 1") && !printed.contains("johndoe") && !printed.contains("secret"));
     }
