@@ -13,6 +13,9 @@ started as the demo is; `SERVER_RUST_LOG` sets both servers' `RUST_LOG` (by defa
 it ships keeps them in SQLite: `DEMO_DATABASE=sqlite:///tmp/x/demo.db BASELINE_DEMO=target/release/demo`
 compares that with `memory:`).
 
+`SERVER_CPU` and `CLIENT_CPU` pin the servers and wrk to those cores (`taskset -c`), so that each server has a
+core of its own and wrk the other (as the issuer-mode benchmark is also run).
+
 The token is minted here with the servers' secret, as the demo's `/token` mints it, rather than got by a login:
 a login runs an Argon2id check, whose memory the check thread keeps (issue 21), so the first scenario's peak
 RSS is that of a server that serves guarded requests only.
@@ -48,7 +51,7 @@ def start(command, database=None):
         command = command + ["--database-url", database or "memory:"]
     log = os.environ.get("SERVER_RUST_LOG", "warn,demo=info,handwritten=info")
     env = dict(os.environ, DEMO_SECRET_KEY=SECRET, RUST_LOG=log, NO_COLOR="1")
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(pinned(command, "SERVER_CPU"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 30
     while time.time() < deadline:
         ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.time()))
@@ -61,6 +64,12 @@ def start(command, database=None):
             return process, match.group(1)
     process.kill()
     sys.exit(f"{command[0]} did not start within 30 s")
+
+
+def pinned(command, variable):
+    """`command` run on the core `variable` names, if it is set."""
+    cpu = os.environ.get(variable)
+    return ["taskset", "-c", cpu] + command if cpu else command
 
 
 def memory_mib(pid, field):
@@ -97,7 +106,7 @@ def wrk(url, headers=(), connections=CONNECTIONS, duration=DURATION, script=None
         command += ["-H", header]
     if script:
         command += ["-s", script]
-    output = subprocess.run(command + [url], check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(pinned(command + [url], "CLIENT_CPU"), check=True, capture_output=True, text=True).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non_2xx:
         sys.exit(f"{url} answered {non_2xx.group(1)} errors:\n{output}")

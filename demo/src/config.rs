@@ -187,12 +187,24 @@ pub struct LimitFlags {
     /// them wait in a bounded queue. Defaults to the number of cores, at most 4.
     #[arg(long, env = "DEMO_PASSWORD_CHECKS", value_parser = clap::value_parser!(u64).range(1..=64))]
     pub password_checks: Option<u64>,
+    /// Bytes of verified tokens remembered, so that a token's signature is checked once rather than with every
+    /// request (see `TokenCache`); 0 verifies every token every time.
+    #[arg(long, env = "DEMO_TOKEN_CACHE_BYTES", default_value_t = scopes_runtime::verifying::TokenCache::DEFAULT_MAX_BYTES)]
+    pub token_cache_bytes: u64,
     /// Connections open at once from one client address (an IPv6 client by its /64).
     #[arg(long, env = "DEMO_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections_per_client: u64,
 }
 
 impl LimitFlags {
+    /// `authority` with the token cache these flags ask for.
+    pub fn token_cache(&self, authority: scopes_runtime::Authority) -> scopes_runtime::Authority {
+        match self.token_cache_bytes {
+            0 => authority.without_token_cache(),
+            bytes => authority.with_token_cache(scopes_runtime::verifying::TokenCache::new(bytes)),
+        }
+    }
+
     pub fn serve_limits(&self) -> ServeLimits {
         let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         ServeLimits {

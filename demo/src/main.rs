@@ -157,6 +157,7 @@ async fn own_state(config: &Config, bound: std::net::SocketAddr) -> AppState {
     let authority = authority
         .with_response_style(config.style.response_style())
         .with_request_parsing(config.style.request_parsing());
+    let authority = config.limits.token_cache(authority);
     let authority = match &users {
         UserStore::Sql(store) => with_revocations(authority, store, config).await,
         UserStore::Memory(_) => authority,
@@ -313,6 +314,7 @@ async fn provider_state(config: &Config, issuer: &str, bound: std::net::SocketAd
     // An access token says it is one (RFC 9068 §4, RFC 8725 §3.11): an ID token for a client whose id is
     // this API's audience is not.
     let authority = if config.provider.accept_untyped_tokens { authority } else { authority.with_token_type("at+jwt") };
+    let authority = config.limits.token_cache(authority);
     // The document names the provider's endpoints once discovered; a provider that is down now is
     // documented by its discovery URL instead, and its tokens are checked once it is up.
     if !authority.wait_for_keys(STARTUP_DISCOVERY_WAIT).await {

@@ -115,8 +115,32 @@ impl Weighter<Box<str>, Entry> for ByWeight {
     }
 }
 
-/// What one entry costs besides its token and claims: the entry, the cache's slot and the `Arc`s.
-const ENTRY_OVERHEAD: usize = 256;
+/// What one entry costs besides its token and claims: the entry, the cache's slot, table and ghost entry.
+const ENTRY_OVERHEAD: usize = 192;
+
+/// What the allocator adds to each allocation (its header, and rounding up to 16 bytes).
+const PER_ALLOCATION: usize = 24;
+
+/// About how much memory `claims` hold, shared with the cache (measured against the process' resident
+/// memory by `demo/examples/token_flood`: see BENCHMARKS.md).
+fn claims_bytes(claims: &Claims) -> usize {
+    let string = |text: &str| if text.is_empty() { 0 } else { text.len() + PER_ALLOCATION };
+    let scopes = claims.scopes.capacity() * size_of::<String>() + PER_ALLOCATION;
+    let mut bytes = size_of::<Claims>() + 16 + PER_ALLOCATION + string(&claims.sub) + scopes;
+    bytes += claims.scopes.iter().map(|scope| string(scope)).sum::<usize>();
+    // The map's nodes hold eleven entries each, allocated whole.
+    let node = 11 * (size_of::<String>() + size_of::<serde_json::Value>()) + 64 + PER_ALLOCATION;
+    bytes += claims.extra.len().div_ceil(11) * node;
+    for (name, value) in &claims.extra {
+        bytes += string(name);
+        bytes += match value {
+            serde_json::Value::String(text) => string(text),
+            serde_json::Value::Array(_) | serde_json::Value::Object(_) => 2 * value.to_string().len(),
+            _ => 0,
+        };
+    }
+    bytes
+}
 
 impl TokenCache {
     /// 16 MiB: about 20 000 of the seed's tokens, or 8 000 of a provider's (RS256, a dozen claims).
@@ -223,10 +247,12 @@ impl TokenCache {
             }
             Err(_) => return,
         };
-        // The token, and its decoded claims: about twice its length (strings and their headers, the map's
-        // nodes); a refusal keeps only its reason.
-        let claims_bytes = if matches!(verdict, Verdict::Verified(_)) { token.len().saturating_mul(2) } else { 64 };
-        let weight = u32::try_from(token.len() + claims_bytes + ENTRY_OVERHEAD).unwrap_or(u32::MAX);
+        // The token, and its decoded claims; a refusal keeps only its reason.
+        let held = match &verdict {
+            Verdict::Verified(claims) => claims_bytes(claims),
+            Verdict::Refused(_) => 64,
+        };
+        let weight = u32::try_from(token.len() + PER_ALLOCATION + held + ENTRY_OVERHEAD).unwrap_or(u32::MAX);
         self.shared.entries.insert(token.into(), Entry { epoch, until, verdict, weight });
     }
 }
