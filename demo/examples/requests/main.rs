@@ -28,7 +28,14 @@ fn main() {
         std::process::exit(2);
     };
     let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
-    let state = || demo::AppState::new(SECRET, ResponseStyle::Seed).expect("a long enough secret");
+    // `TOKEN_CACHE=off`: the demo's authority without its token cache (what a miss costs beyond verifying).
+    let cached = std::env::var("TOKEN_CACHE").as_deref() != Ok("off");
+    let state = || {
+        let style = ResponseStyle::Seed;
+        let authority = Authority::hs256(SECRET).expect("a long enough secret");
+        let authority = authority.with_request_parsing(demo::request_parsing_for(&style)).with_response_style(style);
+        demo::AppState::with_authority(if cached { authority } else { authority.without_token_cache() })
+    };
     let item_route = |methods: SecureMethodRouter<demo::AppState>| {
         let state = state();
         assert!(runtime.block_on(state.items.create("foo", "johndoe")).expect("stored"));
