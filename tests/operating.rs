@@ -107,7 +107,10 @@ async fn metrics_count_a_known_sequence_exactly_and_stay_bounded() {
     assert_eq!(total(&samples, DECISIONS, &granted), 1.0);
     assert_eq!(total(&samples, "scopes_logins_total", &[("outcome", "invalid_grant")]), 1.0);
     assert_eq!(total(&samples, "scopes_logins_total", &[("outcome", "granted")]), 2.0);
-    assert_eq!(total(&samples, "scopes_token_verification_seconds_count", &[("verifier", "shared_secret")]), 4.0);
+    // `both` was verified once and then answered from the token cache: three verifications, one hit.
+    assert_eq!(total(&samples, "scopes_token_verification_seconds_count", &[("verifier", "shared_secret")]), 3.0);
+    assert_eq!(total(&samples, "scopes_token_cache_lookups_total", &[("result", "hit")]), 1.0);
+    assert_eq!(total(&samples, "scopes_token_cache_lookups_total", &[("result", "miss")]), 3.0);
 
     // A thousand distinct paths: item ids under one template, and paths no route matches.
     let client = reqwest::Client::new();

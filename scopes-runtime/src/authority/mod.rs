@@ -306,6 +306,12 @@ impl Authority {
 
     /// The token cache, when this authority keeps one (whether it is used depends on the verifier:
     /// [`Verifier::key_epoch`]).
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+    /// assert_eq!(authority.token_cache().unwrap().max_bytes(), scopes_runtime::verifying::TokenCache::DEFAULT_MAX_BYTES);
+    /// ```
     pub fn token_cache(&self) -> Option<&TokenCache> {
         self.inner.token_cache.as_ref()
     }

@@ -194,6 +194,12 @@ impl TokenCache {
     }
 
     /// How many answers are remembered.
+    ///
+    /// ```
+    /// use scopes_runtime::verifying::TokenCache;
+    /// let cache = TokenCache::default();
+    /// assert_eq!((cache.len(), cache.is_empty(), cache.weight()), (0, true, 0));
+    /// ```
     pub fn len(&self) -> usize {
         self.shared.entries.len()
     }
@@ -208,7 +214,16 @@ impl TokenCache {
         self.shared.entries.weight()
     }
 
-    /// Forgets every answer.
+    /// Forgets every answer: each token is verified again at its next request.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+    /// authority.verify(&authority.issue("johndoe", &["me"]).unwrap()).unwrap();
+    /// let cache = authority.token_cache().unwrap();
+    /// cache.clear();
+    /// assert!(cache.is_empty());
+    /// ```
     pub fn clear(&self) {
         self.shared.entries.clear();
     }
