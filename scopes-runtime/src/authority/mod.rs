@@ -79,6 +79,23 @@ struct Inner {
     token_cache: Option<TokenCache>,
 }
 
+/// Where a verification the token cache could not answer is remembered: the cache, the key epoch read
+/// before verifying, and the policy's leeway; nowhere when no cache is used.
+struct Remember<'a> {
+    cache: Option<(&'a TokenCache, u64, u64)>,
+}
+
+impl Remember<'_> {
+    /// The verifier's answer for `token`, its claims shared, and remembered.
+    fn answer(&self, token: &str, verified: Result<Claims, TokenError>) -> Result<Arc<Claims>, TokenError> {
+        let verified = verified.map(Arc::new);
+        if let Some((cache, epoch, leeway)) = self.cache {
+            cache.remember(token, epoch, &verified, leeway);
+        }
+        verified
+    }
+}
+
 /// What the tokens this authority issues carry.
 #[derive(Debug, Clone)]
 struct Issued {
@@ -191,7 +208,10 @@ impl Authority {
     /// and one whose `kid` they lack is refused where [`verify_async`](Self::verify_async) would fetch.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let inner = &*self.inner;
-        let verified = self.remembered(token, |token| inner.verifier.verify_now(token, &inner.policy).map(Arc::new));
+        let verified = match self.cached(token) {
+            Ok(answered) => answered,
+            Err(remember) => remember.answer(token, inner.verifier.verify_now(token, &inner.policy)),
+        };
         verified.and_then(|claims| self.admit(claims)).map(Arc::unwrap_or_clone)
     }
 
@@ -222,61 +242,38 @@ impl Authority {
         &'a self,
         token: &'a str,
     ) -> Result<Result<Arc<Claims>, TokenError>, WaitingShared<'a>> {
+        let remember = match self.cached(token) {
+            Ok(answered) => return Ok(answered.and_then(|claims| self.admit(claims))),
+            Err(remember) => remember,
+        };
         let inner = &*self.inner;
         let started = std::time::Instant::now();
         let timed = move || inner.verification_time.record(started.elapsed());
-        let (cache, epoch) = match self.cache_in_use() {
-            Some((cache, epoch)) => match cache.lookup(token, epoch) {
-                Lookup::Verified(claims) => return Ok(self.admit(claims)),
-                Lookup::Refused(error) => return Ok(Err(error)),
-                Lookup::Miss => (Some(cache), epoch),
-            },
-            None => (None, 0),
-        };
-        let remember = move |verified: Result<Claims, TokenError>| {
-            let verified = verified.map(Arc::new);
-            if let Some(cache) = cache {
-                cache.remember(token, epoch, &verified, inner.policy.leeway_seconds());
-            }
-            verified
-        };
         match inner.verifier.verify(token, &inner.policy).into_ready() {
             Ok(verified) => {
                 timed();
-                Ok(remember(verified).and_then(|claims| self.admit(claims)))
+                Ok(remember.answer(token, verified).and_then(|claims| self.admit(claims)))
             }
             Err(waiting) => Err(Box::pin(async move {
                 let verified = waiting.await;
                 timed();
-                remember(verified).and_then(|claims| self.admit(claims))
+                remember.answer(token, verified).and_then(|claims| self.admit(claims))
             })),
         }
     }
 
-    /// `verify`'s answer for `token` from the cache, or from `verify_now` (remembered).
-    fn remembered(
-        &self,
-        token: &str,
-        verify_now: impl FnOnce(&str) -> Result<Arc<Claims>, TokenError>,
-    ) -> Result<Arc<Claims>, TokenError> {
-        let Some((cache, epoch)) = self.cache_in_use() else { return verify_now(token) };
-        match cache.lookup(token, epoch) {
-            Lookup::Verified(claims) => Ok(claims),
-            Lookup::Refused(error) => Err(error),
-            Lookup::Miss => {
-                let verified = verify_now(token);
-                cache.remember(token, epoch, &verified, self.inner.policy.leeway_seconds());
-                verified
-            }
-        }
-    }
-
-    /// The token cache and the verifier's key epoch, when the authority has one and the verifier allows it.
-    /// The epoch is read before verifying, so a key that changes meanwhile leaves the answer unused.
-    fn cache_in_use(&self) -> Option<(&TokenCache, u64)> {
+    /// The token cache's answer for `token`, or, when it has none (or none is used), where to remember the
+    /// verifier's. The key epoch is read here, before verifying, so keys that change meanwhile leave the
+    /// answer unused.
+    fn cached(&self, token: &str) -> Result<Result<Arc<Claims>, TokenError>, Remember<'_>> {
         let inner = &*self.inner;
-        let cache = inner.token_cache.as_ref()?;
-        Some((cache, inner.verifier.key_epoch()?))
+        let in_use = inner.token_cache.as_ref().and_then(|cache| Some((cache, inner.verifier.key_epoch()?)));
+        let Some((cache, epoch)) = in_use else { return Err(Remember { cache: None }) };
+        match cache.lookup(token, epoch) {
+            Lookup::Verified(claims) => Ok(Ok(claims)),
+            Lookup::Refused(error) => Ok(Err(error)),
+            Lookup::Miss => Err(Remember { cache: Some((cache, epoch, inner.policy.leeway_seconds())) }),
+        }
     }
 
     /// Remembers verified tokens in `cache` (replacing the default one, [`TokenCache::default`]): see
