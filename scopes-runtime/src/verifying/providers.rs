@@ -144,12 +144,12 @@ impl Verifier for ProviderKeys {
     /// Every provider's key set as last fetched (a provider without one counts as such): a fetch that
     /// brings the same keys changes nothing.
     fn key_epoch(&self) -> Option<u64> {
-        let mut epoch = std::hash::DefaultHasher::new();
-        for issuer in self.issuers.iter() {
-            let fingerprint = issuer.live.snapshot().as_ref().map(|snapshot| snapshot.keys.fingerprint());
-            std::hash::Hash::hash(&fingerprint, &mut epoch);
-        }
-        Some(std::hash::Hasher::finish(&epoch))
+        // Read on every guarded request: the sets' fingerprints (digests already) folded, not hashed again.
+        let fold = |epoch: u64, issuer: &TrustedIssuer| {
+            let fingerprint = issuer.live.snapshot().as_ref().map_or(0, |snapshot| snapshot.keys.fingerprint());
+            epoch.rotate_left(7) ^ fingerprint
+        };
+        Some(self.issuers.iter().fold(0, fold))
     }
 
     fn verify<'a>(&'a self, token: &'a str, policy: &'a Policy) -> Verifying<'a> {

@@ -118,14 +118,7 @@ impl PasswordPolicy {
                 let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
                 argon2_into(&argon2, password.as_bytes(), salt_bytes, &mut output)
                     .map_err(|error| failed(error.into()))?;
-                let hash = PasswordHash {
-                    algorithm: argon2::ARGON2ID_IDENT,
-                    version: Some(Version::V0x13.into()),
-                    params: argon2::password_hash::ParamsString::try_from(&params).map_err(failed)?,
-                    salt: Some(salt.as_salt()),
-                    hash: Some(argon2::password_hash::Output::new(&output).map_err(failed)?),
-                };
-                Ok(hash.to_string())
+                argon2id_phc(&params, &salt, &output)
             }
         }
     }
@@ -158,8 +151,6 @@ impl PasswordPolicy {
     }
 }
 
-/// Whether `password` makes the Argon2 hash `parsed` (any variant and version, its own parameters); the
-/// outputs compared in constant time. `None` when the hash cannot be checked (malformed, unknown variant).
 impl PasswordPolicy {
     /// A hash under this policy that no password matches, for checking an unknown user's password against
     /// (the same work as a known user's), and about how long one check of it takes.
@@ -169,24 +160,17 @@ impl PasswordPolicy {
     /// parameters) before a login asks for it; the time is measured on a sixteenth of the memory and scaled,
     /// Argon2's time being proportional to it. A bcrypt stand-in is hashed and timed (4 KiB).
     pub(crate) fn stand_in(&self) -> Result<(String, std::time::Duration), PasswordPolicyError> {
-        let started = std::time::Instant::now();
         let Scheme::Argon2id { memory_kib, iterations, parallelism } = self.scheme else {
+            let started = std::time::Instant::now();
             let hash = self.hash("stand-in for unknown users")?;
             return Ok((hash, started.elapsed()));
         };
         let failed = PasswordPolicyError::Argon2Hash;
         let params =
             Params::new(memory_kib, iterations, parallelism, None).map_err(PasswordPolicyError::Argon2Parameters)?;
-        let salt = SaltString::generate(&mut OsRng);
         let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
         argon2::password_hash::rand_core::RngCore::fill_bytes(&mut OsRng, &mut output);
-        let hash = PasswordHash {
-            algorithm: argon2::ARGON2ID_IDENT,
-            version: Some(Version::V0x13.into()),
-            params: argon2::password_hash::ParamsString::try_from(&params).map_err(failed)?,
-            salt: Some(salt.as_salt()),
-            hash: Some(argon2::password_hash::Output::new(&output).map_err(failed)?),
-        };
+        let hash = argon2id_phc(&params, &SaltString::generate(&mut OsRng), &output)?;
         // Timed on a sixteenth of the memory (at least Argon2's least), then scaled.
         let least = 8 * parallelism;
         let timed_kib = (memory_kib / 16).max(least);
@@ -197,10 +181,25 @@ impl PasswordPolicy {
             .hash_password_into(b"stand-in", b"stand-in salt", &mut output)
             .map_err(|error| failed(error.into()))?;
         let took = started.elapsed().mul_f64(f64::from(memory_kib) / f64::from(timed_kib));
-        Ok((hash.to_string(), took))
+        Ok((hash, took))
     }
 }
 
+/// The PHC string of an Argon2id (v1.3) hash with `params`, `salt` and `output`.
+fn argon2id_phc(params: &Params, salt: &SaltString, output: &[u8]) -> Result<String, PasswordPolicyError> {
+    let failed = PasswordPolicyError::Argon2Hash;
+    let hash = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: argon2::password_hash::ParamsString::try_from(params).map_err(failed)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(argon2::password_hash::Output::new(output).map_err(failed)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` makes the Argon2 hash `parsed` (any variant and version, its own parameters); the
+/// outputs compared in constant time. `None` when the hash cannot be checked (malformed, unknown variant).
 fn verify_argon2(password: &[u8], parsed: &PasswordHash<'_>) -> Option<bool> {
     let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
     let version = parsed.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
