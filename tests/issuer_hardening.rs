@@ -319,3 +319,41 @@ fn an_erased_private_key_is_in_no_database_file() {
         assert!(!in_database_files(&url, stored), "the erased private key is still in the database's files");
     });
 }
+
+#[test]
+fn several_audiences_are_accepted_each_provider_with_its_own_where_they_differ() {
+    let runtime = runtime();
+    let (first, second) = runtime.block_on(async {
+        (scopes_runtime::testing::FakeProvider::start().await, scopes_runtime::testing::FakeProvider::start().await)
+    });
+    // The demo: `--audience` given twice.
+    let demo = start_demo_with(
+        None,
+        &["--issuer", first.issuer(), "--audience", "https://api.example", "--audience", "https://api.example/v2"],
+    );
+    runtime.block_on(async {
+        let status = async |token: String| {
+            let response = reqwest::Client::new().get(format!("{}/users/me/", demo.base)).bearer_auth(token).send();
+            response.await.expect("the demo answers").status().as_u16()
+        };
+        assert_eq!(status(first.token("johndoe", ["me"], "https://api.example")).await, 200);
+        assert_eq!(status(first.token("johndoe", ["me"], "https://api.example/v2")).await, 200);
+        assert_eq!(status(first.token("johndoe", ["me"], "https://other.example")).await, 401);
+    });
+
+    // An authority of two providers, the second knowing this API by another identifier.
+    runtime.block_on(async {
+        let providers = [first.provider(), second.provider().with_audiences(["urn:second:api"])];
+        let authority = scopes_runtime::Authority::from_providers(providers, "https://api.example").expect("providers");
+        assert!(authority.wait_for_keys(Duration::from_secs(5)).await, "both key sets fetched");
+        let verify = async |token: String| authority.verify_async(&token).await;
+        assert!(verify(first.token("johndoe", ["me"], "https://api.example")).await.is_ok());
+        assert!(
+            verify(first.token("johndoe", ["me"], "urn:second:api")).await.is_err(),
+            "the first has none of its own"
+        );
+        assert!(verify(second.token("johndoe", ["me"], "urn:second:api")).await.is_ok());
+        let refused = verify(second.token("johndoe", ["me"], "https://api.example")).await;
+        assert!(matches!(refused, Err(scopes_runtime::TokenError::InvalidClaims(_))), "{refused:?}");
+    });
+}

@@ -151,8 +151,9 @@ pub struct ProviderFlags {
     #[arg(long, env = "DEMO_ISSUER", requires = "audience")]
     pub issuer: Option<String>,
     /// The audience (`aud`) tokens must be issued for: this API's resource identifier at the provider.
-    #[arg(long, env = "DEMO_AUDIENCE", requires = "issuer")]
-    pub audience: Option<String>,
+    /// Given more than once (or comma-separated in `DEMO_AUDIENCE`), a token naming any of them is accepted.
+    #[arg(long, env = "DEMO_AUDIENCE", requires = "issuer", value_delimiter = ',')]
+    pub audience: Vec<String>,
     /// Where the provider's tokens carry their scopes: scope, scp, scopes, permissions, or a JSON pointer
     /// such as /realm_access/roles.
     #[arg(long, env = "DEMO_SCOPE_CLAIM", default_value = "scope", requires = "issuer")]

@@ -303,10 +303,11 @@ async fn shared_throttle(url: &ServiceUrl, key_secret: &[u8]) -> RedisThrottle {
 
 /// A resource server for the provider at `issuer`: its keys by discovery, no users of its own.
 async fn provider_state(config: &Config, issuer: &str, bound: std::net::SocketAddr) -> AppState {
-    let audience = config.provider.audience.clone().unwrap_or_default();
+    let audiences = &config.provider.audience;
     let provider = Provider::discover(issuer).with_scope_claim(config.provider.scope_claim.clone());
-    let authority = match Authority::from_providers([provider], audience) {
+    let authority = match Authority::from_providers([provider], audiences.first().cloned().unwrap_or_default()) {
         Ok(authority) => authority
+            .with_audiences(audiences.iter().cloned())
             .with_response_style(config.style.response_style())
             .with_request_parsing(config.style.request_parsing()),
         Err(error) => refuse_to_start(&format!("--issuer: {error}")),

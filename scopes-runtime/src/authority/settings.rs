@@ -52,6 +52,27 @@ impl Authority {
         authority
     }
 
+    /// Accepts tokens whose `aud` names any of `audiences` (one API known by several identifiers, or
+    /// several APIs served together), and issues them with the first. None: as
+    /// [`with_any_audience`](Self::with_any_audience).
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let secret = b"0123456789abcdef0123456789abcdef";
+    /// let api = Authority::hs256(secret).unwrap().with_audiences(["https://api.example", "https://api.example/v2"]);
+    /// let v2 = Authority::hs256(secret).unwrap().with_audience("https://api.example/v2");
+    /// let other = Authority::hs256(secret).unwrap().with_audience("https://other.example");
+    /// assert!(api.verify(&v2.issue("johndoe", &["me"]).unwrap()).is_ok());
+    /// assert!(api.verify(&other.issue("johndoe", &["me"]).unwrap()).is_err());
+    /// ```
+    pub fn with_audiences<A: Into<String>>(self, audiences: impl IntoIterator<Item = A>) -> Self {
+        let audiences: Vec<String> = audiences.into_iter().map(Into::into).collect();
+        let first = audiences.first().cloned();
+        let mut authority = self.with_policy(|policy| policy.with_audiences(audiences));
+        authority.inner_mut().issued.audience = first;
+        authority
+    }
+
     /// Accepts tokens whatever their `aud` (and issues them without one): only for a provider that issues
     /// tokens for this API alone, since any token it issues, for any service, is then good here too.
     ///

@@ -347,6 +347,12 @@ impl Policy {
         self.check_required(claims)
     }
 
+    /// Whether `other` checks what this policy checks when decoding: compiled together, and not changed
+    /// since (every setting `decode_checked` reads recompiles the policy).
+    pub(crate) fn compiled_as(&self, other: &Policy) -> bool {
+        Arc::ptr_eq(&self.by_algorithm, &other.by_algorithm)
+    }
+
     /// The required claims jsonwebtoken does not check itself.
     pub(crate) fn check_required(&self, claims: &Claims) -> Result<(), TokenError> {
         let missing = self.required.iter().find(|name| match name.as_str() {

@@ -41,6 +41,8 @@ pub struct Provider {
     pub(crate) refresh: KeyRefresh,
     pub(crate) client: Option<reqwest::Client>,
     pub(crate) plain_http: bool,
+    /// The audiences its tokens must name, when they differ from the authority's.
+    pub(crate) audiences: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Provider {
@@ -52,6 +54,7 @@ impl fmt::Debug for Provider {
             .field("refresh", &self.refresh)
             .field("custom_http_client", &self.client.is_some())
             .field("plain_http", &self.plain_http)
+            .field("audiences", &self.audiences)
             .finish()
     }
 }
@@ -66,6 +69,7 @@ impl Provider {
             refresh: KeyRefresh::default(),
             client: None,
             plain_http: false,
+            audiences: None,
         }
     }
 
@@ -79,6 +83,24 @@ impl Provider {
     pub fn with_scope_claim(mut self, claim: ScopeClaim) -> Self {
         self.scope_claim = Some(claim);
         self
+    }
+
+    /// Accepts this provider's tokens only when their `aud` names one of `audiences`, in place of the
+    /// authority's audiences: for an API known to each provider by another identifier.
+    ///
+    /// ```
+    /// use scopes_runtime::Provider;
+    /// let provider = Provider::discover("https://sso.example").with_audiences(["api", "https://api.example"]);
+    /// assert_eq!(provider.audiences(), Some(&["api".to_owned(), "https://api.example".to_owned()][..]));
+    /// ```
+    pub fn with_audiences<A: Into<String>>(mut self, audiences: impl IntoIterator<Item = A>) -> Self {
+        self.audiences = Some(audiences.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The audiences set with [`with_audiences`](Self::with_audiences); `None`: the authority's.
+    pub fn audiences(&self) -> Option<&[String]> {
+        self.audiences.as_deref()
     }
 
     /// Fetches and refreshes keys as `refresh` says.

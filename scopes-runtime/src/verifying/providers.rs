@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
 use jsonwebtoken::Header;
 use serde::Deserialize;
 
@@ -29,6 +30,8 @@ pub(crate) struct ProviderKeys {
 /// A provider and its live keys.
 struct TrustedIssuer {
     live: Arc<LiveKeys>,
+    /// With audiences of its own: the authority's policy they were last applied to, and the result.
+    own_audiences: ArcSwapOption<(Policy, Policy)>,
     /// The key-lookup counter's keys: a token's key found in the set in hand, or not.
     hit: Counted,
     miss: Counted,
@@ -41,7 +44,7 @@ impl TrustedIssuer {
             Counted::new(names::JWKS_KEY_LOOKUPS, labels)
         };
         let (hit, miss) = (lookups("hit"), lookups("miss"));
-        TrustedIssuer { live: LiveKeys::start(provider, runtime), hit, miss }
+        TrustedIssuer { live: LiveKeys::start(provider, runtime), own_audiences: ArcSwapOption::empty(), hit, miss }
     }
 }
 
@@ -171,7 +174,26 @@ impl TrustedIssuer {
     /// Verifies `token` with `key` under `policy`, its scopes read where this provider writes them.
     fn verify(&self, token: &str, key: &VerifyingKey, policy: &Policy) -> Result<Claims, TokenError> {
         let scope_claim = self.live.provider.scope_claim.as_ref().unwrap_or(policy.scope_claim());
-        policy.decode_checked(token, &key.key, key.algorithm, scope_claim)
+        match &self.live.provider.audiences {
+            None => policy.decode_checked(token, &key.key, key.algorithm, scope_claim),
+            Some(audiences) => {
+                let own = self.policy_with_own(policy, audiences);
+                own.1.decode_checked(token, &key.key, key.algorithm, scope_claim)
+            }
+        }
+    }
+
+    /// `policy` with this provider's `audiences` in place of its own, made once per policy: the policy is
+    /// the authority's, and changes only when the app rebuilds it.
+    fn policy_with_own(&self, policy: &Policy, audiences: &[String]) -> Arc<(Policy, Policy)> {
+        if let Some(made) = self.own_audiences.load_full()
+            && made.0.compiled_as(policy)
+        {
+            return made;
+        }
+        let made = Arc::new((policy.clone(), policy.clone().with_audiences(audiences.iter().cloned())));
+        self.own_audiences.store(Some(made.clone()));
+        made
     }
 }
 
