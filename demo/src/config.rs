@@ -66,6 +66,14 @@ pub struct Config {
     #[arg(long, env = "DEMO_REDIS_URL")]
     pub redis_url: Option<ServiceUrl>,
 
+    /// DPoP-bound tokens (RFC 9449): `off` (bearer tokens only), `allowed` (bearer tokens, and DPoP-bound
+    /// tokens with their proofs) or `required` (DPoP-bound tokens only). Proofs must name the request's URL
+    /// under `--public-url`; with `--redis-url`, the proofs seen are remembered in Redis, so a proof used at
+    /// one replica is refused at every other. Whatever the mode, a DPoP-bound token sent as a bearer token
+    /// is refused.
+    #[arg(long, env = "DEMO_DPOP", default_value_t = scopes_runtime::verifying::dpop::DpopMode::Off)]
+    pub dpop: scopes_runtime::verifying::dpop::DpopMode,
+
     /// How refusals are answered: `seed` (exactly as FastAPI's tutorial) or `rfc` (RFC 6750 / RFC 6749).
     #[arg(long, env = "DEMO_STYLE", value_enum, default_value_t = Style::Seed)]
     pub style: Style,

@@ -17,6 +17,7 @@ use demo::routes::{IssuerFeatures, TokenSource};
 use demo::users::UserStore;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use scopes_runtime::store::SqlOptions;
+use scopes_runtime::verifying::dpop::{Dpop, DpopMode, DpopReplays};
 use scopes_runtime::{
     Authority, Provider, SqlStore, describing::IssuerMetadata, issuing::PasswordCheckLimits, issuing::RedisThrottle,
     keys::KeyRing, keys::SigningAlgorithm, verifying::Revocations,
@@ -158,6 +159,7 @@ async fn own_state(config: &Config, bound: std::net::SocketAddr) -> AppState {
         .with_response_style(config.style.response_style())
         .with_request_parsing(config.style.request_parsing());
     let authority = config.limits.token_cache(authority);
+    let authority = with_dpop(authority, config, bound);
     let authority = match &users {
         UserStore::Sql(store) => with_revocations(authority, store, config).await,
         UserStore::Memory(_) => authority,
@@ -262,6 +264,25 @@ async fn with_revocations(authority: Authority, store: &SqlStore, config: &Confi
 /// The longest a replica takes to refuse a token another revoked.
 const MAX_REVOCATION_RELOAD_SECS: u64 = 5;
 
+/// `authority` taking DPoP-bound tokens as `--dpop` says, their proofs naming URLs under `--public-url`
+/// and remembered in Redis when `--redis-url` is given.
+fn with_dpop(authority: Authority, config: &Config, bound: std::net::SocketAddr) -> Authority {
+    if config.dpop == DpopMode::Off {
+        return authority;
+    }
+    let url = public_url(config, bound);
+    let dpop = Dpop::new(config.dpop, &url).unwrap_or_else(|error| refuse_to_start(&format!("--public-url: {error}")));
+    let dpop = match &config.redis_url {
+        Some(redis) => match DpopReplays::redis(&redis.0) {
+            Ok(replays) => dpop.with_replays(replays),
+            Err(error) => refuse_to_start(&format!("--redis-url: {error}")),
+        },
+        None => dpop,
+    };
+    tracing::info!(mode = %config.dpop, public_url = %url, "DPoP-bound tokens are taken");
+    authority.with_dpop(dpop)
+}
+
 /// `--public-url`, or `http://` and the bound address; without a trailing slash.
 fn public_url(config: &Config, bound: std::net::SocketAddr) -> String {
     config.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
@@ -316,6 +337,7 @@ async fn provider_state(config: &Config, issuer: &str, bound: std::net::SocketAd
     // this API's audience is not.
     let authority = if config.provider.accept_untyped_tokens { authority } else { authority.with_token_type("at+jwt") };
     let authority = config.limits.token_cache(authority);
+    let authority = with_dpop(authority, config, bound);
     // The document names the provider's endpoints once discovered; a provider that is down now is
     // documented by its discovery URL instead, and its tokens are checked once it is up.
     if !authority.wait_for_keys(STARTUP_DISCOVERY_WAIT).await {

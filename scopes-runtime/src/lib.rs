@@ -73,6 +73,8 @@ pub mod health;
 pub mod issuing;
 pub mod keys;
 pub mod observing;
+#[cfg(feature = "redis")]
+mod redis_link;
 pub mod registry;
 mod reloading;
 pub mod routing;

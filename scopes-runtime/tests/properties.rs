@@ -69,7 +69,8 @@ proptest! {
         let headers = headers(&values);
         for strict in [false, true] {
             match bearer_credentials(&headers, strict) {
-                Credentials::Bearer(token) => {
+                // Both schemes are held to one grammar.
+                Credentials::Bearer(token) | Credentials::Dpop(token) => {
                     prop_assert!(token.len() <= MAX_TOKEN_LENGTH);
                     prop_assert!(token.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
                     if strict {
@@ -79,11 +80,12 @@ proptest! {
                     }
                 }
                 Credentials::Missing => {
-                    // Only when the first header is not `Bearer` (alone, or followed by a space).
-                    let scheme_is_bearer = values.first().is_some_and(|v| {
-                        v.eq_ignore_ascii_case(b"bearer") || (v.len() >= 7 && v[..7].eq_ignore_ascii_case(b"bearer "))
+                    // Only when the first header is neither `Bearer` nor `DPoP` (alone, or followed by a space).
+                    let scheme_is = |scheme: &[u8]| values.first().is_some_and(|v| {
+                        v.eq_ignore_ascii_case(scheme)
+                            || (v.len() > scheme.len() && v[..scheme.len()].eq_ignore_ascii_case(scheme) && v[scheme.len()] == b' ')
                     });
-                    prop_assert!(!scheme_is_bearer);
+                    prop_assert!(!scheme_is(b"bearer") && !scheme_is(b"dpop"));
                 }
                 Credentials::Malformed(reason) => prop_assert!(!reason.is_empty()),
             }

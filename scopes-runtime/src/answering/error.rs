@@ -52,6 +52,15 @@ pub enum AuthError {
         /// The scopes the refused request required, for the `WWW-Authenticate` challenge.
         challenge: Challenge,
     },
+    /// The DPoP proof (RFC 9449) sent with a DPoP-bound token is missing, malformed, fails a check, names
+    /// another key than the token's, or was used before: 401 `invalid_dpop_proof`.
+    #[error("invalid DPoP proof: {description}")]
+    InvalidDpopProof {
+        /// What is wrong, for the `error_description`.
+        description: &'static str,
+        /// The scopes the refused request required, for the `WWW-Authenticate` challenge.
+        challenge: Challenge,
+    },
     /// The token is valid but lacks a scope the handler requires.
     #[error("not enough permissions")]
     InsufficientScope {
@@ -159,6 +168,7 @@ impl AuthError {
                 AuthError::MalformedCredentials { description, challenge }
             }
             AuthError::InvalidToken { .. } => AuthError::InvalidToken { challenge },
+            AuthError::InvalidDpopProof { description, .. } => AuthError::InvalidDpopProof { description, challenge },
             AuthError::InsufficientScope { .. } => AuthError::InsufficientScope { challenge },
             other => other,
         }

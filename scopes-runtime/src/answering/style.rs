@@ -88,15 +88,16 @@ impl ResponseStyle {
 
     /// The response for `error`.
     pub fn render(&self, error: &AuthError) -> Response {
-        self.render_with(error, &[])
+        self.render_with(error, &[], Schemes::BEARER)
     }
 
-    /// The response for `error`, with `attributes` added to each `Bearer` challenge (after `realm`, before
-    /// `scope`), such as RFC 9728's `resource_metadata`. A custom style renders `error` alone.
-    pub(crate) fn render_with(&self, error: &AuthError, attributes: &[(&str, &str)]) -> Response {
+    /// The response for `error`, challenging with `schemes`, with `attributes` added to each challenge
+    /// (after `realm`, before `scope`), such as RFC 9728's `resource_metadata`. A custom style renders
+    /// `error` alone.
+    pub(crate) fn render_with(&self, error: &AuthError, attributes: &[(&str, &str)], schemes: Schemes<'_>) -> Response {
         match self {
-            ResponseStyle::Rfc { realm } => render_rfc(error, realm, attributes),
-            ResponseStyle::Seed => render_seed(error, attributes),
+            ResponseStyle::Rfc { realm } => render_rfc(error, realm, attributes, schemes),
+            ResponseStyle::Seed => render_seed(error, attributes, schemes),
             ResponseStyle::Custom(render) => render(error),
         }
     }
@@ -127,17 +128,50 @@ pub fn quoted_string(value: &str) -> String {
     quoted
 }
 
-/// A `Bearer` challenge with `attributes`, each value quoted.
-fn bearer_challenge(attributes: &[(&str, &str)]) -> HeaderValue {
-    header_value(write_challenge(String::new(), attributes))
+/// The schemes a refusal challenges with (RFC 7235 allows several in one header): `Bearer`, `DPoP` with the
+/// algorithms its proofs may use (RFC 9449 §7.1), or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Schemes<'a> {
+    /// Whether bearer tokens are taken.
+    pub(crate) bearer: bool,
+    /// The `algs` of the `DPoP` challenge, when DPoP-bound tokens are taken.
+    pub(crate) dpop_algs: Option<&'a str>,
 }
 
-/// `challenge` followed by a `Bearer` challenge with `attributes`, each value quoted.
-fn write_challenge(mut challenge: String, attributes: &[(&str, &str)]) -> String {
+impl Schemes<'_> {
+    /// Bearer tokens alone: an API without DPoP.
+    pub(crate) const BEARER: Schemes<'static> = Schemes { bearer: true, dpop_algs: None };
+
+    /// `DPoP` alone where it is taken (a refused proof concerns no bearer client).
+    fn dpop_only(self) -> Self {
+        Schemes { bearer: self.dpop_algs.is_none(), ..self }
+    }
+}
+
+/// A challenge with `attributes` for each of `schemes`, each value quoted.
+fn challenges(schemes: Schemes<'_>, attributes: &[(&str, &str)]) -> HeaderValue {
+    header_value(write_challenges(String::new(), schemes, attributes))
+}
+
+/// `written` followed by a challenge with `attributes` for each of `schemes` (`DPoP`'s with its `algs`).
+fn write_challenges(mut written: String, schemes: Schemes<'_>, attributes: &[(&str, &str)]) -> String {
+    if schemes.bearer || schemes.dpop_algs.is_none() {
+        written = write_challenge(written, "Bearer", attributes);
+    }
+    if let Some(algs) = schemes.dpop_algs {
+        let mut with_algs = attributes.to_vec();
+        with_algs.push(("algs", algs));
+        written = write_challenge(written, "DPoP", &with_algs);
+    }
+    written
+}
+
+/// `challenge` followed by a `scheme` challenge with `attributes`, each value quoted.
+fn write_challenge(mut challenge: String, scheme: &str, attributes: &[(&str, &str)]) -> String {
     if !challenge.is_empty() {
         challenge.push_str(", ");
     }
-    challenge.push_str("Bearer");
+    challenge.push_str(scheme);
     for (index, (name, value)) in attributes.iter().enumerate() {
         challenge.push_str(if index == 0 { " " } else { ", " });
         challenge.push_str(name);
@@ -147,17 +181,17 @@ fn write_challenge(mut challenge: String, attributes: &[(&str, &str)]) -> String
     challenge
 }
 
-/// One `Bearer` challenge per scope set that would have been enough (RFC 7235 allows several in one
-/// header), each with `attributes` and that set's `scope`; a client reading only the first still learns a
-/// sufficient set. With no scope required, one challenge with `attributes` alone.
-fn scope_challenges(attributes: &[(&str, &str)], challenge: &Challenge) -> HeaderValue {
+/// One challenge per scheme and scope set that would have been enough, each with `attributes` and that
+/// set's `scope`; a client reading only the first still learns a sufficient set. With no scope required,
+/// one per scheme with `attributes` alone.
+fn scope_challenges(schemes: Schemes<'_>, attributes: &[(&str, &str)], challenge: &Challenge) -> HeaderValue {
     if challenge.alternatives().is_empty() {
-        return bearer_challenge(attributes);
+        return challenges(schemes, attributes);
     }
     let written = challenge.alternatives().iter().fold(String::new(), |written, scope| {
         let mut with_scope = attributes.to_vec();
         with_scope.push(("scope", scope));
-        write_challenge(written, &with_scope)
+        write_challenges(written, schemes, &with_scope)
     });
     header_value(written)
 }
@@ -189,23 +223,28 @@ fn internal(reason: &str) -> Response {
     respond(StatusCode::INTERNAL_SERVER_ERROR, json!({ "detail": "Internal Server Error" }), None)
 }
 
-fn render_seed(error: &AuthError, attributes: &[(&str, &str)]) -> Response {
+fn render_seed(error: &AuthError, attributes: &[(&str, &str)], schemes: Schemes<'_>) -> Response {
     let detail = |status: StatusCode, text: &str| respond(status, json!({ "detail": text }), None);
     let response = match error {
         AuthError::MissingCredentials => respond(
             StatusCode::UNAUTHORIZED,
             json!({ "detail": "Not authenticated" }),
-            Some(bearer_challenge(attributes)),
+            Some(challenges(schemes, attributes)),
         ),
         AuthError::MalformedCredentials { challenge, .. } | AuthError::InvalidToken { challenge } => respond(
             StatusCode::UNAUTHORIZED,
             json!({ "detail": "Could not validate credentials" }),
-            Some(scope_challenges(attributes, challenge)),
+            Some(scope_challenges(schemes, attributes, challenge)),
+        ),
+        AuthError::InvalidDpopProof { challenge, .. } => respond(
+            StatusCode::UNAUTHORIZED,
+            json!({ "detail": "Could not validate credentials" }),
+            Some(scope_challenges(schemes.dpop_only(), attributes, challenge)),
         ),
         AuthError::InsufficientScope { challenge } => respond(
             StatusCode::UNAUTHORIZED,
             json!({ "detail": "Not enough permissions" }),
-            Some(scope_challenges(attributes, challenge)),
+            Some(scope_challenges(schemes, attributes, challenge)),
         ),
         AuthError::InactiveUser => detail(StatusCode::BAD_REQUEST, "Inactive user"),
         AuthError::IncorrectCredentials => detail(StatusCode::BAD_REQUEST, "Incorrect username or password"),
@@ -239,7 +278,7 @@ fn with_extra<'a>(extra: &[(&'a str, &'a str)], attributes: &[(&'a str, &'a str)
     all
 }
 
-fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)]) -> Response {
+fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)], schemes: Schemes<'_>) -> Response {
     let oauth_error = |status: StatusCode, code: &str, description: &str| {
         respond(status, json!({ "error": code, "error_description": description }), None)
     };
@@ -247,28 +286,45 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)]) -> Respons
         // RFC 6750 §3.1: no error code when the request carries no authentication at all.
         AuthError::MissingCredentials => respond(
             StatusCode::UNAUTHORIZED,
-            json!({ "error_description": "a bearer token is required" }),
-            Some(bearer_challenge(&with_extra(extra, &[("realm", realm)]))),
+            json!({ "error_description": if schemes.bearer { "a bearer token is required" } else { "a DPoP-bound token and its proof are required" } }),
+            Some(challenges(schemes, &with_extra(extra, &[("realm", realm)]))),
         ),
         AuthError::MalformedCredentials { description, .. } => respond(
             StatusCode::BAD_REQUEST,
             json!({ "error": "invalid_request", "error_description": description }),
-            Some(bearer_challenge(&with_extra(
-                extra,
-                &[("realm", realm), ("error", "invalid_request"), ("error_description", description)],
-            ))),
+            Some(challenges(
+                schemes,
+                &with_extra(
+                    extra,
+                    &[("realm", realm), ("error", "invalid_request"), ("error_description", description)],
+                ),
+            )),
         ),
         AuthError::InvalidToken { .. } => {
             let description = "the access token is invalid, expired, or names no known user";
             respond(
                 StatusCode::UNAUTHORIZED,
                 json!({ "error": "invalid_token", "error_description": description }),
-                Some(bearer_challenge(&with_extra(
-                    extra,
-                    &[("realm", realm), ("error", "invalid_token"), ("error_description", description)],
-                ))),
+                Some(challenges(
+                    schemes,
+                    &with_extra(
+                        extra,
+                        &[("realm", realm), ("error", "invalid_token"), ("error_description", description)],
+                    ),
+                )),
             )
         }
+        AuthError::InvalidDpopProof { description, .. } => respond(
+            StatusCode::UNAUTHORIZED,
+            json!({ "error": "invalid_dpop_proof", "error_description": description }),
+            Some(challenges(
+                schemes.dpop_only(),
+                &with_extra(
+                    extra,
+                    &[("realm", realm), ("error", "invalid_dpop_proof"), ("error_description", description)],
+                ),
+            )),
+        ),
         AuthError::InsufficientScope { challenge } => {
             let description = "the access token lacks a required scope";
             let mut body =
@@ -280,6 +336,7 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)]) -> Respons
                 StatusCode::FORBIDDEN,
                 body,
                 Some(scope_challenges(
+                    schemes,
                     &with_extra(
                         extra,
                         &[("realm", realm), ("error", "insufficient_scope"), ("error_description", description)],

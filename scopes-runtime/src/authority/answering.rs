@@ -1,5 +1,5 @@
 //! How an authority's refusals are answered and its requests read: the response style, the
-//! protected-resource metadata every challenge names, request parsing, and [`restyle`] for refusals that
+//! protected-resource metadata every challenge names, the schemes challenged with (DPoP), request parsing, and [`restyle`] for refusals that
 //! handlers return themselves.
 
 use axum::extract::State;
@@ -7,7 +7,8 @@ use axum::response::Response;
 
 use super::Authority;
 use crate::answering::error::{AuthError, DefaultStyled};
-use crate::answering::style::ResponseStyle;
+use crate::answering::style::{ResponseStyle, Schemes};
+use crate::verifying::dpop::{Dpop, DpopMode};
 use crate::verifying::parsing::RequestParsing;
 
 impl Authority {
@@ -53,10 +54,49 @@ impl Authority {
     /// The answer to a request refused for `error`: in this authority's style, with its challenge
     /// attributes.
     pub fn refuse(&self, error: &AuthError) -> Response {
+        let schemes = self.challenge_schemes();
         match &self.inner.resource_metadata {
-            Some(url) => self.inner.response_style.render_with(error, &[("resource_metadata", url)]),
-            None => self.inner.response_style.render(error),
+            Some(url) => self.inner.response_style.render_with(error, &[("resource_metadata", url)], schemes),
+            None => self.inner.response_style.render_with(error, &[], schemes),
         }
+    }
+
+    /// The schemes refusals challenge with: `Bearer` unless DPoP is required, `DPoP` where it is taken.
+    fn challenge_schemes(&self) -> Schemes<'_> {
+        match &self.inner.dpop {
+            Some(dpop) if dpop.mode() != DpopMode::Off => {
+                Schemes { bearer: dpop.mode() == DpopMode::Allowed, dpop_algs: Some(dpop.algs()) }
+            }
+            _ => Schemes::BEARER,
+        }
+    }
+
+    /// Takes DPoP-bound tokens (RFC 9449) as `dpop` says: [`DpopMode::Allowed`] beside bearer tokens, or
+    /// [`DpopMode::Required`] alone, each with a proof of the key it is bound to, checked against the
+    /// request and never taken twice. Refusals then challenge with `DPoP algs="..."` too.
+    ///
+    /// Whatever the mode (and without this call), a token bound to a key (`cnf.jkt`) is refused as a bearer
+    /// token, and so is a token bound some other way (`cnf` without `jkt`), which no check here could
+    /// hold to its binding.
+    ///
+    /// ```
+    /// use scopes_runtime::{AuthError, Authority};
+    /// use scopes_runtime::verifying::dpop::{Dpop, DpopMode};
+    ///
+    /// let dpop = Dpop::new(DpopMode::Allowed, "https://api.example").unwrap();
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_dpop(dpop);
+    /// let refused = authority.refuse(&AuthError::MissingCredentials);
+    /// let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    /// assert!(challenge.starts_with(r#"Bearer realm="api", DPoP realm="api", algs="ES256"#), "{challenge}");
+    /// ```
+    pub fn with_dpop(mut self, dpop: Dpop) -> Self {
+        self.inner_mut().dpop = Some(dpop);
+        self
+    }
+
+    /// The DPoP setting, when [`with_dpop`](Self::with_dpop) made one.
+    pub fn dpop(&self) -> Option<&Dpop> {
+        self.inner.dpop.as_ref()
     }
 
     /// Reads requests as `parsing` says (the default is [`RequestParsing::Strict`], as the RFCs say):

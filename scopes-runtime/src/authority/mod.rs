@@ -27,6 +27,7 @@ use crate::keys::signer::Signer;
 use crate::observing::metrics::TOKEN_VERIFICATION;
 use crate::observing::{AuditEvent, AuditHook, Counted};
 use crate::verifying::cache::Lookup;
+use crate::verifying::dpop::Dpop;
 use crate::verifying::parsing::RequestParsing;
 use crate::verifying::providers::ProviderKeys;
 use crate::verifying::verifier::WaitingShared;
@@ -77,6 +78,8 @@ struct Inner {
     verification_time: Counted,
     /// The verifier's answers remembered, when it allows (`Verifier::key_epoch`).
     token_cache: Option<TokenCache>,
+    /// Whether DPoP-bound tokens are taken (RFC 9449), and how their proofs are checked.
+    dpop: Option<Dpop>,
 }
 
 /// Where a verification the token cache could not answer is remembered: the cache, the key epoch read
@@ -123,6 +126,7 @@ impl std::fmt::Debug for Authority {
             .field("request_parsing", &inner.request_parsing)
             .field("audit", &inner.audit)
             .field("token_cache", &inner.token_cache)
+            .field("dpop", &inner.dpop)
             .finish()
     }
 }
@@ -178,6 +182,7 @@ impl Authority {
                 audit: None,
                 verification_time: Counted::new(TOKEN_VERIFICATION, vec![Label::new("verifier", kind)]),
                 token_cache: Some(TokenCache::default()),
+                dpop: None,
             }),
         }
     }
@@ -203,6 +208,11 @@ impl Authority {
 
     /// Verifies `token`'s algorithm, signature, `exp`, `nbf` and (when configured) `iss` and `aud`, and
     /// returns its claims, reading the scopes in the configured claim format.
+    ///
+    /// It checks the token alone, not how a request presented it: a token bound to a key (its claims carry
+    /// `cnf`, RFC 9449) is good only with a proof of that key, which the guards check
+    /// ([`with_dpop`](Self::with_dpop)); an extractor of an app's own must refuse such a token sent as a
+    /// bearer token.
     ///
     /// Never waits: with [providers](Self::from_providers), a token is checked against the keys in hand,
     /// and one whose `kid` they lack is refused where [`verify_async`](Self::verify_async) would fetch.

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::authority::Authority;
 use crate::registry::Registry;
+use crate::verifying::dpop::DpopMode;
 
 /// This API's protected-resource metadata, served at [`PATH`](Self::PATH) under its origin (or as
 /// [`url_for`](Self::url_for) says, for an API under a path). Pair it with
@@ -48,19 +49,42 @@ pub struct ProtectedResourceMetadata {
     pub scopes_supported: Vec<String>,
     /// How the token is sent: in the `Authorization` header only (RFC 6750 §2.1).
     pub bearer_methods_supported: Vec<String>,
+    /// The algorithms DPoP proofs may use (RFC 9449 §5.1), where DPoP-bound tokens are taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+    /// Whether every token must be DPoP-bound (RFC 9728 §2): said only where DPoP is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens_required: Option<bool>,
 }
 
 impl ProtectedResourceMetadata {
     /// Where the metadata of a resource at an origin's root is served (RFC 9728 §3).
     pub const PATH: &'static str = "/.well-known/oauth-protected-resource";
 
-    /// The metadata of the API at `resource`, whose tokens `authority` verifies, with `registry`'s scopes.
+    /// The metadata of the API at `resource`, whose tokens `authority` verifies, with `registry`'s scopes,
+    /// and its DPoP setting ([`Authority::with_dpop`]).
+    ///
+    /// ```
+    /// use scopes_runtime::{Authority, describing::ProtectedResourceMetadata};
+    /// use scopes_runtime::verifying::dpop::{Dpop, DpopMode};
+    /// # scopes_runtime::registry! { scheme = "OAuth2", token_url = "token", scopes = {} }
+    /// # fn main() {
+    /// let dpop = Dpop::new(DpopMode::Required, "https://api.example").unwrap().with_algorithms([jsonwebtoken::Algorithm::ES256]);
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_dpop(dpop);
+    /// let metadata = serde_json::to_value(ProtectedResourceMetadata::new("https://api.example", &authority, &SCOPE_REGISTRY)).unwrap();
+    /// assert_eq!(metadata["dpop_bound_access_tokens_required"], true);
+    /// assert_eq!(metadata["dpop_signing_alg_values_supported"], serde_json::json!(["ES256"]));
+    /// # }
+    /// ```
     pub fn new(resource: impl Into<String>, authority: &Authority, registry: &Registry) -> Self {
+        let dpop = authority.dpop().filter(|dpop| dpop.mode() != DpopMode::Off);
         ProtectedResourceMetadata {
             resource: resource.into(),
             authorization_servers: authority.trusted_issuers().into_iter().map(str::to_owned).collect(),
             scopes_supported: registry.scopes().iter().map(|scope| scope.name.to_owned()).collect(),
             bearer_methods_supported: vec!["header".into()],
+            dpop_signing_alg_values_supported: dpop.map(|dpop| dpop.algs().split(' ').map(str::to_owned).collect()),
+            dpop_bound_access_tokens_required: dpop.map(|dpop| dpop.mode() == DpopMode::Required),
         }
     }
 

@@ -8,9 +8,9 @@
 use std::future::Future;
 
 use axum::extract::FromRef;
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
+use super::binding;
 use super::decision;
 use super::rule::{Rule, RuleError, RuleMode};
 use super::sealing::{Disjunction, SealedAuthorize};
@@ -19,7 +19,6 @@ use crate::authority::Authority;
 use crate::observing::Outcome;
 use crate::registry::requirement::{Findings, RuleBypass};
 use crate::registry::{Access, Alternatives, Requirement, RuleAccess};
-use crate::verifying::bearer::{Credentials, bearer_credentials};
 use crate::verifying::{Claims, TokenError};
 
 /// The app's user type, loaded from a verified token (FastAPI's `get_current_user`).
@@ -164,13 +163,14 @@ where
         authority: Authority,
         requirement: Requirement<'_>,
     ) -> Result<Self, AuthError> {
-        let token = bearer_token(&parts.headers, &authority, &requirement)?;
+        let presented = binding::presented(&parts.headers, &authority, &requirement)?;
         // Only a verification that must wait is held across the await: a pointer, not the claims.
-        let claims = match authority.start_verifying(token) {
+        let claims = match authority.start_verifying(presented.token) {
             Ok(verified) => verified,
             Err(waiting) => waiting.await,
         };
         let claims = claims.map_err(|reason| refused(reason, &requirement))?;
+        binding::check_binding(&authority, &claims, presented, parts, &requirement).await?;
         let principal = P::from_claims(&claims, state).await;
         if let Some(findings) = requirement.findings() {
             // Shared, not copied: the subject and issuer are read from them only for an event.
@@ -186,22 +186,6 @@ where
         }
         requirement.record_bypass(&claims.scopes, principal.allowed_scopes());
         Ok(principal)
-    }
-}
-
-/// The request's bearer token; a refusal challenged with `requirement` when it has none or a malformed one.
-fn bearer_token<'h>(
-    headers: &'h HeaderMap,
-    authority: &Authority,
-    requirement: &Requirement<'_>,
-) -> Result<&'h str, AuthError> {
-    match bearer_credentials(headers, authority.request_parsing().is_strict()) {
-        Credentials::Missing => Err(AuthError::MissingCredentials),
-        Credentials::Malformed(description) => {
-            let malformed = AuthError::MalformedCredentials { description, challenge: Default::default() };
-            Err(malformed.challenged_by(requirement))
-        }
-        Credentials::Bearer(token) => Ok(token),
     }
 }
 

@@ -3,6 +3,7 @@
 //! the resource [`Rule`]s decided once the scopes are met; each decision recorded (`decision`); and the seals
 //! that keep authorization to those two.
 
+mod binding;
 mod decision;
 pub(crate) mod guard;
 pub(crate) mod rule;

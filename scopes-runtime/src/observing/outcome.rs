@@ -22,6 +22,9 @@ pub enum Outcome {
     MissingToken,
     /// An `Authorization` header that is not a well-formed bearer token.
     Malformed,
+    /// A DPoP proof that is missing, malformed, fails a check, names another key than the token's, or was
+    /// used before.
+    InvalidProof,
     /// The token failed verification, or named no principal the app knows.
     InvalidToken(InvalidToken),
     /// The token is valid but lacks a scope the route requires.
@@ -67,11 +70,14 @@ pub enum InvalidToken {
     Revoked,
     /// Verified, but the app's [`Principal`](crate::Principal) knows no one by its subject.
     UnknownPrincipal,
+    /// Presented other than its binding says: a DPoP-bound token as `Bearer`, a token without a binding under
+    /// the `DPoP` scheme (or as `Bearer` where DPoP is required), or one bound some way this API cannot check.
+    Binding,
 }
 
 impl Outcome {
     /// How many outcomes a metric label tells apart.
-    pub(crate) const COUNT: usize = 11;
+    pub(crate) const COUNT: usize = 12;
 
     /// The outcome's place among the [`COUNT`](Self::COUNT) labels.
     pub(crate) const fn index(self) -> usize {
@@ -87,6 +93,7 @@ impl Outcome {
             Outcome::Unavailable => 8,
             Outcome::Refused => 9,
             Outcome::Error => 10,
+            Outcome::InvalidProof => 11,
         }
     }
 
@@ -104,6 +111,7 @@ impl Outcome {
             Outcome::Unavailable => "unavailable",
             Outcome::Refused => "refused",
             Outcome::Error => "error",
+            Outcome::InvalidProof => "invalid_dpop_proof",
         }
     }
 
@@ -122,6 +130,7 @@ impl Outcome {
                 InvalidToken::Malformed => "invalid_token:malformed",
                 InvalidToken::Revoked => "invalid_token:revoked",
                 InvalidToken::UnknownPrincipal => "invalid_token:unknown_principal",
+                InvalidToken::Binding => "invalid_token:binding",
             },
             other => other.label(),
         }

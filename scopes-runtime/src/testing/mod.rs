@@ -48,8 +48,10 @@
 //! # }
 //! ```
 
+mod dpop;
 mod fake_provider;
 
+pub use dpop::DpopKey;
 pub use fake_provider::FakeProvider;
 
 use std::marker::PhantomData;

@@ -1,4 +1,5 @@
-//! Reading the bearer token from a request's `Authorization` header (RFC 6750 §2.1).
+//! Reading the access token from a request's `Authorization` header: a bearer token (RFC 6750 §2.1), or a
+//! DPoP-bound one (RFC 9449 §7.1, the same grammar under the `DPoP` scheme) with its proof header.
 
 use axum::http::{HeaderMap, header};
 
@@ -18,6 +19,8 @@ pub enum Credentials<'a> {
     Missing,
     /// A `Bearer` credential: the token text after the first space.
     Bearer(&'a str),
+    /// A `DPoP` credential (RFC 9449 §7.1): a DPoP-bound token, whose proof is in the `DPoP` header.
+    Dpop(&'a str),
     /// `Bearer` credentials that cannot hold a token, and why.
     Malformed(&'static str),
 }
@@ -44,7 +47,8 @@ pub fn bearer_credentials(headers: &HeaderMap, strict: bool) -> Credentials<'_> 
         Some(space) => (&bytes[..space], &bytes[space + 1..]),
         None => (bytes, &[][..]),
     };
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
+    let dpop = scheme.eq_ignore_ascii_case(b"dpop");
+    if !dpop && !scheme.eq_ignore_ascii_case(b"bearer") {
         return Credentials::Missing;
     }
     if token.len() > MAX_TOKEN_LENGTH {
@@ -64,7 +68,36 @@ pub fn bearer_credentials(headers: &HeaderMap, strict: bool) -> Credentials<'_> 
         });
     }
     // Only ASCII by now: always UTF-8.
-    std::str::from_utf8(token).map_or(Credentials::Malformed("the token is not visible ASCII"), Credentials::Bearer)
+    match std::str::from_utf8(token) {
+        Ok(token) if dpop => Credentials::Dpop(token),
+        Ok(token) => Credentials::Bearer(token),
+        Err(_) => Credentials::Malformed("the token is not visible ASCII"),
+    }
+}
+
+/// The request's DPoP proof (the `DPoP` header, RFC 9449 §4.1): `Ok(None)` without one; refused when there
+/// are several, or it is not visible ASCII.
+///
+/// ```
+/// use axum::http::{HeaderMap, HeaderValue};
+/// use scopes_runtime::verifying::bearer::dpop_proof;
+///
+/// let mut headers = HeaderMap::new();
+/// assert_eq!(dpop_proof(&headers), Ok(None));
+/// headers.insert("dpop", HeaderValue::from_static("a.b.c"));
+/// assert_eq!(dpop_proof(&headers), Ok(Some("a.b.c")));
+/// headers.append("dpop", HeaderValue::from_static("d.e.f"));
+/// assert!(dpop_proof(&headers).is_err());
+/// ```
+pub fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
+    let mut values = headers.get_all("dpop").iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("several DPoP headers");
+    }
+    value.to_str().map(Some).map_err(|_| "the DPoP proof is not visible ASCII")
 }
 
 /// Every byte is visible ASCII or a space.
@@ -124,6 +157,16 @@ mod tests {
             let value = format!("{scheme} tok");
             assert_eq!(parse(&[value.as_bytes()]), Credentials::Bearer("tok"), "{scheme}");
         }
+    }
+
+    #[test]
+    fn the_dpop_scheme_is_read_as_bearer_is() {
+        assert_eq!(parse(&[b"DPoP tok"]), Credentials::Dpop("tok"));
+        assert_eq!(strict(&[b"dpop abc.def"]), Credentials::Dpop("abc.def"));
+        assert_eq!(
+            strict(&[b"DPoP a b"]),
+            Credentials::Malformed("the token has characters outside RFC 6750's b64token")
+        );
     }
 
     #[test]

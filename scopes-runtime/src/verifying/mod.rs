@@ -8,6 +8,7 @@
 pub mod bearer;
 pub(crate) mod cache;
 mod claims;
+pub mod dpop;
 mod error;
 mod fetch;
 mod live_keys;

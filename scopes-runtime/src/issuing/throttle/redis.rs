@@ -15,19 +15,15 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
-use tokio::sync::OnceCell;
 
 use super::{Outcome, Refusal, ThrottlePolicy};
+use crate::redis_link::{RedisLink, within_timeout};
 
 /// How long an attempt's place stays counted if its replica never settles it (it died mid-attempt): longer
 /// than any attempt takes (a slowdown, a wait in the check queue, a check), short enough that a crash
 /// locks nobody out for long.
 const PENDING_TTL: Duration = Duration::from_secs(120);
-
-/// How long connecting to Redis, or one command, may take before the login is answered 503.
-const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Checks the pair's and the client's counts, then reserves a place in all three entries; answers
 /// `{0, retry_after_ms}` or `{1, the account's failures}`.
@@ -100,20 +96,19 @@ pub struct RedisThrottle {
 }
 
 struct Shared {
-    client: redis::Client,
+    /// Connected at the first use that reaches Redis; it reconnects by itself after that.
+    link: Arc<RedisLink>,
     prefix: String,
     /// What key names are digested under.
     key_secret: aws_lc_rs::hmac::Key,
-    /// Made at the first use that reaches Redis; it reconnects by itself after that.
-    connection: OnceCell<ConnectionManager>,
     reserve: Script,
     settle: Script,
 }
 
 impl Shared {
-    fn new(client: redis::Client, prefix: String, key_secret: aws_lc_rs::hmac::Key) -> Arc<Self> {
+    fn new(link: Arc<RedisLink>, prefix: String, key_secret: aws_lc_rs::hmac::Key) -> Arc<Self> {
         let (reserve, settle) = (Script::new(RESERVE), Script::new(SETTLE));
-        Arc::new(Shared { client, prefix, key_secret, connection: OnceCell::new(), reserve, settle })
+        Arc::new(Shared { link, prefix, key_secret, reserve, settle })
     }
 }
 
@@ -174,10 +169,10 @@ impl RedisThrottle {
                 minimum: Self::MIN_KEY_SECRET_BYTES,
             });
         }
-        let client = redis::Client::open(url).map_err(RedisThrottleError::Url)?;
+        let link = Arc::new(RedisLink::open(url).map_err(RedisThrottleError::Url)?);
         let key_secret = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key_secret);
         Ok(RedisThrottle {
-            shared: Shared::new(client, "scopes:login:".into(), key_secret),
+            shared: Shared::new(link, "scopes:login:".into(), key_secret),
             policy: ThrottlePolicy::default(),
         })
     }
@@ -187,20 +182,13 @@ impl RedisThrottle {
 
     /// Keeps its keys under `prefix` instead: apps sharing one Redis keep their counts apart by it.
     pub fn with_key_prefix(self, prefix: impl Into<String>) -> Self {
-        let shared = Shared::new(self.shared.client.clone(), prefix.into(), self.shared.key_secret.clone());
+        let shared = Shared::new(self.shared.link.clone(), prefix.into(), self.shared.key_secret.clone());
         RedisThrottle { shared, policy: self.policy }
     }
 
     /// Whether Redis answers now: for a start-up that would rather say so in its log at once.
     pub async fn ping(&self) -> Result<(), String> {
-        let mut connection = self.connection().await.map_err(|error| error.to_string())?;
-        let ping = redis::cmd("PING");
-        let pinged = ping.query_async::<String>(&mut connection);
-        tokio::time::timeout(REDIS_TIMEOUT, pinged)
-            .await
-            .map_err(|_| "Redis did not answer within a second".to_owned())?
-            .map(drop)
-            .map_err(|error| error.to_string())
+        self.shared.link.query::<String>(&redis::cmd("PING")).await.map(drop).map_err(|error| error.to_string())
     }
 
     pub(crate) fn with_policy(mut self, policy: ThrottlePolicy) -> Self {
@@ -287,7 +275,7 @@ impl RedisThrottle {
         keys: &Keys,
         arguments: [String; N],
     ) -> Result<T, RedisError> {
-        let mut connection = self.connection().await?;
+        let mut connection = self.shared.link.connection().await?;
         let mut invocation = script.prepare_invoke();
         for key in &keys.0 {
             invocation.key(key);
@@ -295,28 +283,7 @@ impl RedisThrottle {
         for argument in &arguments {
             invocation.arg(argument);
         }
-        match tokio::time::timeout(REDIS_TIMEOUT, invocation.invoke_async(&mut connection)).await {
-            Ok(answer) => answer,
-            Err(_) => Err(RedisError::from((redis::ErrorKind::Io, "Redis did not answer within a second"))),
-        }
-    }
-
-    async fn connection(&self) -> Result<ConnectionManager, RedisError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT))
-            .set_number_of_retries(1);
-        let connect = ConnectionManager::new_with_config(self.shared.client.clone(), config);
-        let connection = self
-            .shared
-            .connection
-            .get_or_try_init(|| async {
-                tokio::time::timeout(REDIS_TIMEOUT, connect).await.unwrap_or_else(|_| {
-                    Err(RedisError::from((redis::ErrorKind::Io, "connecting to Redis took over a second")))
-                })
-            })
-            .await?;
-        Ok(connection.clone())
+        within_timeout(invocation.invoke_async(&mut connection)).await
     }
 }
 

@@ -1,0 +1,245 @@
+//! DPoP (RFC 9449) at the resource server: tokens bound to a key the client holds, each request carrying a
+//! fresh proof signed with that key, so a token taken from the wire or a log is worth nothing without the
+//! key.
+//!
+//! [`Dpop`] is the setting (off, allowed beside bearer tokens, or required), the public URL the proofs'
+//! `htu` is checked against, the algorithms accepted and the window a proof is good for; [`DpopReplays`]
+//! remembers the proofs seen (in process, or in Redis for replicas). Whatever the setting, a token bound to
+//! a key (`cnf.jkt`) is never taken as a bearer token: see `enforcement::binding`.
+
+mod proof;
+mod replay;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+
+pub use proof::{ProofError, RequestTarget, access_token_hash};
+pub use replay::DpopReplays;
+
+/// Whether requests may, or must, present DPoP-bound tokens (`Authorization: DPoP <token>` with a `DPoP`
+/// proof header).
+///
+/// ```
+/// use scopes_runtime::verifying::dpop::DpopMode;
+/// assert_eq!("required".parse::<DpopMode>().unwrap(), DpopMode::Required);
+/// assert_eq!(DpopMode::default(), DpopMode::Off);
+/// assert!("sometimes".parse::<DpopMode>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum DpopMode {
+    /// Only bearer tokens: the `DPoP` scheme is not accepted, and a DPoP-bound token is refused.
+    #[default]
+    Off,
+    /// Bearer tokens, and DPoP-bound tokens with their proofs.
+    Allowed,
+    /// Only DPoP-bound tokens with their proofs.
+    Required,
+}
+
+impl DpopMode {
+    /// The mode's name, as [`FromStr`] reads it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DpopMode::Off => "off",
+            DpopMode::Allowed => "allowed",
+            DpopMode::Required => "required",
+        }
+    }
+}
+
+impl fmt::Display for DpopMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DpopMode {
+    type Err = String;
+
+    fn from_str(mode: &str) -> Result<Self, Self::Err> {
+        match mode {
+            "off" => Ok(DpopMode::Off),
+            "allowed" => Ok(DpopMode::Allowed),
+            "required" => Ok(DpopMode::Required),
+            other => Err(format!("`{other}` is not a DPoP mode: expected off, allowed or required")),
+        }
+    }
+}
+
+/// The algorithms a proof may be signed with by default: every asymmetric one jsonwebtoken verifies.
+pub const DEFAULT_PROOF_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+];
+
+/// How an API takes DPoP-bound tokens: the [`DpopMode`], where it is served (each proof's `htu` must name
+/// the request's URL there), the algorithms proofs may use, how long a proof is good for, and where the
+/// proofs seen are remembered so none is used twice.
+///
+/// The URL a proof names is checked against the configured public URL and the request's path, never
+/// against the request's `Host` or forwarded headers (which a client writes) unless
+/// [`trusting_host_header`](Self::trusting_host_header) says so.
+///
+/// ```
+/// use std::time::Duration;
+/// use scopes_runtime::Authority;
+/// use scopes_runtime::verifying::dpop::{Dpop, DpopMode};
+///
+/// let dpop = Dpop::new(DpopMode::Required, "https://api.example").unwrap().with_proof_lifetime(Duration::from_secs(30));
+/// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap().with_dpop(dpop);
+/// assert_eq!(authority.dpop().unwrap().mode(), DpopMode::Required);
+/// assert!(Dpop::new(DpopMode::Allowed, "not a url").is_err());
+/// ```
+#[derive(Clone)]
+pub struct Dpop {
+    mode: DpopMode,
+    public_url: url::Url,
+    trust_host: bool,
+    algorithms: Arc<[Algorithm]>,
+    /// The algorithms' names, space-separated: the challenges' `algs`.
+    algs: Arc<str>,
+    proof_lifetime: Duration,
+    leeway: Duration,
+    replays: DpopReplays,
+}
+
+impl fmt::Debug for Dpop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dpop")
+            .field("mode", &self.mode)
+            .field("public_url", &self.public_url.as_str())
+            .field("trust_host", &self.trust_host)
+            .field("algs", &self.algs)
+            .field("proof_lifetime", &self.proof_lifetime)
+            .field("leeway", &self.leeway)
+            .field("replays", &self.replays)
+            .finish()
+    }
+}
+
+/// The public URL given to [`Dpop::new`] is not an absolute `http` or `https` URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the public URL `{0}` is not an absolute http(s) URL without a query or fragment")]
+pub struct InvalidPublicUrl(pub String);
+
+impl Dpop {
+    /// Proofs are good for a minute after their `iat`, as most servers take them.
+    pub const DEFAULT_PROOF_LIFETIME: Duration = Duration::from_secs(60);
+    /// A proof dated this far ahead of the clock is still taken, for clock skew.
+    pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
+
+    /// DPoP in `mode` for the API served at `public_url` (`https://api.example`, or with the path prefix a
+    /// proxy strips, `https://example.com/api`): the proofs' `htu` must name that URL followed by the
+    /// request's path. Proofs may use the [`DEFAULT_PROOF_ALGORITHMS`], live
+    /// [`DEFAULT_PROOF_LIFETIME`](Self::DEFAULT_PROOF_LIFETIME), and are remembered in process
+    /// ([`DpopReplays::in_memory`]).
+    pub fn new(mode: DpopMode, public_url: &str) -> Result<Self, InvalidPublicUrl> {
+        let invalid = || InvalidPublicUrl(public_url.to_owned());
+        let parsed = url::Url::parse(public_url).map_err(|_| invalid())?;
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.host().is_none()
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(invalid());
+        }
+        Ok(Dpop {
+            mode,
+            public_url: parsed,
+            trust_host: false,
+            algorithms: Arc::from(DEFAULT_PROOF_ALGORITHMS),
+            algs: names(&DEFAULT_PROOF_ALGORITHMS),
+            proof_lifetime: Self::DEFAULT_PROOF_LIFETIME,
+            leeway: Self::DEFAULT_LEEWAY,
+            replays: DpopReplays::in_memory(DpopReplays::DEFAULT_CAPACITY),
+        })
+    }
+
+    /// Accepts proofs signed with `algorithms` only (asymmetric ones: a symmetric algorithm is dropped, as
+    /// a proof's key is public). Empty after that: the defaults.
+    ///
+    /// ```
+    /// use jsonwebtoken::Algorithm;
+    /// use scopes_runtime::verifying::dpop::{Dpop, DpopMode};
+    /// let dpop = Dpop::new(DpopMode::Allowed, "https://api.example").unwrap().with_algorithms([Algorithm::ES256, Algorithm::HS256]);
+    /// assert_eq!(dpop.algs(), "ES256");
+    /// ```
+    pub fn with_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        let asymmetric: Vec<Algorithm> =
+            algorithms.into_iter().filter(|algorithm| DEFAULT_PROOF_ALGORITHMS.contains(algorithm)).collect();
+        if !asymmetric.is_empty() {
+            self.algs = names(&asymmetric);
+            self.algorithms = Arc::from(asymmetric);
+        }
+        self
+    }
+
+    /// Takes a proof for at most `lifetime` after its `iat` (and remembers it that long).
+    pub fn with_proof_lifetime(mut self, lifetime: Duration) -> Self {
+        self.proof_lifetime = lifetime;
+        self
+    }
+
+    /// Takes a proof dated at most `leeway` ahead of this server's clock.
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Remembers the proofs seen in `replays` (in Redis, for replicas: a proof used at one is refused at
+    /// every other).
+    pub fn with_replays(mut self, replays: DpopReplays) -> Self {
+        self.replays = replays;
+        self
+    }
+
+    /// Builds the URL a proof must name from the request's `Host` header (or the authority of an HTTP/2
+    /// request) and the public URL's scheme and path prefix: only behind a proxy that sets `Host` itself,
+    /// for an API served under several names. A client writes `Host`, so without such a proxy a proof made
+    /// for another server would be taken here.
+    pub fn trusting_host_header(mut self) -> Self {
+        self.trust_host = true;
+        self
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> DpopMode {
+        self.mode
+    }
+
+    /// The algorithms proofs may use, space-separated, as the challenges' `algs` lists them.
+    pub fn algs(&self) -> &str {
+        &self.algs
+    }
+
+    /// The algorithms proofs may use.
+    pub fn algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// The public URL proofs' `htu` is checked against.
+    pub fn public_url(&self) -> &str {
+        self.public_url.as_str()
+    }
+
+    /// Where the proofs seen are remembered.
+    pub fn replays(&self) -> &DpopReplays {
+        &self.replays
+    }
+}
+
+fn names(algorithms: &[Algorithm]) -> Arc<str> {
+    let names: Vec<String> = algorithms.iter().map(|algorithm| format!("{algorithm:?}")).collect();
+    Arc::from(names.join(" "))
+}
