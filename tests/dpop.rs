@@ -6,12 +6,12 @@
 use reqwest::StatusCode;
 use scopes_runtime::Claims;
 use scopes_runtime::testing::DpopKey;
-use scopes_runtime::verifying::dpop::access_token_hash;
 use scopes_tests::SECRET;
+use scopes_tests::dpop::{assert_proof_refused, bad_proofs, get, with_proof};
 use scopes_tests::redis;
-use scopes_tests::server::{RunningDemo, start_demo_with};
+use scopes_tests::server::start_demo_with;
 use scopes_tests::tokens::{now, signed, with_claims};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const ITEMS: &str = "/users/me/items/";
 
@@ -26,45 +26,6 @@ fn bound_token(key: &DpopKey) -> String {
     with_claims(&claims)
 }
 
-/// What the demo answered: the status, the `WWW-Authenticate` header, and the body.
-struct Answer {
-    status: StatusCode,
-    challenge: String,
-    body: Value,
-}
-
-/// `GET path` at `demo` with `authorization` and, when given, a `DPoP` proof header.
-async fn get(demo: &RunningDemo, path: &str, authorization: Option<String>, proof: Option<String>) -> Answer {
-    let mut request = reqwest::Client::new().get(format!("{}{path}", demo.base));
-    if let Some(authorization) = authorization {
-        request = request.header("authorization", authorization);
-    }
-    if let Some(proof) = proof {
-        request = request.header("dpop", proof);
-    }
-    let response = request.send().await.expect("the demo answers");
-    let status = response.status();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|value| value.to_str().expect("ASCII").to_owned())
-        .unwrap_or_default();
-    let body = response.json().await.unwrap_or(Value::Null);
-    Answer { status, challenge, body }
-}
-
-/// A `GET` of the items with `token` under the DPoP scheme and `proof`.
-async fn with_proof(demo: &RunningDemo, token: &str, proof: String) -> Answer {
-    get(demo, ITEMS, Some(format!("DPoP {token}")), Some(proof)).await
-}
-
-fn assert_proof_refused(answer: &Answer, what: &str) {
-    assert_eq!(answer.status, 401, "{what}");
-    assert_eq!(answer.body["error"], "invalid_dpop_proof", "{what}: {}", answer.body);
-    assert!(answer.challenge.starts_with("DPoP "), "{what}: {}", answer.challenge);
-    assert!(answer.challenge.contains(r#"error="invalid_dpop_proof""#), "{what}: {}", answer.challenge);
-}
-
 #[test]
 fn a_bound_token_reads_with_a_proof_of_its_key_and_each_bad_proof_is_refused() {
     let demo = start_demo_with(Some(SECRET), &["--dpop", "allowed", "--style", "rfc"]);
@@ -73,29 +34,14 @@ fn a_bound_token_reads_with_a_proof_of_its_key_and_each_bad_proof_is_refused() {
     let token = bound_token(&key);
     runtime().block_on(async {
         let good = key.proof("GET", &url, Some(&token));
-        let read = with_proof(&demo, &token, good.clone()).await;
+        let read = with_proof(&demo, ITEMS, &token, good.clone()).await;
         assert_eq!(read.status, 200, "{}", read.body);
         assert_eq!(read.body[0]["owner"], "johndoe");
-        assert_proof_refused(&with_proof(&demo, &token, good).await, "the same proof again");
+        assert_proof_refused(&with_proof(&demo, ITEMS, &token, good).await, "the same proof again");
 
-        let claims = |changes: Value| {
-            let mut claims = json!({
-                "jti": key.fresh_jti(), "htm": "GET", "htu": url, "iat": now(), "ath": access_token_hash(&token),
-            });
-            for (name, value) in changes.as_object().expect("an object") {
-                claims[name] = value.clone();
-            }
-            key.proof_with_claims(&claims)
-        };
         let other_url = format!("{}/users/me/", demo.base);
-        for (what, proof) in [
-            ("a proof for another method", claims(json!({"htm": "POST"}))),
-            ("a proof for another URL", claims(json!({"htu": other_url}))),
-            ("a stale proof", claims(json!({"iat": now() - 600}))),
-            ("a proof for another token", claims(json!({"ath": access_token_hash("another.access.token")}))),
-            ("a proof by another key", thief.proof("GET", &url, Some(&token))),
-        ] {
-            assert_proof_refused(&with_proof(&demo, &token, proof).await, what);
+        for (what, proof) in bad_proofs(&key, &thief, &url, &other_url, &token) {
+            assert_proof_refused(&with_proof(&demo, ITEMS, &token, proof).await, what);
         }
         let no_proof = get(&demo, ITEMS, Some(format!("DPoP {token}")), None).await;
         assert_proof_refused(&no_proof, "no proof");
@@ -127,7 +73,7 @@ fn a_bound_token_reads_with_a_proof_of_its_key_and_each_bad_proof_is_refused() {
             anonymous.challenge
         );
         // A bearer token under the DPoP scheme is not DPoP-bound.
-        let unbound = with_proof(&demo, &bearer, key.proof("GET", &url, Some(&bearer))).await;
+        let unbound = with_proof(&demo, ITEMS, &bearer, key.proof("GET", &url, Some(&bearer))).await;
         assert_eq!((unbound.status, unbound.body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")));
     });
 }
@@ -138,7 +84,8 @@ fn where_dpop_is_required_a_bearer_token_is_refused_with_a_dpop_challenge() {
     let key = DpopKey::generate();
     let token = bound_token(&key);
     runtime().block_on(async {
-        let read = with_proof(&demo, &token, key.proof("GET", &format!("{}{ITEMS}", demo.base), Some(&token))).await;
+        let read =
+            with_proof(&demo, ITEMS, &token, key.proof("GET", &format!("{}{ITEMS}", demo.base), Some(&token))).await;
         assert_eq!(read.status, 200, "{}", read.body);
         let bearer = get(&demo, ITEMS, Some(format!("Bearer {}", signed("johndoe", &["me", "items"]))), None).await;
         assert_eq!(bearer.status, 401);
@@ -167,7 +114,7 @@ fn with_dpop_off_a_bound_token_is_refused_either_way() {
         );
         assert_eq!(as_bearer.challenge, r#"Bearer scope="items me""#);
         let url = format!("{}{ITEMS}", demo.base);
-        let with_proof = with_proof(&demo, &token, key.proof("GET", &url, Some(&token))).await;
+        let with_proof = with_proof(&demo, ITEMS, &token, key.proof("GET", &url, Some(&token))).await;
         assert_eq!(
             (with_proof.status, &with_proof.body),
             (StatusCode::UNAUTHORIZED, &json!({"detail": "Not authenticated"}))
@@ -190,13 +137,13 @@ fn a_proof_used_at_one_replica_is_refused_at_another_sharing_redis() {
     let token = bound_token(&key);
     runtime().block_on(async {
         let proof = key.proof("GET", &format!("{public}{ITEMS}"), Some(&token));
-        let read = with_proof(&first, &token, proof.clone()).await;
+        let read = with_proof(&first, ITEMS, &token, proof.clone()).await;
         assert_eq!(read.status, 200, "{}", read.body);
-        assert_proof_refused(&with_proof(&second, &token, proof).await, "replayed at the second replica");
+        assert_proof_refused(&with_proof(&second, ITEMS, &token, proof).await, "replayed at the second replica");
         let fresh = key.proof("GET", &format!("{public}{ITEMS}"), Some(&token));
-        assert_eq!(with_proof(&second, &token, fresh).await.status, 200);
+        assert_eq!(with_proof(&second, ITEMS, &token, fresh).await.status, 200);
         // The proof names the public URL, not the address the replica was reached at.
         let local = key.proof("GET", &format!("{}{ITEMS}", second.base), Some(&token));
-        assert_proof_refused(&with_proof(&second, &token, local).await, "a proof for the replica's own address");
+        assert_proof_refused(&with_proof(&second, ITEMS, &token, local).await, "a proof for the replica's own address");
     });
 }

@@ -1,12 +1,14 @@
 //! The demo as a resource server (`--issuer`, `--audience`) for a real OpenID provider, node's
 //! `oidc-provider`: tokens of every algorithm it signs with, forged and foreign ones, a key rotation, an
 //! outage, a start-up before the provider, forged `kid`s against the key-set fetching, and the documents
-//! that point clients at the provider.
+//! that point clients at the provider; DPoP-bound tokens it issues, taken only with a proof of their key.
 
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use scopes_runtime::testing::DpopKey;
+use scopes_tests::dpop::{assert_proof_refused, bad_proofs, with_proof};
 use scopes_tests::provider::{AUDIENCE, RunningProvider, generate_keys, keys_then};
 use scopes_tests::server::{RunningDemo, start_demo_with};
 use serde_json::{Value, json};
@@ -252,4 +254,55 @@ async fn the_documents_point_at_the_provider() {
     let (status, challenge, _) = get(&demo, "/users/me/items/", None).await;
     assert_eq!(status, 401);
     assert_eq!(challenge, format!(r#"Bearer resource_metadata="{}/.well-known/oauth-protected-resource""#, demo.base));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dpop_bound_token_from_the_provider_reads_only_with_a_proof_of_its_key() {
+    const ITEMS: &str = "/users/me/items/";
+    let provider = RunningProvider::start(&every_algorithm(), 0);
+    let (key, thief) = (DpopKey::generate(), DpopKey::generate());
+    let (token, token_type) = provider.dpop_token("ES256", "me items", &key).await;
+    assert_eq!(token_type, "DPoP");
+    assert_eq!(segments(&token).1["cnf"]["jkt"], key.thumbprint(), "bound to the proof's key");
+
+    // Before DPoP: the demo as it was would take the bound token as a bearer token. Now it is refused.
+    let off = demo_for(&provider.issuer, AUDIENCE);
+    let (status, _, _) = get(&off, ITEMS, Some(&token)).await;
+    assert_eq!(status, 401, "a DPoP-bound token sent as a bearer token, DPoP off");
+
+    // Two replicas behind one public URL, sharing Redis for the proofs seen.
+    let redis_url = scopes_tests::redis::shared().fresh_url();
+    let public = "https://api.example";
+    let args = [
+        "--issuer",
+        &provider.issuer,
+        "--audience",
+        AUDIENCE,
+        "--dpop",
+        "allowed",
+        "--style",
+        "rfc",
+        "--public-url",
+        public,
+        "--redis-url",
+        &redis_url,
+    ];
+    let (first, second) = (start_demo_with(None, &args), start_demo_with(None, &args));
+    let url = format!("{public}{ITEMS}");
+    let proof = key.proof("GET", &url, Some(&token));
+    let read = with_proof(&first, ITEMS, &token, proof.clone()).await;
+    assert_eq!((read.status.as_u16(), &read.body), (200, &items_of_johndoe()));
+    assert_proof_refused(&with_proof(&first, ITEMS, &token, proof.clone()).await, "replayed");
+    assert_proof_refused(&with_proof(&second, ITEMS, &token, proof).await, "replayed at the second replica");
+    for (what, proof) in bad_proofs(&key, &thief, &url, &format!("{public}/users/me/"), &token) {
+        assert_proof_refused(&with_proof(&second, ITEMS, &token, proof).await, what);
+    }
+    let no_proof = scopes_tests::dpop::get(&second, ITEMS, Some(format!("DPoP {token}")), None).await;
+    assert_proof_refused(&no_proof, "no proof");
+    let (status, challenge, body) = get(&second, ITEMS, Some(&token)).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")), "the bound token as a bearer token");
+    assert!(challenge.contains("DPoP realm="), "{challenge}");
+    // With DPoP allowed, a plain bearer token from the provider still reads.
+    let bearer = provider.token("ES256", "me items").await;
+    assert_eq!(get(&second, ITEMS, Some(&bearer)).await.0, 200);
 }

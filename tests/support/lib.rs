@@ -5,6 +5,7 @@
 
 pub mod cases;
 pub mod cli;
+pub mod dpop;
 pub mod logins;
 pub mod minimal;
 pub mod postgres;

@@ -132,6 +132,31 @@ impl RunningProvider {
         body["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {body}")).to_owned()
     }
 
+    /// A DPoP-bound access token (RFC 9449 §5) for the client `johndoe` granting `scope`, signed with `alg`:
+    /// the token request carries a proof of `key`, so the token's `cnf.jkt` names it. Also the answer's
+    /// `token_type`.
+    pub async fn dpop_token(&self, alg: &str, scope: &str, key: &scopes_runtime::testing::DpopKey) -> (String, String) {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", "johndoe"),
+            ("client_secret", "johndoe-secret"),
+            ("scope", scope),
+            ("resource", AUDIENCE),
+            ("token_alg", alg),
+        ];
+        let url = format!("{}/token", self.issuer);
+        let response = reqwest::Client::new()
+            .post(&url)
+            .header("dpop", key.proof("POST", &url, None))
+            .form(&form)
+            .send()
+            .await
+            .expect("the provider answers");
+        let body: Value = response.json().await.expect("a JSON token response");
+        let token = body["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {body}")).to_owned();
+        (token, body["token_type"].as_str().unwrap_or_default().to_owned())
+    }
+
     /// How many times its key set has been fetched.
     pub async fn jwks_fetches(&self) -> u64 {
         let stats: Value = reqwest::get(format!("{}/__stats", self.issuer))
