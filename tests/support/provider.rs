@@ -114,21 +114,7 @@ impl RunningProvider {
     /// An access token for the client `johndoe` (so its subject is `johndoe`) granting `scope`, signed with
     /// `alg`.
     pub async fn token(&self, alg: &str, scope: &str) -> String {
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", "johndoe"),
-            ("client_secret", "johndoe-secret"),
-            ("scope", scope),
-            ("resource", AUDIENCE),
-            ("token_alg", alg),
-        ];
-        let response = reqwest::Client::new()
-            .post(format!("{}/token", self.issuer))
-            .form(&form)
-            .send()
-            .await
-            .expect("the provider answers");
-        let body: Value = response.json().await.expect("a JSON token response");
+        let body = self.token_response(alg, scope, None).await;
         body["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {body}")).to_owned()
     }
 
@@ -136,6 +122,14 @@ impl RunningProvider {
     /// the token request carries a proof of `key`, so the token's `cnf.jkt` names it. Also the answer's
     /// `token_type`.
     pub async fn dpop_token(&self, alg: &str, scope: &str, key: &scopes_runtime::testing::DpopKey) -> (String, String) {
+        let body = self.token_response(alg, scope, Some(key)).await;
+        let token = body["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {body}")).to_owned();
+        (token, body["token_type"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The token endpoint's answer to a client-credentials request for `johndoe`, with a DPoP proof of
+    /// `key` when one is given.
+    async fn token_response(&self, alg: &str, scope: &str, key: Option<&scopes_runtime::testing::DpopKey>) -> Value {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", "johndoe"),
@@ -145,16 +139,12 @@ impl RunningProvider {
             ("token_alg", alg),
         ];
         let url = format!("{}/token", self.issuer);
-        let response = reqwest::Client::new()
-            .post(&url)
-            .header("dpop", key.proof("POST", &url, None))
-            .form(&form)
-            .send()
-            .await
-            .expect("the provider answers");
-        let body: Value = response.json().await.expect("a JSON token response");
-        let token = body["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {body}")).to_owned();
-        (token, body["token_type"].as_str().unwrap_or_default().to_owned())
+        let mut request = reqwest::Client::new().post(&url).form(&form);
+        if let Some(key) = key {
+            request = request.header("dpop", key.proof("POST", &url, None));
+        }
+        let response = request.send().await.expect("the provider answers");
+        response.json().await.expect("a JSON token response")
     }
 
     /// How many times its key set has been fetched.
