@@ -2,6 +2,7 @@
 //! and with nothing else; each kind of bad proof is refused with the RFC's challenge; a proof used once is
 //! refused again, also at a second replica sharing Redis; bearer tokens still read where DPoP is allowed,
 //! and not where it is required; with DPoP off, a bound token is refused rather than taken as a bearer token.
+//! The demo's own token endpoint binds the tokens of a login with a proof, its refresh tokens included.
 
 use reqwest::StatusCode;
 use scopes_runtime::Claims;
@@ -9,9 +10,9 @@ use scopes_runtime::testing::DpopKey;
 use scopes_tests::SECRET;
 use scopes_tests::dpop::{assert_proof_refused, bad_proofs, get, with_proof};
 use scopes_tests::redis;
-use scopes_tests::server::start_demo_with;
-use scopes_tests::tokens::{now, signed, with_claims};
-use serde_json::json;
+use scopes_tests::server::{RunningDemo, start_demo_with};
+use scopes_tests::tokens::{now, payload, signed, with_claims};
+use serde_json::{Value, json};
 
 const ITEMS: &str = "/users/me/items/";
 
@@ -145,5 +146,83 @@ fn a_proof_used_at_one_replica_is_refused_at_another_sharing_redis() {
         // The proof names the public URL, not the address the replica was reached at.
         let local = key.proof("GET", &format!("{}{ITEMS}", second.base), Some(&token));
         assert_proof_refused(&with_proof(&second, ITEMS, &token, local).await, "a proof for the replica's own address");
+    });
+}
+
+/// `POST /token` at `demo` with `fields`, and a DPoP proof of `key` for it when one is given (by `key`, for
+/// the URL `htu`); the status and the JSON body.
+async fn token_request(demo: &RunningDemo, fields: &[(&str, &str)], proof: Option<String>) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().post(format!("{}/token", demo.base)).form(fields);
+    if let Some(proof) = proof {
+        request = request.header("dpop", proof);
+    }
+    let response = request.send().await.expect("the demo answers");
+    (response.status(), response.json().await.unwrap_or(Value::Null))
+}
+
+fn johndoe_login() -> [(&'static str, &'static str); 4] {
+    [("grant_type", "password"), ("username", "johndoe"), ("password", "secret"), ("scope", "me items")]
+}
+
+#[test]
+fn the_demos_own_token_endpoint_binds_its_tokens_to_the_proofs_key() {
+    // An issuer (ES256 keys, discovery), and a resource server for it: both take DPoP.
+    let issuer = start_demo_with(None, &["--signing-alg", "ES256", "--dpop", "allowed", "--style", "rfc"]);
+    let resource = start_demo_with(
+        None,
+        &["--issuer", &issuer.base, "--audience", &issuer.base, "--dpop", "allowed", "--style", "rfc"],
+    );
+    let (key, thief) = (DpopKey::generate(), DpopKey::generate());
+    let token_url = format!("{}/token", issuer.base);
+    runtime().block_on(async {
+        let (status, body) = token_request(&issuer, &johndoe_login(), Some(key.proof("POST", &token_url, None))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["token_type"], "DPoP");
+        let token = body["access_token"].as_str().expect("an access token").to_owned();
+        assert_eq!(payload(&token)["cnf"]["jkt"], key.thumbprint());
+
+        for demo in [&issuer, &resource] {
+            let url = format!("{}{ITEMS}", demo.base);
+            let read = with_proof(demo, ITEMS, &token, key.proof("GET", &url, Some(&token))).await;
+            assert_eq!(read.status, 200, "{}: {}", demo.base, read.body);
+            let as_bearer = get(demo, ITEMS, Some(format!("Bearer {token}")), None).await;
+            assert_eq!(as_bearer.status, 401, "{}: the bound token as a bearer token", demo.base);
+            let stolen = with_proof(demo, ITEMS, &token, thief.proof("GET", &url, Some(&token))).await;
+            assert_proof_refused(&stolen, "a proof by another key");
+        }
+
+        // The refresh token is bound too: refreshed only with a proof by the same key, and a refusal costs
+        // the client nothing (the token stays current).
+        let refresh_token = body["refresh_token"].as_str().expect("a refresh token").to_owned();
+        let refresh = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.as_str())];
+        for (what, proof) in [("no proof", None), ("another key's proof", Some(thief.proof("POST", &token_url, None)))]
+        {
+            let (status, body) = token_request(&issuer, &refresh, proof).await;
+            assert_eq!((status.as_u16(), body["error"].as_str()), (400, Some("invalid_dpop_proof")), "{what}: {body}");
+        }
+        let (status, body) = token_request(&issuer, &refresh, Some(key.proof("POST", &token_url, None))).await;
+        assert_eq!((status.as_u16(), body["token_type"].as_str()), (200, Some("DPoP")), "{body}");
+        let refreshed = body["access_token"].as_str().expect("an access token");
+        assert_eq!(payload(refreshed)["cnf"]["jkt"], key.thumbprint());
+
+        // A proof for another URL is refused; a login without one gets bearer tokens, as before.
+        let elsewhere = key.proof("POST", &format!("{}/elsewhere", issuer.base), None);
+        let (status, body) = token_request(&issuer, &johndoe_login(), Some(elsewhere)).await;
+        assert_eq!((status.as_u16(), body["error"].as_str()), (400, Some("invalid_dpop_proof")), "{body}");
+        let (status, body) = token_request(&issuer, &johndoe_login(), None).await;
+        assert_eq!((status.as_u16(), body["token_type"].as_str()), (200, Some("bearer")), "{body}");
+    });
+}
+
+#[test]
+fn where_dpop_is_required_a_login_without_a_proof_is_refused() {
+    let demo = start_demo_with(Some(SECRET), &["--dpop", "required"]);
+    runtime().block_on(async {
+        let (status, body) = token_request(&demo, &johndoe_login(), None).await;
+        assert_eq!((status.as_u16(), &body), (400, &json!({"detail": "Invalid DPoP proof"})));
+        let key = DpopKey::generate();
+        let proof = key.proof("POST", &format!("{}/token", demo.base), None);
+        let (status, body) = token_request(&demo, &johndoe_login(), Some(proof)).await;
+        assert_eq!((status.as_u16(), body["token_type"].as_str()), (200, Some("DPoP")), "{body}");
     });
 }

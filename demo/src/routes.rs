@@ -17,7 +17,7 @@ use scopes_runtime::routing::{RouteTable, SecureRouter, get, post};
 use scopes_runtime::{
     AccountStore, AuthError, PasswordRequestForm, ResponseStyle, describing::IssuerMetadata,
     describing::ProtectedResourceMetadata, issuing::ClientAddress, issuing::RevocationRequest, issuing::TokenRequest,
-    issuing::TokenResponse, public, requires, verifying::ProviderMetadata,
+    issuing::TokenRequestProof, issuing::TokenResponse, public, requires, verifying::ProviderMetadata,
 };
 use serde::Serialize;
 use utoipa::openapi::OpenApi as OpenApiDocument;
@@ -49,13 +49,15 @@ use crate::{AppState, docs};
 pub async fn login_for_access_token(
     State(state): State<AppState>,
     client: ClientAddress,
+    proof: TokenRequestProof,
     request: TokenRequest,
 ) -> Response {
     let (Some(tokens), Some(users)) = (state.tokens(), state.users()) else {
         // Not routed when users come from a provider; answered as any unknown path would be.
         return crate::compat::not_found();
     };
-    tokens.grant(client, request, users).await
+    // With `--dpop`, a request carrying a proof gets tokens bound to the client's key.
+    tokens.grant_with_proof(client, proof, request, users).await
 }
 
 /// The fields of a token request, for either grant, as the document shows them when refresh tokens are

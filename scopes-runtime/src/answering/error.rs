@@ -73,6 +73,13 @@ pub enum AuthError {
     /// The token endpoint was given a wrong username or password.
     #[error("incorrect username or password")]
     IncorrectCredentials,
+    /// The token request's DPoP proof (RFC 9449 §5) is malformed or fails a check, or is missing where
+    /// DPoP is required, or is not by the key the refresh token is bound to: 400 `invalid_dpop_proof`.
+    #[error("invalid DPoP proof: {description}")]
+    DpopProofRefused {
+        /// What is wrong, for the `error_description`.
+        description: &'static str,
+    },
     /// The refresh token is unknown, expired, revoked, or was used already (then its whole family is
     /// revoked), or its user is disabled or gone (RFC 6749 §5.2 `invalid_grant`).
     #[error("invalid refresh token")]

@@ -249,6 +249,7 @@ fn render_seed(error: &AuthError, attributes: &[(&str, &str)], schemes: Schemes<
         AuthError::InactiveUser => detail(StatusCode::BAD_REQUEST, "Inactive user"),
         AuthError::IncorrectCredentials => detail(StatusCode::BAD_REQUEST, "Incorrect username or password"),
         AuthError::InvalidRefreshToken => detail(StatusCode::BAD_REQUEST, "Invalid refresh token"),
+        AuthError::DpopProofRefused { .. } => detail(StatusCode::BAD_REQUEST, "Invalid DPoP proof"),
         AuthError::ScopeNotGranted { .. } => detail(StatusCode::BAD_REQUEST, "Scope not granted to this refresh token"),
         AuthError::InvalidForm(issues) => respond(StatusCode::UNPROCESSABLE_ENTITY, json!({ "detail": issues }), None),
         AuthError::UnsupportedGrantType => detail(StatusCode::BAD_REQUEST, "Unsupported grant type"),
@@ -348,6 +349,9 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)], schemes: S
         AuthError::InactiveUser => oauth_error(StatusCode::FORBIDDEN, "access_denied", "the user is inactive"),
         AuthError::IncorrectCredentials => {
             oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "incorrect username or password")
+        }
+        AuthError::DpopProofRefused { description } => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", description)
         }
         AuthError::InvalidRefreshToken => oauth_error(
             StatusCode::BAD_REQUEST,

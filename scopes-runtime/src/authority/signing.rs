@@ -61,21 +61,26 @@ impl Authority {
 
     /// Issues a token for `subject` granting `scopes`, expiring after the token lifetime.
     pub fn issue<T: AsRef<str>>(&self, subject: &str, scopes: &[T]) -> Result<String, AuthError> {
-        self.issue_in_session(subject, scopes, None)
+        self.issue_in_session(subject, scopes, None, None)
     }
 
     /// Issues a token as [`issue`](Self::issue) does, naming the refresh-token family it was issued from
-    /// (its key, as `sid`), so that revoking the family refuses it too.
+    /// (its key, as `sid`), so that revoking the family refuses it too; and bound to the DPoP key whose
+    /// thumbprint is `bound_to` (`cnf.jkt`, RFC 9449 §6), when one is given.
     pub(crate) fn issue_in_session<T: AsRef<str>>(
         &self,
         subject: &str,
         scopes: &[T],
         session: Option<&str>,
+        bound_to: Option<&str>,
     ) -> Result<String, AuthError> {
         let expires = unix_now().saturating_add(self.token_lifetime().as_secs());
         let mut claims = Claims::new(subject, scopes.iter().map(AsRef::as_ref), expires);
         if let Some(session) = session {
             claims.extra.insert("sid".into(), session.into());
+        }
+        if let Some(thumbprint) = bound_to {
+            claims.extra.insert("cnf".into(), serde_json::json!({ "jkt": thumbprint }));
         }
         self.sign(&claims)
     }

@@ -4,9 +4,8 @@
 //! copy taken from a log or the wire is worth nothing; a binding no check here understands (`cnf` without
 //! `jkt`, an mTLS binding) is refused rather than ignored.
 
-use axum::extract::OriginalUri;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
 
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
@@ -97,20 +96,11 @@ pub(crate) async fn check_binding(
             let Some(dpop) = authority.dpop() else {
                 return Err(binding_refused("DPoP-bound tokens are not taken here", requirement));
             };
-            let target = request_target(parts);
+            let target = RequestTarget::of(parts);
             let checked = dpop.check_proof(proof, &target, Some(presented.token), Some(thumbprint)).await;
             checked.map(drop).map_err(|refused| proof_refused(refused, requirement))
         }
     }
-}
-
-/// The request as a proof must name it: its path as the client sent it (before a router nested under a
-/// prefix stripped it).
-pub(crate) fn request_target(parts: &Parts) -> RequestTarget<'_> {
-    let path = parts.extensions.get::<OriginalUri>().map_or(parts.uri.path(), |original| original.path());
-    let host = parts.headers.get(header::HOST).and_then(|host| host.to_str().ok());
-    let host = host.or_else(|| parts.uri.authority().map(|authority| authority.as_str()));
-    RequestTarget { method: &parts.method, path, host }
 }
 
 fn binding_refused(why: &'static str, requirement: &Requirement<'_>) -> AuthError {

@@ -18,6 +18,7 @@ use super::throttle::RedisThrottle;
 use super::throttle::{LoginThrottle, Refusal, ThrottlePolicy, client_bucket};
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
+use crate::issuing::binding::TokenRequestProof;
 use crate::issuing::form::{PasswordRequestForm, TokenRequest};
 use crate::issuing::refresh::RefreshSeen;
 use crate::issuing::response::TokenResponse;
@@ -222,10 +223,26 @@ impl TokenEndpoint {
         request: impl Into<TokenRequest>,
         store: &S,
     ) -> Response {
+        self.grant_with_proof(client, TokenRequestProof::none(), request, store).await
+    }
+
+    /// Runs the grant as [`grant`](Self::grant) does, binding the tokens it issues to the client's key when
+    /// the request carries a DPoP proof and the authority takes DPoP ([`Authority::with_dpop`]): the access
+    /// token's `cnf.jkt` names the key and the answer says `token_type: DPoP` (RFC 9449 §5); a refresh
+    /// token issued with it is bound to the same key, and refreshed only with a proof by it. A proof that
+    /// fails a check is answered 400 `invalid_dpop_proof`; where DPoP is required, so is a request without
+    /// one.
+    pub async fn grant_with_proof<S: AccountStore>(
+        &self,
+        client: ClientAddress,
+        proof: TokenRequestProof,
+        request: impl Into<TokenRequest>,
+        store: &S,
+    ) -> Response {
         let answered = match request.into() {
             TokenRequest::Password(form) => {
                 let username = observing::bounded(&form.username).into_owned();
-                let answered = self.try_grant(client, form, store).await;
+                let answered = self.try_grant(client, form, store, &proof).await;
                 let outcome = match &answered {
                     Ok(_) => LoginOutcome::Granted,
                     Err(refused) => refused.outcome,
@@ -236,7 +253,7 @@ impl TokenEndpoint {
             }
             TokenRequest::Refresh(form) => {
                 let mut seen = RefreshSeen::default();
-                let answered = self.try_refresh(client, form, store, &mut seen).await;
+                let answered = self.try_refresh(client, form, store, &mut seen, &proof).await;
                 let refresh = seen.event(client, answered.as_ref().err());
                 if refresh.outcome == RefreshOutcome::Unavailable {
                     metrics::counter!(names::STORE_ERRORS, "store" => "refresh_tokens").increment(1);
@@ -257,8 +274,12 @@ impl TokenEndpoint {
         client: ClientAddress,
         form: PasswordRequestForm,
         store: &S,
+        proof: &TokenRequestProof,
     ) -> Result<TokenResponse, LoginRefused> {
         let requested = self.declared(form.scopes())?;
+        // Checked before the password: a refused proof costs the client no attempt.
+        let bound_to = self.proof_key(proof).await?;
+        let bound_to = bound_to.as_deref();
         // Reserved before anything is checked: however many attempts arrive at once, no more are evaluated
         // than the policy allows.
         let reservation = match self.throttle.reserve(&form.username, client.0).await {
@@ -315,13 +336,25 @@ impl TokenEndpoint {
             && !account.disabled
         {
             // The family first: the access token names it (`sid`), so that revoking it ends both.
-            let (refresh_token, family) = self.start_refresh_family(tokens, &account.username, &granted).await?;
-            let access_token = self.authority.issue_in_session(&account.username, &granted, Some(&family))?;
-            let response = TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted);
+            let (refresh_token, family) =
+                self.start_refresh_family(tokens, &account.username, &granted, bound_to).await?;
+            let access_token = self.authority.issue_in_session(&account.username, &granted, Some(&family), bound_to)?;
+            let response = self.token_response(access_token, &granted, bound_to);
             return Ok(response.with_refresh_token(refresh_token));
         }
-        let access_token = self.authority.issue(&account.username, &granted)?;
-        Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted))
+        let access_token = self.authority.issue_in_session(&account.username, &granted, None, bound_to)?;
+        Ok(self.token_response(access_token, &granted, bound_to))
+    }
+
+    /// The answer carrying `access_token`, which grants `granted` and is bound to the key `bound_to` if given.
+    pub(super) fn token_response(
+        &self,
+        access_token: String,
+        granted: &[&str],
+        bound_to: Option<&str>,
+    ) -> TokenResponse {
+        let response = TokenResponse::bearer(access_token, self.authority.token_lifetime(), granted);
+        if bound_to.is_some() { response.bound_to_key() } else { response }
     }
 
     /// The requested scopes that are declared, each once, in the order asked. Read strictly, an undeclared

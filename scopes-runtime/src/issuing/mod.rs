@@ -18,6 +18,8 @@
 //! only verifies tokens builds without them, and without Argon2 and bcrypt.
 
 #[cfg(feature = "issuer")]
+mod binding;
+#[cfg(feature = "issuer")]
 mod endpoint;
 pub(crate) mod form;
 #[cfg(feature = "issuer")]
@@ -30,6 +32,8 @@ pub(crate) mod response;
 #[cfg(feature = "issuer")]
 mod throttle;
 
+#[cfg(feature = "issuer")]
+pub use binding::TokenRequestProof;
 #[cfg(feature = "issuer")]
 pub use endpoint::{ClientAddress, TokenEndpoint};
 pub use form::{PasswordRequestForm, RefreshRequestForm, RevocationRequest, TokenRequest};

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::binding::TokenRequestProof;
 use super::form::no_store;
 use super::{ClientAddress, TokenEndpoint};
 use crate::answering::error::AuthError;
@@ -67,6 +68,7 @@ impl TokenEndpoint {
         tokens: &T,
         username: &str,
         scopes: &[&str],
+        bound_to: Option<&str>,
     ) -> Result<(String, String), AuthError> {
         let family_id = random_bytes::<FAMILY_ID_BYTES>()
             .ok_or_else(|| AuthError::Internal("no randomness for a family".into()))?;
@@ -80,6 +82,7 @@ impl TokenEndpoint {
             scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
             expires_at: now.saturating_add(self.refresh.lifetime.as_secs()).min(family_expires_at),
             family_expires_at,
+            dpop_jkt: bound_to.map(str::to_owned),
         };
         match tokens.add_refresh_token(&new, &self.refresh).await {
             Ok(()) => Ok((token, known.family)),
@@ -103,6 +106,7 @@ impl TokenEndpoint {
         form: RefreshRequestForm,
         store: &S,
         seen: &mut RefreshSeen,
+        proof: &TokenRequestProof,
     ) -> Result<TokenResponse, AuthError> {
         let Some(tokens) = store.refresh_tokens() else {
             return Err(AuthError::UnsupportedGrantType);
@@ -133,6 +137,15 @@ impl TokenEndpoint {
             };
         };
         seen.user = Some(grant.username.clone());
+        // A family bound to a key is refreshed only with a proof by it (RFC 9449 §5): a stolen refresh
+        // token is worth nothing without the key. A proof with an unbound family binds the access token.
+        let bound_to = self.proof_key(proof).await?;
+        if let Some(bound) = &grant.dpop_jkt
+            && bound_to.as_ref() != Some(bound)
+        {
+            let description = "the refresh token is bound to a DPoP key: send a proof by that key";
+            return Err(AuthError::DpopProofRefused { description });
+        }
         if let Some(beyond) =
             requested.iter().flatten().find(|scope| !grant.scopes.iter().any(|granted| granted == *scope))
         {
@@ -174,8 +187,10 @@ impl TokenEndpoint {
             .filter(|scope| scopes.iter().any(|granted| granted == scope))
             .filter(|scope| self.registry.scope(scope).is_some_and(|scope| scope.is_held_by(&account.allowed_scopes)))
             .collect();
-        let access_token = self.authority.issue_in_session(&account.username, &granted, Some(&grant.family))?;
-        Ok(TokenResponse::bearer(access_token, self.authority.token_lifetime(), &granted).with_refresh_token(token))
+        let bound_to = bound_to.as_deref();
+        let access_token =
+            self.authority.issue_in_session(&account.username, &granted, Some(&grant.family), bound_to)?;
+        Ok(self.token_response(access_token, &granted, bound_to).with_refresh_token(token))
     }
 
     /// Revokes the token of `request` (RFC 7009 §2): a refresh token's whole family, and with it the access

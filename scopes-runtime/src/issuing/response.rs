@@ -61,6 +61,19 @@ impl TokenResponse {
         }
     }
 
+    /// The same response for a token bound to the client's key (RFC 9449 §5): `token_type` `DPoP`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scopes_runtime::issuing::TokenResponse;
+    /// let bound = TokenResponse::bearer("abc".into(), Duration::from_secs(60), &["me"]).bound_to_key();
+    /// assert_eq!(bound.token_type, "DPoP");
+    /// ```
+    pub fn bound_to_key(mut self) -> Self {
+        self.token_type = "DPoP".into();
+        self
+    }
+
     /// The same response, with `refresh_token`.
     pub fn with_refresh_token(mut self, refresh_token: String) -> Self {
         self.refresh_token = Some(refresh_token);

@@ -23,6 +23,9 @@ pub struct NewRefreshToken {
     pub expires_at: u64,
     /// When its family does, whatever the rotations: no token of it outlives this.
     pub family_expires_at: u64,
+    /// The thumbprint of the DPoP key the family is bound to (RFC 9449 §5), when the login carried a
+    /// proof: then it is refreshed only with a proof by that key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// A refresh token as presented, by its hashes: what a store finds its family and current token by. The
@@ -50,6 +53,8 @@ pub struct RefreshGrant {
     pub username: String,
     /// The scopes granted at login.
     pub scopes: Vec<String>,
+    /// The thumbprint of the DPoP key the family is bound to, if it is.
+    pub dpop_jkt: Option<String>,
 }
 
 /// What presenting a refresh token came to, in one step the store makes atomic.

@@ -35,8 +35,8 @@ impl SqlStore {
         // count their families one after the other.
         let lock_account = "UPDATE accounts SET disabled = disabled WHERE username = $1";
         let insert = "INSERT INTO refresh_families \
-                      (family_key, username, scopes, started_at_ms, expires_at, current_hash, current_expires_at) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7)";
+                      (family_key, username, scopes, started_at_ms, expires_at, current_hash, current_expires_at, dpop_jkt) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         // Beyond the cap, the user's oldest live families are revoked.
         let cap = "UPDATE refresh_families SET revoked_at = $2 WHERE username = $1 AND revoked_at IS NULL \
                    AND family_key NOT IN (SELECT family_key FROM refresh_families \
@@ -55,6 +55,7 @@ impl SqlStore {
                 .bind(seconds(token.family_expires_at))
                 .bind(&token.hash)
                 .bind(seconds(token.expires_at))
+                .bind(&token.dpop_jkt)
                 .execute(&mut *transaction)
                 .await
                 .map_err(store_error)?;
@@ -78,7 +79,7 @@ impl SqlStore {
     }
 
     pub(super) async fn current_refresh_grant(&self, hash: &str, now: u64) -> Result<Option<RefreshGrant>, StoreError> {
-        let select = "SELECT family_key, username, scopes FROM refresh_families \
+        let select = "SELECT family_key, username, scopes, dpop_jkt FROM refresh_families \
                       WHERE current_hash = $1 AND revoked_at IS NULL AND current_expires_at > $2 AND expires_at > $2";
         on_pool!(self, pool => {
             let row = sqlx::query(select).bind(hash).bind(seconds(now)).fetch_optional(pool).await.map_err(store_error)?;
@@ -87,6 +88,7 @@ impl SqlStore {
                     family: row.try_get("family_key").map_err(store_error)?,
                     username: row.try_get("username").map_err(store_error)?,
                     scopes: split_scopes(&row.try_get::<String, _>("scopes").map_err(store_error)?),
+                    dpop_jkt: row.try_get("dpop_jkt").map_err(store_error)?,
                 })),
                 None => Ok(None),
             }

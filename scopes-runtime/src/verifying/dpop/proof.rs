@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use axum::http::Method;
+use axum::extract::OriginalUri;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
@@ -24,6 +26,17 @@ pub struct RequestTarget<'a> {
     pub path: &'a str,
     /// The `Host` header (or an HTTP/2 request's authority).
     pub host: Option<&'a str>,
+}
+
+impl<'a> RequestTarget<'a> {
+    /// The request `parts` describe: its path as the client sent it (before a router nested under a prefix
+    /// stripped it, when axum recorded the original URI).
+    pub fn of(parts: &'a Parts) -> Self {
+        let path = parts.extensions.get::<OriginalUri>().map_or(parts.uri.path(), |original| original.path());
+        let host = parts.headers.get(header::HOST).and_then(|host| host.to_str().ok());
+        let host = host.or_else(|| parts.uri.authority().map(|authority| authority.as_str()));
+        RequestTarget { method: &parts.method, path, host }
+    }
 }
 
 /// Why a DPoP proof was refused: answered 401 `invalid_dpop_proof` (RFC 9449 §7.1), or 503 when the proofs
