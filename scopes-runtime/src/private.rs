@@ -21,10 +21,10 @@ use crate::enforcement::guard::Guard;
 pub use crate::enforcement::guard::{AuthorityIn, Authorize, RequiresHandler, RuledHandler};
 pub use crate::enforcement::rule::{Many, One, RuleError, RuleMode};
 pub use crate::enforcement::sealing::{
-    AllOf, AnyOf, Conjunction, DeclaredScope, Disjunction, MAX_TERMS, SealedAuthorize,
+    AllOf, AnyOf, Assured, Conjunction, DeclaredScope, Disjunction, MAX_TERMS, SealedAuthorize,
 };
-pub use crate::registry::Alternatives;
 use crate::registry::{Access, Requirement};
+pub use crate::registry::{Alternatives, Assurance, DpopMode};
 use crate::routing::RouteAccess;
 
 /// What `#[requires]` leaves in place of a handler it reported an error on: an extractor and a response
@@ -76,7 +76,7 @@ where
         R::authorize(parts, state, R::authority(state)).map(|authorized| match authorized {
             Ok(principal) => Ok(Authorized(principal, PhantomData)),
             // The refusal's style is the authority's: taken again, off the path of accepted requests.
-            Err(error) => Err(R::authority(state).refuse(&error)),
+            Err(error) => Err(R::authority(state).refuse_on_route(&error, R::ASSURANCE.dpop)),
         })
     }
 }
@@ -89,6 +89,10 @@ where
 {
     fn access() -> Access {
         R::access()
+    }
+
+    fn assurance() -> Assurance {
+        R::ASSURANCE
     }
 
     fn answering_authority(state: &S) -> Option<Authority> {
@@ -113,7 +117,7 @@ where
     fn from_request_parts(parts: &mut Parts, state: &S) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
         R::authorize_ruled(parts, state, R::authority(state)).map(|authorized| match authorized {
             Ok(principal) => Ok(AuthorizedRuled(principal, PhantomData)),
-            Err(error) => Err(R::authority(state).refuse(&error)),
+            Err(error) => Err(R::authority(state).refuse_on_route(&error, R::ASSURANCE.dpop)),
         })
     }
 }
@@ -126,6 +130,10 @@ where
 {
     fn access() -> Access {
         R::ruled_access()
+    }
+
+    fn assurance() -> Assurance {
+        R::ASSURANCE
     }
 
     fn answering_authority(state: &S) -> Option<Authority> {

@@ -9,6 +9,10 @@
 //!         | "rule" "(" path ")"                a resource rule (`scopes_runtime::enforcement::Rule`)
 //! element = string | any(...) | all(...) | rule(...)
 //! ```
+//!
+//! Beside the terms, what the route asks of its token beyond scopes: `dpop = "off" | "allowed" |
+//! "required"` (RFC 9449), `acr = ["...", ...]` (any of these classes) or `min_acr = "..."` (this class or
+//! a stronger one), and `max_age = SECONDS` (RFC 9470).
 
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
@@ -19,8 +23,34 @@ use syn::{Expr, Ident, LitStr, Token, bracketed, parenthesized};
 use crate::scope_token::closest;
 
 /// The names `#[requires]` accepts, for "unknown argument" messages.
-const ARGUMENTS: &[&str] = &["scopes", "any", "all", "rule"];
-const FORMS: &str = "`scopes = [\"...\"]`, `any(...)`, `all(...)` or `rule(Type)`";
+const ARGUMENTS: &[&str] = &["scopes", "any", "all", "rule", "dpop", "acr", "min_acr", "max_age"];
+const FORMS: &str = "`scopes = [\"...\"]`, `any(...)`, `all(...)`, `rule(Type)`, `dpop = \"...\"`, `acr = [\"...\"]`, \
+                     `min_acr = \"...\"` or `max_age = SECONDS`";
+
+/// `dpop`, `acr`, `min_acr` and `max_age`: what the route asks beyond scopes, each checked as it is read.
+#[derive(Default)]
+pub struct AssuranceArgs {
+    /// `dpop = "..."`, one of the three modes.
+    pub dpop: Option<LitStr>,
+    /// `acr = [...]`: the keyword's span and the classes.
+    pub acr: Option<(Span, Vec<LitStr>)>,
+    /// `min_acr = "..."`.
+    pub min_acr: Option<LitStr>,
+    /// `max_age = N`, and its value in seconds.
+    pub max_age: Option<(syn::LitInt, u64)>,
+}
+
+impl AssuranceArgs {
+    /// The first argument's span, when any is given: where "not on a guard" points.
+    pub fn first_span(&self) -> Option<Span> {
+        let dpop = self.dpop.as_ref().map(LitStr::span);
+        let acr = self.acr.as_ref().map(|(span, _)| *span);
+        dpop.or(acr).or(self.min_acr.as_ref().map(LitStr::span)).or(self.max_age.as_ref().map(|(lit, _)| lit.span()))
+    }
+}
+
+/// The DPoP modes `dpop = "..."` names.
+pub const DPOP_MODES: [&str; 3] = ["off", "allowed", "required"];
 
 /// One node of a requirement expression, with the spans errors point at.
 #[derive(Clone)]
@@ -43,6 +73,8 @@ pub struct Args {
     pub problems: Vec<syn::Error>,
     /// `crate = path`: the runtime under another name.
     pub krate: Option<syn::Path>,
+    /// What the route asks beyond scopes.
+    pub assurance: AssuranceArgs,
 }
 
 mod kw {
@@ -67,6 +99,8 @@ impl Parse for Args {
                 } else {
                     args.terms.push(term);
                 }
+            } else if input.peek(Ident) && input.peek2(Token![=]) {
+                parse_assurance(input, &mut args)?;
             } else if input.peek(Ident) {
                 let term = parse_call(input, &mut args.problems)?;
                 args.terms.push(term);
@@ -85,10 +119,87 @@ impl Parse for Args {
     }
 }
 
+/// `dpop = "..."`, `acr = [...]`, `min_acr = "..."` or `max_age = N`, whose name is next.
+fn parse_assurance(input: ParseStream, args: &mut Args) -> syn::Result<()> {
+    let name: Ident = input.parse()?;
+    input.parse::<Token![=]>()?;
+    let problems = &mut args.problems;
+    let assurance = &mut args.assurance;
+    let repeated = |name: &Ident| syn::Error::new(name.span(), format!("`{name}` specified more than once"));
+    match name.to_string().as_str() {
+        "dpop" => {
+            let expected = "expected `dpop = \"off\"`, `\"allowed\"` or `\"required\"`";
+            let mode: LitStr = input.parse().map_err(|error| syn::Error::new(error.span(), expected))?;
+            if !DPOP_MODES.contains(&mode.value().as_str()) {
+                problems
+                    .push(syn::Error::new(mode.span(), format!("unknown DPoP mode `{}`; {expected}", mode.value())));
+            } else if assurance.dpop.replace(mode).is_some() {
+                problems.push(repeated(&name));
+            }
+        }
+        "acr" => {
+            let Term::All(_, classes) = parse_scope_list_of(name.span(), input, problems, "acr")? else {
+                unreachable!("a list is read as `all`")
+            };
+            let classes: Vec<LitStr> = classes
+                .into_iter()
+                .filter_map(|class| if let Term::Scope(lit) = class { Some(lit) } else { None })
+                .collect();
+            if classes.is_empty() {
+                problems.push(syn::Error::new(
+                    name.span(),
+                    "`acr = []` names no class, so no token could meet it: name at least one, e.g. `acr = [\"urn:example:mfa\"]`",
+                ));
+            } else if assurance.acr.replace((name.span(), classes)).is_some() {
+                problems.push(repeated(&name));
+            }
+        }
+        "min_acr" => {
+            let expected = "expected `min_acr = \"...\"`, naming an authentication context class";
+            let class: LitStr = input.parse().map_err(|error| syn::Error::new(error.span(), expected))?;
+            if class.value().is_empty() {
+                problems.push(syn::Error::new(class.span(), expected));
+            } else if assurance.min_acr.replace(class).is_some() {
+                problems.push(repeated(&name));
+            }
+        }
+        "max_age" => {
+            let expected = "expected `max_age = SECONDS`, a whole number of seconds above 0, e.g. `max_age = 300`";
+            let seconds: syn::LitInt = input.parse().map_err(|error| syn::Error::new(error.span(), expected))?;
+            match seconds.base10_parse::<u64>() {
+                Ok(value) if value > 0 => {
+                    if assurance.max_age.replace((seconds, value)).is_some() {
+                        problems.push(repeated(&name));
+                    }
+                }
+                _ => problems.push(syn::Error::new(seconds.span(), expected)),
+            }
+        }
+        _ => return Err(unknown_argument(&name)),
+    }
+    if let (Some((acr, _)), Some(min_acr)) = (&assurance.acr, &assurance.min_acr) {
+        let message = "give `acr = [...]` (any of these classes) or `min_acr = \"...\"` (this class or a stronger one), \
+                       not both";
+        problems.push(syn::Error::new(min_acr.span().join(*acr).unwrap_or(min_acr.span()), message));
+    }
+    Ok(())
+}
+
 fn parse_scope_list(span: Span, input: ParseStream, problems: &mut Vec<syn::Error>) -> syn::Result<Term> {
     input.parse::<Token![=]>()?;
+    parse_scope_list_of(span, input, problems, "scopes")
+}
+
+/// `[string, ...]` after `name =`: a list of scopes, or of `acr` classes.
+fn parse_scope_list_of(
+    span: Span,
+    input: ParseStream,
+    problems: &mut Vec<syn::Error>,
+    name: &str,
+) -> syn::Result<Term> {
     if !input.peek(syn::token::Bracket) {
-        return Err(syn::Error::new(input.span(), "expected a list of scopes: `scopes = [\"...\"]`"));
+        let what = if name == "scopes" { "scopes" } else { "classes" };
+        return Err(syn::Error::new(input.span(), format!("expected a list of {what}: `{name} = [\"...\"]`")));
     }
     let content;
     bracketed!(content in input);
@@ -97,9 +208,14 @@ fn parse_scope_list(span: Span, input: ParseStream, problems: &mut Vec<syn::Erro
     for element in elements {
         match element {
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => scopes.push(Term::Scope(lit)),
-            other => {
-                problems.push(syn::Error::new(other.span(), "expected a scope name as a string literal, e.g. `\"me\"`"))
-            }
+            other => problems.push(syn::Error::new(
+                other.span(),
+                if name == "scopes" {
+                    "expected a scope name as a string literal, e.g. `\"me\"`"
+                } else {
+                    "expected an authentication context class as a string literal, e.g. `\"urn:example:mfa\"`"
+                },
+            )),
         }
     }
     Ok(Term::All(span, scopes))

@@ -14,19 +14,34 @@ use syn::spanned::Spanned;
 use syn::{FnArg, PatType, Type};
 
 use super::ast::{GuardImpl, Handler, Target};
+use super::attr::AssuranceArgs;
 use super::valid::{Alternative, NormalForm};
 use crate::ctxt::Errors;
 
 /// `krate` is the path to the runtime: `::scopes_runtime`, or the one `crate = path` gives. Mistakes only
 /// the item shows (a rule without a parameter for its resource) are added to `errors`.
-pub fn expand(target: &Target, form: &NormalForm, krate: &TokenStream, errors: &mut Errors) -> TokenStream {
+pub fn expand(
+    target: &Target,
+    form: &NormalForm,
+    assurance: &AssuranceArgs,
+    krate: &TokenStream,
+    errors: &mut Errors,
+) -> TokenStream {
     let requirement = requirement_type(form.alternatives.iter(), krate);
     match target {
         Target::Handler(handler) => {
             let rule = ruled(handler, form, krate, errors);
-            expand_handler(handler, &requirement, rule, krate)
+            let assured = assured(assurance, krate);
+            expand_handler(handler, &requirement, rule, assured, krate)
         }
         Target::Guard(guard) => {
+            if let Some(span) = assurance.first_span() {
+                errors.push(syn::Error::new(
+                    span,
+                    "`dpop`, `acr`, `min_acr` and `max_age` say what a route asks of its token, so they go on the \
+                     handlers' `#[requires]`, not a guard's",
+                ));
+            }
             if let Some(rule) = &form.rule {
                 errors.error_at(
                     rule,
@@ -37,6 +52,27 @@ pub fn expand(target: &Target, form: &NormalForm, krate: &TokenStream, errors: &
             expand_guard(guard, &requirement, krate)
         }
     }
+}
+
+/// The runtime's `Assurance` for what the handler asks beyond scopes (`Assurance::NONE` for nothing).
+fn assured(assurance: &AssuranceArgs, krate: &TokenStream) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let dpop = match assurance.dpop.as_ref().map(syn::LitStr::value).as_deref() {
+        Some("off") => quote!(::core::option::Option::Some(#private::DpopMode::Off)),
+        Some("allowed") => quote!(::core::option::Option::Some(#private::DpopMode::Allowed)),
+        Some("required") => quote!(::core::option::Option::Some(#private::DpopMode::Required)),
+        _ => quote!(::core::option::Option::None),
+    };
+    let acr = assurance.acr.iter().flat_map(|(_, classes)| classes);
+    let min_acr = match &assurance.min_acr {
+        Some(class) => quote!(::core::option::Option::Some(#class)),
+        None => quote!(::core::option::Option::None),
+    };
+    let max_age = match &assurance.max_age {
+        Some((_, seconds)) => quote!(::core::option::Option::Some(#seconds)),
+        None => quote!(::core::option::Option::None),
+    };
+    quote! { #private::Assurance::__new(#dpop, &[#(#acr),*], #min_acr, #max_age) }
 }
 
 /// `AnyOf<(AllOf<(S0, S1)>, ...)>`, each scope's marker looked up through the crate's registry, which
@@ -112,6 +148,7 @@ fn expand_handler(
     handler: &Handler,
     requirement: &TokenStream,
     rule: Option<TokenStream>,
+    assured: TokenStream,
     krate: &TokenStream,
 ) -> TokenStream {
     let mut item_sig = handler.item.sig.clone();
@@ -134,10 +171,15 @@ fn expand_handler(
     item_sig.inputs = syn::parse_quote! { #inputs };
     let (attrs, vis, body) = (&handler.item.attrs, &handler.item.vis, &handler.item.body);
     let principal_ty = &principal.ty;
+    let private = quote!(#krate::__private);
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #handler_type;
+
+        impl #private::Assured for #handler_type {
+            const ASSURANCE: #private::Assurance = #assured;
+        }
 
         crate::__scopes_registry!(@extractor #handler_type, #principal_ty, #requirement #rule);
 

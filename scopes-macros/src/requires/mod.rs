@@ -37,7 +37,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     // its extractor and the router using it compiles; the build fails on the reported errors alone.
     let form = valid::normal_form(&args, &mut errors);
     let krate = crate::krate::tokens(args.krate.as_ref());
-    let expanded = expand::expand(&target, &form, &krate, &mut errors);
+    let expanded = expand::expand(&target, &form, &args.assurance, &krate, &mut errors);
     let compile_errors = errors.to_compile_errors();
     quote! { #compile_errors #expanded }
 }

@@ -61,6 +61,19 @@ pub enum AuthError {
         /// The scopes the refused request required, for the `WWW-Authenticate` challenge.
         challenge: Challenge,
     },
+    /// The token does not show the authentication the route asks (RFC 9470): its `acr` is not one the
+    /// route takes, or its `auth_time` is missing or older than the route's `max_age`. 401
+    /// `insufficient_user_authentication`, the challenge naming `acr_values` and `max_age`, so the client
+    /// can send the user back to authenticate as asked.
+    #[error("insufficient user authentication")]
+    InsufficientUserAuthentication {
+        /// The classes that would do, space-separated, as the challenge's `acr_values` says.
+        acr_values: Option<String>,
+        /// The route's `max_age`, in seconds.
+        max_age: Option<u64>,
+        /// The scopes the refused request required.
+        challenge: Challenge,
+    },
     /// The token is valid but lacks a scope the handler requires.
     #[error("not enough permissions")]
     InsufficientScope {
@@ -176,6 +189,9 @@ impl AuthError {
             }
             AuthError::InvalidToken { .. } => AuthError::InvalidToken { challenge },
             AuthError::InvalidDpopProof { description, .. } => AuthError::InvalidDpopProof { description, challenge },
+            AuthError::InsufficientUserAuthentication { acr_values, max_age, .. } => {
+                AuthError::InsufficientUserAuthentication { acr_values, max_age, challenge }
+            }
             AuthError::InsufficientScope { .. } => AuthError::InsufficientScope { challenge },
             other => other,
         }

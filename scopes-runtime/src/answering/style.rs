@@ -241,6 +241,16 @@ fn render_seed(error: &AuthError, attributes: &[(&str, &str)], schemes: Schemes<
             json!({ "detail": "Could not validate credentials" }),
             Some(scope_challenges(schemes.dpop_only(), attributes, challenge)),
         ),
+        AuthError::InsufficientUserAuthentication { acr_values, max_age, .. } => {
+            let max_age = max_age.map(|seconds| seconds.to_string());
+            let mut with = attributes.to_vec();
+            with.extend(step_up_attributes(acr_values.as_deref(), max_age.as_deref()));
+            respond(
+                StatusCode::UNAUTHORIZED,
+                json!({ "detail": "Insufficient user authentication" }),
+                Some(challenges(schemes, &with)),
+            )
+        }
         AuthError::InsufficientScope { challenge } => respond(
             StatusCode::UNAUTHORIZED,
             json!({ "detail": "Not enough permissions" }),
@@ -270,6 +280,13 @@ fn render_seed(error: &AuthError, attributes: &[(&str, &str)], schemes: Schemes<
         AuthError::Internal(reason) => internal(reason),
     };
     with_retry_after(response, error)
+}
+
+/// RFC 9470 §3's challenge attributes: `acr_values` and `max_age`, those given.
+fn step_up_attributes<'a>(acr_values: Option<&'a str>, max_age: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let acr = acr_values.map(|values| ("acr_values", values));
+    let age = max_age.map(|seconds| ("max_age", seconds));
+    acr.into_iter().chain(age).collect()
 }
 
 /// `attributes` (realm first) with `extra` after the realm.
@@ -314,6 +331,24 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)], schemes: S
                     ),
                 )),
             )
+        }
+        AuthError::InsufficientUserAuthentication { acr_values, max_age, .. } => {
+            let description = "the user must authenticate again, as the challenge's `acr_values` and `max_age` say";
+            let max_age_text = max_age.map(|seconds| seconds.to_string());
+            let mut attributes = vec![
+                ("realm", realm),
+                ("error", "insufficient_user_authentication"),
+                ("error_description", description),
+            ];
+            attributes.extend(step_up_attributes(acr_values.as_deref(), max_age_text.as_deref()));
+            let mut body = json!({ "error": "insufficient_user_authentication", "error_description": description });
+            if let Some(acr_values) = acr_values {
+                body["acr_values"] = json!(acr_values);
+            }
+            if let Some(max_age) = max_age {
+                body["max_age"] = json!(max_age);
+            }
+            respond(StatusCode::UNAUTHORIZED, body, Some(challenges(schemes, &with_extra(extra, &attributes))))
         }
         AuthError::InvalidDpopProof { description, .. } => respond(
             StatusCode::UNAUTHORIZED,

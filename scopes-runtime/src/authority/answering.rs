@@ -54,7 +54,13 @@ impl Authority {
     /// The answer to a request refused for `error`: in this authority's style, with its challenge
     /// attributes.
     pub fn refuse(&self, error: &AuthError) -> Response {
-        let schemes = self.challenge_schemes();
+        self.refuse_on_route(error, None)
+    }
+
+    /// The answer to a request refused for `error` on a route whose own DPoP mode is `route_dpop` (its
+    /// `#[requires(dpop = ...)]`), which the challenge's schemes follow.
+    pub(crate) fn refuse_on_route(&self, error: &AuthError, route_dpop: Option<DpopMode>) -> Response {
+        let schemes = self.challenge_schemes(route_dpop);
         match &self.inner.resource_metadata {
             Some(url) => self.inner.response_style.render_with(error, &[("resource_metadata", url)], schemes),
             None => self.inner.response_style.render_with(error, &[], schemes),
@@ -62,13 +68,18 @@ impl Authority {
     }
 
     /// The schemes refusals challenge with: `Bearer` unless DPoP is required, `DPoP` where it is taken.
-    fn challenge_schemes(&self) -> Schemes<'_> {
-        match &self.inner.dpop {
-            Some(dpop) if dpop.mode() != DpopMode::Off => {
-                Schemes { bearer: dpop.mode() == DpopMode::Allowed, dpop_algs: Some(dpop.algs()) }
+    fn challenge_schemes(&self, route_dpop: Option<DpopMode>) -> Schemes<'_> {
+        match (&self.inner.dpop, self.dpop_mode(route_dpop)) {
+            (Some(dpop), mode) if mode != DpopMode::Off => {
+                Schemes { bearer: mode == DpopMode::Allowed, dpop_algs: Some(dpop.algs()) }
             }
             _ => Schemes::BEARER,
         }
+    }
+
+    /// The DPoP mode of a route whose own is `route_dpop`: its own if it has one, else the authority's.
+    pub(crate) fn dpop_mode(&self, route_dpop: Option<DpopMode>) -> DpopMode {
+        route_dpop.unwrap_or_else(|| self.inner.dpop.as_ref().map_or(DpopMode::Off, Dpop::mode))
     }
 
     /// Takes DPoP-bound tokens (RFC 9449) as `dpop` says: [`DpopMode::Allowed`] beside bearer tokens, or

@@ -80,6 +80,8 @@ struct Inner {
     token_cache: Option<TokenCache>,
     /// Whether DPoP-bound tokens are taken (RFC 9449), and how their proofs are checked.
     dpop: Option<Dpop>,
+    /// The authentication context classes, weakest first, that `#[requires(min_acr = ...)]` compares by.
+    acr_levels: Arc<[String]>,
 }
 
 /// Where a verification the token cache could not answer is remembered: the cache, the key epoch read
@@ -127,6 +129,7 @@ impl std::fmt::Debug for Authority {
             .field("audit", &inner.audit)
             .field("token_cache", &inner.token_cache)
             .field("dpop", &inner.dpop)
+            .field("acr_levels", &inner.acr_levels)
             .finish()
     }
 }
@@ -183,6 +186,7 @@ impl Authority {
                 verification_time: Counted::new(TOKEN_VERIFICATION, vec![Label::new("verifier", kind)]),
                 token_cache: Some(TokenCache::default()),
                 dpop: None,
+                acr_levels: Arc::from([]),
             }),
         }
     }

@@ -73,6 +73,27 @@ impl Authority {
         authority
     }
 
+    /// Orders the authentication context classes (`acr` values) this API knows, weakest first, so that a
+    /// route's `#[requires(min_acr = "...")]` takes any token whose `acr` is that class or a stronger one.
+    /// A token whose `acr` is not in the list reaches no level; a route naming a class not in it refuses
+    /// every token (and logs an error), rather than guess.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// let authority = Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap()
+    ///     .with_acr_levels(["urn:example:password", "urn:example:mfa", "urn:example:hardware-key"]);
+    /// assert_eq!(authority.acr_levels().len(), 3);
+    /// ```
+    pub fn with_acr_levels<A: Into<String>>(mut self, levels: impl IntoIterator<Item = A>) -> Self {
+        self.inner_mut().acr_levels = levels.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The authentication context classes, weakest first ([`with_acr_levels`](Self::with_acr_levels)).
+    pub fn acr_levels(&self) -> &[String] {
+        &self.inner.acr_levels
+    }
+
     /// Accepts tokens whatever their `aud` (and issues them without one): only for a provider that issues
     /// tokens for this API alone, since any token it issues, for any service, is then good here too.
     ///

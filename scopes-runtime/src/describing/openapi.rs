@@ -19,7 +19,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::answering::style::ResponseStyle;
 use crate::issuing::form::PasswordRequestForm;
-use crate::registry::{Refusal, Registry, RuleAccess};
+use crate::registry::{Assurance, Refusal, Registry, RuleAccess};
 use crate::routing::{Access, FALLBACK, RouteTable};
 use crate::verifying::ProviderMetadata;
 
@@ -255,6 +255,10 @@ pub fn secure(
                 document_rule(operation, access, rule, body_schema);
                 needs_error_detail = true;
             }
+            let assurance = &routes.routes()[index].assurance;
+            if !assurance.is_none() {
+                document_assurance(operation, assurance);
+            }
             for (status, description) in refusals {
                 operation
                     .responses
@@ -302,6 +306,38 @@ const MALFORMED: &str = "Malformed credentials (`invalid_request`): several `Aut
 const UNAUTHORIZED: &str = "Not authenticated (no bearer token), could not validate credentials (invalid, expired or \
                             unknown token), or (seed style) not enough permissions";
 const FORBIDDEN: &str = "Not enough permissions (`insufficient_scope`, with the required `scope`), or an inactive user";
+
+/// What an operation whose `#[requires]` asks more than scopes adds to its document: a sentence in its
+/// description, and `x-scopes-assurance` with the route's DPoP mode (RFC 9449), `acr_values`, `min_acr`
+/// and `max_age` (RFC 9470), those it asks.
+fn document_assurance(operation: &mut Operation, assurance: &Assurance) {
+    let mut sentence = format!("Asks of its token: {assurance}.");
+    if assurance.asks_authentication() {
+        sentence.push_str(
+            " A token that falls short is answered 401 `insufficient_user_authentication`, the challenge naming \
+             `acr_values` and `max_age` (RFC 9470).",
+        );
+    }
+    operation.description = Some(match operation.description.take() {
+        Some(written) if !written.is_empty() => format!("{written}\n\n{sentence}"),
+        _ => sentence,
+    });
+    let mut extension = serde_json::Map::new();
+    if let Some(dpop) = assurance.dpop {
+        extension.insert("dpop".into(), dpop.as_str().into());
+    }
+    if !assurance.acr.is_empty() {
+        extension.insert("acr_values".into(), assurance.acr.into());
+    }
+    if let Some(min_acr) = assurance.min_acr {
+        extension.insert("min_acr".into(), min_acr.into());
+    }
+    if let Some(max_age) = assurance.max_age {
+        extension.insert("max_age".into(), max_age.into());
+    }
+    let extensions = operation.extensions.get_or_insert_with(Default::default);
+    extensions.insert("x-scopes-assurance".into(), serde_json::Value::Object(extension));
+}
 
 /// What an operation with a resource rule adds to its document: the rule's name and alternatives as
 /// `x-scopes-rule`, a sentence in its description, and the status its refusal (and a missing resource) is

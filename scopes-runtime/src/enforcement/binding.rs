@@ -52,7 +52,7 @@ pub(crate) fn presented<'h>(
     authority: &Authority,
     requirement: &Requirement<'_>,
 ) -> Result<Presented<'h>, AuthError> {
-    let mode = authority.dpop().map_or(DpopMode::Off, |dpop| dpop.mode());
+    let mode = authority.dpop_mode(requirement.assurance().dpop);
     match bearer_credentials(headers, authority.request_parsing().is_strict()) {
         Credentials::Missing => Err(AuthError::MissingCredentials),
         Credentials::Malformed(description) => {
@@ -94,6 +94,11 @@ pub(crate) async fn check_binding(
         (Some(proof), Binding::Key(thumbprint)) => {
             // `presented` takes the DPoP scheme only where a setting says how.
             let Some(dpop) = authority.dpop() else {
+                // A route's `dpop` without the authority's setting: no public URL to hold `htu` to.
+                tracing::error!(
+                    "a route takes DPoP-bound tokens, but its authority has no DPoP setting (`Authority::with_dpop`) \
+                     to check their proofs with: every such request is refused"
+                );
                 return Err(binding_refused("DPoP-bound tokens are not taken here", requirement));
             };
             let target = RequestTarget::of(parts);

@@ -13,7 +13,8 @@ use axum::http::request::Parts;
 use super::binding;
 use super::decision;
 use super::rule::{Rule, RuleError, RuleMode};
-use super::sealing::{Disjunction, SealedAuthorize};
+use super::sealing::{Assured, Disjunction, SealedAuthorize};
+use super::step_up;
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
 use crate::observing::Outcome;
@@ -171,6 +172,7 @@ where
         };
         let claims = claims.map_err(|reason| refused(reason, &requirement))?;
         binding::check_binding(&authority, &claims, presented, parts, &requirement).await?;
+        step_up::check(&claims, requirement.assurance(), &authority, &requirement)?;
         let principal = P::from_claims(&claims, state).await;
         if let Some(findings) = requirement.findings() {
             // Shared, not copied: the subject and issuer are read from them only for an event.
@@ -214,7 +216,7 @@ fn refused(reason: TokenError, requirement: &Requirement<'_>) -> AuthError {
 /// `Authority`, is one error on that impl's type (the user's token), and the handler is still an axum
 /// handler, with no second error from the router that routes it. Without a declared state the impl is
 /// generic over the state, bounded as these associated types are.
-pub trait RequiresHandler<S>: Disjunction {
+pub trait RequiresHandler<S>: Disjunction + Assured {
     /// The handler's first parameter, as written.
     type Principal: Authorize<S>;
     /// Where the state's [`Authority`] comes from.
@@ -240,7 +242,7 @@ pub trait RequiresHandler<S>: Disjunction {
                 parts,
                 state,
                 authority,
-                Requirement::finding(Self::ALTERNATIVES, &findings),
+                Requirement::finding(Self::ALTERNATIVES, &findings).assured(&Self::ASSURANCE),
             )
             .await;
             let authority = Self::authority(state);
@@ -292,7 +294,7 @@ pub trait RuledHandler<S>: RequiresHandler<S> {
     {
         async move {
             let (findings, bypass) = (Findings::default(), RuleBypass::new(Self::UNRULED));
-            let requirement = Requirement::ruled(Self::ALTERNATIVES, &findings, &bypass);
+            let requirement = Requirement::ruled(Self::ALTERNATIVES, &findings, &bypass).assured(&Self::ASSURANCE);
             let authorized = match Self::Principal::authorize(parts, state, authority, requirement).await {
                 Ok(principal) => match Self::Mode::resolve(parts, state, &principal, bypass.was_met()).await {
                     Ok(()) => Ok(principal),

@@ -8,6 +8,7 @@ mod decision;
 pub(crate) mod guard;
 pub(crate) mod rule;
 pub(crate) mod sealing;
+mod step_up;
 
 #[doc(hidden)]
 pub use guard::{AuthorityIn, RequiresHandler, RuledHandler};

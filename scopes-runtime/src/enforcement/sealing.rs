@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 
 use super::guard::Principal;
-use crate::registry::{Alternatives, Scope};
+use crate::registry::{Alternatives, Assurance, Scope};
 
 /// A declared scope, as the marker type `registry!` generates for it.
 pub trait DeclaredScope {
@@ -18,6 +18,13 @@ pub trait DeclaredScope {
 /// unrelated ones. The build has already failed; this scope never reaches a running program.
 impl DeclaredScope for () {
     const SCOPE: Scope = Scope::new("");
+}
+
+/// What `#[requires]` declares of a handler beyond its scopes: its DPoP mode, `acr` and `max_age`
+/// ([`Assurance::NONE`] when it declares none).
+pub trait Assured {
+    /// The handler's assurance.
+    const ASSURANCE: Assurance;
 }
 
 /// All of a tuple of declared scopes.

@@ -29,6 +29,8 @@ pub enum Outcome {
     InvalidToken(InvalidToken),
     /// The token is valid but lacks a scope the route requires.
     InsufficientScope,
+    /// The token does not show the authentication the route asks (`acr`, `max_age`; RFC 9470).
+    InsufficientAuthentication,
     /// A resource rule refused the principal.
     RuleRefused,
     /// The resource the request names does not exist.
@@ -77,7 +79,7 @@ pub enum InvalidToken {
 
 impl Outcome {
     /// How many outcomes a metric label tells apart.
-    pub(crate) const COUNT: usize = 12;
+    pub(crate) const COUNT: usize = 13;
 
     /// The outcome's place among the [`COUNT`](Self::COUNT) labels.
     pub(crate) const fn index(self) -> usize {
@@ -94,6 +96,7 @@ impl Outcome {
             Outcome::Refused => 9,
             Outcome::Error => 10,
             Outcome::InvalidProof => 11,
+            Outcome::InsufficientAuthentication => 12,
         }
     }
 
@@ -112,6 +115,7 @@ impl Outcome {
             Outcome::Refused => "refused",
             Outcome::Error => "error",
             Outcome::InvalidProof => "invalid_dpop_proof",
+            Outcome::InsufficientAuthentication => "insufficient_user_authentication",
         }
     }
 

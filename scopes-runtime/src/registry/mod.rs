@@ -3,10 +3,12 @@
 //! ([`Requirement`]) and who may call a route ([`Access`]).
 
 pub(crate) mod access;
+pub(crate) mod assurance;
 pub(crate) mod granted;
 pub(crate) mod requirement;
 
 pub use access::{Access, Refusal, RuleAccess};
+pub use assurance::{Assurance, DpopMode};
 pub use granted::Granted;
 pub use requirement::{Alternatives, Requirement, alternatives_of};
 

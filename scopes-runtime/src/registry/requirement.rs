@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::Scope;
+use super::assurance::Assurance;
 use crate::observing::{Outcome, Subjected};
 
 /// One layer's requirement in disjunctive normal form: any of the alternatives, each all of its scopes.
@@ -39,6 +40,8 @@ pub struct Requirement<'a> {
     outer: Option<&'a Requirement<'a>>,
     findings: Option<&'a Findings>,
     bypass: Option<&'a RuleBypass>,
+    /// The handler's, shared by every layer.
+    assurance: &'a Assurance,
 }
 
 /// What the guard chain finds out about one request on its way down, for the decision made at the top: the
@@ -110,23 +113,33 @@ impl RuleBypass {
 impl<'a> Requirement<'a> {
     /// The outermost layer: a handler's own requirement.
     pub const fn new(own: Alternatives) -> Requirement<'static> {
-        Requirement { own, outer: None, findings: None, bypass: None }
+        Requirement { own, outer: None, findings: None, bypass: None, assurance: &Assurance::NONE }
     }
 
     /// The outermost layer, with `findings` to record what the layers below find out.
     pub(crate) const fn finding(own: Alternatives, findings: &'a Findings) -> Requirement<'a> {
-        Requirement { own, outer: None, findings: Some(findings), bypass: None }
+        Requirement { own, outer: None, findings: Some(findings), bypass: None, assurance: &Assurance::NONE }
     }
 
     /// The outermost layer of a handler with a resource rule: `own` counts the rule's alternatives by their
     /// scopes; `bypass` holds those that grant without it.
     pub(crate) const fn ruled(own: Alternatives, findings: &'a Findings, bypass: &'a RuleBypass) -> Requirement<'a> {
-        Requirement { own, outer: None, findings: Some(findings), bypass: Some(bypass) }
+        Requirement { own, outer: None, findings: Some(findings), bypass: Some(bypass), assurance: &Assurance::NONE }
+    }
+
+    /// The same requirement, asking `assurance` of the token beyond its scopes.
+    pub(crate) const fn assured(self, assurance: &'a Assurance) -> Requirement<'a> {
+        Requirement { assurance, ..self }
+    }
+
+    /// What the handler asks beyond scopes.
+    pub fn assurance(&self) -> &'a Assurance {
+        self.assurance
     }
 
     /// The requirement one layer further in: this one and `own`.
     pub fn then(&'a self, own: Alternatives) -> Requirement<'a> {
-        Requirement { own, outer: Some(self), findings: self.findings, bypass: self.bypass }
+        Requirement { own, outer: Some(self), findings: self.findings, bypass: self.bypass, assurance: self.assurance }
     }
 
     /// Where what the layers find out is recorded, if anywhere.

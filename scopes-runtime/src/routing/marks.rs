@@ -9,7 +9,7 @@ use axum::handler::Handler;
 use axum::http::request::Parts;
 
 use crate::authority::Authority;
-use crate::registry::Access;
+use crate::registry::{Access, Assurance};
 
 /// Seals [`RouteAccess`] and [`ProtectedHandler`]: a route's reported access is a guarantee only if
 /// nothing but this crate can claim one.
@@ -44,6 +44,11 @@ pub trait RouteAccess<S>: sealed::Sealed<S> {
     /// The route's access, with every guard layer's requirement.
     fn access() -> Access;
 
+    /// What the route asks of its token beyond scopes (`#[requires(dpop = ..., acr = ..., max_age = ...)]`).
+    fn assurance() -> Assurance {
+        Assurance::NONE
+    }
+
     /// The authority whose style the handler's own refusals are answered in: a guarded handler's; none for
     /// a public one (whose state need not hold an authority).
     #[doc(hidden)]
@@ -68,6 +73,9 @@ pub trait ProtectedHandler<T, S>: Handler<T, S> + sealed::SealedHandler<T, S> {
     /// The handler's access.
     fn access() -> Access;
 
+    /// See [`RouteAccess::assurance`].
+    fn assurance() -> Assurance;
+
     /// See [`RouteAccess::answering_authority`].
     #[doc(hidden)]
     fn answering_authority(state: &S) -> Option<Authority>;
@@ -90,6 +98,10 @@ macro_rules! protected_handler_impls {
         {
             fn access() -> Access {
                 First::access()
+            }
+
+            fn assurance() -> Assurance {
+                First::assurance()
             }
 
             fn answering_authority(state: &S) -> Option<Authority> {

@@ -15,13 +15,13 @@ use axum::routing::MethodRouter;
 use super::marks::ProtectedHandler;
 use crate::authority::Authority;
 use crate::observing::route::{self, RouteSlot};
-use crate::registry::Access;
+use crate::registry::{Access, Assurance};
 
 /// The handlers of one path, by method, each `#[requires(...)]` or `#[public]`. Start one with [`get`],
 /// [`post`], [`put`], [`patch`] or [`delete`], and chain the others.
 pub struct SecureMethodRouter<S = ()> {
     pub(super) router: MethodRouter<S>,
-    pub(super) accesses: Vec<(String, Access)>,
+    pub(super) accesses: Vec<(String, Access, Assurance)>,
     /// The path template its handlers' decisions are labelled with, once the router knows it.
     pub(super) route: RouteSlot,
 }
@@ -49,7 +49,7 @@ macro_rules! method_functions {
                     H: ProtectedHandler<T, S>,
                     T: 'static,
                 {
-                    self.accesses.push((Method::$constant.to_string(), H::access()));
+                    self.accesses.push((Method::$constant.to_string(), H::access(), H::assurance()));
                     let restyling = Restyling { handler, route: self.route.clone(), arguments: PhantomData };
                     self.router = self.router.$method(restyling);
                     self

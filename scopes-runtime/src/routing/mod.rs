@@ -104,8 +104,8 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// rule reads a parameter the path lacks is refused by [`into_parts`](Self::into_parts), once the
     /// path is whole.)
     pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
-        for (method, access) in methods.accesses {
-            self.table.routes.push(Route { method, path: path.to_owned(), access });
+        for (method, access, assurance) in methods.accesses {
+            self.table.routes.push(Route { method, path: path.to_owned(), access, assurance });
         }
         self.labels.push((path.to_owned(), methods.route));
         self.router = self.router.route(path, methods.router);
@@ -115,7 +115,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// Serves a route the caller vouches is public, without looking at its handlers: for routers from
     /// other crates (a documentation UI, say). It is reported as public under the method `*`.
     pub fn public_route(mut self, path: &str, methods: MethodRouter<S>) -> Self {
-        self.table.routes.push(Route { method: "*".to_owned(), path: path.to_owned(), access: Access::Public });
+        self.table.routes.push(Route::public("*", path));
         self.router = self.router.route(path, methods);
         self
     }
@@ -222,7 +222,8 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         H: ProtectedHandler<T, S>,
         T: 'static,
     {
-        self.table.routes.push(Route { method: "*".to_owned(), path: FALLBACK.to_owned(), access: H::access() });
+        let (access, assurance) = (H::access(), H::assurance());
+        self.table.routes.push(Route { method: "*".to_owned(), path: FALLBACK.to_owned(), access, assurance });
         self.router = self.router.fallback(handler);
         self
     }
@@ -238,7 +239,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         T::Response: IntoResponse,
         T::Future: Send + 'static,
     {
-        self.table.routes.push(Route { method: "*".to_owned(), path: path.to_owned(), access: Access::Public });
+        self.table.routes.push(Route::public("*", path));
         self.router = self.router.route_service(path, service);
         self
     }
@@ -265,7 +266,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         T::Future: Send + 'static,
     {
         let path = format!("{}/{{*rest}}", prefix.trim_end_matches('/'));
-        self.table.routes.push(Route { method: "*".to_owned(), path, access: Access::Public });
+        self.table.routes.push(Route::public("*", &path));
         self.router = self.router.nest_service(prefix, service);
         self
     }

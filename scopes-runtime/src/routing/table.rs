@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::registry::Access;
+use crate::registry::{Access, Assurance};
 
 /// The path a [`SecureRouter::fallback`](super::SecureRouter::fallback) is reported at.
 pub const FALLBACK: &str = "(fallback)";
@@ -17,9 +17,16 @@ pub struct Route {
     pub path: String,
     /// Who may call it.
     pub access: Access,
+    /// What it asks of the token beyond scopes.
+    pub assurance: Assurance,
 }
 
 impl Route {
+    /// A public route of `method` at `path`.
+    pub fn public(method: &str, path: &str) -> Self {
+        Route { method: method.to_owned(), path: path.to_owned(), access: Access::Public, assurance: Assurance::NONE }
+    }
+
     /// Whether this is the route of `method` (any case) at `path`, as written in the router.
     pub fn serves(&self, method: &str, path: &str) -> bool {
         self.path == path && self.method.eq_ignore_ascii_case(method)
@@ -56,7 +63,12 @@ impl fmt::Display for RouteTable {
         let method_width = self.routes.iter().map(|route| route.method.len()).max().unwrap_or(0);
         let path_width = self.routes.iter().map(|route| route.path.len()).max().unwrap_or(0);
         for route in &self.routes {
-            writeln!(f, "{:method_width$} {:path_width$}  {}", route.method, route.path, route.access)?;
+            if route.assurance.is_none() {
+                writeln!(f, "{:method_width$} {:path_width$}  {}", route.method, route.path, route.access)?;
+            } else {
+                let (method, path, access, assurance) = (&route.method, &route.path, &route.access, &route.assurance);
+                writeln!(f, "{method:method_width$} {path:path_width$}  {access}; {assurance}")?;
+            }
             for note in route.access.redundancies() {
                 writeln!(f, "{:method_width$} {:path_width$}    note: {note}", "", "")?;
             }

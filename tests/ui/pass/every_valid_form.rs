@@ -29,6 +29,12 @@ async fn two_scopes(_: User) {}
 #[requires(scopes = ["items",],)]
 async fn trailing_commas(_: User) {}
 
+#[requires(scopes = ["me"], dpop = "required", acr = ["urn:example:mfa"], max_age = 300)]
+async fn stepped_up(_: User) {}
+
+#[requires(min_acr = "urn:example:mfa", dpop = "off")]
+async fn at_least(_: User) {}
+
 #[requires(scopes = ["items"])]
 async fn through_a_guard(ActiveUser(user): ActiveUser) -> String {
     user.name
@@ -37,6 +43,8 @@ async fn through_a_guard(ActiveUser(user): ActiveUser) -> String {
 fn router() -> Router<app::AppState> {
     Router::new()
         .route("/bare", get(bare))
+        .route("/stepped_up", get(stepped_up))
+        .route("/at_least", get(at_least))
         .route("/empty_parentheses", get(empty_parentheses))
         .route("/empty_list", get(empty_list))
         .route("/one_scope", get(one_scope))

@@ -11,7 +11,6 @@ mod proof;
 mod replay;
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,55 +19,7 @@ use jsonwebtoken::Algorithm;
 pub use proof::{ProofError, RequestTarget, access_token_hash};
 pub use replay::DpopReplays;
 
-/// Whether requests may, or must, present DPoP-bound tokens (`Authorization: DPoP <token>` with a `DPoP`
-/// proof header).
-///
-/// ```
-/// use scopes_runtime::verifying::dpop::DpopMode;
-/// assert_eq!("required".parse::<DpopMode>().unwrap(), DpopMode::Required);
-/// assert_eq!(DpopMode::default(), DpopMode::Off);
-/// assert!("sometimes".parse::<DpopMode>().is_err());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub enum DpopMode {
-    /// Only bearer tokens: the `DPoP` scheme is not accepted, and a DPoP-bound token is refused.
-    #[default]
-    Off,
-    /// Bearer tokens, and DPoP-bound tokens with their proofs.
-    Allowed,
-    /// Only DPoP-bound tokens with their proofs.
-    Required,
-}
-
-impl DpopMode {
-    /// The mode's name, as [`FromStr`] reads it.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            DpopMode::Off => "off",
-            DpopMode::Allowed => "allowed",
-            DpopMode::Required => "required",
-        }
-    }
-}
-
-impl fmt::Display for DpopMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DpopMode {
-    type Err = String;
-
-    fn from_str(mode: &str) -> Result<Self, Self::Err> {
-        match mode {
-            "off" => Ok(DpopMode::Off),
-            "allowed" => Ok(DpopMode::Allowed),
-            "required" => Ok(DpopMode::Required),
-            other => Err(format!("`{other}` is not a DPoP mode: expected off, allowed or required")),
-        }
-    }
-}
+pub use crate::registry::DpopMode;
 
 /// The algorithms a proof may be signed with by default: every asymmetric one jsonwebtoken verifies.
 pub const DEFAULT_PROOF_ALGORITHMS: [Algorithm; 9] = [
