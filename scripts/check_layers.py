@@ -38,7 +38,7 @@ def module_of(path, modules):
 def code_of(text):
     """The text without comments and without its unit tests (which may use any room: they are not part of
     the build), strings left in place (no `crate::` appears in one)."""
-    text = text.split("#[cfg(test)]\nmod tests", 1)[0]
+    text = re.split(r"#\[cfg\((?:all\()?test\b[^\]]*\]\n(?://[^\n]*\n)*mod tests", text, maxsplit=1)[0]
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     return "\n".join(line.split("//", 1)[0] for line in text.splitlines())
 

@@ -1,7 +1,9 @@
 //! The demo as a resource server (`--issuer`, `--audience`) for a real OpenID provider, node's
 //! `oidc-provider`: tokens of every algorithm it signs with, forged and foreign ones, a key rotation, an
 //! outage, a start-up before the provider, forged `kid`s against the key-set fetching, and the documents
-//! that point clients at the provider; DPoP-bound tokens it issues, taken only with a proof of their key.
+//! that point clients at the provider; DPoP-bound tokens it issues, taken only with a proof of their key;
+//! opaque tokens read through introspection, with its cache, its one call for a crowd, revocations and an
+//! outage.
 
 use std::time::{Duration, Instant};
 
@@ -305,4 +307,87 @@ async fn a_dpop_bound_token_from_the_provider_reads_only_with_a_proof_of_its_key
     // With DPoP allowed, a plain bearer token from the provider still reads.
     let bearer = provider.token("ES256", "me items").await;
     assert_eq!(get(&second, ITEMS, Some(&bearer)).await.0, 200);
+}
+
+/// A demo introspecting the provider's tokens (as the client `api`), remembering answers `cache_secs`.
+fn introspecting_demo(provider: &RunningProvider, cache_secs: &str) -> RunningDemo {
+    start_demo_with(
+        None,
+        &[
+            "--issuer",
+            &provider.issuer,
+            "--audience",
+            AUDIENCE,
+            "--style",
+            "rfc",
+            "--introspection-client-id",
+            "api",
+            "--introspection-client-secret",
+            "api-secret",
+            "--introspection-cache-secs",
+            cache_secs,
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opaque_tokens_read_through_introspection_one_call_for_a_crowd_and_revocations_are_seen() {
+    const ITEMS: &str = "/users/me/items/";
+    let provider = RunningProvider::start(&every_algorithm(), 0);
+    let demo = introspecting_demo(&provider, "2");
+    let token = provider.token("opaque", "me items").await;
+    assert!(!token.contains('.'), "an opaque token: {token}");
+    let (status, _, body) = get(&demo, ITEMS, Some(&token)).await;
+    assert_eq!((status, body), (200, items_of_johndoe()));
+    // oidc-provider does not introspect its JWTs (`unsupported_token_type`): refused, not answered 503.
+    assert_eq!(get(&demo, ITEMS, Some(&provider.token("ES256", "me items").await)).await.0, 401);
+
+    // Fifty requests at once with one new token: one introspection between them.
+    let fresh = provider.token("opaque", "me items").await;
+    let before = provider.introspections().await;
+    let statuses = futures_util::future::join_all((0..50).map(|_| get(&demo, ITEMS, Some(&fresh)))).await;
+    assert!(
+        statuses.iter().all(|(status, _, _)| *status == 200),
+        "{:?}",
+        statuses.iter().map(|s| s.0).collect::<Vec<_>>()
+    );
+    assert_eq!(provider.introspections().await - before, 1, "one call for the crowd");
+
+    // Revoked at the provider: refused once the answer is forgotten, within the configured 2 s.
+    provider.revoke(&fresh).await;
+    let revoked_at = Instant::now();
+    loop {
+        let (status, _, body) = get(&demo, ITEMS, Some(&fresh)).await;
+        if status == 401 {
+            assert_eq!(body["error"], "invalid_token");
+            break;
+        }
+        assert!(revoked_at.elapsed() < Duration::from_secs(4), "still {status} after the cache's 2 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Revoked through the demo's own `/revoke`: at the provider, and forgotten here at once.
+    let other = provider.token("opaque", "me items").await;
+    assert_eq!(get(&demo, ITEMS, Some(&other)).await.0, 200);
+    let revoked =
+        reqwest::Client::new().post(format!("{}/revoke", demo.base)).form(&[("token", other.as_str())]).send();
+    assert_eq!(revoked.await.expect("the demo answers").status(), 200);
+    assert_eq!(get(&demo, ITEMS, Some(&other)).await.0, 401, "refused at once");
+    // A token nobody issued is refused, and a forged one never reaches further.
+    assert_eq!(get(&demo, ITEMS, Some("not-a-token-anyone-issued")).await.0, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_provider_down_remembered_tokens_keep_working_and_new_ones_are_answered_503() {
+    const ITEMS: &str = "/users/me/items/";
+    let provider = RunningProvider::start(&every_algorithm(), 0);
+    let demo = introspecting_demo(&provider, "30");
+    let remembered = provider.token("opaque", "me items").await;
+    let unseen = provider.token("opaque", "me items").await;
+    assert_eq!(get(&demo, ITEMS, Some(&remembered)).await.0, 200);
+    drop(provider);
+    assert_eq!(get(&demo, ITEMS, Some(&remembered)).await.0, 200, "remembered for its TTL");
+    let response =
+        reqwest::Client::new().get(format!("{}{ITEMS}", demo.base)).bearer_auth(&unseen).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
 }

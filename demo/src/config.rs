@@ -171,6 +171,24 @@ pub struct ProviderFlags {
     /// this API's client id) is refused.
     #[arg(long, env = "DEMO_ACCEPT_UNTYPED_TOKENS", requires = "issuer")]
     pub accept_untyped_tokens: bool,
+    /// Introspect every token at the provider's introspection endpoint (RFC 7662, found by discovery)
+    /// instead of verifying it here, authenticating as this client (`client_secret_basic`): for opaque
+    /// tokens, or to see a revocation at once. Needs `--introspection-client-secret`.
+    #[arg(long, env = "DEMO_INTROSPECTION_CLIENT_ID", requires_all = ["issuer", "introspection_client_secret"])]
+    pub introspection_client_id: Option<String>,
+    /// The secret of `--introspection-client-id` (give it in the environment: on the command line every
+    /// local user can read it).
+    #[arg(
+        long,
+        env = "DEMO_INTROSPECTION_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "introspection_client_id"
+    )]
+    pub introspection_client_secret: Option<SecretKey>,
+    /// Seconds an introspection answer is remembered (never past the token's `exp`); 0 asks the provider
+    /// on every request.
+    #[arg(long, env = "DEMO_INTROSPECTION_CACHE_SECS", default_value_t = 30)]
+    pub introspection_cache_secs: u64,
     /// The OAuth client id Swagger UI logs in with at the provider (authorization code with PKCE).
     #[arg(long, env = "DEMO_DOCS_CLIENT_ID", requires = "issuer")]
     pub docs_client_id: Option<String>,
@@ -286,6 +304,13 @@ impl Config {
         let config = Config::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
         let on_command_line = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
         let mut warnings = Vec::new();
+        if on_command_line("introspection_client_secret") {
+            warnings.push(
+                "--introspection-client-secret on the command line is readable by every local user \
+                 (/proc/PID/cmdline, ps): give it in DEMO_INTROSPECTION_CLIENT_SECRET"
+                    .to_owned(),
+            );
+        }
         if on_command_line("secret_key") {
             warnings.push(
                 "--secret-key on the command line is readable by every local user (/proc/PID/cmdline, ps): \

@@ -18,6 +18,7 @@ use demo::users::UserStore;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use scopes_runtime::store::SqlOptions;
 use scopes_runtime::verifying::dpop::{Dpop, DpopMode, DpopReplays};
+use scopes_runtime::verifying::{ClientAuth, Introspection};
 use scopes_runtime::{
     Authority, Provider, SqlStore, describing::IssuerMetadata, issuing::PasswordCheckLimits, issuing::RedisThrottle,
     keys::KeyRing, keys::SigningAlgorithm, verifying::Revocations,
@@ -264,6 +265,15 @@ async fn with_revocations(authority: Authority, store: &SqlStore, config: &Confi
 /// The longest a replica takes to refuse a token another revoked.
 const MAX_REVOCATION_RELOAD_SECS: u64 = 5;
 
+/// The introspection `--introspection-client-id` asks for, at the provider at `issuer`.
+fn introspection(config: &Config, issuer: &str) -> Option<Introspection> {
+    let flags = &config.provider;
+    let (id, secret) = (flags.introspection_client_id.as_ref()?, flags.introspection_client_secret.as_ref()?);
+    let ttl = Duration::from_secs(flags.introspection_cache_secs);
+    tracing::info!(%issuer, cache_secs = flags.introspection_cache_secs, "tokens are introspected at the provider");
+    Some(Introspection::discover(issuer, ClientAuth::secret_basic(id, &secret.0)).with_cache_ttl(ttl))
+}
+
 /// `authority` taking DPoP-bound tokens as `--dpop` says, their proofs naming URLs under `--public-url`
 /// and remembered in Redis when `--redis-url` is given.
 fn with_dpop(authority: Authority, config: &Config, bound: std::net::SocketAddr) -> Authority {
@@ -325,18 +335,26 @@ async fn shared_throttle(url: &ServiceUrl, key_secret: &[u8]) -> RedisThrottle {
 /// A resource server for the provider at `issuer`: its keys by discovery, no users of its own.
 async fn provider_state(config: &Config, issuer: &str, bound: std::net::SocketAddr) -> AppState {
     let audiences = &config.provider.audience;
-    let provider = Provider::discover(issuer).with_scope_claim(config.provider.scope_claim.clone());
-    let authority = match Authority::from_providers([provider], audiences.first().cloned().unwrap_or_default()) {
+    let first_audience = audiences.first().cloned().unwrap_or_default();
+    let authority = match introspection(config, issuer) {
+        Some(introspection) => Authority::from_introspection(introspection, first_audience),
+        None => {
+            let provider = Provider::discover(issuer).with_scope_claim(config.provider.scope_claim.clone());
+            // An access token says it is one (RFC 9068 §4, RFC 8725 §3.11): an ID token for a client whose
+            // id is this API's audience is not.
+            let typed = !config.provider.accept_untyped_tokens;
+            Authority::from_providers([provider], first_audience)
+                .map(|authority| if typed { authority.with_token_type("at+jwt") } else { authority })
+                .map(|authority| config.limits.token_cache(authority))
+        }
+    };
+    let authority = match authority {
         Ok(authority) => authority
             .with_audiences(audiences.iter().cloned())
             .with_response_style(config.style.response_style())
             .with_request_parsing(config.style.request_parsing()),
         Err(error) => refuse_to_start(&format!("--issuer: {error}")),
     };
-    // An access token says it is one (RFC 9068 §4, RFC 8725 §3.11): an ID token for a client whose id is
-    // this API's audience is not.
-    let authority = if config.provider.accept_untyped_tokens { authority } else { authority.with_token_type("at+jwt") };
-    let authority = config.limits.token_cache(authority);
     let authority = with_dpop(authority, config, bound);
     // The document names the provider's endpoints once discovered; a provider that is down now is
     // documented by its discovery URL instead, and its tokens are checked once it is up.

@@ -123,7 +123,8 @@ pub struct RevocationFields {
 
 /// `POST /revoke`: revokes a refresh token, every token rotated from the same login and the access tokens
 /// issued from them, or one access token (RFC 7009); every replica refuses them within 5 s. An unknown
-/// token is answered 200 too, as the RFC says.
+/// token is answered 200 too, as the RFC says. With `--introspection-client-id`, the token is revoked at
+/// the provider and forgotten by this replica's introspection cache at once.
 #[utoipa::path(
     post,
     path = "/revoke",
@@ -139,6 +140,15 @@ pub struct RevocationFields {
 )]
 #[public]
 pub async fn revoke_token(State(state): State<AppState>, request: RevocationRequest) -> Response {
+    if let Some(introspection) = state.authority.introspection() {
+        // The provider's token: revoked there, and forgotten here at once.
+        return match introspection.revoke(&request.token).await {
+            Ok(()) => axum::Json(serde_json::json!({})).into_response(),
+            Err(_) => state
+                .authority
+                .refuse(&AuthError::ServiceUnavailable { retry_after: std::time::Duration::from_secs(1) }),
+        };
+    }
     match (state.tokens(), state.users()) {
         (Some(tokens), Some(users)) if users.refresh_tokens().is_some() => tokens.revoke(request, users).await,
         _ => crate::compat::not_found(),
@@ -335,6 +345,8 @@ pub async fn authorize() -> Response {
 
 /// Where the API's tokens come from, for its routes and documentation.
 #[derive(Debug, Clone, Default)]
+// One per app, built once: its variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum TokenSource {
     /// Its own `/token`, the seed's password grant alone.
     #[default]
@@ -343,7 +355,8 @@ pub enum TokenSource {
     Issuer(IssuerFeatures),
     /// An identity provider: no `/token`; the security scheme at the provider's endpoints; the
     /// protected-resource metadata served; Swagger UI logging in at the provider as `docs_client_id`.
-    Provider { issuer: String, metadata: Option<ProviderMetadata>, docs_client_id: Option<String> },
+    /// With `introspecting`, tokens are introspected at the provider, and `/revoke` revokes them there.
+    Provider { issuer: String, metadata: Option<ProviderMetadata>, docs_client_id: Option<String>, introspecting: bool },
 }
 
 /// What the demo's own token endpoint does beyond the seed's.
@@ -377,6 +390,7 @@ impl TokenSource {
                     .unwrap_or_default(),
                 metadata: state.authority.provider_metadata().into_iter().next().flatten(),
                 docs_client_id: docs_client_id.clone(),
+                introspecting: state.authority.introspection().is_some(),
             },
         }
     }
@@ -405,8 +419,9 @@ pub fn secure_routes_for(source: &TokenSource) -> SecureRouter<AppState> {
             }
             routes
         }
-        TokenSource::Provider { .. } => {
-            SecureRouter::new().route(ProtectedResourceMetadata::PATH, get(protected_resource_metadata))
+        TokenSource::Provider { introspecting, .. } => {
+            let routes = SecureRouter::new().route(ProtectedResourceMetadata::PATH, get(protected_resource_metadata));
+            if *introspecting { routes.route("/revoke", post(revoke_token)) } else { routes }
         }
     };
     routes
@@ -442,7 +457,7 @@ pub fn api(style: &ResponseStyle, source: &TokenSource) -> (Router<AppState>, Op
         let strict = crate::request_parsing_for(style).is_strict();
         components.schemas.insert(RefreshableTokenRequest::name().into_owned(), token_request_schema(strict));
     }
-    if let TokenSource::Provider { issuer, metadata, docs_client_id } = source {
+    if let TokenSource::Provider { issuer, metadata, docs_client_id, .. } = source {
         // Tokens come from the provider: the document has no `/token`, and its scheme is the provider's.
         document.paths.paths.remove("/token");
         if let Some(components) = document.components.as_mut() {

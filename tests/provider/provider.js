@@ -6,11 +6,14 @@
 // KEYS.json holds private JWKs (each with kid, alg, use: sig); the first key of an algorithm signs with
 // it, the others are published too (how a rotation keeps old tokens verifiable). Access tokens are
 // RFC 9068 JWTs for the resource AUD, signed with the algorithm the token request's `token_alg`
-// parameter names (RS256 by default). Clients:
+// parameter names (RS256 by default), or opaque tokens for `token_alg=opaque`, which only introspection
+// (`/token/introspection`, RFC 7662) reads; `/token/revocation` revokes (RFC 7009). Clients:
 //   - `johndoe` (secret `johndoe-secret`): client credentials; its tokens' subject is `johndoe`.
 //   - `swagger`: a public client for the authorization code flow with PKCE (Swagger UI's).
+//   - `api` (secret `api-secret`): the resource server, which introspects and revokes any token.
 // Printed on standard output once listening: one JSON line {"issuer": ..., "port": ...}.
-// GET /__stats answers {"jwks": N}: how many times the key set was fetched.
+// GET /__stats answers {"jwks": N, "introspections": M}: how many times the key set was fetched, and
+// tokens introspected.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -47,6 +50,7 @@ server.listen(Number(args.port), '127.0.0.1', () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
   let jwksFetches = 0;
+  let introspections = 0;
 
   const provider = new Provider(issuer, {
     jwks: { keys },
@@ -75,22 +79,40 @@ server.listen(Number(args.port), '127.0.0.1', () => {
         id_token_signed_response_alg: algorithms[0],
         scope: 'openid me items',
       },
+      {
+        client_id: 'api',
+        client_secret: 'api-secret',
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        id_token_signed_response_alg: algorithms[0],
+      },
     ],
     clientBasedCORS: () => true,
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A confidential client may introspect any token; a public one only its own.
+        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+      },
+      revocation: {
+        enabled: true,
+        // The resource server revokes the tokens presented to it; any other client only its own.
+        allowedPolicy: async (ctx, client, token) => client.clientId === 'api' || token.clientId === client.clientId,
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => args.audience,
         useGrantedResource: () => true,
-        getResourceServerInfo: (ctx) => ({
-          scope: 'me items',
-          audience: args.audience,
-          accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: ctx.oidc.body?.token_alg || ctx.oidc.params?.token_alg || 'RS256' } },
-        }),
+        getResourceServerInfo: (ctx) => {
+          const alg = ctx.oidc.body?.token_alg || ctx.oidc.params?.token_alg || 'RS256';
+          if (alg === 'opaque') return { scope: 'me items', audience: args.audience, accessTokenFormat: 'opaque' };
+          return { scope: 'me items', audience: args.audience, accessTokenFormat: 'jwt', jwt: { sign: { alg } } };
+        },
       },
     },
     findAccount: async (ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
@@ -100,10 +122,11 @@ server.listen(Number(args.port), '127.0.0.1', () => {
   server.on('request', (req, res) => {
     if (req.url === '/__stats') {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ jwks: jwksFetches }));
+      res.end(JSON.stringify({ jwks: jwksFetches, introspections }));
       return;
     }
     if (req.url === '/jwks') jwksFetches += 1;
+    if (req.url === '/token/introspection') introspections += 1;
     callback(req, res);
   });
   console.log(JSON.stringify({ issuer, port }));

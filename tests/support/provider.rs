@@ -149,13 +149,34 @@ impl RunningProvider {
 
     /// How many times its key set has been fetched.
     pub async fn jwks_fetches(&self) -> u64 {
+        self.stat("jwks").await
+    }
+
+    /// How many tokens it has introspected.
+    pub async fn introspections(&self) -> u64 {
+        self.stat("introspections").await
+    }
+
+    async fn stat(&self, name: &str) -> u64 {
         let stats: Value = reqwest::get(format!("{}/__stats", self.issuer))
             .await
             .expect("the provider answers")
             .json()
             .await
             .expect("JSON stats");
-        stats["jwks"].as_u64().expect("a count")
+        stats[name].as_u64().expect("a count")
+    }
+
+    /// Revokes `token` (one issued to `johndoe`) at the provider, as its client (RFC 7009).
+    pub async fn revoke(&self, token: &str) {
+        let form = [("token", token), ("client_id", "johndoe"), ("client_secret", "johndoe-secret")];
+        let response = reqwest::Client::new()
+            .post(format!("{}/token/revocation", self.issuer))
+            .form(&form)
+            .send()
+            .await
+            .expect("the provider answers");
+        assert!(response.status().is_success(), "revoked: {}", response.status());
     }
 
     /// Its published key set.

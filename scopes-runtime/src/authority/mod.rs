@@ -26,6 +26,7 @@ use crate::keys::KeyRing;
 use crate::keys::signer::Signer;
 use crate::observing::metrics::TOKEN_VERIFICATION;
 use crate::observing::{AuditEvent, AuditHook, Counted};
+use crate::verifying::Introspection;
 use crate::verifying::cache::Lookup;
 use crate::verifying::dpop::Dpop;
 use crate::verifying::parsing::RequestParsing;
@@ -80,6 +81,8 @@ struct Inner {
     token_cache: Option<TokenCache>,
     /// Whether DPoP-bound tokens are taken (RFC 9449), and how their proofs are checked.
     dpop: Option<Dpop>,
+    /// The issuer's introspection, for an authority that asks it about every token.
+    introspection: Option<Introspection>,
     /// The authentication context classes, weakest first, that `#[requires(min_acr = ...)]` compares by.
     acr_levels: Arc<[String]>,
 }
@@ -187,6 +190,7 @@ impl Authority {
                 token_cache: Some(TokenCache::default()),
                 dpop: None,
                 acr_levels: Arc::from([]),
+                introspection: None,
             }),
         }
     }

@@ -14,7 +14,7 @@ use crate::verifying::providers::ProviderKeys;
 use crate::verifying::ring_keys::RingKeys;
 use crate::verifying::shared_secret::SharedSecret;
 use crate::verifying::static_keys::StaticKeys;
-use crate::verifying::{ClaimFormat, Policy, Provider, ProviderError, ProviderMetadata, ScopeClaim};
+use crate::verifying::{ClaimFormat, Introspection, Policy, Provider, ProviderError, ProviderMetadata, ScopeClaim};
 
 /// The secret is unusable for signing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,6 +195,42 @@ impl Authority {
         let mut authority = Authority::new(Arc::new(providers.clone()), policy, None).with_audience(audience);
         authority.inner_mut().providers = Some(providers);
         Ok(authority)
+    }
+
+    /// An authority that asks the issuer about every token ([`Introspection`], RFC 7662) instead of
+    /// verifying it here: for opaque tokens, or JWTs whose logout must be seen at once. Answers are held
+    /// to the usual policy: `iss` (when an answer names one) must be the issuer's, `aud` must name
+    /// `audience`, `exp` and `nbf` with 60 s of leeway; scopes are read from `scope`. It issues nothing, and
+    /// keeps no [`TokenCache`](crate::verifying::TokenCache): the introspection's own cache (keyed by a
+    /// digest, with a short TTL) remembers answers.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// use scopes_runtime::verifying::{ClientAuth, Introspection};
+    /// let introspection = Introspection::at("https://sso.example", "https://sso.example/introspect", ClientAuth::secret_basic("api", "s3cret"));
+    /// let authority = Authority::from_introspection(introspection, "https://api.example").unwrap();
+    /// assert_eq!(authority.policy().audiences(), ["https://api.example"]);
+    /// assert!(authority.introspection().is_some());
+    /// ```
+    pub fn from_introspection(
+        introspection: Introspection,
+        audience: impl Into<String>,
+    ) -> Result<Self, ProviderError> {
+        introspection.check_urls()?;
+        let policy = Policy::new()
+            .with_leeway(LEEWAY_BETWEEN_MACHINES)
+            .with_scope_claim(ScopeClaim::Scope)
+            .with_issuers([introspection.issuer().to_owned()]);
+        let verifier = Arc::new(introspection.clone());
+        let mut authority = Authority::new(verifier, policy, None).with_audience(audience).without_token_cache();
+        authority.inner_mut().introspection = Some(introspection);
+        Ok(authority)
+    }
+
+    /// The introspection of an authority made with [`from_introspection`](Self::from_introspection): to
+    /// [`revoke`](Introspection::revoke) a token at the issuer and forget it here.
+    pub fn introspection(&self) -> Option<&Introspection> {
+        self.inner.introspection.as_ref()
     }
 
     /// An issuer's authority: it signs with the current key of `ring` (its `kid` in the header) and verifies

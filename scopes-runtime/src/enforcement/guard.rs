@@ -199,7 +199,9 @@ fn refused(reason: TokenError, requirement: &Requirement<'_>) -> AuthError {
     }
     match reason {
         // Logged by the decision, at WARN.
-        TokenError::KeysUnavailable { retry_after } => AuthError::ServiceUnavailable { retry_after },
+        TokenError::KeysUnavailable { retry_after } | TokenError::ProviderUnavailable { retry_after } => {
+            AuthError::ServiceUnavailable { retry_after }
+        }
         reason => {
             tracing::debug!(%reason, "bearer token refused");
             AuthError::invalid_token().challenged_by(requirement)

@@ -70,6 +70,8 @@ pub enum InvalidToken {
     Malformed,
     /// Revoked, by its `jti` or its refresh-token family.
     Revoked,
+    /// Not active, as its issuer's introspection endpoint answered (revoked, expired, or unknown there).
+    Inactive,
     /// Verified, but the app's [`Principal`](crate::Principal) knows no one by its subject.
     UnknownPrincipal,
     /// Presented other than its binding says: a DPoP-bound token as `Bearer`, a token without a binding under
@@ -133,6 +135,7 @@ impl Outcome {
                 InvalidToken::InvalidClaims => "invalid_token:invalid_claims",
                 InvalidToken::Malformed => "invalid_token:malformed",
                 InvalidToken::Revoked => "invalid_token:revoked",
+                InvalidToken::Inactive => "invalid_token:inactive",
                 InvalidToken::UnknownPrincipal => "invalid_token:unknown_principal",
                 InvalidToken::Binding => "invalid_token:binding",
             },

@@ -1,6 +1,6 @@
 //! A fake identity provider for tests of an app in issuer mode: OpenID Connect discovery and a JWK Set
 //! served on `127.0.0.1:0`, Ed25519 keys made fresh for each run, tokens signed with the current key, and
-//! rotation.
+//! rotation; opaque tokens, their introspection (RFC 7662) and revocation.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -51,7 +51,13 @@ struct FakeState {
     keys: Mutex<Vec<SigningKey>>,
     fetches: AtomicU64,
     issuer: String,
+    /// The opaque tokens issued, and their introspection answers (`active` set false on revocation).
+    opaque: Mutex<std::collections::HashMap<String, Value>>,
+    introspections: AtomicU64,
 }
+
+/// The client the fake provider takes at its introspection endpoint (`client_secret_basic`).
+pub const INTROSPECTION_CLIENT: (&str, &str) = ("api", "api-secret");
 
 /// One Ed25519 key: its id, its signing half, and its public JWK.
 struct SigningKey {
@@ -83,10 +89,13 @@ impl FakeProvider {
             keys: Mutex::new(vec![SigningKey::generate("key-1".into())]),
             fetches: AtomicU64::new(0),
             issuer: issuer.clone(),
+            opaque: Mutex::new(std::collections::HashMap::new()),
+            introspections: AtomicU64::new(0),
         });
         let app = axum::Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(key_set))
+            .route("/introspect", axum::routing::post(introspect))
             .with_state(state.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -161,6 +170,55 @@ impl FakeProvider {
     pub fn jwks_fetches(&self) -> u64 {
         self.state.fetches.load(Ordering::SeqCst)
     }
+
+    /// An opaque access token for `subject` granting `scopes`, for `audience`, valid five minutes: only
+    /// its introspection endpoint (`/introspect`, in discovery; client [`INTROSPECTION_CLIENT`]) reads it.
+    ///
+    /// ```
+    /// use scopes_runtime::Authority;
+    /// use scopes_runtime::testing::{FakeProvider, INTROSPECTION_CLIENT};
+    /// use scopes_runtime::verifying::{ClientAuth, Introspection};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let provider = FakeProvider::start().await;
+    /// let (id, secret) = INTROSPECTION_CLIENT;
+    /// let introspection = Introspection::discover(provider.issuer(), ClientAuth::secret_basic(id, secret));
+    /// let authority = Authority::from_introspection(introspection, "https://api.example").unwrap();
+    /// let token = provider.opaque_token("johndoe", ["me"], "https://api.example");
+    /// assert_eq!(authority.verify_async(&token).await.unwrap().sub, "johndoe");
+    /// provider.revoke(&token);
+    /// authority.introspection().unwrap().forget(&token);
+    /// assert!(authority.verify_async(&token).await.is_err());
+    /// # }
+    /// ```
+    pub fn opaque_token<const N: usize>(&self, subject: &str, scopes: [&str; N], audience: &str) -> String {
+        use aws_lc_rs::rand::SecureRandom;
+        let mut bytes = [0u8; 24];
+        SystemRandom::new().fill(&mut bytes).expect("randomness");
+        use base64::Engine;
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let now = crate::keys::clock::unix_now();
+        let answer = json!({
+            "active": true, "iss": self.issuer, "aud": audience, "sub": subject, "scope": scopes.join(" "),
+            "client_id": "test-client", "iat": now, "exp": now + 300, "token_type": "Bearer",
+        });
+        self.state.opaque.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(token.clone(), answer);
+        token
+    }
+
+    /// Revokes an opaque token: it introspects `active: false` from now on.
+    pub fn revoke(&self, token: &str) {
+        let mut opaque = self.state.opaque.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(answer) = opaque.get_mut(token) {
+            *answer = json!({ "active": false });
+        }
+    }
+
+    /// How many tokens it has introspected.
+    pub fn introspections(&self) -> u64 {
+        self.state.introspections.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for FakeProvider {
@@ -176,9 +234,29 @@ async fn discovery(State(state): State<Arc<FakeState>>) -> Json<Value> {
         "jwks_uri": format!("{issuer}/jwks"),
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
+        "introspection_endpoint": format!("{issuer}/introspect"),
         "grant_types_supported": ["authorization_code", "client_credentials"],
         "code_challenge_methods_supported": ["S256"],
     }))
+}
+
+/// RFC 7662 §2: the client must authenticate (`client_secret_basic`); an unknown token is not active.
+async fn introspect(
+    State(state): State<Arc<FakeState>>,
+    headers: axum::http::HeaderMap,
+    form: axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use base64::Engine;
+    let (id, secret) = INTROSPECTION_CLIENT;
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")));
+    if headers.get(axum::http::header::AUTHORIZATION).and_then(|value| value.to_str().ok()) != Some(&expected) {
+        return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client" }))).into_response();
+    }
+    state.introspections.fetch_add(1, Ordering::SeqCst);
+    let opaque = state.opaque.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let token = form.get("token").map(String::as_str).unwrap_or_default();
+    Json(opaque.get(token).cloned().unwrap_or_else(|| json!({ "active": false }))).into_response()
 }
 
 async fn key_set(State(state): State<Arc<FakeState>>) -> Json<Value> {

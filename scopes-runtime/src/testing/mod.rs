@@ -52,7 +52,7 @@ mod dpop;
 mod fake_provider;
 
 pub use dpop::DpopKey;
-pub use fake_provider::FakeProvider;
+pub use fake_provider::{FakeProvider, INTROSPECTION_CLIENT};
 
 use std::marker::PhantomData;
 use std::time::Duration;

@@ -44,6 +44,17 @@ pub enum TokenError {
     /// Not a JWT: wrong segment count, bad base64, non-JSON header or payload.
     #[error("malformed token: {0}")]
     Malformed(String),
+    /// The issuer's introspection endpoint says the token is not active (RFC 7662 §2.2): revoked, expired,
+    /// or never issued.
+    #[error("the token is not active")]
+    Inactive,
+    /// The issuer's introspection endpoint cannot be reached (or answers with an error): the token may be
+    /// good, but cannot be checked before `retry_after`. Answered 503, not 401.
+    #[error("the identity provider cannot check tokens now")]
+    ProviderUnavailable {
+        /// When to try again.
+        retry_after: Duration,
+    },
     /// The token verifies, but was revoked (by its `jti`), or issued from a refresh-token family that
     /// was (by its `sid`): a logout, a replayed refresh token, a password change.
     #[error("the token was revoked")]
@@ -68,7 +79,8 @@ impl TokenError {
             TokenError::UnknownKey => InvalidToken::UnknownKey,
             TokenError::CriticalExtension => InvalidToken::CriticalExtension,
             TokenError::UntrustedIssuer => InvalidToken::UntrustedIssuer,
-            TokenError::KeysUnavailable { .. } => return Outcome::Unavailable,
+            TokenError::KeysUnavailable { .. } | TokenError::ProviderUnavailable { .. } => return Outcome::Unavailable,
+            TokenError::Inactive => InvalidToken::Inactive,
             TokenError::InvalidClaims(_) => InvalidToken::InvalidClaims,
             TokenError::Malformed(_) => InvalidToken::Malformed,
             TokenError::Revoked => InvalidToken::Revoked,

@@ -48,6 +48,12 @@ pub struct ProviderMetadata {
     /// The grants the provider offers; RFC 8414's default, `authorization_code` and `implicit`, when absent.
     #[serde(default)]
     pub grant_types_supported: Option<Vec<String>>,
+    /// Where tokens are introspected (RFC 7662), when the provider says.
+    #[serde(default)]
+    pub introspection_endpoint: Option<String>,
+    /// Where tokens are revoked (RFC 7009), when the provider says.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
     /// The PKCE methods the provider accepts.
     #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
@@ -71,6 +77,9 @@ impl ProviderMetadata {
 pub(crate) enum FetchError {
     #[error("GET {url}: {reason}")]
     Http { url: String, reason: String },
+    /// The server answered with an error status (other than 404).
+    #[error("{url}: answered {status}")]
+    Status { url: String, status: u16 },
     #[error("GET {url}: the document is over {limit} bytes")]
     TooLarge { url: String, limit: usize },
     #[error("the discovery document at {url} is not valid: {reason}")]
@@ -115,14 +124,19 @@ fn follows(from: Option<&reqwest::Url>, to: &reqwest::Url) -> Result<(), String>
     Ok(())
 }
 
-/// Fetches `provider`'s key set, discovering where it is first unless the provider names it.
-pub(crate) async fn fetch(provider: &Provider) -> Result<Fetched, FetchError> {
-    let client = match &provider.client {
-        Some(client) => client,
+/// The HTTP client `provider`'s requests go through: its own, or the default (rustls, Mozilla's roots).
+pub(crate) fn client_for(provider: &Provider) -> Result<&reqwest::Client, FetchError> {
+    match &provider.client {
+        Some(client) => Ok(client),
         None => DEFAULT_CLIENT
             .as_ref()
-            .map_err(|reason| FetchError::Http { url: provider.issuer.clone(), reason: reason.clone() })?,
-    };
+            .map_err(|reason| FetchError::Http { url: provider.issuer.clone(), reason: reason.clone() }),
+    }
+}
+
+/// Fetches `provider`'s key set, discovering where it is first unless the provider names it.
+pub(crate) async fn fetch(provider: &Provider) -> Result<Fetched, FetchError> {
+    let client = client_for(provider)?;
     let (jwks_url, metadata) = match &provider.jwks_url {
         Some(url) => (url.clone(), None),
         None => {
@@ -144,7 +158,7 @@ pub(crate) async fn fetch(provider: &Provider) -> Result<Fetched, FetchError> {
 }
 
 /// The provider's discovery document: OpenID Connect's, or RFC 8414's when that one is not found.
-async fn discover(client: &reqwest::Client, provider: &Provider) -> Result<ProviderMetadata, FetchError> {
+pub(crate) async fn discover(client: &reqwest::Client, provider: &Provider) -> Result<ProviderMetadata, FetchError> {
     let issuer = provider.issuer.trim_end_matches('/');
     let openid = format!("{issuer}/.well-known/openid-configuration");
     let (url, document, openid_connect) = match get(client, provider, &openid).await? {
@@ -182,20 +196,25 @@ async fn get(
     provider: &Provider,
     url: &str,
 ) -> Result<Option<(Vec<u8>, HeaderMap)>, FetchError> {
+    exchange(client.get(url).header(ACCEPT, "application/json"), provider, url).await
+}
+
+/// Sends `request` (to `url`) and reads the answer within the provider's time and size limits: the body
+/// and headers, or `None` on 404.
+pub(crate) async fn exchange(
+    request: reqwest::RequestBuilder,
+    provider: &Provider,
+    url: &str,
+) -> Result<Option<(Vec<u8>, HeaderMap)>, FetchError> {
     let failed = |reason: String| FetchError::Http { url: url.to_owned(), reason };
     let limit = provider.refresh.max_document_bytes;
     let exchange = async {
-        let mut response = client
-            .get(url)
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|error| failed(error_chain(&error)))?;
+        let mut response = request.send().await.map_err(|error| failed(error_chain(&error)))?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
         if !response.status().is_success() {
-            return Err(failed(format!("answered {}", response.status())));
+            return Err(FetchError::Status { url: url.to_owned(), status: response.status().as_u16() });
         }
         let too_large = || FetchError::TooLarge { url: url.to_owned(), limit };
         if response.content_length().is_some_and(|length| length > limit as u64) {
