@@ -155,3 +155,42 @@ fn the_route_report_and_the_document_say_what_each_route_asks() {
     assert!(transfer["description"].as_str().unwrap().contains("insufficient_user_authentication"), "{transfer}");
     assert_eq!(doc["paths"]["/bound"]["get"]["x-scopes-assurance"]["dpop"], "required");
 }
+
+#[tokio::test]
+async fn where_the_server_asks_nonces_a_proof_without_one_is_answered_with_a_fresh_one() {
+    use scopes_runtime::verifying::dpop::DpopNonces;
+    let nonces = DpopNonces::random(Duration::from_secs(60));
+    let dpop = Dpop::new(DpopMode::Required, PUBLIC_URL).unwrap().with_nonces(nonces);
+    let authority = authority().with_dpop(dpop);
+    let (router, _) = SecureRouter::<AppState>::new().route("/plain", get(plain)).into_parts();
+    let app = router.with_state(AppState { authority: authority.clone() });
+
+    let key = DpopKey::generate();
+    let mut claims = Claims::new("johndoe", ["me"], now() + 300);
+    key.bind(&mut claims);
+    let token = Minter::new(&authority).sign(&claims);
+    let url = format!("{PUBLIC_URL}/plain");
+    let request = |proof: String| {
+        Request::get("/plain")
+            .header(header::AUTHORIZATION, format!("DPoP {token}"))
+            .header("dpop", proof)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let refused = app.clone().oneshot(request(key.proof("GET", &url, Some(&token)))).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().to_owned();
+    assert!(challenge.starts_with(r#"DPoP realm="api", error="use_dpop_nonce""#), "{challenge}");
+    let nonce = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+
+    let claims_with = |nonce: &str| {
+        serde_json::json!({
+            "jti": key.fresh_jti(), "htm": "GET", "htu": url, "iat": now(),
+            "ath": scopes_runtime::verifying::dpop::access_token_hash(&token), "nonce": nonce,
+        })
+    };
+    let taken = app.clone().oneshot(request(key.proof_with_claims(&claims_with(&nonce)))).await.unwrap();
+    assert_eq!(taken.status(), 200);
+    let made_up = app.clone().oneshot(request(key.proof_with_claims(&claims_with("made-up")))).await.unwrap();
+    assert_eq!(made_up.status(), 401);
+}

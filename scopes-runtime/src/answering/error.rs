@@ -61,6 +61,22 @@ pub enum AuthError {
         /// The scopes the refused request required, for the `WWW-Authenticate` challenge.
         challenge: Challenge,
     },
+    /// The DPoP proof carries no current server nonce (RFC 9449 §9): 401 `use_dpop_nonce`, with `nonce`
+    /// in the `DPoP-Nonce` header for the client's next proof.
+    #[error("the DPoP proof must carry the server's nonce")]
+    UseDpopNonce {
+        /// The nonce to use.
+        nonce: String,
+        /// The scopes the refused request required.
+        challenge: Challenge,
+    },
+    /// A token request's DPoP proof carries no current server nonce (RFC 9449 §8): 400 `use_dpop_nonce`,
+    /// with `nonce` in the `DPoP-Nonce` header.
+    #[error("the token request's DPoP proof must carry the server's nonce")]
+    DpopNonceRequired {
+        /// The nonce to use.
+        nonce: String,
+    },
     /// The token does not show the authentication the route asks (RFC 9470): its `acr` is not one the
     /// route takes, or its `auth_time` is missing or older than the route's `max_age`. 401
     /// `insufficient_user_authentication`, the challenge naming `acr_values` and `max_age`, so the client
@@ -192,6 +208,7 @@ impl AuthError {
             AuthError::InsufficientUserAuthentication { acr_values, max_age, .. } => {
                 AuthError::InsufficientUserAuthentication { acr_values, max_age, challenge }
             }
+            AuthError::UseDpopNonce { nonce, .. } => AuthError::UseDpopNonce { nonce, challenge },
             AuthError::InsufficientScope { .. } => AuthError::InsufficientScope { challenge },
             other => other,
         }

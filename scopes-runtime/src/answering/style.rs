@@ -209,7 +209,14 @@ fn respond(status: StatusCode, body: Value, challenge: Option<HeaderValue>) -> R
     response
 }
 
-fn with_retry_after(mut response: Response, error: &AuthError) -> Response {
+/// `response` with the headers that tell the client what to do next: `Retry-After`, `DPoP-Nonce`.
+fn with_advice_headers(mut response: Response, error: &AuthError) -> Response {
+    // RFC 9449 §8, §9: the nonce the client's next proof must carry.
+    if let AuthError::UseDpopNonce { nonce, .. } | AuthError::DpopNonceRequired { nonce } = error
+        && let Ok(nonce) = HeaderValue::from_str(nonce)
+    {
+        response.headers_mut().insert("dpop-nonce", nonce);
+    }
     if let AuthError::TooManyRequests { retry_after } | AuthError::ServiceUnavailable { retry_after } = error {
         // Whole seconds, rounded up, at least one: a client retrying at once would be refused again.
         let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
@@ -241,6 +248,12 @@ fn render_seed(error: &AuthError, attributes: &[(&str, &str)], schemes: Schemes<
             json!({ "detail": "Could not validate credentials" }),
             Some(scope_challenges(schemes.dpop_only(), attributes, challenge)),
         ),
+        AuthError::UseDpopNonce { .. } => respond(
+            StatusCode::UNAUTHORIZED,
+            json!({ "detail": "Could not validate credentials" }),
+            Some(challenges(schemes.dpop_only(), &[attributes, &[("error", "use_dpop_nonce")]].concat())),
+        ),
+        AuthError::DpopNonceRequired { .. } => detail(StatusCode::BAD_REQUEST, "Use the DPoP nonce"),
         AuthError::InsufficientUserAuthentication { acr_values, max_age, .. } => {
             let max_age = max_age.map(|seconds| seconds.to_string());
             let mut with = attributes.to_vec();
@@ -279,7 +292,7 @@ fn render_seed(error: &AuthError, attributes: &[(&str, &str)], schemes: Schemes<
         AuthError::Rejected { status, detail: text } => detail(*status, text),
         AuthError::Internal(reason) => internal(reason),
     };
-    with_retry_after(response, error)
+    with_advice_headers(response, error)
 }
 
 /// RFC 9470 §3's challenge attributes: `acr_values` and `max_age`, those given.
@@ -332,6 +345,20 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)], schemes: S
                 )),
             )
         }
+        AuthError::UseDpopNonce { .. } => {
+            let description = "the DPoP proof must carry the nonce in the `DPoP-Nonce` header";
+            let attributes = [("realm", realm), ("error", "use_dpop_nonce"), ("error_description", description)];
+            respond(
+                StatusCode::UNAUTHORIZED,
+                json!({ "error": "use_dpop_nonce", "error_description": description }),
+                Some(challenges(schemes.dpop_only(), &with_extra(extra, &attributes))),
+            )
+        }
+        AuthError::DpopNonceRequired { .. } => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "use_dpop_nonce",
+            "the DPoP proof must carry the nonce in the `DPoP-Nonce` header",
+        ),
         AuthError::InsufficientUserAuthentication { acr_values, max_age, .. } => {
             let description = "the user must authenticate again, as the challenge's `acr_values` and `max_age` say";
             let max_age_text = max_age.map(|seconds| seconds.to_string());
@@ -444,5 +471,5 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)], schemes: S
         AuthError::Rejected { status, detail } => respond(*status, json!({ "detail": detail }), None),
         AuthError::Internal(reason) => internal(reason),
     };
-    with_retry_after(response, error)
+    with_advice_headers(response, error)
 }

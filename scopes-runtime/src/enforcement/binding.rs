@@ -67,8 +67,8 @@ pub(crate) fn presented<'h>(
         Credentials::Dpop(_) if mode == DpopMode::Off => Err(AuthError::MissingCredentials),
         Credentials::Dpop(token) => match dpop_proof(headers) {
             Ok(Some(proof)) => Ok(Presented { token, proof: Some(proof) }),
-            Ok(None) => Err(proof_refused(ProofError::Invalid("the request has no DPoP proof"), requirement)),
-            Err(why) => Err(proof_refused(ProofError::Invalid(why), requirement)),
+            Ok(None) => Err(proof_refused(ProofError::Invalid("the request has no DPoP proof"), None, requirement)),
+            Err(why) => Err(proof_refused(ProofError::Invalid(why), None, requirement)),
         },
     }
 }
@@ -103,7 +103,8 @@ pub(crate) async fn check_binding(
             };
             let target = RequestTarget::of(parts);
             let checked = dpop.check_proof(proof, &target, Some(presented.token), Some(thumbprint)).await;
-            checked.map(drop).map_err(|refused| proof_refused(refused, requirement))
+            let nonce = || dpop.nonces().map(|nonces| nonces.current());
+            checked.map(drop).map_err(|refused| proof_refused(refused, nonce(), requirement))
         }
     }
 }
@@ -116,8 +117,12 @@ fn binding_refused(why: &'static str, requirement: &Requirement<'_>) -> AuthErro
     AuthError::invalid_token().challenged_by(requirement)
 }
 
-fn proof_refused(refused: ProofError, requirement: &Requirement<'_>) -> AuthError {
+fn proof_refused(refused: ProofError, nonce: Option<String>, requirement: &Requirement<'_>) -> AuthError {
     let (outcome, error) = match refused {
+        ProofError::UseNonce => {
+            let error = AuthError::UseDpopNonce { nonce: nonce.unwrap_or_default(), challenge: Default::default() };
+            (Outcome::InvalidProof, error.challenged_by(requirement))
+        }
         ProofError::Unavailable(_) => {
             (Outcome::Unavailable, AuthError::ServiceUnavailable { retry_after: REPLAYS_RETRY_AFTER })
         }

@@ -86,6 +86,10 @@ impl TokenEndpoint {
         let target = RequestTarget { method: &proof.method, path: &proof.path, host: proof.host.as_deref() };
         match dpop.check_proof(header, &target, None, None).await {
             Ok(thumbprint) => Ok(Some(thumbprint)),
+            Err(crate::verifying::dpop::ProofError::UseNonce) => {
+                let nonce = dpop.nonces().map(|nonces| nonces.current()).unwrap_or_default();
+                Err(AuthError::DpopNonceRequired { nonce })
+            }
             Err(crate::verifying::dpop::ProofError::Unavailable(_)) => {
                 Err(AuthError::ServiceUnavailable { retry_after: std::time::Duration::from_secs(1) })
             }

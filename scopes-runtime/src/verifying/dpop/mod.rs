@@ -7,6 +7,7 @@
 //! remembers the proofs seen (in process, or in Redis for replicas). Whatever the setting, a token bound to
 //! a key (`cnf.jkt`) is never taken as a bearer token: see `enforcement::binding`.
 
+mod nonce;
 mod proof;
 mod replay;
 
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
+pub use nonce::DpopNonces;
 pub use proof::{ProofError, RequestTarget, access_token_hash};
 pub use replay::DpopReplays;
 
@@ -63,6 +65,7 @@ pub struct Dpop {
     proof_lifetime: Duration,
     leeway: Duration,
     replays: DpopReplays,
+    nonces: Option<DpopNonces>,
 }
 
 impl fmt::Debug for Dpop {
@@ -75,6 +78,7 @@ impl fmt::Debug for Dpop {
             .field("proof_lifetime", &self.proof_lifetime)
             .field("leeway", &self.leeway)
             .field("replays", &self.replays)
+            .field("nonces", &self.nonces)
             .finish()
     }
 }
@@ -114,6 +118,7 @@ impl Dpop {
             proof_lifetime: Self::DEFAULT_PROOF_LIFETIME,
             leeway: Self::DEFAULT_LEEWAY,
             replays: DpopReplays::in_memory(DpopReplays::DEFAULT_CAPACITY),
+            nonces: None,
         })
     }
 
@@ -153,6 +158,27 @@ impl Dpop {
     pub fn with_replays(mut self, replays: DpopReplays) -> Self {
         self.replays = replays;
         self
+    }
+
+    /// Requires every proof to carry a nonce this server made (RFC 9449 §9): a proof without one, or with
+    /// one too old, is refused with `use_dpop_nonce` and a fresh nonce in the `DPoP-Nonce` header, which the
+    /// client signs into its next proof. A proof can then not be made ahead of time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scopes_runtime::verifying::dpop::{Dpop, DpopMode, DpopNonces};
+    /// let nonces = DpopNonces::new(b"a secret every replica shares, 32+ bytes!", Duration::from_secs(60)).unwrap();
+    /// let dpop = Dpop::new(DpopMode::Required, "https://api.example").unwrap().with_nonces(nonces);
+    /// assert!(dpop.nonces().is_some());
+    /// ```
+    pub fn with_nonces(mut self, nonces: DpopNonces) -> Self {
+        self.nonces = Some(nonces);
+        self
+    }
+
+    /// The server nonces proofs must carry, if any.
+    pub fn nonces(&self) -> Option<&DpopNonces> {
+        self.nonces.as_ref()
     }
 
     /// Builds the URL a proof must name from the request's `Host` header (or the authority of an HTTP/2

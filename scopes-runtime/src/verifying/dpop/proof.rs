@@ -53,6 +53,10 @@ pub enum ProofError {
     /// The proof's key is not the one the token is bound to.
     #[error("the DPoP proof's key is not the one the token is bound to")]
     WrongKey,
+    /// The proof carries no nonce, or one this server did not make lately (RFC 9449 §9): answered
+    /// `use_dpop_nonce` with a fresh nonce in `DPoP-Nonce`.
+    #[error("the DPoP proof must carry a current server nonce")]
+    UseNonce,
     /// The proofs seen cannot be consulted now (the in-process table is full, or Redis is down).
     #[error("DPoP proofs cannot be checked for replay now: {0}")]
     Unavailable(&'static str),
@@ -65,6 +69,7 @@ impl ProofError {
             ProofError::Invalid(why) | ProofError::Unavailable(why) => why,
             ProofError::Replayed => "the DPoP proof was used already",
             ProofError::WrongKey => "the DPoP proof's key is not the one the token is bound to",
+            ProofError::UseNonce => "the DPoP proof must carry the server's nonce: use the one in `DPoP-Nonce`",
         }
     }
 }
@@ -99,6 +104,7 @@ struct ProofClaims {
     htu: Option<String>,
     iat: Option<f64>,
     ath: Option<String>,
+    nonce: Option<String>,
 }
 
 /// The longest `jti` taken: a random identifier needs a few dozen characters.
@@ -185,6 +191,11 @@ impl Dpop {
             && claims.ath.as_deref() != Some(access_token_hash(token).as_str())
         {
             return Err(Invalid("the DPoP proof's `ath` is not the access token's hash"));
+        }
+        if let Some(nonces) = &self.nonces
+            && !claims.nonce.as_deref().is_some_and(|nonce| nonces.accepts(nonce))
+        {
+            return Err(ProofError::UseNonce);
         }
         let jti = claims.jti.filter(|jti| !jti.is_empty() && jti.len() <= MAX_JTI_LENGTH);
         let jti = jti.ok_or(Invalid("the DPoP proof has no usable `jti`"))?;
