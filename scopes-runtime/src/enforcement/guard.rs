@@ -3,7 +3,9 @@
 //!
 //! The order of checks is FastAPI's: bearer header, token verification, principal lookup, then the scopes
 //! of the whole chain at once, then each guard's own check from the innermost out. A guard therefore never
-//! sees a principal whose token lacks a scope any layer above it requires.
+//! sees a principal whose token lacks a scope any layer above it requires. Between the verification and the
+//! principal, the token is held to its binding (a DPoP proof, `binding`) and to what the route asks of the
+//! user's authentication (`step_up`), so no principal is loaded for a stolen or stale token.
 
 use std::future::Future;
 
