@@ -98,6 +98,12 @@ fn where_dpop_is_required_a_bearer_token_is_refused_with_a_dpop_challenge() {
         assert!(!bearer.challenge.contains("Bearer"), "{}", bearer.challenge);
         let anonymous = get(&demo, ITEMS, None, None).await;
         assert!(anonymous.challenge.starts_with(r#"DPoP realm="scopes demo", algs=""#), "{}", anonymous.challenge);
+        // The document says so on each guarded operation, and the protected-resource metadata for the API.
+        let document = get(&demo, "/openapi.json", None, None).await.body;
+        let items = &document["paths"][ITEMS]["get"];
+        assert_eq!(items["x-scopes-assurance"]["dpop"], "required", "{items}");
+        assert!(items["description"].as_str().unwrap_or_default().contains("DPoP-bound tokens only"), "{items}");
+        assert!(document["paths"]["/token"]["post"].get("x-scopes-assurance").is_none(), "a public route");
     });
 }
 

@@ -442,7 +442,11 @@ pub fn secure_routes_for(source: &TokenSource) -> SecureRouter<AppState> {
 /// # Panics
 /// When a guarded route has no operation in the document: its security would be missing from the docs.
 /// That is a mistake in this file, found at start-up (and by the tests) before any request.
-pub fn api(style: &ResponseStyle, source: &TokenSource) -> (Router<AppState>, OpenApiDocument, RouteTable) {
+pub fn api(
+    style: &ResponseStyle,
+    source: &TokenSource,
+    dpop: Option<&scopes_runtime::verifying::dpop::Dpop>,
+) -> (Router<AppState>, OpenApiDocument, RouteTable) {
     let (api, api_table) = secure_routes_for(source).into_parts();
     let mut document = ApiDoc::openapi();
     let mut login = docs::SwaggerLogin::default();
@@ -470,6 +474,9 @@ pub fn api(style: &ResponseStyle, source: &TokenSource) -> (Router<AppState>, Op
     }
     if let Err(unlinked) = scopes_runtime::openapi::secure(&mut document, &crate::SCOPE_REGISTRY, style, &api_table) {
         panic!("{unlinked}");
+    }
+    if let Some(dpop) = dpop {
+        scopes_runtime::openapi::document_dpop(&mut document, dpop, &api_table);
     }
     if refresh_tokens {
         // Swagger UI's password flow learns where tokens are refreshed.
@@ -499,18 +506,18 @@ pub fn api(style: &ResponseStyle, source: &TokenSource) -> (Router<AppState>, Op
 /// The OpenAPI document alone, for refusals answered in `style` and tokens from `source`, as
 /// `demo openapi` prints it.
 pub fn openapi(style: &ResponseStyle, source: &TokenSource) -> OpenApiDocument {
-    api(style, source).1
+    api(style, source, None).1
 }
 
 /// Every route with its method, path and effective requirement, as `demo routes` prints it.
 pub fn route_table(source: &TokenSource) -> RouteTable {
-    api(&ResponseStyle::Seed, source).2
+    api(&ResponseStyle::Seed, source, None).2
 }
 
 /// The demo app: the API with FastAPI's redirect, 404 and 405 behaviour, its document at
 /// [`docs::OPENAPI_PATH`] and Swagger UI at [`docs::DOCS_PATH`].
 pub fn router(state: AppState) -> Router {
-    let (api, document, _) = api(state.authority.response_style(), &TokenSource::of(&state));
+    let (api, document, _) = api(state.authority.response_style(), &TokenSource::of(&state), state.authority.dpop());
     let compat = FastApiCompat::from_document(&document, &[docs::DOCS_PATH, docs::OPENAPI_PATH]);
     compat.wrap(api.with_state(state))
 }

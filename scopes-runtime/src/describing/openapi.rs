@@ -19,9 +19,10 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::answering::style::ResponseStyle;
 use crate::issuing::form::PasswordRequestForm;
-use crate::registry::{Assurance, Refusal, Registry, RuleAccess};
+use crate::registry::{Assurance, DpopMode, Refusal, Registry, RuleAccess};
 use crate::routing::{Access, FALLBACK, RouteTable};
 use crate::verifying::ProviderMetadata;
+use crate::verifying::dpop::Dpop;
 
 /// The JSON body of every refusal: `{"detail": "..."}`.
 #[derive(Debug, Clone, ToSchema)]
@@ -306,6 +307,59 @@ const MALFORMED: &str = "Malformed credentials (`invalid_request`): several `Aut
 const UNAUTHORIZED: &str = "Not authenticated (no bearer token), could not validate credentials (invalid, expired or \
                             unknown token), or (seed style) not enough permissions";
 const FORBIDDEN: &str = "Not enough permissions (`insufficient_scope`, with the required `scope`), or an inactive user";
+
+/// States `dpop`, an authority's DPoP setting ([`Authority::with_dpop`](crate::Authority::with_dpop)), on
+/// every guarded operation of `routes` whose route has no DPoP mode of its own: `x-scopes-assurance` gains
+/// `dpop` (`allowed` or `required`) and the description a sentence. Nothing for [`DpopMode::Off`]. Call it
+/// after [`secure`].
+///
+/// ```
+/// use scopes_runtime::ResponseStyle;
+/// use scopes_runtime::routing::RouteTable;
+/// use scopes_runtime::verifying::dpop::{Dpop, DpopMode};
+/// use utoipa::openapi::OpenApiBuilder;
+/// # scopes_runtime::registry! { scheme = "OAuth2", token_url = "token", scopes = {} }
+/// # fn main() {
+/// let mut doc = OpenApiBuilder::new().build();
+/// let routes = RouteTable::default();
+/// let dpop = Dpop::new(DpopMode::Required, "https://api.example").unwrap();
+/// scopes_runtime::openapi::secure(&mut doc, &SCOPE_REGISTRY, &ResponseStyle::default(), &routes).unwrap();
+/// scopes_runtime::openapi::document_dpop(&mut doc, &dpop, &routes);
+/// # }
+/// ```
+pub fn document_dpop(doc: &mut OpenApi, dpop: &Dpop, routes: &RouteTable) {
+    let mode = dpop.mode();
+    if mode == DpopMode::Off {
+        return;
+    }
+    let sentence = match mode {
+        DpopMode::Required => format!(
+            "Takes DPoP-bound tokens only (RFC 9449): `Authorization: DPoP <token>` with a `DPoP` proof signed with \
+             one of {}.",
+            dpop.algs()
+        ),
+        _ => format!(
+            "Takes DPoP-bound tokens (RFC 9449) beside bearer tokens: `Authorization: DPoP <token>` with a `DPoP` \
+             proof signed with one of {}.",
+            dpop.algs()
+        ),
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, operation) in operations_mut(item) {
+            let Some(route) = routes.routes().iter().find(|route| route.serves(method, path)) else { continue };
+            if !route.access.is_guarded() || route.assurance.dpop.is_some() {
+                continue;
+            }
+            operation.description = Some(match operation.description.take() {
+                Some(written) if !written.is_empty() => format!("{written}\n\n{sentence}"),
+                _ => sentence.clone(),
+            });
+            let extensions = operation.extensions.get_or_insert_with(Default::default);
+            let assurance = extensions.entry("x-scopes-assurance".into()).or_insert_with(|| serde_json::json!({}));
+            assurance["dpop"] = mode.as_str().into();
+        }
+    }
+}
 
 /// What an operation whose `#[requires]` asks more than scopes adds to its document: a sentence in its
 /// description, and `x-scopes-assurance` with the route's DPoP mode (RFC 9449), `acr_values`, `min_acr`
