@@ -339,6 +339,8 @@ async fn opaque_tokens_read_through_introspection_one_call_for_a_crowd_and_revoc
     assert!(!token.contains('.'), "an opaque token: {token}");
     let (status, _, body) = get(&demo, ITEMS, Some(&token)).await;
     assert_eq!((status, body), (200, items_of_johndoe()));
+    // The provider signs this client's answers (RFC 9701): the demo fetched its keys to verify the first.
+    assert!(demo.wait_for_log("key set fetched", Duration::from_secs(5)).is_some(), "the signed answer was verified");
     // oidc-provider does not introspect its JWTs (`unsupported_token_type`): refused, not answered 503.
     assert_eq!(get(&demo, ITEMS, Some(&provider.token("ES256", "me items").await)).await.0, 401);
 

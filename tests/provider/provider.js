@@ -10,7 +10,8 @@
 // (`/token/introspection`, RFC 7662) reads; `/token/revocation` revokes (RFC 7009). Clients:
 //   - `johndoe` (secret `johndoe-secret`): client credentials; its tokens' subject is `johndoe`.
 //   - `swagger`: a public client for the authorization code flow with PKCE (Swagger UI's).
-//   - `api` (secret `api-secret`): the resource server, which introspects and revokes any token.
+//   - `api` (secret `api-secret`): the resource server, which introspects and revokes any token; its
+//     introspection answers are signed JWTs (RFC 9701) when it accepts them.
 // Printed on standard output once listening: one JSON line {"issuer": ..., "port": ...}.
 // GET /__stats answers {"jwks": N, "introspections": M}: how many times the key set was fetched, and
 // tokens introspected.
@@ -87,6 +88,7 @@ server.listen(Number(args.port), '127.0.0.1', () => {
         redirect_uris: [],
         token_endpoint_auth_method: 'client_secret_basic',
         id_token_signed_response_alg: algorithms[0],
+        introspection_signed_response_alg: algorithms[0],
       },
     ],
     clientBasedCORS: () => true,
@@ -99,6 +101,7 @@ server.listen(Number(args.port), '127.0.0.1', () => {
         // A confidential client may introspect any token; a public one only its own.
         allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
       },
+      jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
         // The resource server revokes the tokens presented to it; any other client only its own.

@@ -54,6 +54,8 @@ struct FakeState {
     /// The opaque tokens issued, and their introspection answers (`active` set false on revocation).
     opaque: Mutex<std::collections::HashMap<String, Value>>,
     introspections: AtomicU64,
+    /// Whether introspection answers are signed (RFC 9701) when the client asks for them.
+    signs_answers: std::sync::atomic::AtomicBool,
 }
 
 /// The client the fake provider takes at its introspection endpoint (`client_secret_basic`).
@@ -91,6 +93,7 @@ impl FakeProvider {
             issuer: issuer.clone(),
             opaque: Mutex::new(std::collections::HashMap::new()),
             introspections: AtomicU64::new(0),
+            signs_answers: std::sync::atomic::AtomicBool::new(false),
         });
         let app = axum::Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -215,6 +218,13 @@ impl FakeProvider {
         }
     }
 
+    /// Signs its introspection answers from now on (RFC 9701: `application/token-introspection+jwt`, `iss`
+    /// itself, `aud` the client, the answer in `token_introspection`) when the client accepts them, with its
+    /// current key.
+    pub fn sign_introspections(&self) {
+        self.state.signs_answers.store(true, Ordering::SeqCst);
+    }
+
     /// How many tokens it has introspected.
     pub fn introspections(&self) -> u64 {
         self.state.introspections.load(Ordering::SeqCst)
@@ -254,9 +264,29 @@ async fn introspect(
         return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client" }))).into_response();
     }
     state.introspections.fetch_add(1, Ordering::SeqCst);
-    let opaque = state.opaque.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let token = form.get("token").map(String::as_str).unwrap_or_default();
-    Json(opaque.get(token).cloned().unwrap_or_else(|| json!({ "active": false }))).into_response()
+    let answer = {
+        let opaque = state.opaque.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let token = form.get("token").map(String::as_str).unwrap_or_default();
+        opaque.get(token).cloned().unwrap_or_else(|| json!({ "active": false }))
+    };
+    let accepts_signed = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/token-introspection+jwt"));
+    if !(accepts_signed && state.signs_answers.load(Ordering::SeqCst)) {
+        return Json(answer).into_response();
+    }
+    let keys = state.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let current = keys.last().expect("a key");
+    let claims =
+        json!({ "iss": state.issuer, "aud": id, "iat": crate::keys::clock::unix_now(), "token_introspection": answer });
+    let header = Header {
+        kid: Some(current.kid.clone()),
+        typ: Some("token-introspection+jwt".into()),
+        ..Header::new(Algorithm::EdDSA)
+    };
+    let signed = jsonwebtoken::encode(&header, &claims, &current.encoding).expect("signing with a fresh key");
+    ([(axum::http::header::CONTENT_TYPE, "application/token-introspection+jwt")], signed).into_response()
 }
 
 async fn key_set(State(state): State<Arc<FakeState>>) -> Json<Value> {

@@ -3,7 +3,8 @@
 //! ([`Introspection::with_cache_ttl`]), keyed by a digest of the token (never the token), never past the
 //! token's `exp`; concurrent requests with one new token make one call between them; refusals are
 //! remembered for a shorter while; an issuer that cannot be reached is answered 503 for tokens not
-//! remembered.
+//! remembered. An answer the issuer signs (RFC 9701, `application/token-introspection+jwt`) is verified
+//! with the issuer's published keys before it is read.
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio::sync::OnceCell;
 use super::claims::Claims;
 use super::error::TokenError;
 use super::fetch::{self, FetchError};
+use super::live_keys::{LiveKeys, Refetch};
 use super::policy::Policy;
 use super::provider::{Provider, ProviderError, check_url};
 use super::scope_claim::ScopeClaim;
@@ -127,7 +129,14 @@ pub struct Introspection {
     max_entries: usize,
     /// The answers remembered, by the token's SHA-256; `None` when `ttl` is zero.
     cache: Option<Arc<AnswerCache>>,
+    /// Whether an unsigned answer is refused ([`requiring_signed_answers`](Introspection::requiring_signed_answers)).
+    signed_only: bool,
+    /// The issuer's keys, fetched at the first signed answer.
+    answer_keys: Arc<OnceCell<Arc<LiveKeys>>>,
 }
+
+/// RFC 9701's media type of a signed introspection answer.
+const SIGNED_ANSWER: &str = "application/token-introspection+jwt";
 
 type AnswerCache = quick_cache::sync::Cache<[u8; 32], Remembered>;
 
@@ -147,6 +156,7 @@ impl fmt::Debug for Introspection {
             .field("ttl", &self.ttl)
             .field("negative_ttl", &self.negative_ttl)
             .field("max_entries", &self.max_entries)
+            .field("signed_only", &self.signed_only)
             .finish()
     }
 }
@@ -174,6 +184,8 @@ impl Introspection {
             negative_ttl: Self::DEFAULT_NEGATIVE_TTL,
             max_entries: Self::DEFAULT_MAX_ENTRIES,
             cache: None,
+            signed_only: false,
+            answer_keys: Arc::new(OnceCell::new()),
         }
         .with_fresh_cache()
     }
@@ -202,6 +214,16 @@ impl Introspection {
     pub fn with_max_entries(mut self, entries: usize) -> Self {
         self.max_entries = entries.max(1);
         self.with_fresh_cache()
+    }
+
+    /// Refuses an answer the issuer did not sign (RFC 9701): every answer must be a JWT signed with one of
+    /// the issuer's published keys, naming the issuer as `iss` and this API (`aud`: its client id or one of
+    /// the authority's audiences). For an issuer that signs this client's answers; an unsigned answer (a
+    /// misconfiguration, or someone in the middle) is then 503 and logged. Without it, a signed answer is
+    /// verified all the same, and an unsigned one is taken (over TLS).
+    pub fn requiring_signed_answers(mut self) -> Self {
+        self.signed_only = true;
+        self
     }
 
     /// Sends its requests with `client`, within the time and size limits of [`KeyRefresh`](super::KeyRefresh).
@@ -333,9 +355,25 @@ impl Introspection {
             })?;
         let client = fetch::client_for(&self.provider).map_err(|_| unavailable.clone())?;
         let form = [("token", token), ("token_type_hint", "access_token")];
-        let request = self.auth.authenticate(client.post(endpoint).header(ACCEPT, "application/json"), &form);
+        // RFC 9701 §4: a signed answer if the issuer makes one for this client, plain JSON otherwise.
+        let accept = if self.signed_only {
+            SIGNED_ANSWER
+        } else {
+            "application/token-introspection+jwt, application/json;q=0.9"
+        };
+        let request = self.auth.authenticate(client.post(endpoint).header(ACCEPT, accept), &form);
         let answer = match fetch::exchange(request, &self.provider, endpoint).await {
-            Ok(Some((body, _))) => body,
+            Ok(Some((body, headers))) => {
+                let content_type = headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+                if content_type.starts_with(SIGNED_ANSWER) {
+                    self.verified_answer(&body, policy).await?
+                } else if self.signed_only {
+                    tracing::error!(%endpoint, "the introspection endpoint answered unsigned where signed answers are required: the token is answered 503");
+                    return Err(unavailable);
+                } else {
+                    body
+                }
+            }
             // RFC 7662 §2.3: the issuer will not say (a token of a kind it does not introspect, such as its
             // own JWTs at some servers): nothing here can check it.
             Err(FetchError::Status { status: 400, .. }) => return Err(TokenError::Inactive),
@@ -368,6 +406,66 @@ impl Introspection {
         let claims = Claims::from_json(serde_json::Value::Object(answer), &ScopeClaim::Scope)?;
         policy.check(&claims)?;
         Ok((claims, exp))
+    }
+
+    /// The `token_introspection` member of a signed answer (RFC 9701 §5), once its signature (by a key the
+    /// issuer publishes, fetched again for a `kid` it lacks), `typ`, `iss` and `aud` are checked: as JSON.
+    async fn verified_answer(&self, jwt: &[u8], policy: &Policy) -> Result<Vec<u8>, TokenError> {
+        let unavailable = TokenError::ProviderUnavailable { retry_after: Self::RETRY_AFTER };
+        let refused = |why: &str| {
+            tracing::error!(reason = why, "a signed introspection answer does not verify: the token is answered 503");
+            unavailable.clone()
+        };
+        let jwt = std::str::from_utf8(jwt).map_err(|_| refused("not text"))?.trim();
+        let header = jsonwebtoken::decode_header(jwt).map_err(|_| refused("not a JWT"))?;
+        if !header.typ.as_deref().is_some_and(|typ| typ.eq_ignore_ascii_case("token-introspection+jwt")) {
+            return Err(refused("its `typ` is not `token-introspection+jwt`"));
+        }
+        let live = self
+            .answer_keys
+            .get_or_init(|| async { LiveKeys::start(self.provider.clone(), &tokio::runtime::Handle::current()) })
+            .await;
+        let arrived = tokio::time::Instant::now();
+        let key = loop {
+            let snapshot = live.snapshot();
+            match snapshot.as_ref().map(|snapshot| snapshot.keys.select(&header)) {
+                Some(Ok(key)) => break key.clone(),
+                Some(Err(crate::keys::Unselected::WrongAlgorithm)) => {
+                    return Err(refused("the key's algorithm is another"));
+                }
+                Some(Err(crate::keys::Unselected::UnknownKey)) | None => {}
+            }
+            let seen = arc_swap::Guard::into_inner(snapshot);
+            match live.refetch(header.kid.as_deref(), seen.as_deref(), arrived, true).await {
+                Refetch::Changed => continue,
+                Refetch::Unchanged | Refetch::Unavailable { .. } => return Err(refused("no key of the issuer's")),
+            }
+        };
+        let mut validation = jsonwebtoken::Validation::new(key.algorithm);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.set_issuer(&[self.provider.issuer()]);
+        validation.set_required_spec_claims(&["iss", "aud"]);
+        let answer = jsonwebtoken::decode::<serde_json::Value>(jwt, &key.key, &validation)
+            .map_err(|_| refused("its signature or `iss` does not verify"))?
+            .claims;
+        // RFC 9701 §5: `aud` names the resource server: its client id, or (as some issuers write it) one of
+        // the API's audiences.
+        let client_id = match &self.auth {
+            ClientAuth::SecretBasic { id, .. } | ClientAuth::SecretPost { id, .. } => id.as_str(),
+        };
+        let names_us = |aud: &str| aud == client_id || policy.audiences().iter().any(|ours| ours == aud);
+        let addressed = match &answer["aud"] {
+            serde_json::Value::String(aud) => names_us(aud),
+            serde_json::Value::Array(auds) => auds.iter().filter_map(serde_json::Value::as_str).any(names_us),
+            _ => false,
+        };
+        if !addressed {
+            return Err(refused("its `aud` names neither this client nor this API"));
+        }
+        let introspected = answer.get("token_introspection").filter(|member| member.is_object());
+        let introspected = introspected.ok_or_else(|| refused("it has no `token_introspection` object"))?;
+        serde_json::to_vec(introspected).map_err(|_| unavailable.clone())
     }
 
     /// An endpoint the discovery document names (`pick` says which).
@@ -459,6 +557,36 @@ mod tests {
         let gone = Introspection::at(&issuer, format!("{issuer}/introspect"), api_client());
         let gone = Authority::from_introspection(gone, API).unwrap();
         assert!(matches!(gone.verify_async(&token).await, Err(TokenError::ProviderUnavailable { .. })));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_signed_answer_is_verified_with_the_issuers_keys_and_required_when_asked() {
+        let provider = FakeProvider::start().await;
+        let token = provider.opaque_token("johndoe", ["me"], API);
+        let requiring = |provider: &FakeProvider| {
+            let introspection = Introspection::discover(provider.issuer(), api_client()).requiring_signed_answers();
+            Authority::from_introspection(introspection, API).unwrap()
+        };
+        // Unsigned where signed ones are required: not taken.
+        let unsigned = requiring(&provider).verify_async(&token).await;
+        assert!(matches!(unsigned, Err(TokenError::ProviderUnavailable { .. })), "{unsigned:?}");
+        provider.sign_introspections();
+        let signed = requiring(&provider).verify_async(&token).await;
+        assert_eq!(signed.map(|claims| claims.sub).as_deref(), Ok("johndoe"));
+        // Taken opportunistically too, and verified: after a rotation the new key is fetched for it.
+        provider.rotate();
+        assert!(authority(&provider, api_client()).verify_async(&token).await.is_ok());
+        let revoked = provider.opaque_token("johndoe", ["me"], API);
+        provider.revoke(&revoked);
+        assert_eq!(requiring(&provider).verify_async(&revoked).await.unwrap_err(), TokenError::Inactive);
+
+        // An answer signed by another issuer (its own key-1, its own `iss`), at this issuer's name: refused.
+        let impostor = FakeProvider::start().await;
+        impostor.sign_introspections();
+        let stolen = impostor.opaque_token("johndoe", ["me"], API);
+        let misled = Introspection::at(provider.issuer(), format!("{}/introspect", impostor.issuer()), api_client());
+        let misled = Authority::from_introspection(misled, API).unwrap();
+        assert!(matches!(misled.verify_async(&stolen).await, Err(TokenError::ProviderUnavailable { .. })));
     }
 
     #[test]
