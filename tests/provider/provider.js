@@ -57,6 +57,7 @@ server.listen(Number(args.port), '127.0.0.1', () => {
     jwks: { keys },
     enabledJWA: {
       idTokenSigningAlgValues: algorithms,
+      introspectionSigningAlgValues: algorithms,
     },
     scopes,
     extraParams: ['token_alg'],
@@ -69,6 +70,8 @@ server.listen(Number(args.port), '127.0.0.1', () => {
         redirect_uris: [],
         token_endpoint_auth_method: 'client_secret_post',
         id_token_signed_response_alg: algorithms[0],
+        // With `jwtIntrospection` on, every client's default (RS256) must be an algorithm in hand too.
+        introspection_signed_response_alg: algorithms[0],
         scope: 'me items',
       },
       {
@@ -78,6 +81,8 @@ server.listen(Number(args.port), '127.0.0.1', () => {
         response_types: ['code'],
         redirect_uris: (process.env.PROVIDER_REDIRECT_URIS || 'http://127.0.0.1/docs/oauth2-redirect.html').split(','),
         id_token_signed_response_alg: algorithms[0],
+        // With `jwtIntrospection` on, every client's default (RS256) must be an algorithm in hand too.
+        introspection_signed_response_alg: algorithms[0],
         scope: 'openid me items',
       },
       {
@@ -88,6 +93,7 @@ server.listen(Number(args.port), '127.0.0.1', () => {
         redirect_uris: [],
         token_endpoint_auth_method: 'client_secret_basic',
         id_token_signed_response_alg: algorithms[0],
+        // With `jwtIntrospection` on, every client's default (RS256) must be an algorithm in hand too.
         introspection_signed_response_alg: algorithms[0],
       },
     ],
