@@ -15,6 +15,9 @@ use scopes_tests::provider::{AUDIENCE, RunningProvider, generate_keys, keys_then
 use scopes_tests::server::{RunningDemo, start_demo_with};
 use serde_json::{Value, json};
 
+/// The route the tests read through.
+const ITEMS: &str = "/users/me/items/";
+
 const ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
 
 fn every_algorithm() -> Value {
@@ -260,7 +263,6 @@ async fn the_documents_point_at_the_provider() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dpop_bound_token_from_the_provider_reads_only_with_a_proof_of_its_key() {
-    const ITEMS: &str = "/users/me/items/";
     let provider = RunningProvider::start(&every_algorithm(), 0);
     let (key, thief) = (DpopKey::generate(), DpopKey::generate());
     let (token, token_type) = provider.dpop_token("ES256", "me items", &key).await;
@@ -332,7 +334,6 @@ fn introspecting_demo(provider: &RunningProvider, cache_secs: &str) -> RunningDe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opaque_tokens_read_through_introspection_one_call_for_a_crowd_and_revocations_are_seen() {
-    const ITEMS: &str = "/users/me/items/";
     let provider = RunningProvider::start(&every_algorithm(), 0);
     let demo = introspecting_demo(&provider, "2");
     let token = provider.token("opaque", "me items").await;
@@ -380,7 +381,6 @@ async fn opaque_tokens_read_through_introspection_one_call_for_a_crowd_and_revoc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_provider_down_remembered_tokens_keep_working_and_new_ones_are_answered_503() {
-    const ITEMS: &str = "/users/me/items/";
     let provider = RunningProvider::start(&every_algorithm(), 0);
     let demo = introspecting_demo(&provider, "30");
     let remembered = provider.token("opaque", "me items").await;

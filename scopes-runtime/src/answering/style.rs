@@ -295,6 +295,9 @@ fn render_seed(error: &AuthError, attributes: &[(&str, &str)], schemes: Schemes<
     with_advice_headers(response, error)
 }
 
+/// What a `use_dpop_nonce` refusal says, at a resource and at the token endpoint.
+const USE_DPOP_NONCE: &str = "the DPoP proof must carry the nonce in the `DPoP-Nonce` header";
+
 /// RFC 9470 §3's challenge attributes: `acr_values` and `max_age`, those given.
 fn step_up_attributes<'a>(acr_values: Option<&'a str>, max_age: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
     let acr = acr_values.map(|values| ("acr_values", values));
@@ -313,6 +316,13 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)], schemes: S
     let oauth_error = |status: StatusCode, code: &str, description: &str| {
         respond(status, json!({ "error": code, "error_description": description }), None)
     };
+    // An OAuth error that challenges too: the same code and description in the body and in each of
+    // `schemes`' challenges, after the realm.
+    let challenged = |status: StatusCode, code: &str, description: &str, schemes: Schemes<'_>| {
+        let attributes = [("realm", realm), ("error", code), ("error_description", description)];
+        let challenge = challenges(schemes, &with_extra(extra, &attributes));
+        respond(status, json!({ "error": code, "error_description": description }), Some(challenge))
+    };
     let response = match error {
         // RFC 6750 §3.1: no error code when the request carries no authentication at all.
         AuthError::MissingCredentials => respond(
@@ -320,45 +330,17 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)], schemes: S
             json!({ "error_description": if schemes.bearer { "a bearer token is required" } else { "a DPoP-bound token and its proof are required" } }),
             Some(challenges(schemes, &with_extra(extra, &[("realm", realm)]))),
         ),
-        AuthError::MalformedCredentials { description, .. } => respond(
-            StatusCode::BAD_REQUEST,
-            json!({ "error": "invalid_request", "error_description": description }),
-            Some(challenges(
-                schemes,
-                &with_extra(
-                    extra,
-                    &[("realm", realm), ("error", "invalid_request"), ("error_description", description)],
-                ),
-            )),
-        ),
+        AuthError::MalformedCredentials { description, .. } => {
+            challenged(StatusCode::BAD_REQUEST, "invalid_request", description, schemes)
+        }
         AuthError::InvalidToken { .. } => {
             let description = "the access token is invalid, expired, or names no known user";
-            respond(
-                StatusCode::UNAUTHORIZED,
-                json!({ "error": "invalid_token", "error_description": description }),
-                Some(challenges(
-                    schemes,
-                    &with_extra(
-                        extra,
-                        &[("realm", realm), ("error", "invalid_token"), ("error_description", description)],
-                    ),
-                )),
-            )
+            challenged(StatusCode::UNAUTHORIZED, "invalid_token", description, schemes)
         }
         AuthError::UseDpopNonce { .. } => {
-            let description = "the DPoP proof must carry the nonce in the `DPoP-Nonce` header";
-            let attributes = [("realm", realm), ("error", "use_dpop_nonce"), ("error_description", description)];
-            respond(
-                StatusCode::UNAUTHORIZED,
-                json!({ "error": "use_dpop_nonce", "error_description": description }),
-                Some(challenges(schemes.dpop_only(), &with_extra(extra, &attributes))),
-            )
+            challenged(StatusCode::UNAUTHORIZED, "use_dpop_nonce", USE_DPOP_NONCE, schemes.dpop_only())
         }
-        AuthError::DpopNonceRequired { .. } => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "use_dpop_nonce",
-            "the DPoP proof must carry the nonce in the `DPoP-Nonce` header",
-        ),
+        AuthError::DpopNonceRequired { .. } => oauth_error(StatusCode::BAD_REQUEST, "use_dpop_nonce", USE_DPOP_NONCE),
         AuthError::InsufficientUserAuthentication { acr_values, max_age, .. } => {
             let description = "the user must authenticate again, as the challenge's `acr_values` and `max_age` say";
             let max_age_text = max_age.map(|seconds| seconds.to_string());
@@ -377,17 +359,9 @@ fn render_rfc(error: &AuthError, realm: &str, extra: &[(&str, &str)], schemes: S
             }
             respond(StatusCode::UNAUTHORIZED, body, Some(challenges(schemes, &with_extra(extra, &attributes))))
         }
-        AuthError::InvalidDpopProof { description, .. } => respond(
-            StatusCode::UNAUTHORIZED,
-            json!({ "error": "invalid_dpop_proof", "error_description": description }),
-            Some(challenges(
-                schemes.dpop_only(),
-                &with_extra(
-                    extra,
-                    &[("realm", realm), ("error", "invalid_dpop_proof"), ("error_description", description)],
-                ),
-            )),
-        ),
+        AuthError::InvalidDpopProof { description, .. } => {
+            challenged(StatusCode::UNAUTHORIZED, "invalid_dpop_proof", description, schemes.dpop_only())
+        }
         AuthError::InsufficientScope { challenge } => {
             let description = "the access token lacks a required scope";
             let mut body =

@@ -132,6 +132,7 @@ impl std::fmt::Debug for Authority {
             .field("audit", &inner.audit)
             .field("token_cache", &inner.token_cache)
             .field("dpop", &inner.dpop)
+            .field("introspection", &inner.introspection)
             .field("acr_levels", &inner.acr_levels)
             .finish()
     }

@@ -46,10 +46,7 @@ impl Authority {
 
     /// Issues tokens with `aud` = `audience`, and accepts only tokens for it.
     pub fn with_audience(self, audience: impl Into<String>) -> Self {
-        let audience = audience.into();
-        let mut authority = self.with_policy(|policy| policy.with_audience(audience.clone()));
-        authority.inner_mut().issued.audience = Some(audience);
-        authority
+        self.with_audiences([audience.into()])
     }
 
     /// Accepts tokens whose `aud` names any of `audiences` (one API known by several identifiers, or

@@ -13,10 +13,7 @@ use crate::observing::{InvalidToken, Outcome};
 use crate::registry::Requirement;
 use crate::verifying::Claims;
 use crate::verifying::bearer::{Credentials, bearer_credentials, dpop_proof};
-use crate::verifying::dpop::{DpopMode, ProofError, RequestTarget};
-
-/// How long a client is told to wait when the proofs seen cannot be consulted.
-const REPLAYS_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+use crate::verifying::dpop::{DpopMode, ProofError, REPLAYS_RETRY_AFTER, RequestTarget};
 
 /// The request's access token, and its DPoP proof when it came under the `DPoP` scheme.
 #[derive(Debug, Clone, Copy)]

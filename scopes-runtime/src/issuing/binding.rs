@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use super::endpoint::TokenEndpoint;
 use crate::answering::error::AuthError;
 use crate::verifying::bearer::dpop_proof;
-use crate::verifying::dpop::{DpopMode, RequestTarget};
+use crate::verifying::dpop::{DpopMode, ProofError, REPLAYS_RETRY_AFTER, RequestTarget};
 
 /// The DPoP proof a token request carries (the `DPoP` header), and the request it came with: an extractor for
 /// the token endpoint's handler, handed to [`TokenEndpoint::grant_with_proof`].
@@ -86,13 +86,11 @@ impl TokenEndpoint {
         let target = RequestTarget { method: &proof.method, path: &proof.path, host: proof.host.as_deref() };
         match dpop.check_proof(header, &target, None, None).await {
             Ok(thumbprint) => Ok(Some(thumbprint)),
-            Err(crate::verifying::dpop::ProofError::UseNonce) => {
+            Err(ProofError::UseNonce) => {
                 let nonce = dpop.nonces().map(|nonces| nonces.current()).unwrap_or_default();
                 Err(AuthError::DpopNonceRequired { nonce })
             }
-            Err(crate::verifying::dpop::ProofError::Unavailable(_)) => {
-                Err(AuthError::ServiceUnavailable { retry_after: std::time::Duration::from_secs(1) })
-            }
+            Err(ProofError::Unavailable(_)) => Err(AuthError::ServiceUnavailable { retry_after: REPLAYS_RETRY_AFTER }),
             Err(refusal) => refused(refusal.description()),
         }
     }

@@ -23,6 +23,10 @@ pub use replay::DpopReplays;
 
 pub use crate::registry::DpopMode;
 
+/// How long a client is told to wait when the proofs seen cannot be consulted (the replay table is full, or
+/// Redis is down), at a resource and at the token endpoint.
+pub(crate) const REPLAYS_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// The algorithms a proof may be signed with by default: every asymmetric one jsonwebtoken verifies.
 pub const DEFAULT_PROOF_ALGORITHMS: [Algorithm; 9] = [
     Algorithm::ES256,
@@ -59,9 +63,7 @@ pub struct Dpop {
     mode: DpopMode,
     public_url: url::Url,
     trust_host: bool,
-    algorithms: Arc<[Algorithm]>,
-    /// The algorithms' names, space-separated: the challenges' `algs`.
-    algs: Arc<str>,
+    accepted: Arc<Accepted>,
     proof_lifetime: Duration,
     leeway: Duration,
     replays: DpopReplays,
@@ -74,7 +76,7 @@ impl fmt::Debug for Dpop {
             .field("mode", &self.mode)
             .field("public_url", &self.public_url.as_str())
             .field("trust_host", &self.trust_host)
-            .field("algs", &self.algs)
+            .field("algs", &self.accepted.algs)
             .field("proof_lifetime", &self.proof_lifetime)
             .field("leeway", &self.leeway)
             .field("replays", &self.replays)
@@ -113,8 +115,7 @@ impl Dpop {
             mode,
             public_url: parsed,
             trust_host: false,
-            algorithms: Arc::from(DEFAULT_PROOF_ALGORITHMS),
-            algs: names(&DEFAULT_PROOF_ALGORITHMS),
+            accepted: Accepted::of(DEFAULT_PROOF_ALGORITHMS.to_vec()),
             proof_lifetime: Self::DEFAULT_PROOF_LIFETIME,
             leeway: Self::DEFAULT_LEEWAY,
             replays: DpopReplays::in_memory(DpopReplays::DEFAULT_CAPACITY),
@@ -135,8 +136,7 @@ impl Dpop {
         let asymmetric: Vec<Algorithm> =
             algorithms.into_iter().filter(|algorithm| DEFAULT_PROOF_ALGORITHMS.contains(algorithm)).collect();
         if !asymmetric.is_empty() {
-            self.algs = names(&asymmetric);
-            self.algorithms = Arc::from(asymmetric);
+            self.accepted = Accepted::of(asymmetric);
         }
         self
     }
@@ -197,12 +197,12 @@ impl Dpop {
 
     /// The algorithms proofs may use, space-separated, as the challenges' `algs` lists them.
     pub fn algs(&self) -> &str {
-        &self.algs
+        &self.accepted.algs
     }
 
     /// The algorithms proofs may use.
     pub fn algorithms(&self) -> &[Algorithm] {
-        &self.algorithms
+        &self.accepted.algorithms
     }
 
     /// The public URL proofs' `htu` is checked against.
@@ -216,7 +216,37 @@ impl Dpop {
     }
 }
 
-fn names(algorithms: &[Algorithm]) -> Arc<str> {
-    let names: Vec<String> = algorithms.iter().map(|algorithm| format!("{algorithm:?}")).collect();
-    Arc::from(names.join(" "))
+/// The algorithms proofs may use, made once per setting: their names for the challenges, and jsonwebtoken's
+/// checks for each, read on every DPoP request.
+struct Accepted {
+    algorithms: Vec<Algorithm>,
+    /// jsonwebtoken's checks for a proof signed with the algorithm at the same place: the signature alone (a
+    /// proof has no `exp`; its `iat` is checked by `check_proof`).
+    validations: Vec<jsonwebtoken::Validation>,
+    /// The names, space-separated: the challenges' `algs`.
+    algs: String,
+}
+
+impl Accepted {
+    fn of(algorithms: Vec<Algorithm>) -> Arc<Self> {
+        let validation = |algorithm: &Algorithm| {
+            let mut validation = jsonwebtoken::Validation::new(*algorithm);
+            validation.validate_exp = false;
+            validation.validate_aud = false;
+            validation.required_spec_claims.clear();
+            validation
+        };
+        let names: Vec<String> = algorithms.iter().map(|algorithm| format!("{algorithm:?}")).collect();
+        Arc::new(Accepted {
+            validations: algorithms.iter().map(validation).collect(),
+            algs: names.join(" "),
+            algorithms,
+        })
+    }
+
+    /// The checks for a proof signed with `algorithm`, if proofs may use it.
+    fn validation(&self, algorithm: Algorithm) -> Option<&jsonwebtoken::Validation> {
+        let place = self.algorithms.iter().position(|accepted| *accepted == algorithm)?;
+        self.validations.get(place)
+    }
 }

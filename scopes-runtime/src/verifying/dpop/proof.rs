@@ -10,7 +10,7 @@ use axum::http::{Method, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 
 use super::Dpop;
@@ -154,10 +154,10 @@ impl Dpop {
         if !header.typ.is_some_and(|typ| typ.eq_ignore_ascii_case("dpop+jwt")) {
             return Err(Invalid("the DPoP proof's `typ` is not `dpop+jwt`"));
         }
-        let algorithm = header
+        let validation = header
             .alg
             .and_then(|alg| alg.parse::<Algorithm>().ok())
-            .filter(|algorithm| self.algorithms.contains(algorithm))
+            .and_then(|algorithm| self.accepted.validation(algorithm))
             .ok_or(Invalid("the DPoP proof's `alg` is not one this API accepts"))?;
         let jwk = header.jwk.ok_or(Invalid("the DPoP proof's header has no `jwk`"))?;
         if PRIVATE_MEMBERS.iter().any(|member| jwk.contains_key(*member)) {
@@ -166,7 +166,7 @@ impl Dpop {
         let jwk: Jwk = serde_json::from_value(serde_json::Value::Object(jwk))
             .map_err(|_| Invalid("the DPoP proof's `jwk` is not a public key"))?;
         let key = DecodingKey::from_jwk(&jwk).map_err(|_| Invalid("the DPoP proof's `jwk` is not a public key"))?;
-        let claims = jsonwebtoken::decode::<ProofClaims>(proof, &key, &proof_validation(algorithm))
+        let claims = jsonwebtoken::decode::<ProofClaims>(proof, &key, validation)
             .map_err(|_| Invalid("the DPoP proof's signature does not verify with its `jwk`"))?
             .claims;
         let thumbprint =
@@ -232,16 +232,6 @@ impl Dpop {
     pub fn proof_window(&self) -> (Duration, Duration) {
         (self.proof_lifetime, self.leeway)
     }
-}
-
-/// jsonwebtoken's checks for a proof signed with `algorithm`: the signature alone (a proof has no `exp`;
-/// its `iat` is checked here).
-fn proof_validation(algorithm: Algorithm) -> Validation {
-    let mut validation = Validation::new(algorithm);
-    validation.validate_exp = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    validation
 }
 
 // The test kit mints the proofs.
