@@ -138,13 +138,7 @@ fn parse_assurance(input: ParseStream, args: &mut Args) -> syn::Result<()> {
             }
         }
         "acr" => {
-            let Term::All(_, classes) = parse_scope_list_of(name.span(), input, problems, "acr")? else {
-                unreachable!("a list is read as `all`")
-            };
-            let classes: Vec<LitStr> = classes
-                .into_iter()
-                .filter_map(|class| if let Term::Scope(lit) = class { Some(lit) } else { None })
-                .collect();
+            let classes = parse_string_list(input, problems, "acr")?;
             if classes.is_empty() {
                 problems.push(syn::Error::new(
                     name.span(),
@@ -187,16 +181,13 @@ fn parse_assurance(input: ParseStream, args: &mut Args) -> syn::Result<()> {
 
 fn parse_scope_list(span: Span, input: ParseStream, problems: &mut Vec<syn::Error>) -> syn::Result<Term> {
     input.parse::<Token![=]>()?;
-    parse_scope_list_of(span, input, problems, "scopes")
+    let scopes = parse_string_list(input, problems, "scopes")?;
+    Ok(Term::All(span, scopes.into_iter().map(Term::Scope).collect()))
 }
 
-/// `[string, ...]` after `name =`: a list of scopes, or of `acr` classes.
-fn parse_scope_list_of(
-    span: Span,
-    input: ParseStream,
-    problems: &mut Vec<syn::Error>,
-    name: &str,
-) -> syn::Result<Term> {
+/// `[string, ...]` after `name =`: a list of scopes, or of `acr` classes. Elements that are not string
+/// literals are problems, and left out.
+fn parse_string_list(input: ParseStream, problems: &mut Vec<syn::Error>, name: &str) -> syn::Result<Vec<LitStr>> {
     if !input.peek(syn::token::Bracket) {
         let what = if name == "scopes" { "scopes" } else { "classes" };
         return Err(syn::Error::new(input.span(), format!("expected a list of {what}: `{name} = [\"...\"]`")));
@@ -204,10 +195,10 @@ fn parse_scope_list_of(
     let content;
     bracketed!(content in input);
     let elements: Punctuated<Expr, Token![,]> = content.parse_terminated(Expr::parse, Token![,])?;
-    let mut scopes = Vec::new();
+    let mut strings = Vec::new();
     for element in elements {
         match element {
-            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => scopes.push(Term::Scope(lit)),
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => strings.push(lit),
             other => problems.push(syn::Error::new(
                 other.span(),
                 if name == "scopes" {
@@ -218,7 +209,7 @@ fn parse_scope_list_of(
             )),
         }
     }
-    Ok(Term::All(span, scopes))
+    Ok(strings)
 }
 
 /// `any(...)` or `all(...)`, whose name has been peeked.
