@@ -485,7 +485,7 @@ pub fn api(
         if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::security::SecurityScheme::OAuth2(oauth2))) = scheme {
             for flow in oauth2.flows.values_mut() {
                 if let utoipa::openapi::security::Flow::Password(password) = flow {
-                    password.refresh_url = Some(crate::SCOPE_REGISTRY.token_url().to_owned());
+                    password.refresh_url = crate::SCOPE_REGISTRY.token_url().map(str::to_owned);
                 }
             }
         }

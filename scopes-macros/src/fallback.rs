@@ -15,6 +15,7 @@ use crate::requires::ast::HandlerFn;
 pub fn registry(errors: TokenStream, declaration: Option<&Declaration>) -> TokenStream {
     let empty = LitStr::new("", proc_macro2::Span::call_site());
     let scheme = declaration.and_then(|d| d.scheme.as_ref()).unwrap_or(&empty);
+    // Always an issuing registry, so that a token endpoint adds no error of its own.
     let token_url = declaration.and_then(|d| d.token_url.as_ref()).unwrap_or(&empty);
     let scopes = declaration.and_then(|d| d.scopes.as_deref()).unwrap_or_default();
     let (names, descriptions) = (scopes.iter().map(|s| &s.name), scopes.iter().map(|s| &s.description));
@@ -22,15 +23,13 @@ pub fn registry(errors: TokenStream, declaration: Option<&Declaration>) -> Token
     // Generic over the state: a declared state is not checked against handlers while the registry has
     // errors of its own.
     let extractor_arm = crate::registry::expand::extractor_arm(&krate, None);
+    let scopes =
+        quote!(&[#(#krate::Scope { name: #names, description: #descriptions, implies: &[], implied_by: &[] }),*]);
+    let registry = crate::registry::expand::registry_static(&krate, scheme, Some(token_url), &scopes);
     quote! {
         #errors
 
-        /// The application's security scheme and scopes, declared with `scopes_runtime::registry!`.
-        pub static SCOPE_REGISTRY: #krate::Registry = #krate::Registry::__new(
-            #scheme,
-            #token_url,
-            &[#(#krate::Scope { name: #names, description: #descriptions, implies: &[], implied_by: &[] }),*],
-        );
+        #registry
 
         #[doc(hidden)]
         #[allow(unused_macros)]

@@ -1,4 +1,4 @@
-//! Checking a parsed `registry!`: the scheme and token URL present and not empty, every scope name an RFC
+//! Checking a parsed `registry!`: the scheme present and not empty (the token URL too, when given), every scope name an RFC
 //! 6749 scope token declared once, every implication naming another declared scope, and no cycle; then the
 //! hierarchy closed. All problems are collected (`Errors`), so one build reports them all.
 
@@ -14,7 +14,8 @@ use crate::scope_token::{closest, list, scope_token_problem};
 /// scopes it implies and those implying it, transitively, as indices.
 pub(super) struct Checked<'a> {
     pub(super) scheme: &'a LitStr,
-    pub(super) token_url: &'a LitStr,
+    /// `None` in a crate that only verifies tokens issued elsewhere.
+    pub(super) token_url: Option<&'a LitStr>,
     pub(super) hierarchy: Vec<(Vec<usize>, Vec<usize>)>,
 }
 
@@ -25,16 +26,13 @@ pub(super) fn checked(declaration: &Declaration) -> Result<Checked<'_>, Errors> 
         errors.push(problem.clone());
     }
     let missing = |key: &str| syn::Error::new(proc_macro2::Span::call_site(), format!("missing `{key}`; {SHAPE}"));
-    let (Some(scheme), Some(token_url)) = (&declaration.scheme, &declaration.token_url) else {
-        if declaration.scheme.is_none() {
-            errors.push(missing("scheme"));
-        }
-        if declaration.token_url.is_none() {
-            errors.push(missing("token_url"));
-        }
+    let Some(scheme) = &declaration.scheme else {
+        errors.push(missing("scheme"));
         return Err(errors);
     };
-    for (value, what) in [(scheme, "scheme name"), (token_url, "token URL")] {
+    let token_url = declaration.token_url.as_ref();
+    for (value, what) in [(Some(scheme), "scheme name"), (token_url, "token URL")] {
+        let Some(value) = value else { continue };
         if value.value().is_empty() {
             errors.error_at(value, format!("the {what} must not be empty"));
         }

@@ -34,15 +34,12 @@ pub(super) fn expand(declaration: &Declaration, checked: &Checked<'_>) -> TokenS
     });
     let extractor_arm = extractor_arm(&krate, declaration.state.as_ref());
     let state_alias = declaration.state.as_ref().map(|state| state_items(&krate, state));
+    let scopes = quote!(&[#(<__scopes::#markers as #krate::__private::DeclaredScope>::SCOPE),*]);
+    let registry = registry_static(&krate, scheme, *token_url, &scopes);
     quote! {
         #state_alias
 
-        /// The application's security scheme and scopes, declared with `scopes_runtime::registry!`.
-        pub static SCOPE_REGISTRY: #krate::Registry = #krate::Registry::__new(
-            #scheme,
-            #token_url,
-            &[#(<__scopes::#markers as #krate::__private::DeclaredScope>::SCOPE),*],
-        );
+        #registry
 
         /// One marker type per declared scope: `#[requires]` builds a requirement's type from them.
         #[doc(hidden)]
@@ -77,6 +74,29 @@ pub(super) fn expand(declaration: &Declaration, checked: &Checked<'_>) -> TokenS
                 #krate::__private::check_scopes! { declared = [#(#names),*], required = [$other] }
             };
         }
+    }
+}
+
+/// `SCOPE_REGISTRY`: an `IssuingRegistry` where the declaration gives a token URL (what a token endpoint
+/// needs, checked by its type), a plain `Registry` where it does not (a crate that only verifies tokens).
+pub(crate) fn registry_static(
+    krate: &TokenStream,
+    scheme: &LitStr,
+    token_url: Option<&LitStr>,
+    scopes: &TokenStream,
+) -> TokenStream {
+    let doc =
+        quote!(#[doc = "The application's security scheme and scopes, declared with `scopes_runtime::registry!`."]);
+    match token_url {
+        Some(token_url) => quote! {
+            #doc
+            pub static SCOPE_REGISTRY: #krate::registry::IssuingRegistry =
+                #krate::registry::IssuingRegistry::__new(#scheme, #token_url, #scopes);
+        },
+        None => quote! {
+            #doc
+            pub static SCOPE_REGISTRY: #krate::Registry = #krate::Registry::__new(#scheme, ::core::option::Option::None, #scopes);
+        },
     }
 }
 

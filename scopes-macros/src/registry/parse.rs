@@ -8,8 +8,9 @@ use syn::{Ident, LitStr, Token, braced, bracketed};
 use crate::scope_token::closest;
 
 const KEYS: &[&str] = &["scheme", "token_url", "scopes", "state"];
-pub(super) const SHAPE: &str = "expected `scheme = \"...\", token_url = \"...\", scopes = { \"name\" => \"description\", ... }` \
-                     (a scope may add `implies [\"other\", ...]`), and optionally `state = AppState`";
+pub(super) const SHAPE: &str = "expected `scheme = \"...\", scopes = { \"name\" => \"description\", ... }` (a scope \
+                     may add `implies [\"other\", ...]`), and optionally `token_url = \"...\"` (where the app's own \
+                     token endpoint is served) and `state = AppState`";
 
 /// One scope as declared: `"name" => "description"`, optionally `implies ["other", ...]`.
 pub(crate) struct Declared {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::authority::Authority;
-use crate::registry::Registry;
+use crate::registry::TokenUrl;
 
 /// The discovery document of the issuer whose tokens `authority` signs with a [`KeyRing`](crate::keys::KeyRing),
 /// served at [`PATH`](Self::PATH) under the issuer URL; its key set at [`JWKS_PATH`](Self::JWKS_PATH).
@@ -75,17 +75,17 @@ impl IssuerMetadata {
     /// The document of `authority`'s issuer, with `registry`'s scopes and its token endpoint at the
     /// registry's `token_url`, the password grant its only one; `None` unless `authority` signs with a key
     /// ring and has an issuer.
-    pub fn new(authority: &Authority, registry: &Registry) -> Option<Self> {
+    pub fn new(authority: &Authority, registry: &'static impl TokenUrl) -> Option<Self> {
         let ring = authority.key_ring()?;
         let issuer = authority.trusted_issuers().first()?.trim_end_matches('/').to_owned();
         let at = |path: &str| format!("{issuer}/{}", path.trim_start_matches('/'));
         let algorithm = ring.current_algorithm().map(|algorithm| algorithm.name().to_owned());
         Some(IssuerMetadata {
             authorization_endpoint: at(Self::AUTHORIZATION_PATH),
-            token_endpoint: at(registry.token_url()),
+            token_endpoint: at(registry.issuing_token_url()),
             jwks_uri: at(Self::JWKS_PATH),
             revocation_endpoint: None,
-            scopes_supported: registry.scopes().iter().map(|scope| scope.name.to_owned()).collect(),
+            scopes_supported: registry.registry().scopes().iter().map(|scope| scope.name.to_owned()).collect(),
             response_types_supported: Vec::new(),
             grant_types_supported: vec!["password".into()],
             subject_types_supported: vec!["public".into()],

@@ -11,13 +11,14 @@ use std::fmt;
 
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{
-    AuthorizationCode, ClientCredentials, Flow, OAuth2, OpenIdConnect, Password, Scopes, SecurityRequirement,
-    SecurityScheme,
+    AuthorizationCode, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, OpenIdConnect, Password, Scopes,
+    SecurityRequirement, SecurityScheme,
 };
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::answering::style::ResponseStyle;
+use crate::authority::Authority;
 use crate::issuing::form::PasswordRequestForm;
 use crate::registry::{Assurance, DpopMode, Refusal, Registry, RuleAccess};
 use crate::routing::{Access, FALLBACK, RouteTable};
@@ -58,6 +59,9 @@ pub struct OAuthErrorBody {
 
 /// The registry's security scheme: OAuth2's password flow at the token URL, with every declared scope.
 /// A scope that implies others says so in its description (`Administer everything. Implies: me, items.`).
+/// A registry without `token_url` (tokens issued elsewhere) gets an HTTP bearer scheme whose description
+/// lists the scopes, since OAuth2 needs a flow's endpoints; in issuer mode, [`secure_for`] documents the
+/// provider's flows instead.
 ///
 /// ```
 /// scopes_runtime::registry! {
@@ -77,10 +81,83 @@ pub struct OAuthErrorBody {
 /// # }
 /// ```
 pub fn security_scheme(registry: &Registry) -> SecurityScheme {
-    SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
-        registry.token_url(),
-        described_scopes(registry),
-    ))]))
+    match registry.token_url() {
+        Some(token_url) => {
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(token_url, described_scopes(registry)))]))
+        }
+        None => {
+            let scopes: Vec<String> = registry
+                .scopes()
+                .iter()
+                .map(|scope| match scope.implies {
+                    [] => format!("`{}`: {}", scope.name, scope.description),
+                    implied => format!("`{}`: {} Implies: {}.", scope.name, scope.description, implied.join(", ")),
+                })
+                .collect();
+            let description = format!("A bearer token issued elsewhere, carrying scopes: {}", scopes.join("; "));
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(description))
+                    .build(),
+            )
+        }
+    }
+}
+
+/// The whole security of `doc` for `authority`, in one call: [`secure`] in the authority's
+/// [response style](crate::Authority::response_style), the scheme its tokens come from under the
+/// registry's scheme name, and its DPoP setting ([`document_dpop`]).
+///
+/// The scheme matches the authority: an app that issues its own tokens gets the registry's password flow
+/// at its `token_url` ([`security_scheme`]); an authority of [providers](crate::Authority::from_providers)
+/// gets the first provider's flows, from its discovery document as last read
+/// ([`provider_security_scheme`]: call [`Authority::wait_for_keys`](crate::Authority::wait_for_keys) first
+/// to have it); one that [introspects](crate::Authority::from_introspection) gets its issuer's OpenID
+/// Connect discovery. Returns the guarded routes the document does not contain, as [`secure`] does.
+///
+/// ```
+/// use scopes_runtime::Authority;
+/// use scopes_runtime::routing::RouteTable;
+/// use utoipa::openapi::OpenApiBuilder;
+///
+/// scopes_runtime::registry! { scheme = "OAuth2", scopes = { "notes" => "Read notes." } } // no `token_url`
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let provider = scopes_runtime::verifying::Provider::discover("https://auth.example");
+/// let authority = Authority::from_providers([provider], "https://api.example").unwrap();
+/// let mut doc = OpenApiBuilder::new().build();
+/// scopes_runtime::openapi::secure_for(&mut doc, &SCOPE_REGISTRY, &authority, &RouteTable::default()).unwrap();
+/// let json = serde_json::to_value(&doc).unwrap();
+/// // Not discovered yet: the provider's discovery document, which a client reads for itself.
+/// assert_eq!(
+///     json["components"]["securitySchemes"]["OAuth2"]["openIdConnectUrl"],
+///     "https://auth.example/.well-known/openid-configuration"
+/// );
+/// # }
+/// ```
+pub fn secure_for(
+    doc: &mut OpenApi,
+    registry: &Registry,
+    authority: &Authority,
+    routes: &RouteTable,
+) -> Result<(), UnlinkedRoutes> {
+    let linked = secure(doc, registry, authority.response_style(), routes);
+    if let Some(dpop) = authority.dpop() {
+        document_dpop(doc, dpop, routes);
+    }
+    let issuer_elsewhere = match (authority.provider_metadata().into_iter().next(), authority.introspection()) {
+        (Some(metadata), _) => authority.trusted_issuers().first().map(|issuer| (issuer.to_string(), metadata)),
+        (None, Some(introspection)) => Some((introspection.issuer().to_owned(), None)),
+        (None, None) => None,
+    };
+    if let Some((issuer, metadata)) = issuer_elsewhere {
+        let scheme = provider_security_scheme(registry, &issuer, metadata.as_ref());
+        doc.components.get_or_insert_with(Default::default).add_security_scheme(registry.scheme(), scheme);
+    }
+    linked
 }
 
 /// The security scheme of an API whose tokens come from the provider at `issuer`: OAuth2 with the

@@ -24,8 +24,8 @@ use crate::issuing::refresh::RefreshSeen;
 use crate::issuing::response::TokenResponse;
 use crate::observing::metrics as names;
 use crate::observing::{self, AuditEvent, Login, LoginOutcome, RefreshOutcome};
-use crate::registry::Registry;
 use crate::registry::requirement::unique_in_order;
+use crate::registry::{Registry, TokenUrl};
 use crate::store::{Account, AccountStore, RefreshPolicy, STORE_RETRY_AFTER};
 
 /// The client's IP address, when the server was started with connection info
@@ -115,10 +115,21 @@ impl fmt::Debug for TokenEndpoint {
 impl TokenEndpoint {
     /// Issues tokens with `authority` for the scopes declared in `registry`, with the default
     /// [`ThrottlePolicy`], [`PasswordPolicy`] (Argon2id, OWASP's parameters) and [`PasswordCheckLimits`].
-    pub fn new(authority: Authority, registry: &'static Registry) -> Self {
+    ///
+    /// `registry` must declare `token_url` (where this endpoint is served): without it, this is a compile
+    /// error saying so.
+    ///
+    /// ```compile_fail
+    /// scopes_runtime::registry! { scheme = "OAuth2", scopes = { "me" => "Read information about the current user." } }
+    /// # fn main() {
+    /// let authority = scopes_runtime::Authority::hs256(b"0123456789abcdef0123456789abcdef").unwrap();
+    /// let _ = scopes_runtime::TokenEndpoint::new(authority, &SCOPE_REGISTRY); // no `token_url`
+    /// # }
+    /// ```
+    pub fn new(authority: Authority, registry: &'static impl TokenUrl) -> Self {
         TokenEndpoint {
             authority,
-            registry,
+            registry: registry.registry(),
             throttle: LoginThrottle::default(),
             passwords: Arc::new(PasswordChecker::new(PasswordPolicy::default(), None, PasswordCheckLimits::default())),
             refresh: RefreshPolicy::default(),

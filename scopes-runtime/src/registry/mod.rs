@@ -127,16 +127,19 @@ impl Scope {
 /// assert_eq!(SCOPE_REGISTRY.held_by(&["admin"]), ["me", "items", "admin"]);
 /// # }
 /// ```
+///
+/// A registry without `token_url` (a crate that only verifies tokens issued elsewhere) is a plain
+/// `Registry`; with one, `SCOPE_REGISTRY` is an [`IssuingRegistry`], which dereferences to it.
 #[derive(Debug)]
 pub struct Registry {
     scheme: &'static str,
-    token_url: &'static str,
+    token_url: Option<&'static str>,
     scopes: &'static [Scope],
 }
 
 impl Registry {
     #[doc(hidden)]
-    pub const fn __new(scheme: &'static str, token_url: &'static str, scopes: &'static [Scope]) -> Self {
+    pub const fn __new(scheme: &'static str, token_url: Option<&'static str>, scopes: &'static [Scope]) -> Self {
         Registry { scheme, token_url, scopes }
     }
 
@@ -145,8 +148,9 @@ impl Registry {
         self.scheme
     }
 
-    /// Where clients obtain tokens, relative to the API's base URL.
-    pub fn token_url(&self) -> &'static str {
+    /// Where the app's own token endpoint is served, relative to the API's base URL; `None` when the
+    /// registry declares no `token_url` (tokens come from elsewhere).
+    pub fn token_url(&self) -> Option<&'static str> {
         self.token_url
     }
 
@@ -170,4 +174,74 @@ impl Registry {
     pub fn held_by<T: AsRef<str>>(&self, granted: &[T]) -> Vec<&'static str> {
         self.scopes.iter().filter(|scope| scope.is_held_by(granted)).map(|scope| scope.name).collect()
     }
+}
+
+/// A [`Registry`] that says where the app's own token endpoint is served (`registry!`'s `token_url`): what
+/// issuing tokens needs ([`TokenEndpoint`](crate::TokenEndpoint), an issuer's metadata). It dereferences to
+/// the `Registry`, so it goes wherever one does.
+///
+/// ```
+/// scopes_runtime::registry! {
+///     scheme = "OAuth2PasswordBearer",
+///     token_url = "token",
+///     scopes = { "me" => "Read information about the current user." },
+/// }
+/// # fn main() {
+/// use scopes_runtime::registry::{IssuingRegistry, TokenUrl};
+/// let registry: &'static IssuingRegistry = &SCOPE_REGISTRY;
+/// assert_eq!(registry.issuing_token_url(), "token");
+/// assert_eq!(registry.token_url(), Some("token"));
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct IssuingRegistry {
+    registry: Registry,
+    token_url: &'static str,
+}
+
+impl IssuingRegistry {
+    #[doc(hidden)]
+    pub const fn __new(scheme: &'static str, token_url: &'static str, scopes: &'static [Scope]) -> Self {
+        IssuingRegistry { registry: Registry::__new(scheme, Some(token_url), scopes), token_url }
+    }
+}
+
+impl std::ops::Deref for IssuingRegistry {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+/// A registry that declares `token_url`: what issuing tokens needs. Implemented by [`IssuingRegistry`]
+/// alone (sealed), which `registry!` declares when it is given a `token_url`; without one, code that
+/// issues tokens is a compile error saying to add it.
+#[diagnostic::on_unimplemented(
+    message = "this registry declares no `token_url`, and issuing tokens needs one",
+    label = "a registry without `token_url`",
+    note = "add `token_url = \"token\"` to `scopes_runtime::registry!`: the path of the route serving the token \
+            endpoint, which the OpenAPI document's password flow points at; only a crate that verifies tokens \
+            issued elsewhere leaves it out"
+)]
+pub trait TokenUrl: sealed::Sealed + Sync + 'static {
+    /// The registry itself.
+    fn registry(&'static self) -> &'static Registry;
+    /// Where the app's own token endpoint is served, relative to the API's base URL.
+    fn issuing_token_url(&self) -> &'static str;
+}
+
+impl TokenUrl for IssuingRegistry {
+    fn registry(&'static self) -> &'static Registry {
+        &self.registry
+    }
+
+    fn issuing_token_url(&self) -> &'static str {
+        self.token_url
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::IssuingRegistry {}
 }

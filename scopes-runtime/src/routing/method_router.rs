@@ -26,6 +26,32 @@ pub struct SecureMethodRouter<S = ()> {
     pub(super) route: RouteSlot,
 }
 
+/// What [`SecureRouter::route`](super::SecureRouter::route) takes: a [`SecureMethodRouter`], made with this
+/// module's [`get`], [`post`], [`put`], [`patch`] or [`delete`]. Sealed; it exists so that axum's own
+/// method router, given by mistake, is one error naming the import to use.
+#[diagnostic::on_unimplemented(
+    message = "a `SecureRouter` takes the method routers of `scopes_runtime::routing`, not `{Self}`",
+    label = "made with axum's `routing` functions, whose handlers a `SecureRouter` cannot check",
+    note = "import `scopes_runtime::routing::{{get, post, put, patch, delete}}` instead of axum's: they take \
+            `#[requires(...)]` and `#[public]` handlers; a method router from another crate goes in with \
+            `SecureRouter::public_route`"
+)]
+pub trait IntoSecureMethodRouter<S>: sealed::Sealed {
+    #[doc(hidden)]
+    fn into_secure_method_router(self) -> SecureMethodRouter<S>;
+}
+
+impl<S> IntoSecureMethodRouter<S> for SecureMethodRouter<S> {
+    fn into_secure_method_router(self) -> SecureMethodRouter<S> {
+        self
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<S> Sealed for super::SecureMethodRouter<S> {}
+}
+
 macro_rules! method_functions {
     ($($method:ident $constant:ident),*) => {
         $(

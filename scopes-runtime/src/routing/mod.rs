@@ -22,7 +22,7 @@ use tower_service::Service;
 
 pub(crate) use marks::sealed;
 pub use marks::{ProtectedHandler, Public, RouteAccess};
-pub use method_router::{SecureMethodRouter, delete, get, patch, post, put};
+pub use method_router::{IntoSecureMethodRouter, SecureMethodRouter, delete, get, patch, post, put};
 pub use table::{FALLBACK, Route, RouteTable};
 
 use crate::observing::RouteKeys;
@@ -103,7 +103,8 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// As [`Router::route`] does: on an invalid path, or a path routed twice. (A handler whose resource
     /// rule reads a parameter the path lacks is refused by [`into_parts`](Self::into_parts), once the
     /// path is whole.)
-    pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
+    pub fn route(mut self, path: &str, methods: impl IntoSecureMethodRouter<S>) -> Self {
+        let methods = methods.into_secure_method_router();
         for (method, access, assurance) in methods.accesses {
             self.table.routes.push(Route { method, path: path.to_owned(), access, assurance });
         }

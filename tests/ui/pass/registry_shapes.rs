@@ -11,5 +11,5 @@ scopes_runtime::registry! {
 
 fn main() {
     assert_eq!(SCOPE_REGISTRY.scopes().len(), 3);
-    assert_eq!(SCOPE_REGISTRY.token_url(), "/auth/token");
+    assert_eq!(SCOPE_REGISTRY.token_url(), Some("/auth/token"));
 }
