@@ -1,6 +1,6 @@
 //! The example app (`examples/notes`) over HTTP on a bound port: a `SecureRouter` nested under `/api/v1`,
-//! two merged, a layer over everything and a route layer over the API, a public fallback, Swagger UI as a
-//! public service; its route table with full paths, and its document with every operation linked.
+//! two merged, a layer over everything and a route layer over the API, a public fallback, Swagger UI through the
+//! router; its route table with full paths, and its document with every operation linked.
 
 use notes::{AppState, route_table, router};
 use scopes_runtime::Authority;
@@ -109,7 +109,7 @@ async fn public_routes_the_fallback_and_swagger_ui_are_served_to_anyone() {
 #[tokio::test]
 async fn the_route_table_has_full_paths_and_the_document_links_every_operation() {
     assert_eq!(
-        route_table().to_string(),
+        route_table(&Authority::hs256(SECRET).unwrap()).to_string(),
         "GET  /api/v1/notes        notes:read\n\
          POST /api/v1/notes        notes:write\n\
          GET  /api/v1/notes/{id}   notes:read\n\
@@ -117,7 +117,9 @@ async fn the_route_table_has_full_paths_and_the_document_links_every_operation()
          GET  /api/v1/admin/stats  admin\n\
          GET  /health              public\n\
          GET  /openapi.json        public\n\
-         *    /docs/{*rest}        public\n\
+         GET  /docs                public\n\
+         GET  /docs/               public\n\
+         GET  /docs/{*rest}        public\n\
          *    (fallback)           public\n"
     );
     let app = start().await;

@@ -1,11 +1,12 @@
 //! A notes API on the scopes framework, built the way an app outgrows one flat router:
 //!
 //! - two [`SecureRouter`]s, the notes and the administration, merged and nested under `/api/v1`;
-//! - public routes beside them (`/health`, the OpenAPI document), Swagger UI as a public service under
-//!   `/docs`, and a JSON fallback for every other path;
+//! - public routes beside them (`/health`), Swagger UI and the OpenAPI document through the same router
+//!   (`openapi::SwaggerUi`, each route reported), and a JSON fallback for every other path;
 //! - a layer over everything (a response header), and a route layer over the API alone;
 //! - the route table reports every route with its full path, and the OpenAPI document, nested the same
-//!   way, has every guarded operation linked to its requirement;
+//!   way and secured for the authority in one call (`openapi::secure_for`), has every guarded operation
+//!   linked to its requirement;
 //! - a resource rule, [`NoteAuthor`]: a note's author, or an `admin`, may change it.
 
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use scopes_runtime::enforcement::{Checked, Rule};
+use scopes_runtime::openapi::SwaggerUi;
 use scopes_runtime::routing::{RouteTable, SecureRouter, get};
 use scopes_runtime::{AuthError, Authority, Claims, Principal, ResponseStyle, public, requires};
 use serde::{Deserialize, Serialize};
@@ -196,79 +198,40 @@ pub fn admin_routes() -> SecureRouter<AppState> {
     SecureRouter::new().route("/admin/stats", get(stats))
 }
 
-/// The whole app as a secure router, and its OpenAPI document with every guarded operation linked.
+/// The whole app as a secure router, and its OpenAPI document with every guarded operation linked and the
+/// security of `authority` (its response style, the scheme its tokens come from).
 ///
 /// # Panics
 /// When a guarded route has no operation in the document: a mistake in this file, found at start-up.
-pub fn app() -> (SecureRouter<AppState>, OpenApiDocument) {
+pub fn app(authority: &Authority) -> (SecureRouter<AppState>, OpenApiDocument) {
     let api_version =
         SetResponseHeaderLayer::overriding(HeaderName::from_static("x-api-version"), HeaderValue::from_static("1"));
     let api = notes_routes().merge(admin_routes()).route_layer(api_version);
-    let served_by =
-        SetResponseHeaderLayer::overriding(HeaderName::from_static("x-served-by"), HeaderValue::from_static("notes"));
-    let router = SecureRouter::new()
-        .nest(API_PREFIX, api)
-        .route("/health", get(health))
-        .route("/openapi.json", get(openapi_document))
-        .public_nest_service("/docs", swagger_ui())
-        .fallback(not_found)
-        .layer(served_by);
+    let router = SecureRouter::new().nest(API_PREFIX, api).route("/health", get(health));
     // The document is nested as the routes are, so its paths are the table's.
     let mut document = OpenApiDocument::builder().build().nest(API_PREFIX, ApiDoc::openapi());
     document.info = ApiDoc::openapi().info;
     if let Err(unlinked) =
-        scopes_runtime::openapi::secure(&mut document, &SCOPE_REGISTRY, &ResponseStyle::default(), router.table())
+        scopes_runtime::openapi::secure_for(&mut document, &SCOPE_REGISTRY, authority, router.table())
     {
         panic!("{unlinked}");
     }
+    let served_by =
+        SetResponseHeaderLayer::overriding(HeaderName::from_static("x-served-by"), HeaderValue::from_static("notes"));
+    let router =
+        router.merge(SwaggerUi::new("/docs", "/openapi.json", document.clone())).fallback(not_found).layer(served_by);
     (router, document)
 }
 
 /// The served app.
 pub fn router(state: AppState) -> Router {
-    let (router, document) = app();
-    let (router, _) = router.into_parts();
-    router.layer(axum::Extension(Arc::new(document))).with_state(state)
+    let (router, _) = app(&state.authority).0.into_parts();
+    router.with_state(state)
 }
 
 /// Every route with its full path and who may call it.
-pub fn route_table() -> RouteTable {
-    app().0.into_parts().1
-}
-
-#[public]
-async fn openapi_document(axum::Extension(document): axum::Extension<Arc<OpenApiDocument>>) -> Json<OpenApiDocument> {
-    Json(document.as_ref().clone())
-}
-
-/// Swagger UI's page and assets from the binary, under `/docs`.
-fn swagger_ui() -> impl tower::Service<
-    axum::extract::Request,
-    Response = Response,
-    Error = std::convert::Infallible,
-    Future = impl Future<Output = Result<Response, std::convert::Infallible>> + Send,
-> + Clone
-+ Send
-+ Sync
-+ 'static {
-    let config = Arc::new(utoipa_swagger_ui::Config::new(["/openapi.json"]));
-    tower::service_fn(move |request: axum::extract::Request| {
-        let config = config.clone();
-        async move {
-            let file = request.uri().path().trim_start_matches('/');
-            let file = if file.is_empty() { "index.html" } else { file };
-            Ok(match utoipa_swagger_ui::serve(file, config) {
-                Ok(Some(file)) => {
-                    let mut response = file.bytes.into_owned().into_response();
-                    if let Ok(content_type) = HeaderValue::from_str(&file.content_type) {
-                        response.headers_mut().insert(axum::http::header::CONTENT_TYPE, content_type);
-                    }
-                    response
-                }
-                _ => not_found_body(),
-            })
-        }
-    })
+pub fn route_table(authority: &Authority) -> RouteTable {
+    app(authority).0.into_parts().1
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("routes") => {
-            print!("{}", route_table());
+            print!("{}", route_table(&authority));
             Ok(())
         }
         Some("token") if args.len() >= 2 => {

@@ -6,6 +6,8 @@ mod issuer_metadata;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 mod protected_resource;
+#[cfg(feature = "swagger-ui")]
+mod swagger_ui;
 
 pub use issuer_metadata::IssuerMetadata;
 pub use protected_resource::ProtectedResourceMetadata;

@@ -25,6 +25,9 @@ use crate::routing::{Access, FALLBACK, RouteTable};
 use crate::verifying::ProviderMetadata;
 use crate::verifying::dpop::Dpop;
 
+#[cfg(feature = "swagger-ui")]
+pub use super::swagger_ui::SwaggerUi;
+
 /// The JSON body of every refusal: `{"detail": "..."}`.
 #[derive(Debug, Clone, ToSchema)]
 #[allow(dead_code)] // documents the body `AuthError` writes; never constructed

@@ -23,7 +23,7 @@ use tower_service::Service;
 pub(crate) use marks::sealed;
 pub use marks::{ProtectedHandler, Public, RouteAccess};
 pub use method_router::{IntoSecureMethodRouter, SecureMethodRouter, delete, get, patch, post, put};
-pub use table::{FALLBACK, Route, RouteTable};
+pub use table::{FALLBACK, MERGED, Route, RouteTable};
 
 use crate::observing::RouteKeys;
 use crate::observing::route::RouteSlot;
@@ -121,6 +121,53 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         self
     }
 
+    /// Merges a plain axum `router` the caller vouches is public, without looking at its handlers: a
+    /// router from another crate, such as utoipa-swagger-ui's `SwaggerUi` (for which
+    /// [`openapi::SwaggerUi`](crate::openapi::SwaggerUi), with the `swagger-ui` feature, reports each route
+    /// instead). Its routes cannot be read from it, so the report has one line for it: `*` at
+    /// [`MERGED`].
+    ///
+    /// ```
+    /// use scopes_runtime::routing::SecureRouter;
+    ///
+    /// let elsewhere: axum::Router = axum::Router::new().route("/version", axum::routing::get(|| async { "1.0" }));
+    /// let app = SecureRouter::<()>::new().public_merge(elsewhere);
+    /// assert_eq!(app.table().to_string(), "* (merged router)  public\n");
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Router::merge`] does: on a path both routers serve.
+    pub fn public_merge(self, router: impl Into<Router<S>>) -> Self {
+        self.public_merge_reported(router, vec![Route::public("*", MERGED)])
+    }
+
+    /// Merges `router`, reported as `routes`: for the crate's own integrations, which know what they serve.
+    pub(crate) fn public_merge_reported(mut self, router: impl Into<Router<S>>, routes: Vec<Route>) -> Self {
+        self.table.routes.extend(routes);
+        self.router = self.router.merge(router);
+        self
+    }
+
+    /// Serves a plain axum `router` the caller vouches is public under `prefix` (axum's [`Router::nest`]),
+    /// without looking at its handlers. Reported as `*` at `prefix/{*rest}`, as
+    /// [`public_nest_service`](Self::public_nest_service) is.
+    ///
+    /// ```
+    /// use scopes_runtime::routing::SecureRouter;
+    ///
+    /// let elsewhere: axum::Router = axum::Router::new().route("/version", axum::routing::get(|| async { "1.0" }));
+    /// let app = SecureRouter::<()>::new().public_nest("/meta", elsewhere);
+    /// assert_eq!(app.table().to_string(), "* /meta/{*rest}  public\n");
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Router::nest`] does.
+    pub fn public_nest(mut self, prefix: &str, router: impl Into<Router<S>>) -> Self {
+        self.table.routes.push(Route::public("*", &format!("{}/{{*rest}}", prefix.trim_end_matches('/'))));
+        self.router = self.router.nest(prefix, router.into());
+        self
+    }
+
     /// Serves `router`'s routes under `prefix` (axum's [`Router::nest`]); the route table reports them
     /// with their full paths, so an OpenAPI document nested the same way (utoipa's `OpenApi::nest`) links.
     ///
@@ -143,6 +190,8 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         let nested = |path: String| match path.as_str() {
             "/" => prefix_path.to_owned(),
             FALLBACK => path,
+            // A merged plain router, nested, serves what it serves under the prefix.
+            MERGED => format!("{prefix_path}/{{*rest}}"),
             path => format!("{prefix_path}{path}"),
         };
         self.table.routes.extend(table.routes.into_iter().map(|route| Route { path: nested(route.path), ..route }));
@@ -151,13 +200,15 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         self
     }
 
-    /// Serves `other`'s routes beside these (axum's [`Router::merge`]); the table reports both.
+    /// Serves `other`'s routes beside these (axum's [`Router::merge`]); the table reports both. `other` may
+    /// be anything that makes a secure router, such as [`openapi::SwaggerUi`](crate::openapi::SwaggerUi)
+    /// (with the `swagger-ui` feature).
     ///
     /// # Panics
     /// As [`Router::merge`] does: when both routers route the same path and method, or both have a
     /// fallback.
-    pub fn merge(mut self, other: SecureRouter<S>) -> Self {
-        let (router, table, labels) = other.split();
+    pub fn merge(mut self, other: impl Into<SecureRouter<S>>) -> Self {
+        let (router, table, labels) = other.into().split();
         self.table = std::mem::take(&mut self.table).merge(table);
         self.labels.extend(labels);
         self.router = self.router.merge(router);

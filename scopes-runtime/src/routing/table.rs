@@ -1,4 +1,4 @@
-//! The authorization report a [`SecureRouter`](super::SecureRouter)(super::SecureRouter) collects: every route, its method and
+//! The authorization report a [`SecureRouter`](super::SecureRouter) collects: every route, its method and
 //! path, and who may call it.
 
 use std::fmt;
@@ -7,6 +7,10 @@ use crate::registry::{Access, Assurance};
 
 /// The path a [`SecureRouter::fallback`](super::SecureRouter::fallback) is reported at.
 pub const FALLBACK: &str = "(fallback)";
+
+/// The path a plain router merged as public ([`SecureRouter::public_merge`](super::SecureRouter::public_merge))
+/// is reported at: its routes cannot be read from it.
+pub const MERGED: &str = "(merged router)";
 
 /// One route of a [`RouteTable`].
 #[derive(Debug, Clone, PartialEq, Eq)]
