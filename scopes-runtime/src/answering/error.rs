@@ -335,6 +335,13 @@ impl ValidationIssue {
 #[derive(Clone)]
 pub(crate) struct DefaultStyled(pub(crate) AuthError);
 
+impl AuthError {
+    /// The error a handler returned, when `response` was rendered from one.
+    pub(crate) fn returned_in(response: &Response) -> Option<&AuthError> {
+        response.extensions().get::<DefaultStyled>().map(|DefaultStyled(error)| error)
+    }
+}
+
 impl IntoResponse for AuthError {
     /// Answers in the library's default style (RFC 6750 / RFC 6749, realm `api`), and carries the error so
     /// that [`restyle`](crate::authority::restyle), layered over the app, answers it in the configured style.

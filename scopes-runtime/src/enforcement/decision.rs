@@ -4,14 +4,18 @@
 
 use std::net::SocketAddr;
 
+use std::sync::Arc;
+
 use axum::extract::ConnectInfo;
+use axum::http::Method;
 use axum::http::request::Parts;
 
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
-use crate::observing::{self, AuditEvent, Decision, InvalidToken, Outcome, route};
+use crate::observing::route::RouteSlot;
+use crate::observing::{self, AuditEvent, Decision, InvalidToken, Outcome, Subjected, route};
 use crate::registry::requirement::Findings;
-use crate::registry::{Alternatives, alternatives_of};
+use crate::registry::{Access, Alternatives, alternatives_of};
 
 /// The header a request id travels in (set by the app's `tower-http` `SetRequestIdLayer`, or the client's).
 const REQUEST_ID: &str = "x-request-id";
@@ -39,6 +43,10 @@ pub(crate) fn record(
     refusal: Option<&AuthError>,
     rule: Option<&'static str>,
 ) {
+    if refusal.is_some() {
+        // The chain refused after the principal's check granted: the handler will not run.
+        route::remember_granted(None);
+    }
     // A grant is known without asking the findings: the hot path takes no lock unless its event is wanted.
     let outcome = refusal.map_or(Outcome::Granted, |refusal| findings.outcome().unwrap_or_else(|| outcome_of(refusal)));
     let method = parts.method.as_str();
@@ -71,6 +79,51 @@ pub(crate) fn record(
         rule,
         client: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()),
         request_id: parts.headers.get(REQUEST_ID).and_then(|id| id.to_str().ok()).map(observing::bounded),
+        by_handler: false,
+    };
+    observing::emit(&AuditEvent::Decision(decision), hook);
+}
+
+/// Records the refusal a guarded handler returned (an [`AuthError`]) after its guard granted the request to
+/// `subject`: told as a decision `by_handler`, with the subject and the route, so that an app's own rule
+/// written in the handler is audited as the framework's are. Counted in `scopes_authz_decisions_total`
+/// under its outcome, beside the guard's grant.
+pub(crate) fn record_handler_refusal(
+    authority: &Authority,
+    method: &Method,
+    route: &RouteSlot,
+    access: fn() -> Access,
+    subject: Arc<dyn Subjected>,
+    refusal: &AuthError,
+) {
+    let outcome = outcome_of(refusal);
+    let method = method.as_str();
+    let route = route.get().map(|keys| {
+        keys.count(method, outcome);
+        keys.route()
+    });
+    let hook = authority.audit_hook();
+    if !observing::decision_wanted(outcome, hook) {
+        return;
+    }
+    let requirement = access()
+        .alternatives()
+        .unwrap_or_default()
+        .iter()
+        .map(|scopes| scopes.join(" "))
+        .collect::<Vec<_>>()
+        .join(" | ");
+    let decision = Decision {
+        route,
+        method,
+        outcome,
+        subject: Some(observing::bounded(subject.subject())),
+        issuer: subject.issuer().map(observing::bounded),
+        requirement,
+        rule: None,
+        client: None,
+        request_id: None,
+        by_handler: true,
     };
     observing::emit(&AuditEvent::Decision(decision), hook);
 }

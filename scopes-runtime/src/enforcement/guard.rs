@@ -19,7 +19,7 @@ use super::sealing::{Assured, Disjunction, SealedAuthorize};
 use super::step_up;
 use crate::answering::error::AuthError;
 use crate::authority::Authority;
-use crate::observing::Outcome;
+use crate::observing::{Outcome, route};
 use crate::registry::requirement::{Findings, RuleBypass};
 use crate::registry::{Access, Alternatives, Requirement, RuleAccess};
 use crate::verifying::{Claims, TokenError};
@@ -189,6 +189,8 @@ where
             return Err(AuthError::InsufficientScope { challenge: Default::default() }.challenged_by(&requirement));
         }
         requirement.record_bypass(&claims.scopes, principal.allowed_scopes());
+        // For a refusal the handler may still return: it is told with this subject.
+        route::remember_granted(Some(claims.clone()));
         Ok(principal)
     }
 }

@@ -4,7 +4,7 @@
 //! that keep authorization to those two.
 
 mod binding;
-mod decision;
+pub(crate) mod decision;
 pub(crate) mod guard;
 pub(crate) mod rule;
 pub(crate) mod sealing;

@@ -54,6 +54,9 @@ pub struct Decision<'a> {
     pub client: Option<IpAddr>,
     /// The request's `x-request-id`, when it has one.
     pub request_id: Option<Cow<'a, str>>,
+    /// Whether the handler refused the request itself (returned an [`AuthError`](crate::AuthError)) after
+    /// its guard granted it: the subject is the one the guard granted. `false` for the guard's decisions.
+    pub by_handler: bool,
 }
 
 /// A login's outcome.
@@ -266,6 +269,7 @@ fn log_decision(decision: &Decision<'_>) {
                 rule = decision.rule,
                 client = decision.client.map(tracing::field::display),
                 request_id = decision.request_id.as_deref(),
+                by = if decision.by_handler { "handler" } else { "guard" },
                 "authorization {verdict}",
             )
         };

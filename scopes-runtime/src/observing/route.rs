@@ -1,26 +1,57 @@
 //! The route a request was routed to, as its decision's `route` names it: the path template a
 //! [`SecureRouter`](crate::routing::SecureRouter) routed it at, set while the route's handler runs (a task-local,
-//! so nothing is inserted into the request), and read by the guard that decides.
+//! so nothing is inserted into the request), and read by the guard that decides. The guard leaves there the
+//! subject of the token it granted, so that a refusal the handler itself returns is told with it.
 
+use std::cell::Cell;
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
+use tokio::task::futures::TaskLocalFuture;
+
 use super::counting::RouteKeys;
+use super::event::Subjected;
 
 /// Where a route's whole path template (and its decision counters' keys) is written once the router knows
 /// it (when it is made whole, in `SecureRouter::into_parts`), shared by the route's handlers.
 pub(crate) type RouteSlot = Arc<OnceLock<RouteKeys>>;
 
-tokio::task_local! {
-    /// The route whose handler is running.
-    static CURRENT_ROUTE: RouteSlot;
+/// The request a `SecureRouter` handler is serving: its route, and the subject its guard granted.
+pub(crate) struct Current {
+    route: RouteSlot,
+    granted: Cell<Option<Arc<dyn Subjected>>>,
 }
 
-/// Runs `poll` (a handler's future polled) with `slot` as the current route.
-pub(crate) fn within<T>(slot: &RouteSlot, poll: impl FnOnce() -> T) -> T {
-    CURRENT_ROUTE.sync_scope(slot.clone(), poll)
+impl Current {
+    /// The route.
+    pub(crate) fn route(&self) -> &RouteSlot {
+        &self.route
+    }
+
+    /// The subject the guard granted the request to, unless a later check of the chain refused it.
+    pub(crate) fn take_granted(&self) -> Option<Arc<dyn Subjected>> {
+        self.granted.take()
+    }
+}
+
+tokio::task_local! {
+    /// The request whose handler is running.
+    static CURRENT: Current;
+}
+
+/// `handler` (a handler's future) run with `slot` as the current route; its [`Current`] is taken back from
+/// the future once it has answered (`TaskLocalFuture::take_value`).
+pub(crate) fn scope<F: Future>(slot: RouteSlot, handler: F) -> TaskLocalFuture<Current, F> {
+    CURRENT.scope(Current { route: slot, granted: Cell::new(None) }, handler)
 }
 
 /// The current route, if a `SecureRouter` set one.
 pub(crate) fn current() -> Option<RouteSlot> {
-    CURRENT_ROUTE.try_with(RouteSlot::clone).ok()
+    CURRENT.try_with(|current| current.route.clone()).ok()
+}
+
+/// Remembers that the guard granted the request to `subject` (a shared pointer, not a copy); `None` forgets
+/// it, when the chain refuses after all.
+pub(crate) fn remember_granted(subject: Option<Arc<dyn Subjected>>) {
+    let _ = CURRENT.try_with(|current| current.granted.set(subject));
 }

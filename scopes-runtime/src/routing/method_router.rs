@@ -14,6 +14,10 @@ use axum::routing::MethodRouter;
 
 use super::marks::ProtectedHandler;
 use crate::authority::Authority;
+use tokio::task::futures::TaskLocalFuture;
+
+use crate::answering::error::AuthError;
+use crate::enforcement::decision;
 use crate::observing::route::{self, RouteSlot};
 use crate::registry::{Access, Assurance};
 
@@ -114,7 +118,13 @@ where
 
     fn call(self, request: Request, state: S) -> Self::Future {
         let authority = H::answering_authority(&state);
-        Restyled { inner: self.handler.call(request, state), authority, route: self.route }
+        let method = request.method().clone();
+        Restyled {
+            inner: route::scope(self.route, self.handler.call(request, state)),
+            authority,
+            method,
+            access: H::access,
+        }
     }
 }
 
@@ -122,9 +132,10 @@ pin_project_lite::pin_project! {
     /// The handler's future, its response restyled when it is a refusal.
     struct Restyled<F> {
         #[pin]
-        inner: F,
+        inner: TaskLocalFuture<route::Current, F>,
         authority: Option<Authority>,
-        route: RouteSlot,
+        method: Method,
+        access: fn() -> Access,
     }
 }
 
@@ -132,12 +143,25 @@ impl<F: Future<Output = Response>> Future for Restyled<F> {
     type Output = Response;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        let this = self.project();
-        let inner = this.inner;
-        let response = ready!(route::within(this.route, || inner.poll(cx)));
+        let mut this = self.project();
+        let response = ready!(this.inner.as_mut().poll(cx));
         // Only a refusal carries an `AuthError` to restyle: an answer that succeeded is not searched for one.
         Poll::Ready(match this.authority.take() {
             Some(authority) if response.status().is_client_error() || response.status().is_server_error() => {
+                if let Some(error) = AuthError::returned_in(&response)
+                    && let Some(current) = this.inner.take_value()
+                    && let Some(subject) = current.take_granted()
+                {
+                    // The guard granted it; the handler (or an extractor after the guard) refused.
+                    decision::record_handler_refusal(
+                        &authority,
+                        this.method,
+                        current.route(),
+                        *this.access,
+                        subject,
+                        error,
+                    );
+                }
                 authority.restyled(response)
             }
             _ => response,
