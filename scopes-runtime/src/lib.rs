@@ -238,8 +238,13 @@ pub use scopes_macros::public;
 ///
 /// Defines `SCOPE_REGISTRY` (a [`Registry`]) and the hidden macro through which [`macro@requires`] checks
 /// scope names at compile time. Scope names must be RFC 6749 scope tokens (printable ASCII without
-/// spaces, `"` or `\`) and unique; `scheme` and `token_url` are required; `crate = path` names a renamed
-/// runtime dependency (see [`macro@requires`]).
+/// spaces, `"` or `\`) and unique; `scheme` is required; `crate = path` names a renamed runtime dependency
+/// (see [`macro@requires`]).
+///
+/// `token_url` is where the app's own token endpoint is served, which the OpenAPI document's password flow
+/// points at. With it, `SCOPE_REGISTRY` is a [`registry::IssuingRegistry`], which a
+/// [`TokenEndpoint`] needs; an API that only verifies tokens issued elsewhere (issuer
+/// mode) leaves it out, and issuing tokens without it is a compile error saying to add it.
 ///
 /// A scope may imply others (`"admin" => "..." implies ["me", "items"]`): a token holding it holds them
 /// too, transitively. An implication of an undeclared scope, of itself, or one closing a cycle is a compile

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::registry::Requirement;
+use crate::verifying::ClaimError;
 
 /// Why a request was refused.
 ///
@@ -334,6 +335,15 @@ impl ValidationIssue {
 /// [`restyle`](crate::authority::restyle) can answer it in the app's.
 #[derive(Clone)]
 pub(crate) struct DefaultStyled(pub(crate) AuthError);
+
+/// A claim the app cannot read makes the token invalid: 401, challenged as every invalid token is. Logged at
+/// DEBUG with the claim's name (never its value).
+impl From<ClaimError> for AuthError {
+    fn from(error: ClaimError) -> Self {
+        tracing::debug!(claim = error.name(), "a token's claim is not of the type the app reads: the token is refused");
+        AuthError::invalid_token()
+    }
+}
 
 impl AuthError {
     /// The error a handler returned, when `response` was rendered from one.

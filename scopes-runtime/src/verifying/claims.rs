@@ -79,9 +79,30 @@ impl Claims {
     }
 
     /// The claim `name` of [`extra`](Self::extra), read as a `T`: `Ok(None)` when the token has no such
-    /// claim, an error when it has one that is not a `T`.
-    pub fn claim<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>, serde_json::Error> {
-        self.extra.get(name).map(|value| T::deserialize(value)).transpose()
+    /// claim, an error when it has one that is not a `T`. In
+    /// [`Principal::from_claims`](crate::Principal::from_claims), `?` makes that error an invalid token
+    /// (401), as a token whose claims the app cannot read is one.
+    ///
+    /// ```
+    /// use scopes_runtime::{AuthError, Claims};
+    ///
+    /// fn email(claims: &Claims) -> Result<Option<String>, AuthError> {
+    ///     Ok(claims.claim::<String>("email")?)
+    /// }
+    ///
+    /// let mut claims = Claims::new("johndoe", ["me"], 4_000_000_000);
+    /// assert_eq!(email(&claims).unwrap(), None);
+    /// claims.extra.insert("email".into(), "johndoe@example.com".into());
+    /// assert_eq!(email(&claims).unwrap().as_deref(), Some("johndoe@example.com"));
+    /// claims.extra.insert("email".into(), 42.into());
+    /// assert!(matches!(email(&claims), Err(AuthError::InvalidToken { .. })));
+    /// ```
+    pub fn claim<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ClaimError> {
+        self.extra
+            .get(name)
+            .map(|value| T::deserialize(value))
+            .transpose()
+            .map_err(|source| ClaimError { name: name.to_owned(), source })
     }
 
     /// The claims of a verified token's JSON payload, its scopes read from `scope_claim`: `sub` must be a
@@ -211,5 +232,23 @@ impl<'de> Deserialize<'de> for ClaimName {
             }
         }
         deserializer.deserialize_identifier(Visitor)
+    }
+}
+
+/// A claim the token carries in another shape than the app reads it ([`Claims::claim`]). It converts into
+/// [`AuthError::InvalidToken`](crate::AuthError::InvalidToken), so `?` refuses the token where a principal
+/// is made from it.
+#[derive(Debug, thiserror::Error)]
+#[error("the token's claim `{name}` is not of the type read: {source}")]
+pub struct ClaimError {
+    name: String,
+    #[source]
+    source: serde_json::Error,
+}
+
+impl ClaimError {
+    /// The claim's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }

@@ -25,7 +25,7 @@ pub(crate) mod static_keys;
 pub(crate) mod verifier;
 
 pub use cache::TokenCache;
-pub use claims::{ClaimFormat, Claims};
+pub use claims::{ClaimError, ClaimFormat, Claims};
 pub use error::TokenError;
 pub use fetch::ProviderMetadata;
 pub use introspection::{ClientAuth, Introspection};
