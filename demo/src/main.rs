@@ -29,6 +29,9 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    // Before anything signs or verifies a token: ES256 and ES384 signatures are checked with ring, quicker
+    // than aws-lc at them (BENCHMARKS.md); every other algorithm stays with aws-lc.
+    scopes_runtime::keys::verify_ecdsa_with_ring();
     let (config, warnings) = Config::from_process();
     if let Some(Command::Users { .. } | Command::Keys { .. }) = &config.command {
         // Standard output is the command's answer, for scripts to read: the log goes to standard error.

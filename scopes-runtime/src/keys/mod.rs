@@ -4,12 +4,14 @@
 //! and randomness keys are dated and made with.
 
 pub(crate) mod clock;
+mod ecdsa;
 mod key_set;
 pub(crate) mod random;
 mod ring;
 pub(crate) mod signer;
 pub(crate) mod signing_key;
 
+pub use ecdsa::verify_ecdsa_with_ring;
 pub use key_set::{KeySet, KeySetError};
 pub(crate) use key_set::{Unselected, VerifyingKey};
 pub use ring::KeyRing;
