@@ -32,10 +32,7 @@ fn doc_tests(readme: &str) -> String {
             out.push_str(&wrapped(&block));
         } else {
             out.push_str("```text\n");
-            for line in block {
-                out.push_str(line);
-                out.push('\n');
-            }
+            push_lines(&mut out, &block);
             out.push_str("```\n");
         }
     }
@@ -55,10 +52,7 @@ fn wrapped(block: &[&str]) -> String {
     hidden(&mut test, r#"include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/context.rs"));"#);
     let declares_registry = block.iter().any(|line| line.contains("registry! {"));
     if declares_registry {
-        for line in block {
-            test.push_str(line);
-            test.push('\n');
-        }
+        push_lines(&mut test, block);
         hidden(&mut test, "fn main() {}");
     } else {
         hidden(&mut test, r#"include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/registry.rs"));"#);
@@ -73,13 +67,18 @@ fn wrapped(block: &[&str]) -> String {
             &mut test,
             "let (api_version_header, served_by_header) = (tower::layer::util::Identity::new(), tower::layer::util::Identity::new());",
         );
-        for line in block {
-            test.push_str(line);
-            test.push('\n');
-        }
+        push_lines(&mut test, block);
         hidden(&mut test, "Ok(())");
         hidden(&mut test, "}");
     }
     test.push_str("```\n");
     test
+}
+
+/// `lines` appended to `out`, each ending its line.
+fn push_lines(out: &mut String, lines: &[&str]) {
+    for line in lines {
+        out.push_str(line);
+        out.push('\n');
+    }
 }

@@ -20,7 +20,7 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::answering::style::ResponseStyle;
 use crate::authority::Authority;
 use crate::issuing::form::PasswordRequestForm;
-use crate::registry::{Assurance, DpopMode, Refusal, Registry, RuleAccess};
+use crate::registry::{Assurance, DpopMode, Refusal, Registry, RuleAccess, Scope};
 use crate::routing::{Access, FALLBACK, RouteTable};
 use crate::verifying::ProviderMetadata;
 use crate::verifying::dpop::Dpop;
@@ -89,14 +89,8 @@ pub fn security_scheme(registry: &Registry) -> SecurityScheme {
             SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(token_url, described_scopes(registry)))]))
         }
         None => {
-            let scopes: Vec<String> = registry
-                .scopes()
-                .iter()
-                .map(|scope| match scope.implies {
-                    [] => format!("`{}`: {}", scope.name, scope.description),
-                    implied => format!("`{}`: {} Implies: {}.", scope.name, scope.description, implied.join(", ")),
-                })
-                .collect();
+            let scopes: Vec<String> =
+                registry.scopes().iter().map(|scope| format!("`{}`: {}", scope.name, described(scope))).collect();
             let description = format!("A bearer token issued elsewhere, carrying scopes: {}", scopes.join("; "));
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -228,15 +222,16 @@ pub fn provider_security_scheme(
 
 /// Every scope of the registry with its description; one that implies others says so.
 fn described_scopes(registry: &Registry) -> Scopes {
-    let described: Vec<(&str, String)> = registry
-        .scopes()
-        .iter()
-        .map(|scope| match scope.implies {
-            [] => (scope.name, scope.description.to_owned()),
-            implied => (scope.name, format!("{} Implies: {}.", scope.description, implied.join(", "))),
-        })
-        .collect();
+    let described: Vec<(&str, String)> = registry.scopes().iter().map(|scope| (scope.name, described(scope))).collect();
     Scopes::from_iter(described.iter().map(|(name, description)| (*name, description.as_str())))
+}
+
+/// A scope's description, with what it implies when it implies others.
+fn described(scope: &Scope) -> String {
+    match scope.implies {
+        [] => scope.description.to_owned(),
+        implied => format!("{} Implies: {}.", scope.description, implied.join(", ")),
+    }
 }
 
 /// Guarded routes that [`secure`] found no operation for in the document: their security would be

@@ -3,7 +3,6 @@
 //! a `scopes::authz` event and an [`AuditEvent::Decision`].
 
 use std::net::SocketAddr;
-
 use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
@@ -45,7 +44,7 @@ pub(crate) fn record(
 ) {
     if refusal.is_some() {
         // The chain refused after the principal's check granted: the handler will not run.
-        route::remember_granted(None);
+        route::forget_granted();
     }
     // A grant is known without asking the findings: the hot path takes no lock unless its event is wanted.
     let outcome = refusal.map_or(Outcome::Granted, |refusal| findings.outcome().unwrap_or_else(|| outcome_of(refusal)));
@@ -67,8 +66,7 @@ pub(crate) fn record(
         return;
     }
     let subject = findings.take_subject();
-    let alternatives = alternatives_of(&layers());
-    let requirement = alternatives.iter().map(|scopes| scopes.join(" ")).collect::<Vec<_>>().join(" | ");
+    let requirement = requirement_text(&alternatives_of(&layers()));
     let decision = Decision {
         route,
         method,
@@ -106,13 +104,7 @@ pub(crate) fn record_handler_refusal(
     if !observing::decision_wanted(outcome, hook) {
         return;
     }
-    let requirement = access()
-        .alternatives()
-        .unwrap_or_default()
-        .iter()
-        .map(|scopes| scopes.join(" "))
-        .collect::<Vec<_>>()
-        .join(" | ");
+    let requirement = requirement_text(&access().alternatives().unwrap_or_default());
     let decision = Decision {
         route,
         method,
@@ -126,6 +118,11 @@ pub(crate) fn record_handler_refusal(
         by_handler: true,
     };
     observing::emit(&AuditEvent::Decision(decision), hook);
+}
+
+/// A decision's `requirement`: the scope sets any one of which is enough, `|`-separated (`items me | admin me`).
+fn requirement_text(alternatives: &[Vec<&str>]) -> String {
+    alternatives.iter().map(|scopes| scopes.join(" ")).collect::<Vec<_>>().join(" | ")
 }
 
 /// The outcome a refusal stands for, when the chain recorded none more precise.

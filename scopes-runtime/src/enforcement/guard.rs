@@ -190,7 +190,7 @@ where
         }
         requirement.record_bypass(&claims.scopes, principal.allowed_scopes());
         // For a refusal the handler may still return: it is told with this subject.
-        route::remember_granted(Some(claims.clone()));
+        route::remember_granted(&claims);
         Ok(principal)
     }
 }

@@ -50,8 +50,13 @@ pub(crate) fn current() -> Option<RouteSlot> {
     CURRENT.try_with(|current| current.route.clone()).ok()
 }
 
-/// Remembers that the guard granted the request to `subject` (a shared pointer, not a copy); `None` forgets
-/// it, when the chain refuses after all.
-pub(crate) fn remember_granted(subject: Option<Arc<dyn Subjected>>) {
-    let _ = CURRENT.try_with(|current| current.granted.set(subject));
+/// Remembers that the guard granted the request to `subject` (the pointer shared, only within a
+/// `SecureRouter`'s handler: elsewhere nothing would read it).
+pub(crate) fn remember_granted<T: Subjected + 'static>(subject: &Arc<T>) {
+    let _ = CURRENT.try_with(|current| current.granted.set(Some(subject.clone())));
+}
+
+/// Forgets the grant: the chain refused after all.
+pub(crate) fn forget_granted() {
+    let _ = CURRENT.try_with(|current| current.granted.set(None));
 }

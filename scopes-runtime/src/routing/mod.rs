@@ -163,7 +163,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// # Panics
     /// As [`Router::nest`] does.
     pub fn public_nest(mut self, prefix: &str, router: impl Into<Router<S>>) -> Self {
-        self.table.routes.push(Route::public("*", &format!("{}/{{*rest}}", prefix.trim_end_matches('/'))));
+        self.table.routes.push(Route::public("*", &everything_under(prefix)));
         self.router = self.router.nest(prefix, router.into());
         self
     }
@@ -191,7 +191,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
             "/" => prefix_path.to_owned(),
             FALLBACK => path,
             // A merged plain router, nested, serves what it serves under the prefix.
-            MERGED => format!("{prefix_path}/{{*rest}}"),
+            MERGED => everything_under(prefix_path),
             path => format!("{prefix_path}{path}"),
         };
         self.table.routes.extend(table.routes.into_iter().map(|route| Route { path: nested(route.path), ..route }));
@@ -317,8 +317,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         T::Response: IntoResponse,
         T::Future: Send + 'static,
     {
-        let path = format!("{}/{{*rest}}", prefix.trim_end_matches('/'));
-        self.table.routes.push(Route::public("*", &path));
+        self.table.routes.push(Route::public("*", &everything_under(prefix)));
         self.router = self.router.nest_service(prefix, service);
         self
     }
@@ -367,6 +366,11 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     fn split(self) -> (Router<S>, RouteTable, Vec<(String, RouteSlot)>) {
         (self.router, self.table, self.labels)
     }
+}
+
+/// How the report names every path under `prefix`: `prefix/{*rest}`.
+fn everything_under(prefix: &str) -> String {
+    format!("{}/{{*rest}}", prefix.trim_end_matches('/'))
 }
 
 #[cfg(test)]
